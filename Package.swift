@@ -1,0 +1,80 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layering is enforced by target dependencies: rules never see a parser, and only
+// ForkGuardC imports libclang (see ../shared/DESIGN.md).
+let package = Package(
+  name: "forkguard",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "forkguard", targets: ["forkguard"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+  ],
+  targets: [
+    // libclang's C API. The pkg-config file is written by scripts/setup.sh from llvm-config.
+    .systemLibrary(
+      name: "CClang",
+      pkgConfig: "forkguard-libclang",
+      providers: [.apt(["libclang-dev"])]
+    ),
+    // The knowledge base: async-signal-safety lists, lock and process function tables.
+    .target(
+      name: "ForkGuardKnowledgeData",
+      path: "rules",
+      exclude: ["README.md"],
+      resources: [.copy("data")]
+    ),
+    // The rule pages, for `forkguard explain`.
+    .target(
+      name: "ForkGuardDocs",
+      path: "docs",
+      exclude: ["README.md"],
+      resources: [.copy("rules")]
+    ),
+    .target(
+      name: "ForkGuardCore",
+      dependencies: ["ForkGuardKnowledgeData"]
+    ),
+    .target(
+      name: "ForkGuardC",
+      dependencies: ["CClang", "ForkGuardCore"]
+    ),
+    .target(
+      name: "ForkGuardRules",
+      dependencies: ["ForkGuardCore"]
+    ),
+    .target(
+      name: "ForkGuardReporters",
+      dependencies: ["ForkGuardCore"]
+    ),
+    .target(
+      name: "ForkGuardDriver",
+      dependencies: [
+        "ForkGuardCore", "ForkGuardC", "ForkGuardRules", "ForkGuardReporters",
+        .product(name: "Yams", package: "Yams"),
+      ]
+    ),
+    .executableTarget(
+      name: "forkguard",
+      dependencies: [
+        "ForkGuardDriver", "ForkGuardRules", "ForkGuardReporters", "ForkGuardDocs",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "ForkGuardCoreTests", dependencies: ["ForkGuardCore"]),
+    .testTarget(name: "ForkGuardCTests", dependencies: ["ForkGuardC", "ForkGuardCore"]),
+    .testTarget(
+      name: "ForkGuardRulesTests",
+      dependencies: ["ForkGuardDriver", "ForkGuardRules", "ForkGuardCore"]
+    ),
+    .testTarget(
+      name: "ForkGuardReportersTests",
+      dependencies: ["ForkGuardReporters", "ForkGuardCore"]
+    ),
+    .testTarget(name: "forkguardTests", dependencies: ["ForkGuardDriver"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

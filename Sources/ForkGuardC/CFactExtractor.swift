@@ -1,0 +1,75 @@
+import CClang
+import ForkGuardCore
+
+/// Walks one translation unit and collects the facts of every function defined outside
+/// system headers.
+final class CFactExtractor {
+  let knowledge: Knowledge
+  let mainFile: String
+  private(set) var functions: [FunctionFacts] = []
+  private(set) var childRegions: [ChildRegion] = []
+  private(set) var registrations: [HandlerRegistration] = []
+  private(set) var pointerStores: [PointerStore] = []
+  private var seenPointerStores = Set<PointerStore>()
+
+  init(knowledge: Knowledge, mainFile: String) {
+    self.knowledge = knowledge
+    self.mainFile = mainFile
+  }
+
+  func extract(from unit: Cursor) {
+    for declaration in unit.children where !declaration.isInSystemHeader {
+      switch declaration.kind {
+      case CXCursor_FunctionDecl where declaration.isDefinition:
+        function(declaration)
+      case CXCursor_VarDecl:
+        let lowering = CFunctionLowering(extractor: self, functionName: declaration.spelling)
+        _ = lowering.declaration(declaration)
+      default:
+        continue
+      }
+    }
+  }
+
+  private func function(_ declaration: Cursor) {
+    guard let body = declaration.children.last(where: { $0.kind == CXCursor_CompoundStmt }),
+      let location = declaration.location
+    else { return }
+    let name = declaration.spelling
+    let symbol = declaration.usr
+    let lowering = CFunctionLowering(extractor: self, functionName: name)
+    let flow = lowering.statement(body)
+    let calls = lowering.calls
+    functions.append(
+      FunctionFacts(
+        symbol: symbol, name: name, location: location, calls: calls,
+        nonLocalWrites: lowering.writes.filter { $0.target != .local }))
+
+    var bodyEnd = body.extentEnd ?? location
+    bodyEnd.column = max(1, bodyEnd.column - 1)
+    let regions = ChildRegionAnalysis.regions(
+      of: flow, bodyEnd: bodyEnd,
+      effectOfCall: { [knowledge] index in
+        calls[index].symbol == nil ? .normal : knowledge.effect(of: calls[index].callee)
+      },
+      locationOfCall: { calls[$0].location })
+    for region in regions {
+      let fork = calls[region.forkCall]
+      childRegions.append(
+        ChildRegion(
+          kind: region.kind, forkCallee: fork.callee, forkLocation: fork.location, function: symbol,
+          functionName: name, calls: region.calls.filter { $0 != region.forkCall }.map { calls[$0] },
+          returns: region.returns, writes: region.writes))
+    }
+  }
+
+  // MARK: Sinks used while lowering
+
+  func addRegistration(_ registration: HandlerRegistration) {
+    registrations.append(registration)
+  }
+
+  func addPointerStore(_ store: PointerStore) {
+    if seenPointerStores.insert(store).inserted { pointerStores.append(store) }
+  }
+}

@@ -1,0 +1,109 @@
+import CClang
+import ForkGuardCore
+import Foundation
+
+/// Turns C files into `FileFacts` with libclang. One instance per thread: a `CXIndex` is
+/// not shared across threads.
+public final class CFrontEnd {
+  public struct ParseFailure: Error, CustomStringConvertible {
+    public var file: String
+    public var problem: String
+    public var description: String { "\(file): \(problem)" }
+  }
+
+  private let knowledge: Knowledge
+  private let index: CXIndex
+
+  public init(knowledge: Knowledge) {
+    self.knowledge = knowledge
+    index = clang_createIndex(0, 0)
+  }
+
+  deinit { clang_disposeIndex(index) }
+
+  /// Flags used when no compilation database covers a file.
+  public static func defaultArguments(for file: String, includeDirectories: [String]) -> [String] {
+    let directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
+    return ["-x", "c", "-std=gnu17", "-D_GNU_SOURCE", "-I\(directory)"]
+      + includeDirectories.map { "-I\($0)" }
+  }
+
+  public func facts(for file: String, arguments: [String]) throws -> FileFacts {
+    var unit: CXTranslationUnit?
+    // The resource directory holds clang's own headers (stddef.h); libclang finds it
+    // relative to its own path, which Debian's symlinks can hide.
+    let fullArguments = ["clang"] + Self.resourceDirectoryArguments + arguments + ["-ferror-limit=0", "-w"]
+    let options =
+      CXTranslationUnit_KeepGoing.rawValue | CXTranslationUnit_DetailedPreprocessingRecord.rawValue * 0
+    let error = withCStrings(fullArguments) { argv in
+      clang_parseTranslationUnit2FullArgv(
+        index, file, argv, Int32(fullArguments.count), nil, 0, UInt32(options), &unit)
+    }
+    guard error == CXError_Success, let unit else {
+      throw ParseFailure(file: file, problem: "libclang could not parse the file (error \(error.rawValue))")
+    }
+    defer { clang_disposeTranslationUnit(unit) }
+    var facts = FileFacts(path: file)
+    facts.parseProblem = Self.parseProblem(of: unit)
+    let extractor = CFactExtractor(knowledge: knowledge, mainFile: file)
+    extractor.extract(from: Cursor(clang_getTranslationUnitCursor(unit)))
+    facts.functions = extractor.functions
+    facts.childRegions = extractor.childRegions
+    facts.registrations = extractor.registrations
+    facts.pointerStores = extractor.pointerStores
+    return facts
+  }
+
+  private static func parseProblem(of unit: CXTranslationUnit) -> ParseProblem? {
+    var first: ParseProblem?
+    var errors = 0
+    for index in 0..<clang_getNumDiagnostics(unit) {
+      let diagnostic = clang_getDiagnostic(unit, index)
+      defer { clang_disposeDiagnostic(diagnostic) }
+      let severity = clang_getDiagnosticSeverity(diagnostic)
+      guard severity == CXDiagnostic_Error || severity == CXDiagnostic_Fatal else { continue }
+      errors += 1
+      if first == nil, let location = Cursor.location(clang_getDiagnosticLocation(diagnostic)) {
+        first = ParseProblem(
+          location: location, message: clang_getDiagnosticSpelling(diagnostic).consume(), errorCount: 0)
+      }
+    }
+    guard errors > 0 else { return nil }
+    first?.errorCount = errors
+    return first
+  }
+
+  static let resourceDirectoryArguments: [String] = {
+    for candidate in ["llvm-config-14", "llvm-config"] {
+      if let directory = try? run(candidate, ["--libdir"]), !directory.isEmpty {
+        let clangDirectory = URL(fileURLWithPath: directory).appendingPathComponent("clang")
+        if let versions = try? FileManager.default.contentsOfDirectory(atPath: clangDirectory.path),
+          let version = versions.sorted().last
+        {
+          return ["-resource-dir", clangDirectory.appendingPathComponent(version).path]
+        }
+      }
+    }
+    return []
+  }()
+
+  private static func run(_ tool: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [tool] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { return "" }
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+}
+
+private func withCStrings<R>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+  let pointers = strings.map { strdup($0) }
+  defer { pointers.forEach { free($0) } }
+  return body(pointers.map { UnsafePointer($0) })
+}

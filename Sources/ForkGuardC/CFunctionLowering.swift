@@ -1,0 +1,464 @@
+import CClang
+import ForkGuardCore
+
+/// Lowers one C function body to `FlowNode`, collecting its calls and stores, and noting
+/// handler registrations and function-pointer stores on the way.
+final class CFunctionLowering {
+  private unowned let extractor: CFactExtractor
+  private let functionName: String
+  private var knowledge: Knowledge { extractor.knowledge }
+  private(set) var calls: [CallSite] = []
+  private(set) var writes: [MemoryWrite] = []
+
+  init(extractor: CFactExtractor, functionName: String) {
+    self.extractor = extractor
+    self.functionName = functionName
+  }
+
+  // MARK: Statements
+
+  func statement(_ cursor: Cursor) -> FlowNode {
+    if cursor.isExpression { return expression(cursor) }
+    let children = cursor.children
+    switch cursor.kind {
+    case CXCursor_CompoundStmt:
+      return .block(children.map(statement))
+    case CXCursor_IfStmt:
+      let parts = children.filter { $0.kind != CXCursor_VarDecl }
+      guard parts.count >= 2 else { return .block(parts.map(statement)) }
+      let (prefix, condition) = self.condition(parts[0])
+      let elseNode = parts.count > 2 ? statement(parts[2]) : .block([])
+      return .block([prefix, .branch(condition, then: statement(parts[1]), else: elseNode)])
+    case CXCursor_SwitchStmt:
+      guard let body = children.last, let subject = children.first(where: \.isExpression) else {
+        return .block([])
+      }
+      let (prefix, variable) = operand(subject)
+      return .block([prefix, .switchOn(variable: variable, arms: switchArms(body))])
+    case CXCursor_WhileStmt:
+      guard children.count == 2 else { return .loop(.block(children.map(statement))) }
+      let (prefix, condition) = self.condition(children[0])
+      return .loop(.block([prefix, .branch(condition, then: statement(children[1]), else: .jump(.breakOut))]))
+    case CXCursor_DoStmt:
+      return .loop(.block(children.map(statement)))
+    case CXCursor_ForStmt:
+      guard let body = children.last else { return .block([]) }
+      return .block(children.dropLast().map(statement) + [.loop(statement(body))])
+    case CXCursor_ReturnStmt:
+      let location = cursor.location ?? SourceLocation(file: extractor.mainFile, line: 0, column: 0)
+      return .block(children.map(expression) + [.jump(.returnFromFunction(location))])
+    case CXCursor_BreakStmt:
+      return .jump(.breakOut)
+    case CXCursor_ContinueStmt:
+      return .jump(.continueLoop)
+    case CXCursor_GotoStmt, CXCursor_IndirectGotoStmt:
+      return .jump(.unstructured)
+    case CXCursor_DeclStmt:
+      return .block(children.filter { $0.kind == CXCursor_VarDecl }.map(declaration))
+    case CXCursor_LabelStmt, CXCursor_CaseStmt, CXCursor_DefaultStmt:
+      return .block(children.filter { !$0.isExpression || $0.kind != CXCursor_IntegerLiteral }.map(statement))
+    default:
+      return .block(children.filter { $0.isExpression || clang_isStatement($0.kind) != 0 }.map(statement))
+    }
+  }
+
+  func declaration(_ variable: Cursor) -> FlowNode {
+    let name = variable.spelling
+    var nodes: [FlowNode] = [.declare(name)]
+    guard let initializer = variable.children.last(where: \.isExpression) else { return .block(nodes) }
+    let stripped = initializer.strippingParenthesesAndCasts
+    if stripped.kind == CXCursor_CallExpr {
+      nodes.append(call(stripped, result: name))
+    } else {
+      nodes.append(expression(initializer))
+    }
+    if !variable.usr.isEmpty {
+      noteStores(into: variable.usr, type: variable.type, value: initializer)
+    }
+    return .block(nodes)
+  }
+
+  private func switchArms(_ body: Cursor) -> [SwitchArm] {
+    var arms: [SwitchArm] = []
+    var current: (values: [Int], isDefault: Bool, nodes: [FlowNode])?
+    let statements = body.kind == CXCursor_CompoundStmt ? body.children : [body]
+    for item in statements {
+      var inner = item
+      var values: [Int] = []
+      var isDefault = false
+      var isLabel = false
+      while inner.kind == CXCursor_CaseStmt || inner.kind == CXCursor_DefaultStmt {
+        isLabel = true
+        let parts = inner.children
+        if inner.kind == CXCursor_CaseStmt, let value = parts.first?.integerValue { values.append(value) }
+        if inner.kind == CXCursor_DefaultStmt { isDefault = true }
+        guard let next = parts.last, parts.count > (inner.kind == CXCursor_CaseStmt ? 1 : 0) else { break }
+        inner = next
+      }
+      if isLabel {
+        if let arm = current {
+          arms.append(SwitchArm(values: arm.values, isDefault: arm.isDefault, body: .block(arm.nodes)))
+        }
+        let first =
+          inner.kind == CXCursor_CaseStmt || inner.kind == CXCursor_DefaultStmt ? FlowNode.block([]) : statement(inner)
+        current = (values, isDefault, [first])
+      } else if current != nil {
+        current!.nodes.append(statement(item))
+      }
+    }
+    if let arm = current {
+      arms.append(SwitchArm(values: arm.values, isDefault: arm.isDefault, body: .block(arm.nodes)))
+    }
+    return arms
+  }
+
+  // MARK: Expressions, in evaluation order
+
+  func expression(_ cursor: Cursor) -> FlowNode {
+    let children = cursor.children
+    switch cursor.kind {
+    case CXCursor_CallExpr:
+      return call(cursor, result: nil)
+    case CXCursor_BinaryOperator:
+      guard children.count == 2 else { break }
+      switch cursor.operatorSpelling {
+      case "=":
+        return assignment(children[0], children[1])
+      case "&&":
+        let (prefix, condition) = self.condition(children[0])
+        return .block([prefix, .branch(condition, then: expression(children[1]), else: .block([]))])
+      case "||":
+        let (prefix, condition) = self.condition(children[0])
+        return .block([prefix, .branch(condition, then: .block([]), else: expression(children[1]))])
+      default:
+        break
+      }
+    case CXCursor_CompoundAssignOperator:
+      guard children.count == 2 else { break }
+      return .block([expression(children[1]), expression(children[0])] + write(to: children[0]))
+    case CXCursor_UnaryOperator:
+      if let op = cursor.operatorSpelling, op == "++" || op == "--", let operand = children.first {
+        return .block([expression(operand)] + write(to: operand))
+      }
+    case CXCursor_ConditionalOperator:
+      guard children.count == 3 else { break }
+      let (prefix, condition) = self.condition(children[0])
+      return .block([prefix, .branch(condition, then: expression(children[1]), else: expression(children[2]))])
+    case CXCursor_StmtExpr:
+      return .block(children.map(statement))
+    case CXCursor_InitListExpr:
+      return .block(children.filter(\.isExpression).map(expression))
+    default:
+      break
+    }
+    return .block(children.filter { $0.isExpression || $0.kind == CXCursor_CompoundStmt }.map(statement))
+  }
+
+  private func assignment(_ target: Cursor, _ value: Cursor) -> FlowNode {
+    var nodes: [FlowNode] = []
+    let strippedValue = value.strippingParenthesesAndCasts
+    let strippedTarget = target.strippingParenthesesAndCasts
+    if strippedValue.kind == CXCursor_CallExpr, let local = localVariableName(strippedTarget) {
+      // `pid = fork()`: the call's result lands in `pid`, which the child analysis follows.
+      nodes.append(call(strippedValue, result: local))
+    } else {
+      nodes.append(expression(value))
+      nodes += write(to: target)
+    }
+    if let symbol = storeSymbol(strippedTarget) {
+      noteStores(into: symbol, type: strippedTarget.type, value: value)
+    }
+    if strippedTarget.kind == CXCursor_MemberRefExpr,
+      knowledge.process.signalActionFields.contains(strippedTarget.spelling)
+    {
+      registerSignalAction(handler: value, at: strippedTarget.location)
+    }
+    return .block(nodes)
+  }
+
+  private func write(to target: Cursor) -> [FlowNode] {
+    guard let location = target.location else { return [] }
+    let stripped = target.strippingParenthesesAndCasts
+    let text = stripped.tokens.map(\.spelling).joined()
+    let (kind, variable) = classifyStorage(stripped)
+    let write = MemoryWrite(target: kind, text: text, variable: variable, location: location)
+    writes.append(write)
+    return [.write(write)]
+  }
+
+  /// Where a store lands: a local variable, a global, or memory behind a pointer.
+  private func classifyStorage(_ cursor: Cursor) -> (MemoryWrite.Target, String?) {
+    switch cursor.kind {
+    case CXCursor_DeclRefExpr:
+      guard let declaration = cursor.referenced else { return (.indirect, nil) }
+      if declaration.kind == CXCursor_ParmDecl { return (.local, declaration.spelling) }
+      if declaration.kind == CXCursor_VarDecl {
+        let parent = declaration.semanticParent.kind
+        let isGlobal =
+          parent == CXCursor_TranslationUnit || declaration.storageClass == CX_SC_Static
+          || declaration.storageClass == CX_SC_Extern
+        return isGlobal ? (.global, declaration.spelling) : (.local, declaration.spelling)
+      }
+      return (.indirect, nil)
+    case CXCursor_MemberRefExpr, CXCursor_ArraySubscriptExpr:
+      guard let base = cursor.children.first(where: \.isExpression)?.strippingParenthesesAndCasts else {
+        return (.indirect, nil)
+      }
+      let baseType = clang_getCanonicalType(base.type)
+      if baseType.kind == CXType_Pointer { return (.indirect, nil) }
+      let (kind, _) = classifyStorage(base)
+      return (kind, nil)
+    default:
+      return (.indirect, nil)
+    }
+  }
+
+  private func localVariableName(_ cursor: Cursor) -> String? {
+    guard cursor.kind == CXCursor_DeclRefExpr else { return nil }
+    let (kind, name) = classifyStorage(cursor)
+    return kind == .local ? name : nil
+  }
+
+  // MARK: Calls
+
+  private func call(_ cursor: Cursor, result: String?) -> FlowNode {
+    let arguments = cursor.callArguments
+    var nodes = arguments.map(expression)
+    let callee: String
+    let symbol: SymbolID?
+    if let declaration = cursor.referenced, declaration.kind == CXCursor_FunctionDecl {
+      callee = declaration.spelling
+      symbol = declaration.usr
+    } else {
+      callee = cursor.spelling.isEmpty ? "(indirect call)" : cursor.spelling
+      symbol = nil
+    }
+    guard let location = cursor.location else { return .block(nodes) }
+    let index = calls.count
+    calls.append(CallSite(callee: callee, symbol: symbol, location: location))
+    if symbol != nil { noteRegistrations(callee: callee, arguments: arguments, at: location) }
+    nodes.append(.call(index: index, result: result))
+    return .block(nodes)
+  }
+
+  private func noteRegistrations(callee: String, arguments: [Cursor], at location: SourceLocation) {
+    let name = knowledge.canonicalName(callee)
+    let process = knowledge.process
+    func register(_ kind: HandlerRegistration.Kind, argument: Int?) {
+      guard let argument, argument < arguments.count else { return }
+      for reference in functionReferences(arguments[argument]) {
+        extractor.addRegistration(
+          HandlerRegistration(
+            kind: kind, handler: reference, location: location, via: callee, registeringFunction: functionName))
+      }
+    }
+    if let entry = process.signalRegistrations.first(where: { $0.function == name || $0.function == callee }) {
+      register(.signalHandler, argument: entry.handlerArgument)
+    }
+    if let entry = process.atforkRegistrations.first(where: { $0.function == name || $0.function == callee }) {
+      register(.atforkPrepare, argument: entry.prepareArgument)
+      register(.atforkParent, argument: entry.parentArgument)
+      register(.atforkChild, argument: entry.childArgument)
+    }
+    if process.clone.functions.contains(name), process.clone.flagsArgument < arguments.count {
+      let flagsCursor = arguments[process.clone.flagsArgument]
+      let vm = process.clone.flags["CLONE_VM"] ?? 0
+      let vfork = process.clone.flags["CLONE_VFORK"] ?? 0
+      let flags: Int
+      if let value = flagsCursor.integerValue {
+        flags = value
+      } else {
+        // Not a constant: take the flag names spelled in the expression.
+        let spelled = Set(flagsCursor.tokens.map(\.spelling))
+        flags = (spelled.contains("CLONE_VM") ? vm : 0) | (spelled.contains("CLONE_VFORK") ? vfork : 0)
+      }
+      if flags & vm == 0 {
+        register(.cloneForkChild, argument: process.clone.entryArgument)
+      } else if flags & vfork != 0 {
+        register(.cloneVforkChild, argument: process.clone.entryArgument)
+      }
+    }
+  }
+
+  private func registerSignalAction(handler: Cursor, at location: SourceLocation?) {
+    guard let location else { return }
+    for reference in functionReferences(handler) {
+      extractor.addRegistration(
+        HandlerRegistration(
+          kind: .signalHandler, handler: reference, location: location, via: "sigaction",
+          registeringFunction: functionName))
+    }
+  }
+
+  // MARK: Conditions
+
+  /// Lowers a condition to the calls it makes first and what it tests.
+  private func condition(_ cursor: Cursor) -> (FlowNode, Condition) {
+    let expression = cursor.strippingParenthesesAndCasts
+    let children = expression.children
+    switch expression.kind {
+    case CXCursor_BinaryOperator where children.count == 2:
+      let op = expression.operatorSpelling ?? ""
+      if let comparison = ComparisonOperator(rawValue: op) {
+        let (leftPrefix, leftVariable) = operand(children[0])
+        let (rightPrefix, rightVariable) = operand(children[1])
+        let prefix = FlowNode.block([leftPrefix, rightPrefix])
+        if let variable = leftVariable, let constant = children[1].integerValue {
+          return (prefix, .compare(variable: variable, comparison, constant))
+        }
+        if let variable = rightVariable, let constant = children[0].integerValue {
+          return (prefix, .compare(variable: variable, comparison.flipped, constant))
+        }
+        return (prefix, .unknown)
+      }
+      if op == "&&" || op == "||" {
+        let (leftPrefix, left) = condition(children[0])
+        let (rightPrefix, right) = condition(children[1])
+        if op == "&&" {
+          return (.block([leftPrefix, .branch(left, then: rightPrefix, else: .block([]))]), .and(left, right))
+        }
+        return (.block([leftPrefix, .branch(left, then: .block([]), else: rightPrefix)]), .or(left, right))
+      }
+    case CXCursor_UnaryOperator where expression.operatorSpelling == "!":
+      if let inner = children.first {
+        let (prefix, condition) = self.condition(inner)
+        return (prefix, .not(condition))
+      }
+    default:
+      break
+    }
+    let (prefix, variable) = operand(expression)
+    return (prefix, variable.map { .truthy($0) } ?? .unknown)
+  }
+
+  /// Lowers an operand of a test; names the variable holding its value when there is one.
+  private func operand(_ cursor: Cursor) -> (FlowNode, String?) {
+    let expression = cursor.strippingParenthesesAndCasts
+    switch expression.kind {
+    case CXCursor_DeclRefExpr:
+      return (.block([]), localVariableName(expression))
+    case CXCursor_CallExpr:
+      // `if (fork() == 0)`: the value has no name in the source; give it one.
+      let name = "$call\(calls.count)"
+      return (call(expression, result: name), name)
+    case CXCursor_BinaryOperator where expression.operatorSpelling == "=":
+      let parts = expression.children
+      guard parts.count == 2 else { break }
+      let target = parts[0].strippingParenthesesAndCasts
+      return (assignment(parts[0], parts[1]), localVariableName(target))
+    default:
+      break
+    }
+    return (self.expression(cursor), nil)
+  }
+
+  // MARK: Function references
+
+  /// The functions (or function-holding variables) an expression may evaluate to.
+  func functionReferences(_ cursor: Cursor) -> [FunctionReference] {
+    let expression = cursor.strippingParenthesesAndCasts
+    let children = expression.children.filter(\.isExpression)
+    switch expression.kind {
+    case CXCursor_DeclRefExpr:
+      guard let declaration = expression.referenced else { return [] }
+      switch declaration.kind {
+      case CXCursor_FunctionDecl:
+        return [.function(symbol: declaration.usr, name: declaration.spelling)]
+      case CXCursor_VarDecl, CXCursor_ParmDecl:
+        return [.variable(symbol: declaration.usr, name: declaration.spelling)]
+      default:
+        return []
+      }
+    case CXCursor_MemberRefExpr:
+      guard let field = expression.referenced, field.kind == CXCursor_FieldDecl else { return [] }
+      return [.variable(symbol: field.usr, name: field.spelling)]
+    case CXCursor_ConditionalOperator where children.count == 3:
+      return functionReferences(children[1]) + functionReferences(children[2])
+    case CXCursor_ArraySubscriptExpr, CXCursor_UnaryOperator:
+      return children.first.map(functionReferences) ?? []
+    default:
+      return []
+    }
+  }
+
+  private func storeSymbol(_ target: Cursor) -> SymbolID? {
+    switch target.kind {
+    case CXCursor_DeclRefExpr, CXCursor_MemberRefExpr:
+      guard let declaration = target.referenced else { return nil }
+      let usr = declaration.usr
+      return usr.isEmpty ? nil : usr
+    case CXCursor_ArraySubscriptExpr:
+      return target.children.first(where: \.isExpression).flatMap { storeSymbol($0.strippingParenthesesAndCasts) }
+    default:
+      return nil
+    }
+  }
+
+  /// Records function pointers stored into `symbol` (a variable or field of function-pointer
+  /// type) by `value`, following initializer lists into struct fields and array elements.
+  private func noteStores(into symbol: SymbolID, type: CXType, value: Cursor) {
+    let stripped = value.strippingParenthesesAndCasts
+    if stripped.kind == CXCursor_InitListExpr {
+      noteInitializerStores(stripped, type: type, fallback: symbol)
+      return
+    }
+    guard Self.holdsFunctionPointers(type) else { return }
+    for reference in functionReferences(value) {
+      extractor.addPointerStore(PointerStore(variable: symbol, value: reference))
+    }
+  }
+
+  private func noteInitializerStores(_ list: Cursor, type: CXType, fallback: SymbolID) {
+    let canonical = clang_getCanonicalType(type)
+    let elements = list.children
+    if canonical.kind == CXType_ConstantArray || canonical.kind == CXType_IncompleteArray {
+      let element = clang_getArrayElementType(canonical)
+      for item in elements where item.isExpression { noteStores(into: fallback, type: element, value: item) }
+      return
+    }
+    guard canonical.kind == CXType_Record else { return }
+    let fields = Self.fields(of: canonical)
+    var position = 0
+    for item in elements {
+      let designators = item.children.filter { $0.kind == CXCursor_MemberRef }
+      if let field = designators.last?.referenced, let value = item.children.last(where: \.isExpression) {
+        // `.field = value` (or `.outer.field = value`).
+        noteField(field, value: value, at: designators.last?.location)
+        if let index = fields.firstIndex(where: { $0.usr == field.usr }) { position = index + 1 }
+        continue
+      }
+      guard item.isExpression, position < fields.count else { continue }
+      noteField(fields[position], value: item, at: item.location)
+      position += 1
+    }
+  }
+
+  private func noteField(_ field: Cursor, value: Cursor, at location: SourceLocation?) {
+    noteStores(into: field.usr, type: field.type, value: value)
+    if knowledge.process.signalActionFields.contains(field.spelling) {
+      registerSignalAction(handler: value, at: location)
+    }
+  }
+
+  private static func fields(of record: CXType) -> [Cursor] {
+    final class Box { var items: [Cursor] = [] }
+    let box = Box()
+    _ = clang_Type_visitFields(
+      record,
+      { field, context in
+        Unmanaged<Box>.fromOpaque(context!).takeUnretainedValue().items.append(Cursor(field))
+        return CXVisit_Continue
+      }, Unmanaged.passUnretained(box).toOpaque())
+    return box.items
+  }
+
+  private static func holdsFunctionPointers(_ type: CXType) -> Bool {
+    var canonical = clang_getCanonicalType(type)
+    while canonical.kind == CXType_ConstantArray || canonical.kind == CXType_IncompleteArray {
+      canonical = clang_getCanonicalType(clang_getArrayElementType(canonical))
+    }
+    guard canonical.kind == CXType_Pointer else { return false }
+    let pointee = clang_getCanonicalType(clang_getPointeeType(canonical)).kind
+    return pointee == CXType_FunctionProto || pointee == CXType_FunctionNoProto
+  }
+}

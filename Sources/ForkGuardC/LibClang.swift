@@ -1,0 +1,133 @@
+import CClang
+import ForkGuardCore
+
+extension CXString {
+  /// Takes ownership: the CXString is disposed.
+  func consume() -> String {
+    defer { clang_disposeString(self) }
+    guard let cString = clang_getCString(self) else { return "" }
+    return String(cString: cString)
+  }
+}
+
+/// A thin value wrapper over `CXCursor` with the few questions the extractor asks.
+struct Cursor {
+  let raw: CXCursor
+
+  init(_ raw: CXCursor) { self.raw = raw }
+
+  var kind: CXCursorKind { clang_getCursorKind(raw) }
+  var isNull: Bool { clang_Cursor_isNull(raw) != 0 }
+  var spelling: String { clang_getCursorSpelling(raw).consume() }
+  var usr: String { clang_getCursorUSR(raw).consume() }
+  var isDefinition: Bool { clang_isCursorDefinition(raw) != 0 }
+  var isExpression: Bool { clang_isExpression(kind) != 0 }
+  var type: CXType { clang_getCursorType(raw) }
+  var referenced: Cursor? {
+    let target = Cursor(clang_getCursorReferenced(raw))
+    return target.isNull ? nil : target
+  }
+  var semanticParent: Cursor { Cursor(clang_getCursorSemanticParent(raw)) }
+  var storageClass: CX_StorageClass { clang_Cursor_getStorageClass(raw) }
+
+  var children: [Cursor] {
+    final class Box { var items: [Cursor] = [] }
+    let box = Box()
+    let context = Unmanaged.passUnretained(box).toOpaque()
+    clang_visitChildren(
+      raw,
+      { child, _, context in
+        Unmanaged<Box>.fromOpaque(context!).takeUnretainedValue().items.append(Cursor(child))
+        return CXChildVisit_Continue
+      }, context)
+    return box.items
+  }
+
+  var isInSystemHeader: Bool {
+    clang_Location_isInSystemHeader(clang_getCursorLocation(raw)) != 0
+  }
+
+  /// Where the cursor is, seen through macro expansions (the place the user wrote).
+  var location: SourceLocation? { Cursor.location(clang_getCursorLocation(raw)) }
+
+  var extentEnd: SourceLocation? { Cursor.location(clang_getRangeEnd(clang_getCursorExtent(raw))) }
+
+  static func location(_ location: CXSourceLocation) -> SourceLocation? {
+    var file: CXFile?
+    var line: UInt32 = 0
+    var column: UInt32 = 0
+    clang_getExpansionLocation(location, &file, &line, &column, nil)
+    guard let file else { return nil }
+    let name = clang_getFileName(file).consume()
+    return SourceLocation(file: name, line: Int(line), column: Int(column))
+  }
+
+  static func offset(_ location: CXSourceLocation) -> UInt32 {
+    var offset: UInt32 = 0
+    clang_getExpansionLocation(location, nil, nil, nil, &offset)
+    return offset
+  }
+
+  /// Skips what the source does not show: implicit casts, parentheses, explicit casts.
+  var strippingParenthesesAndCasts: Cursor {
+    var cursor = self
+    while true {
+      switch cursor.kind {
+      case CXCursor_UnexposedExpr, CXCursor_ParenExpr, CXCursor_CStyleCastExpr:
+        let inner = cursor.children.filter(\.isExpression)
+        guard let last = inner.last else { return cursor }
+        cursor = last
+      default:
+        return cursor
+      }
+    }
+  }
+
+  /// The source tokens of the cursor's extent.
+  var tokens: [(spelling: String, offset: UInt32)] {
+    let unit = clang_Cursor_getTranslationUnit(raw)
+    var tokens: UnsafeMutablePointer<CXToken>?
+    var count: UInt32 = 0
+    clang_tokenize(unit, clang_getCursorExtent(raw), &tokens, &count)
+    guard let tokens else { return [] }
+    defer { clang_disposeTokens(unit, tokens, count) }
+    return (0..<Int(count)).map { index in
+      (
+        clang_getTokenSpelling(unit, tokens[index]).consume(),
+        Cursor.offset(clang_getTokenLocation(unit, tokens[index]))
+      )
+    }
+  }
+
+  /// The operator of a binary or unary operator expression, read from its tokens.
+  var operatorSpelling: String? {
+    let tokens = self.tokens
+    switch kind {
+    case CXCursor_BinaryOperator, CXCursor_CompoundAssignOperator:
+      guard let lhs = children.first else { return nil }
+      let lhsEnd = Cursor.offset(clang_getRangeEnd(clang_getCursorExtent(lhs.raw)))
+      return tokens.first { $0.offset >= lhsEnd }?.spelling
+    case CXCursor_UnaryOperator:
+      guard let first = tokens.first else { return nil }
+      if ["++", "--", "!", "-", "+", "~", "*", "&"].contains(first.spelling) { return first.spelling }
+      return tokens.last?.spelling
+    default:
+      return nil
+    }
+  }
+
+  /// The integer value of a constant expression (literals, enumerators, macros), if any.
+  var integerValue: Int? {
+    let result = clang_Cursor_Evaluate(raw)
+    guard let result else { return nil }
+    defer { clang_EvalResult_dispose(result) }
+    guard clang_EvalResult_getKind(result) == CXEval_Int else { return nil }
+    return Int(clang_EvalResult_getAsLongLong(result))
+  }
+
+  var callArguments: [Cursor] {
+    let count = clang_Cursor_getNumArguments(raw)
+    guard count > 0 else { return [] }
+    return (0..<count).map { Cursor(clang_Cursor_getArgument(raw, UInt32($0))) }
+  }
+}

@@ -1,0 +1,187 @@
+/// Facts are what a front end extracts from one file: plain values, language-neutral,
+/// so that C and Swift meet only in the `ProgramGraph` and facts can be cached.
+
+/// The link key of a function across files and languages. For C it is clang's USR
+/// (`c:@F@name` for external linkage, file-qualified for `static`).
+public typealias SymbolID = String
+
+public struct CallSite: Codable, Hashable, Sendable {
+  /// The name as written (or as resolved for a direct call).
+  public var callee: String
+  /// The callee's symbol when the call is direct; nil for calls through a pointer.
+  public var symbol: SymbolID?
+  public var location: SourceLocation
+
+  public init(callee: String, symbol: SymbolID?, location: SourceLocation) {
+    self.callee = callee
+    self.symbol = symbol
+    self.location = location
+  }
+}
+
+/// A store to memory the function does not own: a global, a static, or through a pointer.
+public struct MemoryWrite: Codable, Hashable, Sendable {
+  public enum Target: String, Codable, Sendable {
+    /// A global or static variable.
+    case global
+    /// Memory reached through a pointer, a parameter, or a field of one.
+    case indirect
+    /// A local variable of the enclosing function.
+    case local
+  }
+  public var target: Target
+  /// How the target is written in the source, e.g. `g_state` or `ctx->pid`.
+  public var text: String
+  /// For `.local` targets, the variable's name (to tell the fork result variable apart).
+  public var variable: String?
+  public var location: SourceLocation
+
+  public init(target: Target, text: String, variable: String? = nil, location: SourceLocation) {
+    self.target = target
+    self.text = text
+    self.variable = variable
+    self.location = location
+  }
+}
+
+/// A function-valued expression: a function named directly, or a variable or field that
+/// holds one (resolved against every store the program makes to it).
+public enum FunctionReference: Codable, Hashable, Sendable {
+  case function(symbol: SymbolID, name: String)
+  case variable(symbol: SymbolID, name: String)
+}
+
+/// Every place a function reference is stored into a variable or a field.
+public struct PointerStore: Codable, Hashable, Sendable {
+  public var variable: SymbolID
+  public var value: FunctionReference
+  public init(variable: SymbolID, value: FunctionReference) {
+    self.variable = variable
+    self.value = value
+  }
+}
+
+public struct FunctionFacts: Codable, Hashable, Sendable {
+  public var symbol: SymbolID
+  public var name: String
+  public var location: SourceLocation
+  /// Every call in the body, in source order.
+  public var calls: [CallSite]
+  /// Stores to globals and through pointers (for contexts that share the parent's memory).
+  public var nonLocalWrites: [MemoryWrite]
+
+  public init(
+    symbol: SymbolID, name: String, location: SourceLocation, calls: [CallSite],
+    nonLocalWrites: [MemoryWrite]
+  ) {
+    self.symbol = symbol
+    self.name = name
+    self.location = location
+    self.calls = calls
+    self.nonLocalWrites = nonLocalWrites
+  }
+}
+
+/// The code that runs in the child between a fork-like call and exec/_exit, inside the
+/// function that forks.
+public struct ChildRegion: Codable, Hashable, Sendable {
+  public var kind: ForkKind
+  /// The fork-like function called (`fork`, `_Fork`, `vfork`).
+  public var forkCallee: String
+  public var forkLocation: SourceLocation
+  public var function: SymbolID
+  public var functionName: String
+  /// Calls the child may make in this function, in source order.
+  public var calls: [CallSite]
+  /// Where the child leaves the function without exec or _exit (the rest of the program
+  /// then runs in the child).
+  public var returns: [SourceLocation]
+  /// Stores the child makes to memory the parent will see (meaningful for vfork).
+  public var writes: [MemoryWrite]
+
+  public init(
+    kind: ForkKind, forkCallee: String, forkLocation: SourceLocation, function: SymbolID,
+    functionName: String, calls: [CallSite], returns: [SourceLocation], writes: [MemoryWrite]
+  ) {
+    self.kind = kind
+    self.forkCallee = forkCallee
+    self.forkLocation = forkLocation
+    self.function = function
+    self.functionName = functionName
+    self.calls = calls
+    self.returns = returns
+    self.writes = writes
+  }
+}
+
+public enum ForkKind: String, Codable, Hashable, Sendable {
+  case fork
+  case vfork
+}
+
+/// A function that runs in an async-signal-safe context because of how it is registered.
+public struct HandlerRegistration: Codable, Hashable, Sendable {
+  public enum Kind: String, Codable, Hashable, Sendable, CaseIterable {
+    case signalHandler
+    case atforkPrepare
+    case atforkParent
+    case atforkChild
+    /// The entry function of a `clone` child without `CLONE_VM` (a fork child).
+    case cloneForkChild
+    /// The entry function of a `clone` child with `CLONE_VM|CLONE_VFORK` (a vfork child).
+    case cloneVforkChild
+  }
+  public var kind: Kind
+  public var handler: FunctionReference
+  /// The registering call or assignment.
+  public var location: SourceLocation
+  /// What registered it, for the note (`signal`, `sigaction`, `pthread_atfork`, `clone`).
+  public var via: String
+  public var registeringFunction: String
+
+  public init(
+    kind: Kind, handler: FunctionReference, location: SourceLocation, via: String,
+    registeringFunction: String
+  ) {
+    self.kind = kind
+    self.handler = handler
+    self.location = location
+    self.via = via
+    self.registeringFunction = registeringFunction
+  }
+}
+
+/// Why a file was analysed only in part.
+public struct ParseProblem: Codable, Hashable, Sendable {
+  public var location: SourceLocation
+  public var message: String
+  public var errorCount: Int
+  public init(location: SourceLocation, message: String, errorCount: Int) {
+    self.location = location
+    self.message = message
+    self.errorCount = errorCount
+  }
+}
+
+public struct FileFacts: Codable, Hashable, Sendable {
+  public var path: String
+  public var functions: [FunctionFacts]
+  public var childRegions: [ChildRegion]
+  public var registrations: [HandlerRegistration]
+  public var pointerStores: [PointerStore]
+  /// Set when the parse had errors; the facts hold what the parser recovered.
+  public var parseProblem: ParseProblem?
+
+  public init(
+    path: String, functions: [FunctionFacts] = [], childRegions: [ChildRegion] = [],
+    registrations: [HandlerRegistration] = [], pointerStores: [PointerStore] = [],
+    parseProblem: ParseProblem? = nil
+  ) {
+    self.path = path
+    self.functions = functions
+    self.childRegions = childRegions
+    self.registrations = registrations
+    self.pointerStores = pointerStores
+    self.parseProblem = parseProblem
+  }
+}

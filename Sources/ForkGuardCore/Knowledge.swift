@@ -1,0 +1,205 @@
+import ForkGuardKnowledgeData
+import Foundation
+
+/// Which functions count as async-signal-safe.
+public enum SafetyProfile: String, Codable, CaseIterable, Sendable {
+  case posix2024 = "posix-2024"
+  case posix2017 = "posix-2017"
+  case glibc
+
+  var listName: String {
+    switch self {
+    case .posix2024, .glibc: return "POSIX.1-2024"
+    case .posix2017: return "POSIX.1-2017"
+    }
+  }
+}
+
+/// What the knowledge base says of a function that the analysed code does not define.
+public enum Safety: Hashable, Sendable {
+  case safe
+  /// Not async-signal-safe; `reasons` are phrases such as "allocates".
+  case unsafe(reasons: [String])
+  /// A lock function: its own rules judge it (acquire in a handler, locks across fork).
+  case lock(LockRole)
+  /// No data says either way.
+  case unknown
+}
+
+public enum LockRole: String, Codable, Sendable {
+  case acquire, tryAcquire, release, initialise, destroy
+}
+
+public struct LockFunction: Codable, Hashable, Sendable {
+  public var role: LockRole
+  public var lockArgument: Int
+  public var family: String
+  public var mode: String?
+}
+
+/// A signal or atfork registration function and which arguments are handlers.
+public struct RegistrationFunction: Codable, Hashable, Sendable {
+  public var function: String
+  public var handlerArgument: Int?
+  public var prepareArgument: Int?
+  public var parentArgument: Int?
+  public var childArgument: Int?
+}
+
+/// User additions, from the configuration file.
+public struct KnowledgeOverrides: Hashable, Sendable {
+  public var safe: [String: String] = [:]
+  public var unsafe: [String: String] = [:]
+  public init(safe: [String: String] = [:], unsafe: [String: String] = [:]) {
+    self.safe = safe
+    self.unsafe = unsafe
+  }
+}
+
+public struct KnowledgeError: Error, CustomStringConvertible {
+  public var file: String
+  public var problem: String
+  public var description: String { "\(file): \(problem)" }
+}
+
+/// Everything forkguard knows about library functions, loaded from `rules/data`.
+public struct Knowledge: Sendable {
+  public let profile: SafetyProfile
+  public let overrides: KnowledgeOverrides
+  private let safeList: Set<String>
+  private let glibc: [String: GlibcEntry]
+  private let reasonPhrases: [String: String]
+  private let internals: Internals
+  public let process: ProcessTables
+  public let locks: [String: LockFunction]
+
+  struct GlibcEntry: Codable, Sendable {
+    var `as`: String
+    var reasons: [String]
+    var isSafe: Bool { self.as.hasPrefix("AS-Safe") }
+  }
+
+  struct Internals: Codable, Sendable {
+    var safe: [String]
+    var aliases: [String: String]
+    var strippedPrefixes: [String]
+    var strippedSuffixes: [String]
+  }
+
+  public struct ProcessTables: Codable, Sendable {
+    public struct Clone: Codable, Sendable {
+      public var functions: [String]
+      public var entryArgument: Int
+      public var flagsArgument: Int
+      public var flags: [String: Int]
+    }
+    public var forks: [String: ForkKind]
+    public var clone: Clone
+    public var exec: [String]
+    public var exits: [String]
+    public var vforkAllowed: [String]
+    public var signalRegistrations: [RegistrationFunction]
+    public var signalActionFields: [String]
+    public var atforkRegistrations: [RegistrationFunction]
+    public var suggestions: [String: String]
+  }
+
+  public init(
+    profile: SafetyProfile = .posix2024, overrides: KnowledgeOverrides = .init(),
+    dataDirectory: URL = KnowledgeDataBundle.dataDirectory
+  ) throws {
+    self.profile = profile
+    self.overrides = overrides
+    func load(_ name: String) throws -> Data {
+      let url = dataDirectory.appendingPathComponent(name)
+      do { return try Data(contentsOf: url) } catch {
+        throw KnowledgeError(file: url.path, problem: "cannot read knowledge file: \(error.localizedDescription)")
+      }
+    }
+    func decode<T: Decodable>(_ type: T.Type, _ name: String) throws -> T {
+      do { return try JSONDecoder().decode(T.self, from: try load(name)) } catch let error as KnowledgeError {
+        throw error
+      } catch {
+        throw KnowledgeError(file: dataDirectory.appendingPathComponent(name).path, problem: "malformed: \(error)")
+      }
+    }
+    func list(_ name: String) throws -> Set<String> {
+      let text = String(decoding: try load(name), as: UTF8.self)
+      return Set(
+        text.split(separator: "\n").map { $0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0] }
+          .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+    }
+    struct GlibcFile: Codable { var functions: [String: GlibcEntry] }
+    struct ReasonsFile: Codable { var reasons: [String: String] }
+    struct LocksFile: Codable { var functions: [String: LockFunction] }
+
+    glibc = try decode(GlibcFile.self, "glibc-as-safety.json").functions
+    reasonPhrases = try decode(ReasonsFile.self, "glibc-reasons.json").reasons
+    process = try decode(ProcessTables.self, "process.json")
+    locks = try decode(LocksFile.self, "locks.json").functions
+    internals = try decode(Internals.self, "libc-internals.json")
+    switch profile {
+    case .posix2017: safeList = try list("async-signal-safe-posix-2017.txt")
+    case .posix2024: safeList = try list("async-signal-safe-posix-2024.txt")
+    case .glibc:
+      safeList = try list("async-signal-safe-posix-2024.txt").union(glibc.filter { $0.value.isSafe }.map(\.key))
+    }
+  }
+
+  /// The library name a call stands for: `__printf_chk` is `printf`, `__builtin_memcpy` is `memcpy`.
+  public func canonicalName(_ name: String) -> String {
+    if let alias = internals.aliases[name] { return alias }
+    if safeList.contains(name) || glibc[name] != nil || locks[name] != nil { return name }
+    var stripped = name
+    for prefix in internals.strippedPrefixes where stripped.hasPrefix(prefix) {
+      stripped.removeFirst(prefix.count)
+      break
+    }
+    for suffix in internals.strippedSuffixes where stripped.hasSuffix(suffix) {
+      stripped.removeLast(suffix.count)
+      break
+    }
+    return stripped
+  }
+
+  public func safety(of name: String) -> Safety {
+    if let reason = overrides.unsafe[name] { return .unsafe(reasons: [reason]) }
+    if overrides.safe[name] != nil { return .safe }
+    let name = canonicalName(name)
+    if let reason = overrides.unsafe[name] { return .unsafe(reasons: [reason]) }
+    if overrides.safe[name] != nil || internals.safe.contains(name) { return .safe }
+    if let lock = locks[name] { return .lock(lock.role) }
+    if safeList.contains(name) { return .safe }
+    if let entry = glibc[name] {
+      if entry.isSafe {
+        return .unsafe(reasons: [
+          "is not on the \(profile.listName) list (glibc marks it AS-Safe; '--profile glibc' accepts it)"
+        ])
+      }
+      let phrases = entry.reasons.compactMap { reasonPhrases[$0] }
+      return .unsafe(reasons: phrases.isEmpty ? [reasonPhrases["unqualified"] ?? "is AS-Unsafe"] : Self.unique(phrases))
+    }
+    return .unknown
+  }
+
+  public func effect(of name: String) -> CallEffect {
+    let name = canonicalName(name)
+    if let kind = process.forks[name] { return .fork(kind) }
+    if process.exec.contains(name) { return .exec }
+    if process.exits.contains(name) { return .exitProcess }
+    return .normal
+  }
+
+  public func suggestion(for name: String) -> String? {
+    process.suggestions[canonicalName(name)]
+  }
+
+  public func isVforkAllowed(_ name: String) -> Bool {
+    process.vforkAllowed.contains(canonicalName(name))
+  }
+
+  private static func unique(_ items: [String]) -> [String] {
+    var seen = Set<String>()
+    return items.filter { seen.insert($0).inserted }
+  }
+}

@@ -1,0 +1,29 @@
+/// Options that change what rules report, shared by all of them.
+public struct AnalysisOptions: Sendable {
+  /// Report calls to functions with no definition and no data.
+  public var reportUnverifiable: Bool
+  public init(reportUnverifiable: Bool = false) {
+    self.reportUnverifiable = reportUnverifiable
+  }
+}
+
+/// What a rule runs on: the linked program and the knowledge base.
+public struct AnalysisInput: Sendable {
+  public let program: ProgramGraph
+  public let knowledge: Knowledge
+  public let options: AnalysisOptions
+  public init(program: ProgramGraph, knowledge: Knowledge, options: AnalysisOptions) {
+    self.program = program
+    self.knowledge = knowledge
+    self.options = options
+  }
+}
+
+/// A check. One rule, one file, one docs page (`docs/rules/<id>.md`), one fixtures folder.
+public protocol Rule: Sendable {
+  /// The stable id users suppress by and CI greps for.
+  var id: String { get }
+  /// One line, for `forkguard rules` and SARIF's shortDescription.
+  var summary: String { get }
+  func check(_ input: AnalysisInput, report: (Diagnostic) -> Void)
+}

@@ -1,0 +1,148 @@
+import Dispatch
+import ForkGuardC
+import ForkGuardCore
+import ForkGuardRules
+import Foundation
+
+/// One `forkguard check`: inputs to diagnostics. The CLI owns printing and exit codes;
+/// this reports through return values so tests and other front ends can drive it.
+public struct CheckRun {
+  public struct Options {
+    public var paths: [String]
+    public var base: String
+    public var compilationDatabaseDirectory: String?
+    public var extraArguments: [String] = []
+    public var profile: SafetyProfile?
+    public var configurationPath: String?
+    /// Look for `.forkguard.yml` upward from the base when no path is given.
+    public var searchesConfiguration = true
+    public var reportUnverifiable = false
+    public var jobs = ProcessInfo.processInfo.activeProcessorCount
+    public var rules: [any Rule] = RuleRegistry.all
+
+    public init(paths: [String], base: String = FileManager.default.currentDirectoryPath) {
+      self.paths = paths
+      self.base = base
+    }
+  }
+
+  public struct Result {
+    /// Findings and tool notes, in report order.
+    public var diagnostics: [Diagnostic]
+    /// Inputs that could not be analysed, each naming the file and the problem.
+    public var errors: [String]
+    public var filesAnalysed: Int
+  }
+
+  /// Problems that stop the whole run (bad configuration, unreadable database).
+  public struct SetupError: Error, CustomStringConvertible {
+    public var description: String
+  }
+
+  public static func run(_ options: Options) throws -> Result {
+    var configuration = Configuration()
+    if let path = options.configurationPath
+      ?? (options.searchesConfiguration ? Configuration.find(from: options.base) : nil)
+    {
+      do { configuration = try Configuration.load(path: path) } catch {
+        throw SetupError(description: "\(error)")
+      }
+    }
+    let knowledge: Knowledge
+    do {
+      knowledge = try Knowledge(
+        profile: options.profile ?? configuration.profile ?? .posix2024, overrides: configuration.overrides)
+    } catch {
+      throw SetupError(description: "\(error)")
+    }
+    let database = try compilationDatabase(options)
+
+    var errors: [String] = []
+    var paths = options.paths
+    if paths.isEmpty, let database {
+      paths = database.files
+    }
+    let (files, problems) = InputFiles.collect(paths, base: options.base)
+    errors += problems.map(\.description)
+    let includeDirectories = paths.map {
+      URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: options.base, isDirectory: true))
+        .standardizedFileURL.appendingPathComponent("include").path
+    }.filter { FileManager.default.fileExists(atPath: $0) }
+
+    let outcomes = parse(files, jobs: options.jobs, knowledge: knowledge) { file in
+      if let arguments = database?.parseArguments(for: file) { return arguments + options.extraArguments }
+      return CFrontEnd.defaultArguments(for: file, includeDirectories: includeDirectories) + options.extraArguments
+    }
+    var facts: [FileFacts] = []
+    var diagnostics: [Diagnostic] = []
+    for outcome in outcomes {
+      switch outcome {
+      case .success(let fileFacts):
+        facts.append(fileFacts)
+        if let problem = fileFacts.parseProblem {
+          let more = problem.errorCount > 1 ? " (and \(problem.errorCount - 1) more errors)" : ""
+          diagnostics.append(
+            Diagnostic(
+              ruleID: nil, severity: .note, location: problem.location,
+              message: "parse incomplete: \(problem.message)\(more); analysed as far as clang recovered"))
+        }
+      case .failure(let error):
+        errors.append("\(error)")
+      }
+    }
+
+    let input = AnalysisInput(
+      program: ProgramGraph(files: facts), knowledge: knowledge,
+      options: AnalysisOptions(reportUnverifiable: options.reportUnverifiable))
+    var seen = Set<Diagnostic>()
+    for rule in options.rules {
+      rule.check(input) { diagnostic in
+        if seen.insert(diagnostic).inserted { diagnostics.append(diagnostic) }
+      }
+    }
+    diagnostics.sort(by: Diagnostic.reportOrder)
+    return Result(diagnostics: diagnostics, errors: errors, filesAnalysed: facts.count)
+  }
+
+  private static func compilationDatabase(_ options: Options) throws -> CompilationDatabase? {
+    let base = URL(fileURLWithPath: options.base, isDirectory: true)
+    if let directory = options.compilationDatabaseDirectory {
+      var path = URL(fileURLWithPath: directory, relativeTo: base).standardizedFileURL.path
+      if !path.hasSuffix(".json") { path += "/compile_commands.json" }
+      do { return try CompilationDatabase(path: path) } catch { throw SetupError(description: "\(error)") }
+    }
+    for candidate in ["compile_commands.json", "build/compile_commands.json"] {
+      let path = base.appendingPathComponent(candidate).path
+      if FileManager.default.fileExists(atPath: path) {
+        do { return try CompilationDatabase(path: path) } catch { throw SetupError(description: "\(error)") }
+      }
+    }
+    return nil
+  }
+
+  /// Parses files on `jobs` threads, each with its own libclang index; results keep the
+  /// order of `files`, so output does not depend on scheduling.
+  static func parse(
+    _ files: [String], jobs: Int, knowledge: Knowledge, arguments: @escaping (String) -> [String]
+  ) -> [Swift.Result<FileFacts, Error>] {
+    var results = [Swift.Result<FileFacts, Error>?](repeating: nil, count: files.count)
+    let lock = NSLock()
+    var next = 0
+    let workers = max(1, min(jobs, files.count))
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      let frontEnd = CFrontEnd(knowledge: knowledge)
+      while true {
+        lock.lock()
+        let index = next
+        next += 1
+        lock.unlock()
+        guard index < files.count else { return }
+        let outcome = Swift.Result { try frontEnd.facts(for: files[index], arguments: arguments(files[index])) }
+        lock.lock()
+        results[index] = outcome
+        lock.unlock()
+      }
+    }
+    return results.map { $0! }
+  }
+}

@@ -1,0 +1,73 @@
+import ForkGuardCore
+
+/// What the three "unsafe call in an async-signal-safe context" rules share: the search
+/// from a context and the wording of its findings. Each rule says where its context starts
+/// and what the consequence is.
+struct AsyncSignalSafetyReport {
+  var ruleID: String
+  /// What goes wrong, e.g. "in the child of a multithreaded process it can deadlock".
+  var consequence: String
+  /// Used when the data has no suggestion for the function.
+  var defaultFix: String
+  /// Lock functions belong to the lock rules in fork children, not here.
+  var reportsLockFunctions: Bool
+
+  func report(
+    from calls: [CallSite], in caller: String, entered: Set<SymbolID>, contextNotes: [DiagnosticNote],
+    input: AnalysisInput, report: (Diagnostic) -> Void
+  ) {
+    let search = UnsafeCallSearch { safety in
+      switch safety {
+      case .safe: return false
+      case .unsafe: return true
+      case .lock: return reportsLockFunctions
+      case .unknown: return input.options.reportUnverifiable
+      }
+    }
+    let findings = search.findings(
+      startingWith: calls, in: caller, program: input.program, knowledge: input.knowledge, alreadyEntered: entered)
+    for finding in findings {
+      let chainNotes = finding.chain.reversed().map { link in
+        DiagnosticNote(location: link.call.location, message: "'\(link.call.callee)' called here from '\(link.caller)'")
+      }
+      report(
+        Diagnostic(
+          ruleID: ruleID, severity: .warning, location: finding.call.location,
+          message: message(for: finding, knowledge: input.knowledge), notes: chainNotes + contextNotes))
+    }
+  }
+
+  func message(for finding: UnsafeCallSearch.Finding, knowledge: Knowledge) -> String {
+    let name = finding.call.callee
+    let fix = knowledge.suggestion(for: name) ?? defaultFix
+    switch finding.safety {
+    case .unsafe(let reasons):
+      return "\(Self.verdict(name, reasons)); \(consequence); \(fix)"
+    case .lock(let role):
+      let reason = role == .acquire || role == .tryAcquire ? "takes a lock" : "operates on a lock"
+      return "\(Self.verdict(name, [reason])); \(consequence); \(fix)"
+    case .unknown where finding.call.symbol == nil:
+      return
+        "call through a function pointer cannot be verified as async-signal-safe; \(consequence) if the target is not"
+    case .unknown, .safe:
+      return
+        "'\(name)' cannot be verified as async-signal-safe: it has no definition in the analysed files and no entry in the safety data; list it under 'safe-functions' or 'unsafe-functions' in .forkguard.yml"
+    }
+  }
+
+  /// `'malloc' is not async-signal-safe (it takes a lock)`; reasons that are already a
+  /// predicate ("is not on the POSIX.1-2024 list …") stand alone.
+  static func verdict(_ name: String, _ reasons: [String]) -> String {
+    if let predicate = reasons.first(where: { $0.hasPrefix("is ") }), reasons.count == 1 {
+      return "'\(name)' \(predicate)"
+    }
+    let phrases = reasons.filter { !$0.hasPrefix("is ") }
+    let joined: String
+    switch phrases.count {
+    case 0: joined = ""
+    case 1: joined = phrases[0]
+    default: joined = phrases.dropLast().joined(separator: ", ") + " and " + phrases.last!
+    }
+    return joined.isEmpty ? "'\(name)' is not async-signal-safe" : "'\(name)' is not async-signal-safe (it \(joined))"
+  }
+}

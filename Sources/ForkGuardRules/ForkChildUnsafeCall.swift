@@ -1,0 +1,41 @@
+import ForkGuardCore
+
+/// Calls that are not async-signal-safe between fork() and exec/_exit, in the forking
+/// function and in everything it calls from there (and in `clone` children without CLONE_VM).
+public struct ForkChildUnsafeCall: Rule {
+  public let id = "fork-child-unsafe-call"
+  public let summary = "non-async-signal-safe call in a fork child before exec or _exit"
+
+  public init() {}
+
+  public func check(_ input: AnalysisInput, report: (Diagnostic) -> Void) {
+    let wording = AsyncSignalSafetyReport(
+      ruleID: id,
+      consequence: "in the child of a multithreaded process it can deadlock or see corrupt state",
+      defaultFix: "call it before fork() or after exec, or use an async-signal-safe equivalent",
+      reportsLockFunctions: false)
+    for region in input.program.uniqueChildRegions(.fork) {
+      var notes = [DiagnosticNote(location: region.forkLocation, message: "fork child starts here")]
+      if let exit = region.returns.first {
+        notes.append(
+          DiagnosticNote(
+            location: exit,
+            message:
+              "the fork child returns from '\(region.functionName)' here without exec or _exit; the rest of the program runs in the child"
+          ))
+      }
+      wording.report(
+        from: region.calls, in: region.functionName, entered: [], contextNotes: notes, input: input, report: report)
+    }
+    for context in input.program.handlerContexts([.cloneForkChild]) {
+      let notes = [
+        DiagnosticNote(
+          location: context.registration.location,
+          message: "'\(context.handler.name)' started here by \(context.registration.via) as a fork child")
+      ]
+      wording.report(
+        from: context.handler.calls, in: context.handler.name, entered: [context.handler.symbol],
+        contextNotes: notes, input: input, report: report)
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/* A small server that gets fork safety wrong in every way forkguard knows.
+ * Run: swift run forkguard check examples/demo */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile sig_atomic_t stop_requested;
+
+static void log_line(const char *what) {
+  char *copy = strdup(what); /* allocates: unsafe in a fork child */
+  fprintf(stderr, "%s\n", copy);
+  free(copy);
+}
+
+/* Careless: logs and uses exit() in the child. */
+pid_t spawn(char *const argv[]) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    log_line("starting child");
+    execvp(argv[0], argv);
+    exit(127);
+  }
+  return pid;
+}
+
+/* Careful: only dup2, close, execve and _exit run in the child. */
+pid_t spawn_carefully(const char *path, char *const argv[], char *const envp[], int fd) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fd, 1);
+    close(fd);
+    execve(path, argv, envp);
+    _exit(127);
+  }
+  return pid;
+}
+
+/* vfork: the child borrows the parent's stack; only exec and _exit are allowed. */
+static int last_error;
+pid_t spawn_with_vfork(const char *path, char *const argv[], char *const envp[]) {
+  pid_t pid = vfork();
+  if (pid == 0) {
+    setsid();
+    execve(path, argv, envp);
+    last_error = 1;
+    _exit(127);
+  }
+  return pid;
+}
+
+static void on_term(int sig) {
+  (void)sig;
+  syslog(LOG_INFO, "terminating"); /* not async-signal-safe */
+  stop_requested = 1;
+}
+
+static void on_usr1(int sig) {
+  (void)sig;
+  stop_requested = 1; /* fine: only a volatile sig_atomic_t */
+}
+
+static void child_after_fork(void) {
+  printf("in the child\n"); /* the atfork child handler runs in the fork child */
+  pthread_mutex_unlock(&log_lock);
+}
+
+int main(int argc, char **argv) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_term;
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGUSR1, on_usr1);
+  pthread_atfork(NULL, NULL, child_after_fork);
+  (void)argc;
+  spawn(argv + 1);
+  return 0;
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 + Swift 6.3 machine lacks to build and test forkguard:
+# libclang's headers (libclang-dev) and a pkg-config file for them, which Debian does not ship.
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+LLVM_MAJOR="${FORKGUARD_LLVM_MAJOR:-14}"
+need=()
+command -v "llvm-config-${LLVM_MAJOR}" >/dev/null 2>&1 || need+=("llvm-${LLVM_MAJOR}")
+[ -e "/usr/lib/llvm-${LLVM_MAJOR}/include/clang-c/Index.h" ] || need+=("libclang-${LLVM_MAJOR}-dev")
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "setup: installing ${need[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
+
+# SwiftPM finds libclang through this file (see Sources/CClang/module.modulemap).
+llvm_config="llvm-config-${LLVM_MAJOR}"
+pc_dir="/usr/local/lib/pkgconfig"
+pc_file="$pc_dir/forkguard-libclang.pc"
+want=$(cat <<PC
+Name: forkguard-libclang
+Description: libclang ${LLVM_MAJOR} for forkguard (written by scripts/setup.sh)
+Version: $($llvm_config --version)
+Cflags: -I$($llvm_config --includedir)
+Libs: -L$($llvm_config --libdir) -lclang-${LLVM_MAJOR}
+PC
+)
+if [ ! -f "$pc_file" ] || [ "$(cat "$pc_file")" != "$want" ]; then
+  sudo_cmd=""
+  [ -w "$pc_dir" ] || [ -w "$(dirname "$pc_dir")" ] || sudo_cmd="sudo"
+  $sudo_cmd mkdir -p "$pc_dir"
+  printf '%s\n' "$want" | $sudo_cmd tee "$pc_file" >/dev/null
+  echo "setup: wrote $pc_file" >&2
+fi
