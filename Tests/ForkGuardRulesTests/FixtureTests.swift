@@ -26,7 +26,7 @@ struct Fixture: CustomTestStringConvertible, Sendable {
       for name in (try? manager.contentsOfDirectory(atPath: folder.path))?.sorted() ?? [] {
         let path = folder.appendingPathComponent(name).path
         var isDirectory: ObjCBool = false
-        manager.fileExists(atPath: path, isDirectory: &isDirectory)
+        _ = manager.fileExists(atPath: path, isDirectory: &isDirectory)
         if isDirectory.boolValue {
           let members = ((try? manager.contentsOfDirectory(atPath: path)) ?? []).sorted()
             .filter { sourceExtensions.contains(($0 as NSString).pathExtension) }
