@@ -74,7 +74,7 @@ let package = Package(
       name: "ForkGuardReportersTests",
       dependencies: ["ForkGuardReporters", "ForkGuardCore"]
     ),
-    .testTarget(name: "forkguardTests", dependencies: ["ForkGuardDriver"]),
+    .testTarget(name: "forkguardTests", dependencies: ["forkguard"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -34,7 +34,15 @@ public struct ChildRegionAnalysis {
       guard let other else { return self }
       var result = self
       for (fork, outcomes) in other.forks { result.forks[fork, default: []].formUnion(outcomes) }
-      result.bindings = bindings.filter { other.bindings[$0.key] == $0.value }
+      // A binding survives a join when the other path agrees, or never ran that fork (there
+      // the variable holds something else, but that path cannot be the fork's child).
+      func keeps(_ variable: String, _ fork: Int, in path: State) -> Bool {
+        path.bindings[variable] == fork || (path.bindings[variable] == nil && path.forks[fork] == nil)
+      }
+      result.bindings = bindings.filter { keeps($0.key, $0.value, in: other) }
+      for (variable, fork) in other.bindings where result.bindings[variable] == nil && keeps(variable, fork, in: self) {
+        result.bindings[variable] = fork
+      }
       for (fork, names) in other.declaredSince {
         result.declaredSince[fork] = (declaredSince[fork] ?? names).intersection(names)
       }

@@ -164,7 +164,7 @@ public struct Knowledge: Sendable {
 
   public func safety(of name: String) -> Safety {
     if let reason = overrides.unsafe[name] { return .unsafe(reasons: [reason]) }
-    if overrides.safe[name] != nil { return .safe }
+    if overrides.safe[name] != nil || internals.safe.contains(name) { return .safe }
     let name = canonicalName(name)
     if let reason = overrides.unsafe[name] { return .unsafe(reasons: [reason]) }
     if overrides.safe[name] != nil || internals.safe.contains(name) { return .safe }

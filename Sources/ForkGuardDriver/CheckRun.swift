@@ -64,14 +64,19 @@ public struct CheckRun {
     }
     let (files, problems) = InputFiles.collect(paths, base: options.base)
     errors += problems.map(\.description)
-    let includeDirectories = paths.map {
+    let roots = paths.map {
       URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: options.base, isDirectory: true))
-        .standardizedFileURL.appendingPathComponent("include").path
-    }.filter { FileManager.default.fileExists(atPath: $0) }
+        .standardizedFileURL.path
+    }
+    var includeSearch = IncludeDirectories(roots: roots)
+    let defaultArguments = Dictionary(
+      uniqueKeysWithValues: files.map {
+        ($0, CFrontEnd.defaultArguments(for: $0, includeDirectories: includeSearch.directories(for: $0)))
+      })
 
     let outcomes = parse(files, jobs: options.jobs, knowledge: knowledge) { file in
       if let arguments = database?.parseArguments(for: file) { return arguments + options.extraArguments }
-      return CFrontEnd.defaultArguments(for: file, includeDirectories: includeDirectories) + options.extraArguments
+      return defaultArguments[file]! + options.extraArguments
     }
     var facts: [FileFacts] = []
     var diagnostics: [Diagnostic] = []
@@ -144,5 +149,36 @@ public struct CheckRun {
       }
     }
     return results.map { $0! }
+  }
+}
+
+/// Without a compilation database, headers are looked for where C projects keep them:
+/// an `include/` folder beside the file or in any folder above it, up to the input root
+/// (SwiftPM's `Sources/<Target>/include`, autotools' and CMake's top-level `include/`).
+struct IncludeDirectories {
+  let roots: [String]
+  private var cache: [String: Bool] = [:]
+
+  init(roots: [String]) { self.roots = roots }
+
+  mutating func directories(for file: String) -> [String] {
+    let root = roots.filter { file == $0 || file.hasPrefix($0 + "/") }.max { $0.count < $1.count }
+    var result: [String] = []
+    var directory = (file as NSString).deletingLastPathComponent
+    while true {
+      let candidate = directory + "/include"
+      if exists(candidate) { result.append(candidate) }
+      guard let root, directory.count > root.count, directory.hasPrefix(root) else { break }
+      directory = (directory as NSString).deletingLastPathComponent
+    }
+    return result
+  }
+
+  private mutating func exists(_ path: String) -> Bool {
+    if let known = cache[path] { return known }
+    var isDirectory: ObjCBool = false
+    let found = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    cache[path] = found
+    return found
   }
 }

@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+
+/// The command line as users and CI meet it: output, exit status, files named in errors.
+@Suite("forkguard command line")
+struct CLITests {
+  struct Run {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  static let binary: URL = {
+    let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    return testBinary.appendingPathComponent("forkguard")
+  }()
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+  func forkguard(_ arguments: [String], in directory: URL = CLITests.root) throws -> Run {
+    let process = Process()
+    process.executableURL = Self.binary
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Run(
+      status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+      stderr: String(decoding: stderr, as: UTF8.self))
+  }
+
+  func scratch(_ files: [String: String]) throws -> URL {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fg-cli-\(UUID().uuidString)")
+    for (name, text) in files {
+      let url = directory.appendingPathComponent(name)
+      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+    return directory
+  }
+
+  static let unsafeChild = """
+    #include <stdio.h>
+    #include <unistd.h>
+    void spawn(void) {
+      if (fork() == 0) {
+    #ifdef CHILD_LOGS
+        puts("child");
+    #endif
+        _exit(0);
+      }
+    }
+    """
+
+  @Test func demoShowsEveryRuleAndExitsOne() throws {
+    let run = try forkguard(["check", "examples/demo"])
+    #expect(run.status == 1)
+    for rule in ["fork-child-unsafe-call", "vfork-child", "signal-handler-unsafe-call", "atfork-handler-unsafe-call"] {
+      #expect(run.stdout.contains("[\(rule)]"), "demo lacks \(rule)")
+    }
+    #expect(run.stdout.hasPrefix("examples/demo/demo.c:"))
+  }
+
+  @Test func cleanInputExitsZero() throws {
+    let directory = try scratch(["ok.c": "int main(void) { return 0; }\n"])
+    let run = try forkguard(["check", "."], in: directory)
+    #expect(run.status == 0)
+    #expect(run.stdout.isEmpty)
+  }
+
+  @Test func outputIsTheSameWhateverTheJobs() throws {
+    let one = try forkguard(["check", "fixtures", "--jobs", "1"])
+    let two = try forkguard(["check", "fixtures", "--jobs", "2"])
+    #expect(one.status == 1)
+    #expect(one.stdout == two.stdout)
+  }
+
+  @Test func flagsAfterDoubleDashReachTheCompiler() throws {
+    let directory = try scratch(["spawn.c": Self.unsafeChild])
+    #expect(try forkguard(["check", "spawn.c"], in: directory).status == 0)
+    let run = try forkguard(["check", "spawn.c", "--", "-DCHILD_LOGS"], in: directory)
+    #expect(run.status == 1)
+    #expect(run.stdout.contains("spawn.c:6:5: warning: 'puts'"))
+  }
+
+  @Test func compilationDatabaseIsFoundInBuildAndGivenWithP() throws {
+    let directory = try scratch(["src/spawn.c": Self.unsafeChild])
+    let database = """
+      [{"directory": "\(directory.path)/src", "file": "spawn.c", "command": "cc -DCHILD_LOGS -c spawn.c -o spawn.o"}]
+      """
+    try FileManager.default.createDirectory(
+      at: directory.appendingPathComponent("build"), withIntermediateDirectories: true)
+    try database.write(
+      to: directory.appendingPathComponent("build/compile_commands.json"), atomically: true, encoding: .utf8)
+    let found = try forkguard(["check"], in: directory)
+    #expect(found.status == 1)
+    #expect(found.stdout.contains("src/spawn.c:6:5: warning: 'puts'"))
+    let given = try forkguard(["check", "-p", "build", "src"], in: directory)
+    #expect(given.stdout == found.stdout)
+  }
+
+  @Test func missingFileIsNamedAndOtherResultsStillPrinted() throws {
+    let directory = try scratch(["spawn.c": Self.unsafeChild])
+    let run = try forkguard(["check", "spawn.c", "nowhere.c", "--", "-DCHILD_LOGS"], in: directory)
+    #expect(run.status == 2)
+    #expect(run.stderr.contains("nowhere.c: no such file or directory"))
+    #expect(run.stdout.contains("'puts'"))
+  }
+
+  @Test func usageErrorsExitTwo() throws {
+    #expect(try forkguard(["check", "--profile", "posix-1990"]).status == 2)
+    #expect(try forkguard(["check", "--format", "xml"]).status == 2)
+    #expect(try forkguard(["check", "--no-such-flag"]).status == 2)
+  }
+
+  @Test func badConfigurationNamesFileLineAndKey() throws {
+    let directory = try scratch([
+      "spawn.c": Self.unsafeChild,
+      ".forkguard.yml": "profile: glibc\nsafe-function:\n  x: y\n",
+    ])
+    let run = try forkguard(["check", "spawn.c"], in: directory)
+    #expect(run.status == 2)
+    #expect(run.stderr.contains(".forkguard.yml:2: unknown key 'safe-function'"))
+  }
+
+  @Test func configurationProfileApplies() throws {
+    let source = """
+      #include <stdlib.h>
+      #include <unistd.h>
+      void spawn(void) { if (fork() == 0) { (void)getenv("X"); _exit(0); } }
+      """
+    let strict = try scratch(["spawn.c": source])
+    #expect(try forkguard(["check", "spawn.c"], in: strict).status == 1)
+    let relaxed = try scratch(["spawn.c": source, ".forkguard.yml": "profile: glibc\n"])
+    #expect(try forkguard(["check", "spawn.c"], in: relaxed).status == 0)
+    #expect(try forkguard(["check", "spawn.c", "--profile", "posix-2024"], in: relaxed).status == 1)
+  }
+
+  @Test func rulesListsEveryRule() throws {
+    let run = try forkguard(["rules"])
+    #expect(run.status == 0)
+    #expect(run.stdout.split(separator: "\n").count == 4)
+    #expect(run.stdout.contains("vfork-child"))
+  }
+
+  @Test func explainPrintsTheDocsPage() throws {
+    let run = try forkguard(["explain", "vfork-child"])
+    #expect(run.status == 0)
+    #expect(run.stdout.hasPrefix("# vfork-child"))
+    #expect(try forkguard(["explain", "no-such-rule"]).status == 2)
+  }
+
+  @Test func jsonFormat() throws {
+    let run = try forkguard(["check", "examples/demo", "--format", "json"])
+    #expect(run.status == 1)
+    let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+    #expect(object?["version"] as? Int == 1)
+  }
+}
