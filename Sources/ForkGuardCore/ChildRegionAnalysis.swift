@@ -191,9 +191,9 @@ public struct ChildRegionAnalysis {
       }
       return next
     case .exec:
-      // A successful exec ends every child region this path is in; a failed one returns,
-      // but the region ends at exec by definition (the failure path is the caller's choice).
-      for fork in state.childForks {
+      // A fork child's region ends at exec. A vfork child's does not: if exec fails it is
+      // still running on the parent's stack, and only _exit may follow.
+      for fork in state.childForks where kinds[fork] == .fork {
         next.forks[fork]!.remove(.child)
         if next.forks[fork]!.isEmpty { return nil }
       }

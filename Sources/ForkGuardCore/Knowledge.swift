@@ -194,8 +194,9 @@ public struct Knowledge: Sendable {
     process.suggestions[canonicalName(name)]
   }
 
+  /// exec and _exit, and what the libc headers expand to without a real call (`errno`).
   public func isVforkAllowed(_ name: String) -> Bool {
-    process.vforkAllowed.contains(canonicalName(name))
+    internals.safe.contains(name) || process.vforkAllowed.contains(canonicalName(name))
   }
 
   private static func unique(_ items: [String]) -> [String] {

@@ -130,25 +130,59 @@ public struct CheckRun {
   static func parse(
     _ files: [String], jobs: Int, knowledge: Knowledge, arguments: @escaping (String) -> [String]
   ) -> [Swift.Result<FileFacts, Error>] {
-    var results = [Swift.Result<FileFacts, Error>?](repeating: nil, count: files.count)
-    let lock = NSLock()
-    var next = 0
+    let results = ResultSlots<Swift.Result<FileFacts, Error>>(count: files.count)
+    let next = ResultSlots<Int>(count: 1)
+    next.set(0, 0)
     let workers = max(1, min(jobs, files.count))
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-      let frontEnd = CFrontEnd(knowledge: knowledge)
-      while true {
-        lock.lock()
-        let index = next
-        next += 1
-        lock.unlock()
-        guard index < files.count else { return }
-        let outcome = Swift.Result { try frontEnd.facts(for: files[index], arguments: arguments(files[index])) }
-        lock.lock()
-        results[index] = outcome
-        lock.unlock()
+    let done = DispatchGroup()
+    for _ in 0..<workers {
+      done.enter()
+      // Deeply nested C (long else-if chains, generated code) recurses deeply in libclang and
+      // in the lowering: give each worker a large stack rather than Dispatch's default.
+      let thread = Thread {
+        defer { done.leave() }
+        let frontEnd = CFrontEnd(knowledge: knowledge)
+        while let index = next.takeNext(below: files.count) {
+          results.set(index, Swift.Result { try frontEnd.facts(for: files[index], arguments: arguments(files[index])) })
+        }
       }
+      thread.stackSize = 64 << 20
+      thread.start()
     }
-    return results.map { $0! }
+    done.wait()
+    return results.values.map { $0! }
+  }
+}
+
+/// Slots filled by several threads under one lock.
+final class ResultSlots<Value>: @unchecked Sendable {
+  private let lock = NSLock()
+  private var slots: [Value?]
+
+  init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+  func set(_ index: Int, _ value: Value) {
+    lock.lock()
+    slots[index] = value
+    lock.unlock()
+  }
+
+  var values: [Value?] {
+    lock.lock()
+    defer { lock.unlock() }
+    return slots
+  }
+}
+
+extension ResultSlots where Value == Int {
+  /// Hands out 0, 1, 2, … below `limit` from slot 0, one per call.
+  func takeNext(below limit: Int) -> Int? {
+    lock.lock()
+    defer { lock.unlock() }
+    let index = slots[0]!
+    guard index < limit else { return nil }
+    slots[0] = index + 1
+    return index
   }
 }
 
