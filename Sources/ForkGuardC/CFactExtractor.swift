@@ -51,8 +51,7 @@ final class CFactExtractor {
       of: flow, bodyEnd: bodyEnd,
       effectOfCall: { [knowledge] index in
         calls[index].symbol == nil ? .normal : knowledge.effect(of: calls[index].callee)
-      },
-      locationOfCall: { calls[$0].location })
+      })
     for region in regions {
       let fork = calls[region.forkCall]
       childRegions.append(

@@ -22,8 +22,7 @@ struct ChildRegionAnalysisTests {
           case "_exit", "exit": return .exitProcess
           default: return .normal
           }
-        },
-        locationOfCall: { ForkGuardCore.SourceLocation(file: "f.c", line: $0, column: 1) })
+        })
     }
     func childCalls(_ body: FlowNode) -> [String] {
       regions(body).flatMap(\.calls).map { names[$0] }

@@ -1,0 +1,189 @@
+/// An abstract interpreter over `FlowNode`: sequencing, branches, C `switch` with
+/// fall-through, loops to a fixed point, and jumps. What a state is and what calls, stores
+/// and tests do to it is the domain's business.
+public protocol FlowDomain {
+  associatedtype State: Equatable
+  func merge(_ a: State, _ b: State) -> State
+  /// The state after the call; nil when control does not come back (`_exit`).
+  mutating func call(_ index: Int, result: String?, _ state: State) -> State?
+  mutating func write(_ write: MemoryWrite, _ state: State) -> State
+  mutating func declare(_ variable: String, _ state: State) -> State
+  /// The state on the path where `condition` is `holds`; nil if no such path exists.
+  func narrow(_ state: State, by condition: Condition, holds: Bool) -> State?
+  /// Control leaves the function (a return, or the end of the body).
+  mutating func leave(_ state: State, at location: SourceLocation)
+}
+
+public struct FlowInterpreter<Domain: FlowDomain> {
+  public var domain: Domain
+
+  /// Where control leaves a node: falling through, or by a jump to an enclosing construct.
+  struct Exits {
+    var next: Domain.State?
+    var breaks: Domain.State?
+    var continues: Domain.State?
+  }
+
+  public init(domain: Domain) { self.domain = domain }
+
+  /// Runs a whole function body; falling off its end counts as leaving at `bodyEnd`.
+  public mutating func runFunction(_ body: FlowNode, from entry: Domain.State, bodyEnd: SourceLocation) {
+    if let end = run(body, entry).next {
+      domain.leave(end, at: bodyEnd)
+    }
+  }
+
+  private func merge(_ a: Domain.State?, _ b: Domain.State?) -> Domain.State? {
+    guard let a else { return b }
+    guard let b else { return a }
+    return domain.merge(a, b)
+  }
+
+  mutating func run(_ node: FlowNode, _ state: Domain.State) -> Exits {
+    switch node {
+    case .block(let nodes):
+      var exits = Exits(next: state)
+      for child in nodes {
+        guard let current = exits.next else { break }
+        let inner = run(child, current)
+        exits.next = inner.next
+        exits.breaks = merge(exits.breaks, inner.breaks)
+        exits.continues = merge(exits.continues, inner.continues)
+      }
+      return exits
+
+    case .call(let index, let result):
+      return Exits(next: domain.call(index, result: result, state))
+
+    case .branch(let condition, let thenNode, let elseNode):
+      let thenExits = domain.narrow(state, by: condition, holds: true).map { run(thenNode, $0) } ?? Exits()
+      let elseExits = domain.narrow(state, by: condition, holds: false).map { run(elseNode, $0) } ?? Exits()
+      return Exits(
+        next: merge(thenExits.next, elseExits.next),
+        breaks: merge(thenExits.breaks, elseExits.breaks),
+        continues: merge(thenExits.continues, elseExits.continues))
+
+    case .switchOn(let variable, let arms):
+      return runSwitch(variable: variable, arms: arms, state)
+
+    case .loop(let body):
+      var entry = state
+      var exits = Exits()
+      for _ in 0..<8 {
+        exits = run(body, entry)
+        let again = merge(merge(entry, exits.next), exits.continues)!
+        if again == entry { break }
+        entry = again
+      }
+      return Exits(next: merge(entry, exits.breaks))
+
+    case .jump(let jump):
+      switch jump {
+      case .returnFromFunction(let location):
+        domain.leave(state, at: location)
+        return Exits()
+      case .breakOut: return Exits(breaks: state)
+      case .continueLoop: return Exits(continues: state)
+      case .unstructured: return Exits()
+      }
+
+    case .write(let write):
+      return Exits(next: domain.write(write, state))
+
+    case .declare(let name):
+      return Exits(next: domain.declare(name, state))
+    }
+  }
+
+  /// Each arm is entered where its labels match (or, for `default`, where none does), and
+  /// by falling through from the arm before; without `default`, unmatched values skip it.
+  private mutating func runSwitch(variable: String?, arms: [SwitchArm], _ state: Domain.State) -> Exits {
+    func matches(_ values: [Int]) -> Condition {
+      guard let variable else { return .unknown }
+      return values.map { Condition.compare(variable: variable, .equal, $0) }.reduce(nil) { partial, next in
+        partial.map { .or($0, next) } ?? next
+      } ?? .unknown
+    }
+    let labelled = arms.flatMap(\.values)
+    let noLabelMatches = labelled.isEmpty ? Condition.unknown : .not(matches(labelled))
+    var fallthroughState: Domain.State? = nil
+    var breaks: Domain.State? = nil
+    var continues: Domain.State? = nil
+    for arm in arms {
+      let condition = arm.isDefault ? noLabelMatches : (arm.values.isEmpty ? .unknown : matches(arm.values))
+      let entry = merge(domain.narrow(state, by: condition, holds: true), fallthroughState)
+      guard let entry else { continue }
+      let exits = run(arm.body, entry)
+      fallthroughState = exits.next
+      breaks = merge(breaks, exits.breaks)
+      continues = merge(continues, exits.continues)
+    }
+    var next = merge(fallthroughState, breaks)
+    if !arms.contains(where: \.isDefault) {
+      next = merge(next, domain.narrow(state, by: noLabelMatches, holds: true))
+    }
+    return Exits(next: next, continues: continues)
+  }
+}
+
+/// Three-valued evaluation of a `Condition` for one abstract value of one variable.
+public enum AbstractValue: Hashable, Sendable {
+  case exactly(Int)
+  /// Some value greater than zero (a child's pid, an error number).
+  case positive
+
+  /// true/false when decided for this value of `variable`, nil when not.
+  public func evaluate(_ condition: Condition, variable: String) -> Bool? {
+    switch condition {
+    case .compare(let name, let op, let constant):
+      guard name == variable else { return nil }
+      return compare(op, constant)
+    case .truthy(let name):
+      guard name == variable else { return nil }
+      return compare(.notEqual, 0)
+    case .not(let inner):
+      return evaluate(inner, variable: variable).map { !$0 }
+    case .and(let a, let b):
+      let x = evaluate(a, variable: variable)
+      let y = evaluate(b, variable: variable)
+      if x == false || y == false { return false }
+      if x == true && y == true { return true }
+      return nil
+    case .or(let a, let b):
+      let x = evaluate(a, variable: variable)
+      let y = evaluate(b, variable: variable)
+      if x == true || y == true { return true }
+      if x == false && y == false { return false }
+      return nil
+    case .unknown:
+      return nil
+    }
+  }
+
+  private func compare(_ op: ComparisonOperator, _ constant: Int) -> Bool? {
+    switch self {
+    case .exactly(let value):
+      return Self.apply(op, value, constant)
+    case .positive:
+      // Decided only when every positive value agrees.
+      return constant <= 0 ? Self.apply(op, 1, constant) : nil
+    }
+  }
+
+  private static func apply(_ op: ComparisonOperator, _ a: Int, _ b: Int) -> Bool {
+    switch op {
+    case .equal: return a == b
+    case .notEqual: return a != b
+    case .less: return a < b
+    case .lessOrEqual: return a <= b
+    case .greater: return a > b
+    case .greaterOrEqual: return a >= b
+    }
+  }
+
+  /// Whether a path on which this value holds survives a test that is `holds`.
+  public func survives(_ condition: Condition, variable: String, holds: Bool) -> Bool {
+    let verdict = evaluate(condition, variable: variable)
+    return verdict == nil || verdict == holds
+  }
+}
