@@ -10,6 +10,7 @@ final class CFactExtractor {
   private(set) var childRegions: [ChildRegion] = []
   private(set) var registrations: [HandlerRegistration] = []
   private(set) var pointerStores: [PointerStore] = []
+  private(set) var lockAttributes: [LockAttribute] = []
   private var seenPointerStores = Set<PointerStore>()
 
   init(knowledge: Knowledge, mainFile: String) {
@@ -37,16 +38,17 @@ final class CFactExtractor {
     else { return }
     let name = declaration.spelling
     let symbol = declaration.usr
-    let lowering = CFunctionLowering(extractor: self, functionName: name)
+    let parameters = declaration.children.filter { $0.kind == CXCursor_ParmDecl }
+    let lowering = CFunctionLowering(extractor: self, functionName: name, parameters: parameters)
     let flow = lowering.statement(body)
     let calls = lowering.calls
+    var bodyEnd = body.extentEnd ?? location
+    bodyEnd.column = max(1, bodyEnd.column - 1)
     functions.append(
       FunctionFacts(
         symbol: symbol, name: name, location: location, calls: calls,
-        nonLocalWrites: lowering.writes.filter { $0.target != .local }))
+        nonLocalWrites: lowering.writes.filter { $0.target != .local }, body: flow, bodyEnd: bodyEnd))
 
-    var bodyEnd = body.extentEnd ?? location
-    bodyEnd.column = max(1, bodyEnd.column - 1)
     let regions = ChildRegionAnalysis.regions(
       of: flow, bodyEnd: bodyEnd,
       effectOfCall: { [knowledge] index in
@@ -66,6 +68,10 @@ final class CFactExtractor {
 
   func addRegistration(_ registration: HandlerRegistration) {
     registrations.append(registration)
+  }
+
+  func addLockAttribute(_ attribute: LockAttribute) {
+    lockAttributes.append(attribute)
   }
 
   func addPointerStore(_ store: PointerStore) {

@@ -51,6 +51,7 @@ public final class CFrontEnd {
     facts.childRegions = extractor.childRegions
     facts.registrations = extractor.registrations
     facts.pointerStores = extractor.pointerStores
+    facts.lockAttributes = extractor.lockAttributes
     return facts
   }
 

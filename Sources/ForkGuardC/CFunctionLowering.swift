@@ -9,10 +9,17 @@ final class CFunctionLowering {
   private var knowledge: Knowledge { extractor.knowledge }
   private(set) var calls: [CallSite] = []
   private(set) var writes: [MemoryWrite] = []
+  /// Parameter symbols to their positions, for locks passed in.
+  private var parameterIndex: [String: Int] = [:]
+  /// Local pointers that were set to a lock (`pthread_mutex_t *m = &cfg->mu;`).
+  private var lockAliases: [String: LockReference] = [:]
+  /// Mutex attribute objects given an owner-checking type in this function.
+  private var attributeTypes: [String: String] = [:]
 
-  init(extractor: CFactExtractor, functionName: String) {
+  init(extractor: CFactExtractor, functionName: String, parameters: [Cursor] = []) {
     self.extractor = extractor
     self.functionName = functionName
+    for (index, parameter) in parameters.enumerated() { parameterIndex[parameter.usr] = index }
   }
 
   // MARK: Statements
@@ -74,6 +81,15 @@ final class CFunctionLowering {
     }
     if !variable.usr.isEmpty {
       noteStores(into: variable.usr, type: variable.type, value: initializer)
+      if isLockPointer(variable.type), let lock = lockReference(initializer) {
+        lockAliases[variable.usr] = lock
+      }
+      if let type = mutexTypeInInitializer(variable), let location = variable.location,
+        variable.semanticParent.kind == CXCursor_TranslationUnit || variable.storageClass == CX_SC_Static
+      {
+        let lock = LockReference(kind: .global, symbol: variable.usr, text: variable.spelling)
+        extractor.addLockAttribute(LockAttribute(lock: lock, type: type, location: location))
+      }
     }
     return .block(nodes)
   }
@@ -167,6 +183,9 @@ final class CFunctionLowering {
     }
     if let symbol = storeSymbol(strippedTarget) {
       noteStores(into: symbol, type: strippedTarget.type, value: value)
+      if strippedTarget.kind == CXCursor_DeclRefExpr, isLockPointer(strippedTarget.type) {
+        lockAliases[symbol] = lockReference(value)
+      }
     }
     if strippedTarget.kind == CXCursor_MemberRefExpr,
       knowledge.process.signalActionFields.contains(strippedTarget.spelling)
@@ -187,7 +206,7 @@ final class CFunctionLowering {
   }
 
   /// Where a store lands: a local variable, a global, or memory behind a pointer.
-  private func classifyStorage(_ cursor: Cursor) -> (MemoryWrite.Target, String?) {
+  func classifyStorage(_ cursor: Cursor) -> (MemoryWrite.Target, String?) {
     switch cursor.kind {
     case CXCursor_DeclRefExpr:
       guard let declaration = cursor.referenced else { return (.indirect, nil) }
@@ -235,8 +254,17 @@ final class CFunctionLowering {
     }
     guard let location = cursor.location else { return .block(nodes) }
     let index = calls.count
-    calls.append(CallSite(callee: callee, symbol: symbol, location: location))
-    if symbol != nil { noteRegistrations(callee: callee, arguments: arguments, at: location) }
+    var lockArguments: [Int: LockReference] = [:]
+    let lockFunction = knowledge.lockFunction(callee)
+    for (position, argument) in arguments.enumerated()
+    where position == lockFunction?.lockArgument || isLockPointer(argument.strippingParenthesesAndCasts.type) {
+      lockArguments[position] = lockReference(argument)
+    }
+    calls.append(CallSite(callee: callee, symbol: symbol, location: location, lockArguments: lockArguments))
+    if symbol != nil {
+      noteRegistrations(callee: callee, arguments: arguments, at: location)
+      noteMutexType(callee: callee, arguments: arguments, at: location)
+    }
     nodes.append(.call(index: index, result: result))
     return .block(nodes)
   }
@@ -259,6 +287,9 @@ final class CFunctionLowering {
       register(.atforkPrepare, argument: entry.prepareArgument)
       register(.atforkParent, argument: entry.parentArgument)
       register(.atforkChild, argument: entry.childArgument)
+    }
+    if let entry = process.threadStarts.first(where: { $0.function == name }) {
+      register(.threadStart, argument: entry.entryArgument)
     }
     if process.clone.functions.contains(name), process.clone.flagsArgument < arguments.count {
       let flagsCursor = arguments[process.clone.flagsArgument]
@@ -288,6 +319,84 @@ final class CFunctionLowering {
           kind: .signalHandler, handler: reference, location: location, via: "sigaction",
           registeringFunction: functionName))
     }
+  }
+
+  // MARK: Locks
+
+  /// The lock an expression names: `&g`, `&cfg->mu`, `mu` (a parameter), `&locks[i]`.
+  func lockReference(_ cursor: Cursor) -> LockReference? {
+    let expression = cursor.strippingParenthesesAndCasts
+    switch expression.kind {
+    case CXCursor_UnaryOperator:
+      guard let operand = expression.children.first(where: \.isExpression) else { return nil }
+      return lockReference(operand)
+    case CXCursor_ArraySubscriptExpr:
+      return expression.children.first(where: \.isExpression).flatMap(lockReference)
+    case CXCursor_DeclRefExpr:
+      guard let declaration = expression.referenced else { return nil }
+      let text = expression.spelling
+      if declaration.kind == CXCursor_ParmDecl, let index = parameterIndex[declaration.usr] {
+        return LockReference(kind: .parameter, symbol: String(index), text: text)
+      }
+      guard declaration.kind == CXCursor_VarDecl else { return nil }
+      if let alias = lockAliases[declaration.usr] { return alias }
+      let (storage, _) = classifyStorage(expression)
+      return LockReference(kind: storage == .global ? .global : .local, symbol: declaration.usr, text: text)
+    case CXCursor_MemberRefExpr:
+      guard let field = expression.referenced, field.kind == CXCursor_FieldDecl else { return nil }
+      let text = expression.tokens.map(\.spelling).joined()
+      return LockReference(kind: .field, symbol: field.usr, text: text)
+    default:
+      return nil
+    }
+  }
+
+  private func isLockPointer(_ type: CXType) -> Bool {
+    let canonical = clang_getCanonicalType(type)
+    guard canonical.kind == CXType_Pointer else { return false }
+    var spelling = clang_getTypeSpelling(clang_getPointeeType(type)).consume()
+    for qualifier in ["const ", "volatile "] where spelling.hasPrefix(qualifier) {
+      spelling.removeFirst(qualifier.count)
+    }
+    return knowledge.lockTables.types.contains(spelling)
+  }
+
+  /// `PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP` and the like in an initialiser.
+  private func mutexTypeInInitializer(_ cursor: Cursor) -> String? {
+    let names = knowledge.lockTables.mutexTypes
+    return cursor.tokens.lazy.compactMap { names[$0.spelling] }.first
+  }
+
+  /// `pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE)` then
+  /// `pthread_mutex_init(&m, &attr)`, or `mtx_init(&m, mtx_recursive)`.
+  private func noteMutexType(callee: String, arguments: [Cursor], at location: SourceLocation) {
+    guard let setter = knowledge.lockTables.typeSetters[knowledge.canonicalName(callee)] else { return }
+    func argument(_ index: Int?) -> Cursor? {
+      guard let index, index < arguments.count else { return nil }
+      return arguments[index]
+    }
+    var type = argument(setter.typeArgument).flatMap(mutexTypeInInitializer)
+    if setter.lockArgument == nil {
+      if let attribute = argument(setter.attributeArgument).flatMap(attributeSymbol), let type {
+        attributeTypes[attribute] = type
+      }
+      return
+    }
+    if type == nil, let attribute = argument(setter.attributeArgument).flatMap(attributeSymbol) {
+      type = attributeTypes[attribute]
+    }
+    if let type, let lock = argument(setter.lockArgument).flatMap(lockReference) {
+      extractor.addLockAttribute(LockAttribute(lock: lock, type: type, location: location))
+    }
+  }
+
+  private func attributeSymbol(_ cursor: Cursor) -> String? {
+    var expression = cursor.strippingParenthesesAndCasts
+    if expression.kind == CXCursor_UnaryOperator, let operand = expression.children.first(where: \.isExpression) {
+      expression = operand.strippingParenthesesAndCasts
+    }
+    guard expression.kind == CXCursor_DeclRefExpr, let declaration = expression.referenced else { return nil }
+    return declaration.usr
   }
 
   // MARK: Conditions

@@ -62,7 +62,7 @@ public struct ChildRegionAnalysis: FlowDomain {
     }
   }
 
-  private init(effectOfCall: @escaping (Int) -> CallEffect) {
+  init(effectOfCall: @escaping (Int) -> CallEffect) {
     self.effectOfCall = effectOfCall
   }
 

@@ -1,7 +1,7 @@
 /// A small structured control-flow form that every front end lowers function bodies to.
 /// It keeps just what decides where a fork child runs: calls in evaluation order, branches
 /// on the fork result, loops, jumps, and stores.
-public indirect enum FlowNode: Sendable {
+public indirect enum FlowNode: Codable, Hashable, Sendable {
   case block([FlowNode])
   /// A call, by index into the function's `calls`. `result` names the variable its value is
   /// stored into (a front end invents a name for `if (!fork())`).
@@ -18,7 +18,7 @@ public indirect enum FlowNode: Sendable {
   case declare(String)
 }
 
-public struct SwitchArm: Sendable {
+public struct SwitchArm: Codable, Hashable, Sendable {
   /// The case values; empty for `default`.
   public var values: [Int]
   public var isDefault: Bool
@@ -30,7 +30,7 @@ public struct SwitchArm: Sendable {
   }
 }
 
-public enum Jump: Sendable {
+public enum Jump: Codable, Hashable, Sendable {
   case returnFromFunction(SourceLocation)
   case breakOut
   case continueLoop
@@ -38,7 +38,7 @@ public enum Jump: Sendable {
   case unstructured
 }
 
-public enum ComparisonOperator: String, Sendable {
+public enum ComparisonOperator: String, Codable, Hashable, Sendable {
   case equal = "=="
   case notEqual = "!="
   case less = "<"
@@ -58,7 +58,7 @@ public enum ComparisonOperator: String, Sendable {
   }
 }
 
-public indirect enum Condition: Sendable {
+public indirect enum Condition: Codable, Hashable, Sendable {
   case compare(variable: String, ComparisonOperator, Int)
   /// The variable is non-zero.
   case truthy(String)

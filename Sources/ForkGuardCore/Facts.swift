@@ -11,10 +11,61 @@ public struct CallSite: Codable, Hashable, Sendable {
   /// The callee's symbol when the call is direct; nil for calls through a pointer.
   public var symbol: SymbolID?
   public var location: SourceLocation
+  /// Arguments that name a lock (by argument index): the lock of a lock function, and locks
+  /// passed to other functions, so their summaries can be read in the caller's terms.
+  public var lockArguments: [Int: LockReference]
 
-  public init(callee: String, symbol: SymbolID?, location: SourceLocation) {
+  public init(callee: String, symbol: SymbolID?, location: SourceLocation, lockArguments: [Int: LockReference] = [:]) {
     self.callee = callee
     self.symbol = symbol
+    self.location = location
+    self.lockArguments = lockArguments
+  }
+}
+
+/// Which lock an expression names. Locks are identified as lockdep groups them: a global or
+/// static variable is one lock; a field of a named struct type is one lock class, whatever
+/// the object (`cfg->mu` and `c->mu`); a parameter is resolved at each call site.
+public struct LockReference: Codable, Hashable, Sendable, CustomStringConvertible {
+  public enum Kind: String, Codable, Sendable {
+    case global, field, parameter, local
+  }
+  public var kind: Kind
+  /// The variable's or field's symbol; for a parameter, its index.
+  public var symbol: String
+  /// As written where it was seen, e.g. `cfg->mu`.
+  public var text: String
+
+  public init(kind: Kind, symbol: String, text: String) {
+    self.kind = kind
+    self.symbol = symbol
+    self.text = text
+  }
+
+  /// Identity: two references are the same lock when kind and symbol agree.
+  public static func == (a: LockReference, b: LockReference) -> Bool {
+    a.kind == b.kind && a.symbol == b.symbol
+  }
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(kind)
+    hasher.combine(symbol)
+  }
+
+  /// Locks that outlive a call and can be shared between threads.
+  public var isShared: Bool { kind == .global || kind == .field }
+
+  public var description: String { text }
+}
+
+/// A mutex whose type makes the owner's thread id matter (recursive, error-checking).
+public struct LockAttribute: Codable, Hashable, Sendable {
+  public var lock: LockReference
+  /// `recursive` or `errorcheck`.
+  public var type: String
+  public var location: SourceLocation
+  public init(lock: LockReference, type: String, location: SourceLocation) {
+    self.lock = lock
+    self.type = type
     self.location = location
   }
 }
@@ -69,16 +120,22 @@ public struct FunctionFacts: Codable, Hashable, Sendable {
   public var calls: [CallSite]
   /// Stores to globals and through pointers (for contexts that share the parent's memory).
   public var nonLocalWrites: [MemoryWrite]
+  /// The body in flow form, for analyses that run after linking (locks).
+  public var body: FlowNode
+  /// Where control falls off the end of the body.
+  public var bodyEnd: SourceLocation
 
   public init(
     symbol: SymbolID, name: String, location: SourceLocation, calls: [CallSite],
-    nonLocalWrites: [MemoryWrite]
+    nonLocalWrites: [MemoryWrite], body: FlowNode? = nil, bodyEnd: SourceLocation? = nil
   ) {
     self.symbol = symbol
     self.name = name
     self.location = location
     self.calls = calls
     self.nonLocalWrites = nonLocalWrites
+    self.body = body ?? .block(calls.indices.map { .call(index: $0, result: nil) })
+    self.bodyEnd = bodyEnd ?? location
   }
 }
 
@@ -130,6 +187,8 @@ public struct HandlerRegistration: Codable, Hashable, Sendable {
     case cloneForkChild
     /// The entry function of a `clone` child with `CLONE_VM|CLONE_VFORK` (a vfork child).
     case cloneVforkChild
+    /// The start routine of a thread (`pthread_create`, `thrd_create`).
+    case threadStart
   }
   public var kind: Kind
   public var handler: FunctionReference
@@ -169,19 +228,21 @@ public struct FileFacts: Codable, Hashable, Sendable {
   public var childRegions: [ChildRegion]
   public var registrations: [HandlerRegistration]
   public var pointerStores: [PointerStore]
+  public var lockAttributes: [LockAttribute]
   /// Set when the parse had errors; the facts hold what the parser recovered.
   public var parseProblem: ParseProblem?
 
   public init(
     path: String, functions: [FunctionFacts] = [], childRegions: [ChildRegion] = [],
     registrations: [HandlerRegistration] = [], pointerStores: [PointerStore] = [],
-    parseProblem: ParseProblem? = nil
+    lockAttributes: [LockAttribute] = [], parseProblem: ParseProblem? = nil
   ) {
     self.path = path
     self.functions = functions
     self.childRegions = childRegions
     self.registrations = registrations
     self.pointerStores = pointerStores
+    self.lockAttributes = lockAttributes
     self.parseProblem = parseProblem
   }
 }

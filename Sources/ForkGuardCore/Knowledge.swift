@@ -28,6 +28,8 @@ public enum Safety: Hashable, Sendable {
 
 public enum LockRole: String, Codable, Sendable {
   case acquire, tryAcquire, release, initialise, destroy
+  /// Held while a closure argument runs (`withLock { … }`).
+  case scoped
 }
 
 public struct LockFunction: Codable, Hashable, Sendable {
@@ -35,6 +37,8 @@ public struct LockFunction: Codable, Hashable, Sendable {
   public var lockArgument: Int
   public var family: String
   public var mode: String?
+  /// `swift` for methods; C functions leave it out.
+  public var language: String?
 }
 
 /// A signal or atfork registration function and which arguments are handlers.
@@ -71,7 +75,8 @@ public struct Knowledge: Sendable {
   private let reasonPhrases: [String: String]
   private let internals: Internals
   public let process: ProcessTables
-  public let locks: [String: LockFunction]
+  public let lockTables: LockTables
+  public var locks: [String: LockFunction] { lockTables.functions }
 
   struct GlibcEntry: Codable, Sendable {
     var `as`: String
@@ -101,7 +106,30 @@ public struct Knowledge: Sendable {
     public var signalRegistrations: [RegistrationFunction]
     public var signalActionFields: [String]
     public var atforkRegistrations: [RegistrationFunction]
+    public var threadStarts: [ThreadStart]
     public var suggestions: [String: String]
+  }
+
+  public struct ThreadStart: Codable, Sendable {
+    public var function: String
+    /// -1: the trailing closure.
+    public var entryArgument: Int
+    public var language: String?
+  }
+
+  /// Lock functions and the ways a mutex gets an owner-checking type.
+  public struct LockTables: Codable, Sendable {
+    public struct TypeSetter: Codable, Sendable {
+      public var lockArgument: Int?
+      public var attributeArgument: Int?
+      public var typeArgument: Int?
+    }
+    public var functions: [String: LockFunction]
+    /// Pointee types of arguments tracked as locks.
+    public var types: [String]
+    /// Spelled names (`PTHREAD_MUTEX_RECURSIVE`) to `recursive` or `errorcheck`.
+    public var mutexTypes: [String: String]
+    public var typeSetters: [String: TypeSetter]
   }
 
   public init(
@@ -131,12 +159,11 @@ public struct Knowledge: Sendable {
     }
     struct GlibcFile: Codable { var functions: [String: GlibcEntry] }
     struct ReasonsFile: Codable { var reasons: [String: String] }
-    struct LocksFile: Codable { var functions: [String: LockFunction] }
 
     glibc = try decode(GlibcFile.self, "glibc-as-safety.json").functions
     reasonPhrases = try decode(ReasonsFile.self, "glibc-reasons.json").reasons
     process = try decode(ProcessTables.self, "process.json")
-    locks = try decode(LocksFile.self, "locks.json").functions
+    lockTables = try decode(LockTables.self, "locks.json")
     internals = try decode(Internals.self, "libc-internals.json")
     switch profile {
     case .posix2017: safeList = try list("async-signal-safe-posix-2017.txt")
@@ -149,7 +176,7 @@ public struct Knowledge: Sendable {
   /// The library name a call stands for: `__printf_chk` is `printf`, `__builtin_memcpy` is `memcpy`.
   public func canonicalName(_ name: String) -> String {
     if let alias = internals.aliases[name] { return alias }
-    if safeList.contains(name) || glibc[name] != nil || locks[name] != nil { return name }
+    if safeList.contains(name) || glibc[name] != nil || lockTables.functions[name] != nil { return name }
     var stripped = name
     for prefix in internals.strippedPrefixes where stripped.hasPrefix(prefix) {
       stripped.removeFirst(prefix.count)
@@ -168,7 +195,7 @@ public struct Knowledge: Sendable {
     let name = canonicalName(name)
     if let reason = overrides.unsafe[name] { return .unsafe(reasons: [reason]) }
     if overrides.safe[name] != nil || internals.safe.contains(name) { return .safe }
-    if let lock = locks[name] { return .lock(lock.role) }
+    if let lock = lockTables.functions[name] { return .lock(lock.role) }
     if safeList.contains(name) { return .safe }
     if let entry = glibc[name] {
       if entry.isSafe {
@@ -202,5 +229,12 @@ public struct Knowledge: Sendable {
   private static func unique(_ items: [String]) -> [String] {
     var seen = Set<String>()
     return items.filter { seen.insert($0).inserted }
+  }
+}
+
+extension Knowledge {
+  /// The lock function a call stands for, if any.
+  public func lockFunction(_ name: String) -> LockFunction? {
+    lockTables.functions[canonicalName(name)]
   }
 }

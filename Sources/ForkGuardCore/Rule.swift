@@ -12,10 +12,14 @@ public struct AnalysisInput: Sendable {
   public let program: ProgramGraph
   public let knowledge: Knowledge
   public let options: AnalysisOptions
+  /// Lock summaries, shared by the lock rules.
+  public let locks: LockAnalysis
+
   public init(program: ProgramGraph, knowledge: Knowledge, options: AnalysisOptions) {
     self.program = program
     self.knowledge = knowledge
     self.options = options
+    self.locks = LockAnalysis(program: program, knowledge: knowledge)
   }
 }
 

@@ -6,6 +6,11 @@ public struct UnsafeCallSearch {
     public var call: CallSite
     /// The function the call is made from.
     public var caller: String
+
+    public init(call: CallSite, caller: String) {
+      self.call = call
+      self.caller = caller
+    }
   }
 
   public struct Finding: Hashable, Sendable {

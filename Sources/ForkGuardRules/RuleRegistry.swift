@@ -8,6 +8,9 @@ public enum RuleRegistry {
     VforkChild(),
     SignalHandlerUnsafeCall(),
     AtforkHandlerUnsafeCall(),
+    LockHeldAcrossFork(),
+    ForkChildLock(),
+    AtforkLockProtocol(),
   ]
 
   public static func rule(id: String) -> (any Rule)? {

@@ -13,6 +13,8 @@ struct RegistryTests {
     "vfork-child": (12, 8),
     "signal-handler-unsafe-call": (12, 8),
     "atfork-handler-unsafe-call": (12, 8),
+    "lock-held-across-fork": (10, 10),
+    "fork-child-lock": (10, 10),
   ]
 
   @Test func idsAreUniqueAndWellFormed() {

@@ -68,8 +68,45 @@ static void on_usr1(int sig) {
 
 static void child_after_fork(void) {
   printf("in the child\n"); /* the atfork child handler runs in the fork child */
+}
+
+/* Locks: a worker thread and the fork child share the cache lock. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static int cache_entries;
+
+static void cache_clear(void) {
+  pthread_mutex_lock(&cache_lock);
+  cache_entries = 0;
+  pthread_mutex_unlock(&cache_lock);
+}
+
+static void *cache_worker(void *arg) {
+  for (;;)
+    cache_clear();
+  return arg;
+}
+
+/* The forking thread itself holds the log lock across fork; the child logs again. */
+static void log_locked(void) {
+  pthread_mutex_lock(&log_lock);
   pthread_mutex_unlock(&log_lock);
 }
+
+pid_t spawn_worker_process(void) {
+  pthread_mutex_lock(&log_lock);
+  pid_t pid = fork();
+  if (pid == 0) {
+    cache_clear(); /* cache_worker may hold cache_lock at the fork */
+    log_locked();  /* this thread held log_lock at the fork */
+    _exit(0);
+  }
+  pthread_mutex_unlock(&log_lock);
+  return pid;
+}
+
+/* The prepare handler locks the log lock; nobody unlocks it in the child. */
+static void lock_log(void) { pthread_mutex_lock(&log_lock); }
+static void unlock_log(void) { pthread_mutex_unlock(&log_lock); }
 
 int main(int argc, char **argv) {
   struct sigaction sa;
@@ -77,8 +114,11 @@ int main(int argc, char **argv) {
   sa.sa_handler = on_term;
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGUSR1, on_usr1);
-  pthread_atfork(NULL, NULL, child_after_fork);
+  pthread_atfork(lock_log, unlock_log, child_after_fork);
+  pthread_t worker;
+  pthread_create(&worker, NULL, cache_worker, NULL);
   (void)argc;
   spawn(argv + 1);
+  spawn_worker_process();
   return 0;
 }

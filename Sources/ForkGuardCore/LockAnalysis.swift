@@ -1,0 +1,382 @@
+/// What a function does to locks, in its own terms: its parameters appear as `parameter`
+/// references and are read in a caller's terms through the call's `lockArguments`.
+public struct LockSummary: Equatable, Sendable {
+  public var heldOnReturn: [LockReference: LockEvent] = [:]
+  /// Locks it unlocks or re-initialises without having locked them, on every path.
+  public var releasedOnReturn: Set<LockReference> = []
+  /// Every lock it or anything it calls locks (or tries to), with one witness each.
+  public var acquires: [LockReference: LockEvent] = [:]
+  /// Every lock it or anything it calls unlocks, with one witness each.
+  public var releases: [LockReference: LockEvent] = [:]
+  /// Locks that a fork child in it, or in anything it calls, locks.
+  public var forkChildAcquires: [ForkChildUse] = []
+}
+
+/// A lock call, and the calls that lead to it from the function it is reported for.
+public struct LockEvent: Hashable, Sendable {
+  public var call: CallSite
+  /// The function containing `call`.
+  public var function: String
+  /// Calls from the reporting function down to `function`, outermost first.
+  public var chain: [UnsafeCallSearch.Link]
+
+  public init(call: CallSite, function: String, chain: [UnsafeCallSearch.Link]) {
+    self.call = call
+    self.function = function
+    self.chain = chain
+  }
+
+  /// Whether the call takes the lock shared (an rwlock read lock).
+  public func isReadLock(_ knowledge: Knowledge) -> Bool {
+    knowledge.lockFunction(call.callee)?.mode == "read"
+  }
+
+  /// Two holders conflict unless both only read.
+  public func conflicts(with other: LockEvent, _ knowledge: Knowledge) -> Bool {
+    !(isReadLock(knowledge) && other.isReadLock(knowledge))
+  }
+
+  func called(from call: CallSite, in caller: String) -> LockEvent {
+    LockEvent(call: self.call, function: function, chain: [UnsafeCallSearch.Link(call: call, caller: caller)] + chain)
+  }
+}
+
+/// A fork child (in some function) that locks `lock`.
+public struct ForkChildUse: Hashable, Sendable {
+  public var fork: CallSite
+  public var forkFunction: String
+  /// Calls from the summarised function to the function that forks.
+  public var chainToFork: [UnsafeCallSearch.Link]
+  public var lock: LockReference
+  public var use: LockEvent
+}
+
+/// A lock the forking thread holds when it forks, that the child then locks.
+public struct LockHeldAtFork: Hashable, Sendable {
+  public var lock: LockReference
+  public var acquisition: LockEvent
+  /// The function whose flow holds the lock at the fork.
+  public var holder: String
+  public var fork: CallSite
+  public var chainToFork: [UnsafeCallSearch.Link]
+  public var use: LockEvent
+}
+
+/// Lock summaries of every function, computed to a fixed point over the call graph, and
+/// the locks held across forks that the child then uses.
+public struct LockAnalysis: Sendable {
+  public let summaries: [SymbolID: LockSummary]
+  public let heldAcrossFork: [LockHeldAtFork]
+  /// Owner-checking mutexes (`recursive`, `errorcheck`) by lock.
+  public let lockTypes: [LockReference: LockAttribute]
+
+  public init(program: ProgramGraph, knowledge: Knowledge) {
+    let functions = program.functions.values.sorted { $0.symbol < $1.symbol }
+    var regionsByFunction: [SymbolID: [ChildRegion]] = [:]
+    for region in program.uniqueChildRegions(.fork) { regionsByFunction[region.function, default: []].append(region) }
+    var summaries: [SymbolID: LockSummary] = [:]
+    for _ in 0..<12 {
+      var changed = false
+      for function in functions {
+        var flow = LockFlow(function: function, program: program, knowledge: knowledge, summaries: summaries)
+        let summary = flow.summarize(regions: regionsByFunction[function.symbol] ?? [])
+        if summaries[function.symbol] != summary {
+          summaries[function.symbol] = summary
+          changed = true
+        }
+      }
+      if !changed { break }
+    }
+    var findings: [LockHeldAtFork] = []
+    var seen = Set<String>()
+    for function in functions {
+      var flow = LockFlow(function: function, program: program, knowledge: knowledge, summaries: summaries)
+      _ = flow.summarize(regions: regionsByFunction[function.symbol] ?? [])
+      for finding in flow.findings {
+        let key =
+          "\(finding.fork.location)|\(finding.lock.kind)|\(finding.lock.symbol)|\(finding.acquisition.call.location)"
+        if seen.insert(key).inserted { findings.append(finding) }
+      }
+    }
+    self.summaries = summaries
+    self.heldAcrossFork = findings.sorted { $0.fork.location < $1.fork.location }
+    var types: [LockReference: LockAttribute] = [:]
+    for attribute in program.files.flatMap(\.lockAttributes) where types[attribute.lock] == nil {
+      types[attribute.lock] = attribute
+    }
+    self.lockTypes = types
+  }
+
+  /// Reads a callee's reference in the caller's terms; nil for the callee's own locals and
+  /// for parameters the caller did not pass a lock to.
+  public static func translate(_ lock: LockReference, at call: CallSite) -> LockReference? {
+    switch lock.kind {
+    case .parameter: return Int(lock.symbol).flatMap { call.lockArguments[$0] }
+    case .local: return nil
+    case .global, .field: return lock
+    }
+  }
+
+  /// The locks a call takes, directly or through what it calls, in the caller's terms.
+  public func acquisitions(
+    of call: CallSite, in caller: String, program: ProgramGraph, knowledge: Knowledge
+  ) -> [(LockReference, LockEvent)] {
+    LockFlow.acquisitions(of: call, in: caller, program: program, knowledge: knowledge, summaries: summaries)
+  }
+}
+
+/// The lock state of one function's flow, with the fork-child state beside it so that a
+/// lock held at a fork and then taken in that fork's child is seen.
+struct LockFlow: FlowDomain {
+  struct Hold: Equatable {
+    var event: LockEvent
+    /// The trylock result variable the hold depends on (held when it is 0), if any.
+    var condition: String?
+    /// Forks (call indices) made while the lock was held.
+    var forks: Set<Int> = []
+  }
+
+  struct State: Equatable {
+    var child = ChildRegionAnalysis.State()
+    var held: [LockReference: Hold] = [:]
+    /// Released without having been taken here, on every path so far.
+    var released: Set<LockReference> = []
+  }
+
+  let function: FunctionFacts
+  let program: ProgramGraph
+  let knowledge: Knowledge
+  let summaries: [SymbolID: LockSummary]
+  private var children: ChildRegionAnalysis
+  private var exitHeld: [LockReference: LockEvent] = [:]
+  private var exitReleased: Set<LockReference>?
+  private(set) var findings: [LockHeldAtFork] = []
+
+  init(function: FunctionFacts, program: ProgramGraph, knowledge: Knowledge, summaries: [SymbolID: LockSummary]) {
+    self.function = function
+    self.program = program
+    self.knowledge = knowledge
+    self.summaries = summaries
+    let calls = function.calls
+    children = ChildRegionAnalysis(effectOfCall: { index in
+      calls[index].symbol == nil ? .normal : knowledge.effect(of: calls[index].callee)
+    })
+  }
+
+  mutating func summarize(regions: [ChildRegion]) -> LockSummary {
+    var interpreter = FlowInterpreter(domain: self)
+    interpreter.runFunction(function.body, from: State(), bodyEnd: function.bodyEnd)
+    self = interpreter.domain
+    var summary = LockSummary()
+    summary.heldOnReturn = exitHeld
+    summary.releasedOnReturn = exitReleased ?? []
+    for call in function.calls {
+      // One witness per lock, preferring an exclusive one: it conflicts with every holder.
+      for (lock, event) in Self.acquisitions(
+        of: call, in: function.name, program: program, knowledge: knowledge, summaries: summaries)
+      where summary.acquires[lock].map({ $0.isReadLock(knowledge) && !event.isReadLock(knowledge) }) ?? true {
+        summary.acquires[lock] = event
+      }
+      for (lock, event) in releases(of: call) where summary.releases[lock] == nil {
+        summary.releases[lock] = event
+      }
+    }
+    summary.forkChildAcquires = forkChildAcquires(regions: regions)
+    return summary
+  }
+
+  static func acquisitions(
+    of call: CallSite, in caller: String, program: ProgramGraph, knowledge: Knowledge,
+    summaries: [SymbolID: LockSummary]
+  ) -> [(LockReference, LockEvent)] {
+    if let definition = program.definition(of: call) {
+      guard let summary = summaries[definition.symbol] else { return [] }
+      return summary.acquires.sorted { $0.value.call.location < $1.value.call.location }.compactMap { lock, event in
+        LockAnalysis.translate(lock, at: call).map { ($0, event.called(from: call, in: caller)) }
+      }
+    }
+    guard let lockFunction = knowledge.lockFunction(call.callee),
+      [.acquire, .tryAcquire, .scoped].contains(lockFunction.role),
+      let lock = call.lockArguments[lockFunction.lockArgument]
+    else { return [] }
+    return [(lock, LockEvent(call: call, function: caller, chain: []))]
+  }
+
+  private func releases(of call: CallSite) -> [(LockReference, LockEvent)] {
+    if let definition = program.definition(of: call) {
+      guard let summary = summaries[definition.symbol] else { return [] }
+      return summary.releases.sorted { $0.value.call.location < $1.value.call.location }.compactMap { lock, event in
+        LockAnalysis.translate(lock, at: call).map { ($0, event.called(from: call, in: function.name)) }
+      }
+    }
+    guard let lockFunction = knowledge.lockFunction(call.callee), lockFunction.role == .release,
+      let lock = call.lockArguments[lockFunction.lockArgument]
+    else { return [] }
+    return [(lock, LockEvent(call: call, function: function.name, chain: []))]
+  }
+
+  private func forkChildAcquires(regions: [ChildRegion]) -> [ForkChildUse] {
+    var uses: [ForkChildUse] = []
+    var seen = Set<String>()
+    func add(_ use: ForkChildUse) {
+      if seen.insert("\(use.fork.location)|\(use.lock.kind)|\(use.lock.symbol)").inserted { uses.append(use) }
+    }
+    for region in regions {
+      let fork = CallSite(callee: region.forkCallee, symbol: nil, location: region.forkLocation)
+      for call in region.calls {
+        for (lock, event) in Self.acquisitions(
+          of: call, in: function.name, program: program, knowledge: knowledge, summaries: summaries)
+        {
+          add(ForkChildUse(fork: fork, forkFunction: function.name, chainToFork: [], lock: lock, use: event))
+        }
+      }
+    }
+    for call in function.calls {
+      guard let definition = program.definition(of: call), let summary = summaries[definition.symbol] else { continue }
+      for use in summary.forkChildAcquires where use.lock.isShared {
+        var lifted = use
+        lifted.chainToFork = [UnsafeCallSearch.Link(call: call, caller: function.name)] + use.chainToFork
+        add(lifted)
+      }
+    }
+    return uses
+  }
+
+  // MARK: FlowDomain
+
+  func merge(_ a: State, _ b: State) -> State {
+    var result = a
+    result.child = children.merge(a.child, b.child)
+    for (lock, hold) in b.held {
+      if var existing = result.held[lock] {
+        if existing.condition != hold.condition { existing.condition = nil }
+        existing.forks.formUnion(hold.forks)
+        result.held[lock] = existing
+      } else {
+        result.held[lock] = hold
+      }
+    }
+    result.released = a.released.intersection(b.released)
+    return result
+  }
+
+  mutating func call(_ index: Int, result: String?, _ state: State) -> State? {
+    let call = function.calls[index]
+    var next = state
+    // The result variable is overwritten: an earlier trylock's result is gone.
+    if let result { next.held = next.held.mapValues { forgetting(result, in: $0) } }
+
+    // A lock held at a fork made here, taken again in that fork's child.
+    let childForks = Set(state.child.childForks)
+    if !childForks.isEmpty {
+      for (lock, use) in Self.acquisitions(
+        of: call, in: function.name, program: program, knowledge: knowledge, summaries: summaries)
+      {
+        guard let slot = state.held.index(forKey: lock) else { continue }
+        let (heldLock, hold) = state.held[slot]
+        guard hold.event.conflicts(with: use, knowledge) else { continue }
+        for fork in hold.forks.intersection(childForks).sorted() {
+          findings.append(
+            LockHeldAtFork(
+              lock: heldLock, acquisition: hold.event, holder: function.name, fork: function.calls[fork],
+              chainToFork: [],
+              use: use))
+        }
+      }
+    }
+
+    if let definition = program.definition(of: call), let summary = summaries[definition.symbol] {
+      // A fork further down whose child takes a lock held here.
+      for use in summary.forkChildAcquires {
+        guard let lock = LockAnalysis.translate(use.lock, at: call), let slot = state.held.index(forKey: lock),
+          state.held[slot].value.event.conflicts(with: use.use, knowledge)
+        else { continue }
+        let (heldLock, hold) = state.held[slot]
+        findings.append(
+          LockHeldAtFork(
+            lock: heldLock, acquisition: hold.event, holder: function.name, fork: use.fork,
+            chainToFork: [UnsafeCallSearch.Link(call: call, caller: function.name)] + use.chainToFork, use: use.use))
+      }
+      for lock in summary.releasedOnReturn.compactMap({ LockAnalysis.translate($0, at: call) }) {
+        if next.held.removeValue(forKey: lock) == nil { next.released.insert(lock) }
+      }
+      for (lock, event) in summary.heldOnReturn {
+        guard let translated = LockAnalysis.translate(lock, at: call) else { continue }
+        next.held[translated] = Hold(event: event.called(from: call, in: function.name))
+      }
+    } else if let lockFunction = knowledge.lockFunction(call.callee),
+      let lock = call.lockArguments[lockFunction.lockArgument]
+    {
+      let event = LockEvent(call: call, function: function.name, chain: [])
+      switch lockFunction.role {
+      case .acquire:
+        next.held[lock] = Hold(event: event)
+      case .tryAcquire:
+        next.held[lock] = Hold(event: event, condition: result)
+      case .release:
+        if next.held.removeValue(forKey: lock) == nil { next.released.insert(lock) }
+      case .initialise:
+        next.held[lock] = nil
+        next.released.insert(lock)
+      case .destroy:
+        next.held[lock] = nil
+      case .scoped:
+        // Held only while its closure runs; a front end lowers the closure between an
+        // acquire and a release, so the call itself changes nothing.
+        break
+      }
+    }
+
+    guard let child = children.call(index, result: result, state.child) else { return nil }
+    next.child = child
+    if case .fork = knowledge.effect(of: call.callee), call.symbol != nil {
+      for lock in next.held.keys { next.held[lock]!.forks.insert(index) }
+    }
+    return next
+  }
+
+  /// A store to the trylock result variable loses what it said; the lock stays maybe-held.
+  private func forgetting(_ variable: String, in hold: Hold) -> Hold {
+    guard hold.condition == variable else { return hold }
+    var updated = hold
+    updated.condition = nil
+    return updated
+  }
+
+  mutating func write(_ write: MemoryWrite, _ state: State) -> State {
+    var next = state
+    next.child = children.write(write, state.child)
+    if write.target == .local, let variable = write.variable {
+      next.held = next.held.mapValues { forgetting(variable, in: $0) }
+    }
+    return next
+  }
+
+  mutating func declare(_ variable: String, _ state: State) -> State {
+    var next = state
+    next.child = children.declare(variable, state.child)
+    next.held = next.held.mapValues { forgetting(variable, in: $0) }
+    return next
+  }
+
+  /// A successful trylock returns 0; a failed one an error number.
+  func narrow(_ state: State, by condition: Condition, holds: Bool) -> State? {
+    guard let child = children.narrow(state.child, by: condition, holds: holds) else { return nil }
+    var next = state
+    next.child = child
+    for (lock, hold) in state.held {
+      guard let variable = hold.condition else { continue }
+      if !AbstractValue.exactly(0).survives(condition, variable: variable, holds: holds) {
+        next.held[lock] = nil
+      } else if !AbstractValue.positive.survives(condition, variable: variable, holds: holds) {
+        next.held[lock]!.condition = nil
+      }
+    }
+    return next
+  }
+
+  mutating func leave(_ state: State, at location: SourceLocation) {
+    for (lock, hold) in state.held where exitHeld[lock] == nil { exitHeld[lock] = hold.event }
+    exitReleased = exitReleased.map { $0.intersection(state.released) } ?? state.released
+  }
+}
