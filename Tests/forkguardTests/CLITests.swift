@@ -1,9 +1,8 @@
 import Foundation
-import Testing
+import XCTest
 
 /// The command line as users and CI meet it: output, exit status, files named in errors.
-@Suite("forkguard command line")
-struct CLITests {
+final class CLITests: XCTestCase {
   struct Run {
     var status: Int32
     var stdout: String
@@ -58,40 +57,40 @@ struct CLITests {
     }
     """
 
-  @Test func demoShowsEveryRuleAndExitsOne() throws {
+  func testDemoShowsEveryRuleAndExitsOne() throws {
     let run = try forkguard(["check", "examples/demo"])
-    #expect(run.status == 1)
+    XCTAssertEqual(run.status, 1)
     let rules = try forkguard(["rules"]).stdout.split(separator: "\n").map { String($0.split(separator: " ")[0]) }
-    #expect(rules.count >= 7)
+    XCTAssert(rules.count >= 7)
     for rule in rules {
-      #expect(run.stdout.contains("[\(rule)]"), "demo lacks \(rule)")
+      XCTAssert(run.stdout.contains("[\(rule)]"), "demo lacks \(rule)")
     }
-    #expect(run.stdout.hasPrefix("examples/demo/demo.c:"))
+    XCTAssert(run.stdout.hasPrefix("examples/demo/demo.c:"))
   }
 
-  @Test func cleanInputExitsZero() throws {
+  func testCleanInputExitsZero() throws {
     let directory = try scratch(["ok.c": "int main(void) { return 0; }\n"])
     let run = try forkguard(["check", "."], in: directory)
-    #expect(run.status == 0)
-    #expect(run.stdout.isEmpty)
+    XCTAssertEqual(run.status, 0)
+    XCTAssert(run.stdout.isEmpty)
   }
 
-  @Test func outputIsTheSameWhateverTheJobs() throws {
+  func testOutputIsTheSameWhateverTheJobs() throws {
     let one = try forkguard(["check", "fixtures", "--jobs", "1"])
     let two = try forkguard(["check", "fixtures", "--jobs", "2"])
-    #expect(one.status == 1)
-    #expect(one.stdout == two.stdout)
+    XCTAssertEqual(one.status, 1)
+    XCTAssertEqual(one.stdout, two.stdout)
   }
 
-  @Test func flagsAfterDoubleDashReachTheCompiler() throws {
+  func testFlagsAfterDoubleDashReachTheCompiler() throws {
     let directory = try scratch(["spawn.c": Self.unsafeChild])
-    #expect(try forkguard(["check", "spawn.c"], in: directory).status == 0)
+    XCTAssertEqual(try forkguard(["check", "spawn.c"], in: directory).status, 0)
     let run = try forkguard(["check", "spawn.c", "--", "-DCHILD_LOGS"], in: directory)
-    #expect(run.status == 1)
-    #expect(run.stdout.contains("spawn.c:6:5: warning: 'puts'"))
+    XCTAssertEqual(run.status, 1)
+    XCTAssert(run.stdout.contains("spawn.c:6:5: warning: 'puts'"))
   }
 
-  @Test func compilationDatabaseIsFoundInBuildAndGivenWithP() throws {
+  func testCompilationDatabaseIsFoundInBuildAndGivenWithP() throws {
     let directory = try scratch(["src/spawn.c": Self.unsafeChild])
     let database = """
       [{"directory": "\(directory.path)/src", "file": "spawn.c", "command": "cc -DCHILD_LOGS -c spawn.c -o spawn.o"}]
@@ -101,67 +100,67 @@ struct CLITests {
     try database.write(
       to: directory.appendingPathComponent("build/compile_commands.json"), atomically: true, encoding: .utf8)
     let found = try forkguard(["check"], in: directory)
-    #expect(found.status == 1)
-    #expect(found.stdout.contains("src/spawn.c:6:5: warning: 'puts'"))
+    XCTAssertEqual(found.status, 1)
+    XCTAssert(found.stdout.contains("src/spawn.c:6:5: warning: 'puts'"))
     let given = try forkguard(["check", "-p", "build", "src"], in: directory)
-    #expect(given.stdout == found.stdout)
+    XCTAssertEqual(given.stdout, found.stdout)
   }
 
-  @Test func missingFileIsNamedAndOtherResultsStillPrinted() throws {
+  func testMissingFileIsNamedAndOtherResultsStillPrinted() throws {
     let directory = try scratch(["spawn.c": Self.unsafeChild])
     let run = try forkguard(["check", "spawn.c", "nowhere.c", "--", "-DCHILD_LOGS"], in: directory)
-    #expect(run.status == 2)
-    #expect(run.stderr.contains("nowhere.c: no such file or directory"))
-    #expect(run.stdout.contains("'puts'"))
+    XCTAssertEqual(run.status, 2)
+    XCTAssert(run.stderr.contains("nowhere.c: no such file or directory"))
+    XCTAssert(run.stdout.contains("'puts'"))
   }
 
-  @Test func usageErrorsExitTwo() throws {
-    #expect(try forkguard(["check", "--profile", "posix-1990"]).status == 2)
-    #expect(try forkguard(["check", "--format", "xml"]).status == 2)
-    #expect(try forkguard(["check", "--no-such-flag"]).status == 2)
+  func testUsageErrorsExitTwo() throws {
+    XCTAssertEqual(try forkguard(["check", "--profile", "posix-1990"]).status, 2)
+    XCTAssertEqual(try forkguard(["check", "--format", "xml"]).status, 2)
+    XCTAssertEqual(try forkguard(["check", "--no-such-flag"]).status, 2)
   }
 
-  @Test func badConfigurationNamesFileLineAndKey() throws {
+  func testBadConfigurationNamesFileLineAndKey() throws {
     let directory = try scratch([
       "spawn.c": Self.unsafeChild,
       ".forkguard.yml": "profile: glibc\nsafe-function:\n  x: y\n",
     ])
     let run = try forkguard(["check", "spawn.c"], in: directory)
-    #expect(run.status == 2)
-    #expect(run.stderr.contains(".forkguard.yml:2: unknown key 'safe-function'"))
+    XCTAssertEqual(run.status, 2)
+    XCTAssert(run.stderr.contains(".forkguard.yml:2: unknown key 'safe-function'"))
   }
 
-  @Test func configurationProfileApplies() throws {
+  func testConfigurationProfileApplies() throws {
     let source = """
       #include <stdlib.h>
       #include <unistd.h>
       void spawn(void) { if (fork() == 0) { (void)getenv("X"); _exit(0); } }
       """
     let strict = try scratch(["spawn.c": source])
-    #expect(try forkguard(["check", "spawn.c"], in: strict).status == 1)
+    XCTAssertEqual(try forkguard(["check", "spawn.c"], in: strict).status, 1)
     let relaxed = try scratch(["spawn.c": source, ".forkguard.yml": "profile: glibc\n"])
-    #expect(try forkguard(["check", "spawn.c"], in: relaxed).status == 0)
-    #expect(try forkguard(["check", "spawn.c", "--profile", "posix-2024"], in: relaxed).status == 1)
+    XCTAssertEqual(try forkguard(["check", "spawn.c"], in: relaxed).status, 0)
+    XCTAssertEqual(try forkguard(["check", "spawn.c", "--profile", "posix-2024"], in: relaxed).status, 1)
   }
 
-  @Test func rulesListsEveryRule() throws {
+  func testRulesListsEveryRule() throws {
     let run = try forkguard(["rules"])
-    #expect(run.status == 0)
-    #expect(run.stdout.split(separator: "\n").count == 7)
-    #expect(run.stdout.contains("vfork-child"))
+    XCTAssertEqual(run.status, 0)
+    XCTAssertEqual(run.stdout.split(separator: "\n").count, 7)
+    XCTAssert(run.stdout.contains("vfork-child"))
   }
 
-  @Test func explainPrintsTheDocsPage() throws {
+  func testExplainPrintsTheDocsPage() throws {
     let run = try forkguard(["explain", "vfork-child"])
-    #expect(run.status == 0)
-    #expect(run.stdout.hasPrefix("# vfork-child"))
-    #expect(try forkguard(["explain", "no-such-rule"]).status == 2)
+    XCTAssertEqual(run.status, 0)
+    XCTAssert(run.stdout.hasPrefix("# vfork-child"))
+    XCTAssertEqual(try forkguard(["explain", "no-such-rule"]).status, 2)
   }
 
-  @Test func jsonFormat() throws {
+  func testJsonFormat() throws {
     let run = try forkguard(["check", "examples/demo", "--format", "json"])
-    #expect(run.status == 1)
+    XCTAssertEqual(run.status, 1)
     let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
-    #expect(object?["version"] as? Int == 1)
+    XCTAssertEqual(object?["version"] as? Int, 1)
   }
 }
