@@ -50,6 +50,12 @@ let package = Package(
       name: "ForkGuardReporters",
       dependencies: ["ForkGuardCore"]
     ),
+    // The Swift side of `forkguard run`: launch under the preload library, collect, symbolize.
+    // The library itself (Sources/ForkGuardPreload) is plain C built by scripts/build-preload.sh.
+    .target(
+      name: "ForkGuardRuntime",
+      dependencies: ["ForkGuardCore"]
+    ),
     .target(
       name: "ForkGuardDriver",
       dependencies: [
@@ -60,15 +66,21 @@ let package = Package(
     .executableTarget(
       name: "forkguard",
       dependencies: [
-        "ForkGuardDriver", "ForkGuardRules", "ForkGuardReporters", "ForkGuardDocs",
+        "ForkGuardDriver", "ForkGuardRules", "ForkGuardReporters", "ForkGuardDocs", "ForkGuardRuntime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // The -verify style expectation parser and fixture verifier, shared by the fixture suites.
+    .target(name: "ForkGuardTestSupport", dependencies: ["ForkGuardCore"], path: "Tests/ForkGuardTestSupport"),
     .testTarget(name: "ForkGuardCoreTests", dependencies: ["ForkGuardCore"]),
     .testTarget(name: "ForkGuardCTests", dependencies: ["ForkGuardC", "ForkGuardCore"]),
     .testTarget(
       name: "ForkGuardRulesTests",
-      dependencies: ["ForkGuardDriver", "ForkGuardRules", "ForkGuardCore"]
+      dependencies: ["ForkGuardDriver", "ForkGuardRules", "ForkGuardCore", "ForkGuardTestSupport"]
+    ),
+    .testTarget(
+      name: "ForkGuardRuntimeTests",
+      dependencies: ["ForkGuardRuntime", "ForkGuardRules", "ForkGuardCore", "ForkGuardTestSupport"]
     ),
     .testTarget(
       name: "ForkGuardReportersTests",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian 12 + Swift 6.3 machine lacks to build and test forkguard:
-# libclang's headers (libclang-dev) and a pkg-config file for them, which Debian does not ship.
+# Installs what a fresh Debian 12 + Swift 6.3 machine lacks to build and test forkguard
+# (libclang's headers and a pkg-config file for them, which Debian does not ship; a C
+# compiler, llvm-symbolizer and binutils for the runtime), then builds the preload library.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 
@@ -10,6 +11,9 @@ command -v "llvm-config-${LLVM_MAJOR}" >/dev/null 2>&1 || need+=("llvm-${LLVM_MA
 [ -e "/usr/lib/llvm-${LLVM_MAJOR}/include/clang-c/Index.h" ] || need+=("libclang-${LLVM_MAJOR}-dev")
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v cc >/dev/null 2>&1 || need+=(gcc)
+command -v llvm-symbolizer >/dev/null 2>&1 || command -v "llvm-symbolizer-${LLVM_MAJOR}" >/dev/null 2>&1 || need+=("llvm-${LLVM_MAJOR}")
+command -v readelf >/dev/null 2>&1 || need+=(binutils)
 
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
@@ -38,3 +42,6 @@ if [ ! -f "$pc_file" ] || [ "$(cat "$pc_file")" != "$want" ]; then
   printf '%s\n' "$want" | $sudo_cmd tee "$pc_file" >/dev/null
   echo "setup: wrote $pc_file" >&2
 fi
+
+# The LD_PRELOAD library for `forkguard run`, built with cc (see scripts/build-preload.sh).
+"$(dirname "$0")/build-preload.sh" >/dev/null

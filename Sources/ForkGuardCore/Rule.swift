@@ -31,3 +31,23 @@ public protocol Rule: Sendable {
   var summary: String { get }
   func check(_ input: AnalysisInput, report: (Diagnostic) -> Void)
 }
+
+/// What reporters and `forkguard rules` need to know of a rule, static or runtime.
+public struct RuleDescriptor: Sendable, Hashable {
+  public enum Kind: String, Sendable {
+    case staticAnalysis = "static"
+    case runtime
+  }
+  public var id: String
+  public var summary: String
+  public var kind: Kind
+
+  public init(id: String, summary: String, kind: Kind) {
+    self.id = id
+    self.summary = summary
+    self.kind = kind
+  }
+
+  /// The rule's page, relative to the repository root.
+  public var documentationPath: String { "docs/rules/\(id).md" }
+}

@@ -7,7 +7,7 @@ public struct JSONReporter: Reporter {
   public static let schemaVersion = 1
   private let paths: PathDisplay
 
-  public init(paths: PathDisplay) { self.paths = paths }
+  public init(paths: PathDisplay, rules: [RuleDescriptor] = []) { self.paths = paths }
 
   struct Document: Encodable {
     var version: Int

@@ -5,7 +5,8 @@ import Foundation
 public protocol Reporter {
   /// The `--format` value.
   static var name: String { get }
-  init(paths: PathDisplay)
+  /// - Parameter rules: every rule's id and summary (SARIF describes them).
+  init(paths: PathDisplay, rules: [RuleDescriptor])
   func render(_ diagnostics: [Diagnostic]) -> String
 }
 
@@ -25,7 +26,7 @@ public struct PathDisplay: Sendable {
 }
 
 public enum ReporterRegistry {
-  public static let all: [any Reporter.Type] = [TextReporter.self, JSONReporter.self]
+  public static let all: [any Reporter.Type] = [TextReporter.self, JSONReporter.self, SARIFReporter.self]
 
   public static func reporter(named name: String) -> (any Reporter.Type)? {
     all.first { $0.name == name }

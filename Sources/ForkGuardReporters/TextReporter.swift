@@ -6,7 +6,7 @@ public struct TextReporter: Reporter {
   public static let name = "text"
   private let paths: PathDisplay
 
-  public init(paths: PathDisplay) { self.paths = paths }
+  public init(paths: PathDisplay, rules: [RuleDescriptor] = []) { self.paths = paths }
 
   public func render(_ diagnostics: [Diagnostic]) -> String {
     var output = ""

@@ -13,6 +13,24 @@ public enum RuleRegistry {
     AtforkLockProtocol(),
   ]
 
+  /// Rules the preload library reports at run time (`forkguard run`); their logic is in
+  /// Sources/ForkGuardPreload and Sources/ForkGuardRuntime.
+  public static let runtime: [RuleDescriptor] = [
+    RuleDescriptor(
+      id: "runtime-child-deadlock", summary: "fork child about to block forever on a lock a vanished thread holds",
+      kind: .runtime),
+    RuleDescriptor(
+      id: "runtime-lock-held-at-fork", summary: "lock held by another thread at fork (track mode)", kind: .runtime),
+    RuleDescriptor(
+      id: "runtime-child-unsafe-call", summary: "non-async-signal-safe call in a multithreaded fork child, at run time",
+      kind: .runtime),
+  ]
+
+  /// Every rule, static then runtime: the list `forkguard rules`, docs and SARIF use.
+  public static var descriptors: [RuleDescriptor] {
+    all.map { RuleDescriptor(id: $0.id, summary: $0.summary, kind: .staticAnalysis) } + runtime
+  }
+
   public static func rule(id: String) -> (any Rule)? {
     all.first { $0.id == id }
   }

@@ -4,6 +4,7 @@ import ForkGuardDocs
 import ForkGuardDriver
 import ForkGuardReporters
 import ForkGuardRules
+import ForkGuardRuntime
 import Foundation
 
 /// Exit statuses, as clang-tidy users expect: 0 clean, 1 findings, 2 usage or input errors.
@@ -19,19 +20,20 @@ struct ForkGuard: ParsableCommand {
     commandName: "forkguard",
     abstract:
       "Finds fork-safety bugs in C: non-async-signal-safe calls in fork children, vfork children, signal and atfork handlers.",
-    subcommands: [Check.self, Rules.self, Explain.self],
+    subcommands: [Check.self, Run.self, Rules.self, Explain.self],
     defaultSubcommand: Check.self
   )
 
-  /// Compiler flags after `--`, as clang-tidy takes them. ArgumentParser cannot hold them
-  /// next to a list of paths, so they are split off before parsing.
-  nonisolated(unsafe) static var compilerArguments: [String] = []
+  /// What follows `--`: compiler flags for `check` (as clang-tidy takes them), the program
+  /// and its arguments for `run`. ArgumentParser cannot hold them next to a list of paths,
+  /// so they are split off before parsing.
+  nonisolated(unsafe) static var trailingArguments: [String] = []
 
   /// ArgumentParser's own exit code for usage errors is 64; forkguard promises 2.
   static func main() {
     var arguments = Array(CommandLine.arguments.dropFirst())
     if let terminator = arguments.firstIndex(of: "--") {
-      compilerArguments = Array(arguments[(terminator + 1)...])
+      trailingArguments = Array(arguments[(terminator + 1)...])
       arguments.removeSubrange(terminator...)
     }
     do {
@@ -97,7 +99,7 @@ struct Check: ParsableCommand {
     var options = CheckRun.Options(paths: paths)
     if paths.isEmpty && buildPath == nil && !hasDefaultDatabase { options.paths = ["."] }
     options.compilationDatabaseDirectory = buildPath
-    options.extraArguments = ForkGuard.compilerArguments
+    options.extraArguments = ForkGuard.trailingArguments
     options.profile = profile.flatMap(SafetyProfile.init(rawValue:))
     options.configurationPath = config
     options.reportUnverifiable = reportUnverifiable
@@ -108,7 +110,7 @@ struct Check: ParsableCommand {
       printError("forkguard: error: \(error)")
       throw ExitCode(ExitStatus.trouble)
     }
-    let reporter = ReporterRegistry.reporter(named: format)!.init(paths: PathDisplay())
+    let reporter = ReporterRegistry.reporter(named: format)!.init(paths: PathDisplay(), rules: RuleRegistry.descriptors)
     FileHandle.standardOutput.write(Data(reporter.render(result.diagnostics).utf8))
     for error in result.errors { printError("forkguard: error: \(error)") }
 
@@ -131,9 +133,11 @@ struct Rules: ParsableCommand {
   static let configuration = CommandConfiguration(abstract: "List the rules.")
 
   func run() throws {
-    let width = RuleRegistry.all.map(\.id.count).max() ?? 0
-    for rule in RuleRegistry.all {
-      print(rule.id.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + rule.summary)
+    let rules = RuleRegistry.descriptors
+    let width = rules.map(\.id.count).max() ?? 0
+    for rule in rules {
+      let kind = rule.kind == .runtime ? "  (forkguard run)" : ""
+      print(rule.id.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + rule.summary + kind)
     }
   }
 }
@@ -145,7 +149,7 @@ struct Explain: ParsableCommand {
   var rule: String
 
   func run() throws {
-    guard RuleRegistry.rule(id: rule) != nil, let page = ForkGuardDocs.rulePage(rule) else {
+    guard RuleRegistry.descriptors.contains(where: { $0.id == rule }), let page = ForkGuardDocs.rulePage(rule) else {
       printError("forkguard: error: unknown rule '\(rule)'; `forkguard rules` lists them")
       throw ExitCode(ExitStatus.trouble)
     }
@@ -155,4 +159,73 @@ struct Explain: ParsableCommand {
 
 func printError(_ text: String) {
   FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+struct Run: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run a program under the preload library and report fork-safety problems it hits.",
+    discussion: """
+      forkguard run [options] -- PROGRAM [ARGUMENTS...]
+      Every process in the program's tree loads libforkguard-preload.so. Its reports are \
+      symbolized after the program ends and printed on stderr (or to --output) in the same \
+      form as `forkguard check`. The exit status is the program's own.
+      """
+  )
+
+  @Flag(help: "Record which locks each thread holds, so every fork reports the locks other threads held.")
+  var track = false
+
+  @Flag(help: "Report non-async-signal-safe calls (malloc, stdio, syslog, setenv…) in multithreaded fork children.")
+  var unsafeCalls = false
+
+  @Option(help: "What a fork child about to deadlock does: abort (default), edeadlk, or continue.")
+  var onDeadlock: String?
+
+  @Option(help: "Output format: \(ReporterRegistry.all.map { $0.name }.joined(separator: ", ")).")
+  var format = "text"
+
+  @Option(help: "Write the report to this file instead of stderr.")
+  var output: String?
+
+  func validate() throws {
+    if ForkGuard.trailingArguments.isEmpty {
+      throw ValidationError("give the program to run after --, e.g. forkguard run -- ./server --port 8080")
+    }
+    if let onDeadlock, !["abort", "edeadlk", "continue"].contains(onDeadlock) {
+      throw ValidationError("--on-deadlock must be abort, edeadlk or continue")
+    }
+    if ReporterRegistry.reporter(named: format) == nil { throw ValidationError("unknown format '\(format)'") }
+  }
+
+  func run() throws {
+    let library: String
+    do { library = try PreloadLibrary.locate() } catch {
+      printError("forkguard: error: \(error)")
+      throw ExitCode(ExitStatus.trouble)
+    }
+    let command = ForkGuard.trailingArguments
+    var options = RuntimeRun.Options(program: command[0], arguments: Array(command.dropFirst()), library: library)
+    options.track = track
+    options.unsafeCalls = unsafeCalls
+    options.onDeadlock = onDeadlock
+    let result: RuntimeRun.Result
+    do { result = try RuntimeRun.run(options) } catch {
+      printError("forkguard: error: \(error)")
+      throw ExitCode(ExitStatus.trouble)
+    }
+    if !result.diagnostics.isEmpty && result.symbolizer == nil {
+      printError("forkguard: note: no llvm-symbolizer or addr2line found; locations are module offsets")
+    }
+    let reporter = ReporterRegistry.reporter(named: format)!.init(paths: PathDisplay(), rules: RuleRegistry.descriptors)
+    let text = reporter.render(result.diagnostics)
+    if let output {
+      do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
+        printError("forkguard: error: \(output): cannot write: \(error.localizedDescription)")
+        throw ExitCode(ExitStatus.trouble)
+      }
+    } else if !result.diagnostics.isEmpty || format != "text" {
+      FileHandle.standardError.write(Data(text.utf8))
+    }
+    throw ExitCode(result.exitStatus)
+  }
 }

@@ -1,4 +1,5 @@
 import ForkGuardCore
+import ForkGuardTestSupport
 import Foundation
 import Testing
 

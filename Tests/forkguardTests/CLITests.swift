@@ -60,7 +60,8 @@ final class CLITests: XCTestCase {
   func testDemoShowsEveryRuleAndExitsOne() throws {
     let run = try forkguard(["check", "examples/demo"])
     XCTAssertEqual(run.status, 1)
-    let rules = try forkguard(["rules"]).stdout.split(separator: "\n").map { String($0.split(separator: " ")[0]) }
+    let rules = try forkguard(["rules"]).stdout.split(separator: "\n").filter { !$0.contains("(forkguard run)") }
+      .map { String($0.split(separator: " ")[0]) }
     XCTAssert(rules.count >= 7)
     for rule in rules {
       XCTAssert(run.stdout.contains("[\(rule)]"), "demo lacks \(rule)")
@@ -146,7 +147,8 @@ final class CLITests: XCTestCase {
   func testRulesListsEveryRule() throws {
     let run = try forkguard(["rules"])
     XCTAssertEqual(run.status, 0)
-    XCTAssertEqual(run.stdout.split(separator: "\n").count, 7)
+    XCTAssertEqual(run.stdout.split(separator: "\n").count, 10)
+    XCTAssert(run.stdout.contains("runtime-child-deadlock"))
     XCTAssert(run.stdout.contains("vfork-child"))
   }
 
@@ -155,6 +157,55 @@ final class CLITests: XCTestCase {
     XCTAssertEqual(run.status, 0)
     XCTAssert(run.stdout.hasPrefix("# vfork-child"))
     XCTAssertEqual(try forkguard(["explain", "no-such-rule"]).status, 2)
+  }
+
+  func testRunKeepsTheProgramsExitStatus() throws {
+    let run = try forkguard(["run", "--", "/bin/sh", "-c", "echo hello; exit 7"])
+    XCTAssertEqual(run.status, 7)
+    XCTAssertEqual(run.stdout, "hello\n")
+    XCTAssertEqual(run.stderr, "")
+  }
+
+  func testRunWithoutAProgramIsAUsageError() throws {
+    let run = try forkguard(["run"])
+    XCTAssertEqual(run.status, 2)
+    XCTAssert(run.stderr.contains("give the program to run after --"))
+  }
+
+  func testRunReportsADeadlockedChild() throws {
+    let directory = try scratch([
+      "deadlock.c": """
+      #include <pthread.h>
+      #include <semaphore.h>
+      #include <unistd.h>
+      #include <sys/wait.h>
+      static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+      static sem_t held, done;
+      static void *worker(void *a) { pthread_mutex_lock(&m); sem_post(&held); sem_wait(&done); pthread_mutex_unlock(&m); return a; }
+      int main(void) {
+        sem_init(&held, 0, 0); sem_init(&done, 0, 0);
+        pthread_t t; pthread_create(&t, 0, worker, 0); sem_wait(&held);
+        pid_t pid = fork();
+        if (pid == 0) { pthread_mutex_lock(&m); _exit(0); }
+        waitpid(pid, 0, 0); sem_post(&done); pthread_join(t, 0); return 0;
+      }
+      """
+    ])
+    let compile = Process()
+    compile.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    compile.arguments = [
+      "cc", "-g", "-pthread", "-o", directory.appendingPathComponent("deadlock").path,
+      directory.appendingPathComponent("deadlock.c").path,
+    ]
+    try compile.run()
+    compile.waitUntilExit()
+    XCTAssertEqual(compile.terminationStatus, 0)
+    let run = try forkguard(["run", "--format", "json", "--", "./deadlock"], in: directory)
+    XCTAssertEqual(run.status, 0)
+    let object = try JSONSerialization.jsonObject(with: Data(run.stderr.utf8)) as? [String: Any]
+    let diagnostics = object?["diagnostics"] as? [[String: Any]]
+    XCTAssertEqual(diagnostics?.first?["rule"] as? String, "runtime-child-deadlock")
+    XCTAssertEqual((diagnostics?.first?["location"] as? [String: Any])?["line"] as? Int, 12)
   }
 
   func testJsonFormat() throws {

@@ -11,28 +11,28 @@ import Foundation
 ///
 /// Text matches as a substring of `message [rule-id]` (a regular expression with `-re`,
 /// where `{{…}}` inside the text is a regex and the rest is literal).
-struct Expectation: CustomStringConvertible {
-  enum Kind: String { case warning, note, error }
-  var kind: Kind
-  var file: String
-  var line: Int
-  var count: Int
-  var text: String
-  var isRegex: Bool
+public struct Expectation: CustomStringConvertible, Sendable {
+  public enum Kind: String, Sendable { case warning, note, error }
+  public var kind: Kind
+  public var file: String
+  public var line: Int
+  public var count: Int
+  public var text: String
+  public var isRegex: Bool
   /// Where the comment is, for failure messages.
-  var commentLine: Int
+  public var commentLine: Int
 
-  var description: String {
+  public var description: String {
     "\((file as NSString).lastPathComponent):\(line): expected-\(kind.rawValue)\(isRegex ? "-re" : "") {{\(text)}}"
   }
 
-  func matches(_ emitted: String) -> Bool {
+  public func matches(_ emitted: String) -> Bool {
     guard isRegex else { return emitted.contains(text) }
     return emitted.range(of: Self.regex(from: text), options: .regularExpression) != nil
   }
 
   /// `literal{{regex}}literal` to one regular expression.
-  static func regex(from text: String) -> String {
+  public static func regex(from text: String) -> String {
     var pattern = ""
     var rest = Substring(text)
     while let open = rest.range(of: "{{") {
@@ -49,16 +49,16 @@ struct Expectation: CustomStringConvertible {
   }
 }
 
-struct ExpectationFile {
-  var expectations: [Expectation] = []
-  var expectsNoDiagnostics = false
-  var problems: [String] = []
+public struct ExpectationFile {
+  public var expectations: [Expectation] = []
+  public var expectsNoDiagnostics = false
+  public var problems: [String] = []
 
   private static let pattern = try! NSRegularExpression(
     pattern: #"expected-(warning|note|error)(-re)?(?:@([+-]?)(\d+))?\s*(\d+)?\s*\{\{(.*?)\}\}(?=\s*(?:$|expected-|//))"#
   )
 
-  init(path: String) throws {
+  public init(path: String) throws {
     let text = try String(contentsOfFile: path, encoding: .utf8)
     for (index, line) in text.components(separatedBy: "\n").enumerated() {
       let lineNumber = index + 1

@@ -1,0 +1,74 @@
+/* forkguard's LD_PRELOAD library: shared declarations.
+ *
+ * Everything on the fork child's path is async-signal-safe: no malloc, no stdio, no locks
+ * of our own. Reports go out with write(2) loops into static buffers. */
+#ifndef FG_INTERNAL_H
+#define FG_INTERNAL_H
+
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define FG_EXPORT __attribute__((visibility("default")))
+#define FG_HIDDEN __attribute__((visibility("hidden")))
+#define FG_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+enum fg_mode { FG_MODE_DEFAULT = 0, FG_MODE_TRACK = 1 };
+enum fg_on_deadlock { FG_ABORT = 0, FG_EDEADLK = 1, FG_CONTINUE = 2 };
+
+struct fg_options {
+  int mode;
+  int on_deadlock;
+  int unsafe_calls; /* report runtime-child-unsafe-call */
+  int frames;       /* return addresses recorded per acquisition, 1..FG_MAX_FRAMES */
+  char log_path[512];
+};
+
+#define FG_MAX_FRAMES 8
+#define FG_MAX_THREADS 1024
+#define FG_MAX_HELD 64
+
+/* One lock a thread holds (track mode). */
+struct fg_held {
+  void *lock;
+  uint8_t kind; /* enum fg_lock_kind */
+  uint8_t read; /* rwlock taken for reading */
+  uint16_t depth;
+  uint8_t nframes;
+  void *frames[FG_MAX_FRAMES];
+};
+
+/* A thread we know of: started through our pthread_create, or met at its first lock. */
+struct fg_thread {
+  volatile pid_t tid; /* 0: free slot */
+  void *start_routine;
+  void *creator;   /* return address of the pthread_create call */
+  char name[16];   /* refreshed from /proc at each fork of a multithreaded parent */
+  volatile int nheld;
+  struct fg_held held[FG_MAX_HELD];
+};
+
+enum fg_lock_kind { FG_MUTEX = 0, FG_RWLOCK = 1, FG_SPIN = 2 };
+
+FG_HIDDEN extern struct fg_options fg_options;
+FG_HIDDEN extern struct fg_thread fg_threads[FG_MAX_THREADS];
+
+/* fg_options.c */
+FG_HIDDEN void fg_read_options(void);
+
+/* fg_report.c: a report is a sequence of lines built in a static buffer, then written. */
+FG_HIDDEN void fg_report_begin(const char *rule, const char *message);
+FG_HIDDEN void fg_report_field(const char *key, const char *value);
+FG_HIDDEN void fg_report_number(const char *key, long value);
+FG_HIDDEN void fg_report_pointer(const char *key, const void *value);
+FG_HIDDEN void fg_report_frames(const char *who, void *const *frames, int count);
+FG_HIDDEN void fg_report_end(void);
+FG_HIDDEN void fg_write_all(int fd, const char *data, size_t size);
+FG_HIDDEN size_t fg_format_decimal(char *out, long value);
+FG_HIDDEN size_t fg_format_hex(char *out, uintptr_t value);
+FG_HIDDEN void fg_log_reset_after_fork(void);
+FG_HIDDEN void fg_error(const char *text);
+
+#endif

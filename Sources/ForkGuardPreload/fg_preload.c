@@ -1,0 +1,929 @@
+/* forkguard's LD_PRELOAD library: wrappers around fork and the pthread lock functions.
+ *
+ * Default mode costs one predictable branch per lock call: in a fork child, before a lock
+ * call blocks, it checks the owner glibc records in the mutex (or the rwlock's writer) and
+ * reports a lock held by a thread that does not exist in the child (runtime-child-deadlock).
+ * Track mode also records, per thread, which locks it holds and where it took them, and the
+ * child of every fork reports each lock another thread held (runtime-lock-held-at-fork).
+ * With unsafe_calls=1 the child of a multithreaded parent reports calls to malloc, stdio,
+ * syslog, setenv… before exec (runtime-child-unsafe-call).
+ *
+ * Real functions come from dlsym(RTLD_NEXT); while dlsym runs, allocations are served from
+ * a static arena. Nothing on the child's path allocates, uses stdio or takes a lock. */
+#include "fg_internal.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <execinfo.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#define FG_TID_MASK 0x3fffffff
+#define FG_MUTEX_KIND_MASK 3
+#define FG_MUTEX_RECURSIVE 1
+#define FG_MUTEX_ERRORCHECK 2
+#define FG_MUTEX_ROBUST_BIT 16
+#define FG_MUTEX_PSHARED_BIT 128
+#define FG_RWLOCK_READER_SHIFT 3
+
+struct fg_options fg_options;
+struct fg_thread fg_threads[FG_MAX_THREADS];
+
+/* ---- real functions ---------------------------------------------------------------- */
+
+static pid_t (*real_fork)(void);
+static pid_t (*real__Fork)(void);
+FG_HIDDEN pid_t (*fg_real_vfork)(void);
+static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+static int (*real_mutex_lock)(pthread_mutex_t *);
+static int (*real_mutex_trylock)(pthread_mutex_t *);
+static int (*real_mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
+static int (*real_mutex_clocklock)(pthread_mutex_t *, clockid_t, const struct timespec *);
+static int (*real_mutex_unlock)(pthread_mutex_t *);
+static int (*real_rwlock_rdlock)(pthread_rwlock_t *);
+static int (*real_rwlock_tryrdlock)(pthread_rwlock_t *);
+static int (*real_rwlock_timedrdlock)(pthread_rwlock_t *, const struct timespec *);
+static int (*real_rwlock_clockrdlock)(pthread_rwlock_t *, clockid_t, const struct timespec *);
+static int (*real_rwlock_wrlock)(pthread_rwlock_t *);
+static int (*real_rwlock_trywrlock)(pthread_rwlock_t *);
+static int (*real_rwlock_timedwrlock)(pthread_rwlock_t *, const struct timespec *);
+static int (*real_rwlock_clockwrlock)(pthread_rwlock_t *, clockid_t, const struct timespec *);
+static int (*real_rwlock_unlock)(pthread_rwlock_t *);
+static int (*real_spin_lock)(pthread_spinlock_t *);
+static int (*real_spin_trylock)(pthread_spinlock_t *);
+static int (*real_spin_unlock)(pthread_spinlock_t *);
+static int (*real_cond_wait)(pthread_cond_t *, pthread_mutex_t *);
+static int (*real_cond_timedwait)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
+static int (*real_cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *);
+static void *(*real_malloc)(size_t);
+static void *(*real_calloc)(size_t, size_t);
+static void *(*real_realloc)(void *, size_t);
+static void (*real_free)(void *);
+static int (*real_vprintf)(const char *, va_list);
+static int (*real_vfprintf)(FILE *, const char *, va_list);
+static int (*real_vprintf_chk)(int, const char *, va_list);
+static int (*real_vfprintf_chk)(FILE *, int, const char *, va_list);
+static int (*real_puts)(const char *);
+static int (*real_fputs)(const char *, FILE *);
+static void (*real_vsyslog)(int, const char *, va_list);
+static void (*real_vsyslog_chk)(int, int, const char *, va_list);
+static int (*real_setenv)(const char *, const char *, int);
+static int (*real_putenv)(char *);
+static int (*real_unsetenv)(const char *);
+static struct passwd *(*real_getpwnam)(const char *);
+static struct passwd *(*real_getpwuid)(uid_t);
+static DIR *(*real_opendir)(const char *);
+static void (*real_exit)(int) __attribute__((noreturn));
+
+static volatile int fg_resolving;
+static volatile int fg_resolved;
+
+/* dlsym may allocate; while it runs, allocations come from here and are never freed. */
+static char fg_arena[65536] __attribute__((aligned(16)));
+static size_t fg_arena_used;
+
+static void *fg_arena_alloc(size_t size) {
+  size = (size + 15) & ~(size_t)15;
+  size_t start = __atomic_fetch_add(&fg_arena_used, size, __ATOMIC_RELAXED);
+  if (start + size > sizeof fg_arena) return NULL;
+  return fg_arena + start;
+}
+
+static int fg_in_arena(const void *pointer) {
+  return (const char *)pointer >= fg_arena && (const char *)pointer < fg_arena + sizeof fg_arena;
+}
+
+#define FG_RESOLVE(variable, name) variable = (__typeof__(variable))dlsym(RTLD_NEXT, name)
+
+static void fg_resolve(void) {
+  if (fg_resolved || fg_resolving) return;
+  fg_resolving = 1;
+  /* The allocator first: dlsym below may call it. */
+  FG_RESOLVE(real_malloc, "malloc");
+  FG_RESOLVE(real_calloc, "calloc");
+  FG_RESOLVE(real_realloc, "realloc");
+  FG_RESOLVE(real_free, "free");
+  FG_RESOLVE(real_fork, "fork");
+  FG_RESOLVE(real__Fork, "_Fork");
+  FG_RESOLVE(fg_real_vfork, "vfork");
+  FG_RESOLVE(real_pthread_create, "pthread_create");
+  FG_RESOLVE(real_mutex_lock, "pthread_mutex_lock");
+  FG_RESOLVE(real_mutex_trylock, "pthread_mutex_trylock");
+  FG_RESOLVE(real_mutex_timedlock, "pthread_mutex_timedlock");
+  FG_RESOLVE(real_mutex_clocklock, "pthread_mutex_clocklock");
+  FG_RESOLVE(real_mutex_unlock, "pthread_mutex_unlock");
+  FG_RESOLVE(real_rwlock_rdlock, "pthread_rwlock_rdlock");
+  FG_RESOLVE(real_rwlock_tryrdlock, "pthread_rwlock_tryrdlock");
+  FG_RESOLVE(real_rwlock_timedrdlock, "pthread_rwlock_timedrdlock");
+  FG_RESOLVE(real_rwlock_clockrdlock, "pthread_rwlock_clockrdlock");
+  FG_RESOLVE(real_rwlock_wrlock, "pthread_rwlock_wrlock");
+  FG_RESOLVE(real_rwlock_trywrlock, "pthread_rwlock_trywrlock");
+  FG_RESOLVE(real_rwlock_timedwrlock, "pthread_rwlock_timedwrlock");
+  FG_RESOLVE(real_rwlock_clockwrlock, "pthread_rwlock_clockwrlock");
+  FG_RESOLVE(real_rwlock_unlock, "pthread_rwlock_unlock");
+  FG_RESOLVE(real_spin_lock, "pthread_spin_lock");
+  FG_RESOLVE(real_spin_trylock, "pthread_spin_trylock");
+  FG_RESOLVE(real_spin_unlock, "pthread_spin_unlock");
+  FG_RESOLVE(real_cond_wait, "pthread_cond_wait");
+  FG_RESOLVE(real_cond_timedwait, "pthread_cond_timedwait");
+  FG_RESOLVE(real_cond_clockwait, "pthread_cond_clockwait");
+  FG_RESOLVE(real_vprintf, "vprintf");
+  FG_RESOLVE(real_vfprintf, "vfprintf");
+  FG_RESOLVE(real_vprintf_chk, "__vprintf_chk");
+  FG_RESOLVE(real_vfprintf_chk, "__vfprintf_chk");
+  FG_RESOLVE(real_puts, "puts");
+  FG_RESOLVE(real_fputs, "fputs");
+  FG_RESOLVE(real_vsyslog, "vsyslog");
+  FG_RESOLVE(real_vsyslog_chk, "__vsyslog_chk");
+  FG_RESOLVE(real_setenv, "setenv");
+  FG_RESOLVE(real_putenv, "putenv");
+  FG_RESOLVE(real_unsetenv, "unsetenv");
+  FG_RESOLVE(real_getpwnam, "getpwnam");
+  FG_RESOLVE(real_getpwuid, "getpwuid");
+  FG_RESOLVE(real_opendir, "opendir");
+  FG_RESOLVE(real_exit, "exit");
+  fg_resolved = 1;
+  fg_resolving = 0;
+}
+
+#define FG_READY(pointer) \
+  do { \
+    if (FG_UNLIKELY(!(pointer))) fg_resolve(); \
+  } while (0)
+
+/* ---- threads ----------------------------------------------------------------------- */
+
+static __thread int fg_self __attribute__((tls_model("initial-exec"))) = -1;
+static __thread pid_t fg_tid_cache __attribute__((tls_model("initial-exec")));
+static pthread_key_t fg_exit_key;
+
+static pid_t fg_tid(void) {
+  if (FG_UNLIKELY(fg_tid_cache == 0)) fg_tid_cache = (pid_t)syscall(SYS_gettid);
+  return fg_tid_cache;
+}
+
+static void fg_thread_exit(void *value) {
+  int index = (int)(intptr_t)value - 1;
+  if (index < 0 || index >= FG_MAX_THREADS) return;
+  fg_threads[index].nheld = 0;
+  __atomic_store_n(&fg_threads[index].tid, 0, __ATOMIC_RELEASE);
+}
+
+/* This thread's slot, claimed on first use; NULL when all slots are taken. */
+static struct fg_thread *fg_current(void) {
+  if (FG_UNLIKELY(fg_self < 0)) {
+    pid_t tid = fg_tid();
+    for (int i = 0; i < FG_MAX_THREADS; i++) {
+      pid_t expected = 0;
+      if (__atomic_compare_exchange_n(&fg_threads[i].tid, &expected, tid, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+        fg_threads[i].nheld = 0;
+        fg_threads[i].start_routine = NULL;
+        fg_threads[i].creator = NULL;
+        fg_threads[i].name[0] = 0;
+        fg_self = i;
+        pthread_setspecific(fg_exit_key, (void *)(intptr_t)(i + 1));
+        break;
+      }
+    }
+    if (fg_self < 0) return NULL;
+  }
+  return &fg_threads[fg_self];
+}
+
+/* Threads started through pthread_create remember their start routine, for names. */
+struct fg_handoff {
+  void *(*start)(void *);
+  void *argument;
+  void *creator;
+  volatile int busy;
+};
+static struct fg_handoff fg_handoffs[256];
+
+static void *fg_trampoline(void *pointer) {
+  struct fg_handoff *handoff = pointer;
+  void *(*start)(void *) = handoff->start;
+  void *argument = handoff->argument;
+  void *creator = handoff->creator;
+  __atomic_store_n(&handoff->busy, 0, __ATOMIC_RELEASE);
+  struct fg_thread *thread = fg_current();
+  if (thread) {
+    thread->start_routine = (void *)start;
+    thread->creator = creator;
+  }
+  return start(argument);
+}
+
+FG_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attributes, void *(*start)(void *), void *argument) {
+  FG_READY(real_pthread_create);
+  for (size_t i = 0; i < sizeof fg_handoffs / sizeof fg_handoffs[0]; i++) {
+    int expected = 0;
+    if (!__atomic_compare_exchange_n(&fg_handoffs[i].busy, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+      continue;
+    fg_handoffs[i].start = start;
+    fg_handoffs[i].argument = argument;
+    fg_handoffs[i].creator = __builtin_return_address(0);
+    int result = real_pthread_create(thread, attributes, fg_trampoline, &fg_handoffs[i]);
+    if (result != 0) __atomic_store_n(&fg_handoffs[i].busy, 0, __ATOMIC_RELEASE);
+    return result;
+  }
+  return real_pthread_create(thread, attributes, start, argument);
+}
+
+/* ---- track mode: which locks each thread holds ---------------------------------------- */
+
+static void fg_track_acquire(void *lock, int kind, int read, void *site) {
+  struct fg_thread *thread = fg_current();
+  if (!thread) return;
+  int count = thread->nheld;
+  for (int i = 0; i < count; i++) {
+    if (thread->held[i].lock == lock) {
+      thread->held[i].depth++;
+      return;
+    }
+  }
+  if (count >= FG_MAX_HELD) return;
+  struct fg_held *entry = &thread->held[count];
+  entry->lock = lock;
+  entry->kind = (uint8_t)kind;
+  entry->read = (uint8_t)read;
+  entry->depth = 1;
+  entry->frames[0] = site;
+  entry->nframes = 1;
+  if (fg_options.frames > 1) {
+    void *frames[FG_MAX_FRAMES + 3];
+    int got = backtrace(frames, fg_options.frames + 3);
+    /* Skip this function and the wrapper; frame 2 is the caller, already recorded. */
+    for (int i = 3; i < got && entry->nframes < fg_options.frames; i++) entry->frames[entry->nframes++] = frames[i];
+  }
+  __atomic_store_n(&thread->nheld, count + 1, __ATOMIC_RELEASE);
+}
+
+/* Removes the entry for `lock`, whatever its depth when `all`; returns whether it was held. */
+static int fg_track_release(void *lock, int all, struct fg_held *saved) {
+  if (fg_self < 0) return 0;
+  struct fg_thread *thread = &fg_threads[fg_self];
+  int count = thread->nheld;
+  for (int i = 0; i < count; i++) {
+    if (thread->held[i].lock != lock) continue;
+    if (saved) *saved = thread->held[i];
+    if (!all && --thread->held[i].depth > 0) return 1;
+    thread->held[i] = thread->held[count - 1];
+    __atomic_store_n(&thread->nheld, count - 1, __ATOMIC_RELEASE);
+    return 1;
+  }
+  return 0;
+}
+
+static void fg_track_restore(const struct fg_held *saved) {
+  struct fg_thread *thread = fg_current();
+  if (!thread || thread->nheld >= FG_MAX_HELD) return;
+  thread->held[thread->nheld] = *saved;
+  __atomic_store_n(&thread->nheld, thread->nheld + 1, __ATOMIC_RELEASE);
+}
+
+#define FG_TRACKING FG_UNLIKELY(fg_options.mode == FG_MODE_TRACK)
+
+/* ---- the fork child ------------------------------------------------------------------ */
+
+/* Set in every fork child; checks run only where it is set. */
+static int fg_child;
+/* Set when the parent had more than one thread at the fork. */
+static int fg_child_of_threads;
+static pid_t fg_forker;        /* the forking thread's id in the parent */
+static void *fg_fork_site;     /* where fork was called */
+static int fg_fork_underscore; /* _Fork: glibc repaired nothing */
+static void *fg_reported_locks[64];
+static int fg_reported_count;
+static uint64_t fg_unsafe_reported;
+
+static int fg_count_threads(void) {
+  int directory = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (directory < 0) return 2; /* unknown: assume threads, so checks stay on */
+  char buffer[4096];
+  int count = 0;
+  for (;;) {
+    long got = syscall(SYS_getdents64, directory, buffer, sizeof buffer);
+    if (got <= 0) break;
+    for (long offset = 0; offset < got;) {
+      struct {
+        uint64_t inode;
+        int64_t offset;
+        unsigned short length;
+        unsigned char type;
+        char name[];
+      } *entry = (void *)(buffer + offset);
+      if (entry->name[0] != '.') count++;
+      offset += entry->length;
+    }
+  }
+  close(directory);
+  return count;
+}
+
+/* Thread names, refreshed in the parent before a fork so the child can name the dead. */
+static void fg_refresh_names(void) {
+  for (int i = 0; i < FG_MAX_THREADS; i++) {
+    pid_t tid = fg_threads[i].tid;
+    if (tid <= 0) continue;
+    char path[64] = "/proc/self/task/";
+    size_t length = strlen(path);
+    length += fg_format_decimal(path + length, (long)tid);
+    memcpy(path + length, "/comm", 6);
+    int file = open(path, O_RDONLY | O_CLOEXEC);
+    if (file < 0) continue;
+    char name[16];
+    ssize_t got = read(file, name, sizeof name - 1);
+    close(file);
+    if (got <= 0) continue;
+    if (name[got - 1] == '\n') got--;
+    name[got] = 0;
+    memcpy(fg_threads[i].name, name, (size_t)got + 1);
+  }
+}
+
+static struct fg_thread *fg_find_thread(pid_t tid) {
+  for (int i = 0; i < FG_MAX_THREADS; i++)
+    if (fg_threads[i].tid == tid) return &fg_threads[i];
+  return NULL;
+}
+
+static void fg_report_thread(const char *prefix, pid_t tid) {
+  char key[32];
+  size_t length = strlen(prefix);
+  memcpy(key, prefix, length);
+  memcpy(key + length, "_tid", 5);
+  fg_report_number(key, tid);
+  struct fg_thread *thread = fg_find_thread(tid);
+  if (!thread) return;
+  if (thread->name[0]) {
+    memcpy(key + length, "_name", 6);
+    fg_report_field(key, thread->name);
+  }
+  if (thread->start_routine) {
+    memcpy(key + length, "_start", 7);
+    fg_report_pointer(key, thread->start_routine);
+  }
+  if (thread->creator) {
+    void *creator = thread->creator;
+    memcpy(key + length, "_created", 9);
+    fg_report_frames(key, &creator, 1);
+  }
+}
+
+static void fg_report_fork(void) {
+  fg_report_field("fork", fg_fork_underscore ? "_Fork" : "fork");
+  fg_report_number("forker_tid", fg_forker);
+  fg_report_number("threads_at_fork", fg_child_of_threads ? 2 : 1);
+  fg_report_frames("fork", &fg_fork_site, 1);
+}
+
+static const char *fg_kind_name(int kind, int read) {
+  switch (kind) {
+  case FG_RWLOCK: return read ? "rwlock-read" : "rwlock-write";
+  case FG_SPIN: return "spinlock";
+  default: return "mutex";
+  }
+}
+
+/* Track mode: every lock another thread held at the fork, even if the child never uses it. */
+static void fg_report_held_at_fork(void) {
+  for (int i = 0; i < FG_MAX_THREADS; i++) {
+    if (i == fg_self) continue;
+    struct fg_thread *thread = &fg_threads[i];
+    if (thread->tid <= 0) continue;
+    int count = thread->nheld;
+    for (int h = 0; h < count && h < FG_MAX_HELD; h++) {
+      struct fg_held *entry = &thread->held[h];
+      fg_report_begin("runtime-lock-held-at-fork", "a lock held by another thread at fork() stays locked in the child");
+      fg_report_pointer("lock", entry->lock);
+      fg_report_field("kind", fg_kind_name(entry->kind, entry->read));
+      fg_report_number("depth", entry->depth);
+      fg_report_thread("owner", thread->tid);
+      fg_report_fork();
+      fg_report_frames("owner", entry->frames, entry->nframes);
+      fg_report_end();
+    }
+  }
+}
+
+static void fg_child_start(int threads, pid_t forker, int underscore, void *site) {
+  fg_log_reset_after_fork();
+  fg_tid_cache = (pid_t)syscall(SYS_gettid);
+  if (fg_self >= 0) fg_threads[fg_self].tid = fg_tid_cache;
+  fg_forker = forker;
+  fg_fork_site = site;
+  fg_fork_underscore = underscore;
+  fg_reported_count = 0;
+  fg_unsafe_reported = 0;
+  fg_child_of_threads = threads > 1;
+  fg_child = 1;
+  if (fg_child_of_threads && fg_options.mode == FG_MODE_TRACK) fg_report_held_at_fork();
+}
+
+static pid_t fg_fork(int underscore, void *site) {
+  FG_READY(real_fork);
+  int threads = fg_count_threads();
+  if (threads > 1) fg_refresh_names();
+  pid_t forker = fg_tid();
+  pid_t (*call)(void) = underscore ? real__Fork : real_fork;
+  if (!call) {
+    errno = ENOSYS;
+    return -1;
+  }
+  pid_t pid = call();
+  if (pid == 0) fg_child_start(threads, forker, underscore, site);
+  return pid;
+}
+
+FG_EXPORT pid_t fork(void) { return fg_fork(0, __builtin_return_address(0)); }
+FG_EXPORT pid_t _Fork(void) { return fg_fork(1, __builtin_return_address(0)); }
+
+/* vfork cannot be wrapped by a C function: the child would return through the parent's
+ * frame. It is passed through with a jump, counting vforks on the way. */
+#if defined(__x86_64__)
+FG_HIDDEN volatile long fg_vforks;
+FG_HIDDEN void fg_resolve_for_vfork(void) { fg_resolve(); }
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, @function\n"
+        "vfork:\n"
+        "  lock incq fg_vforks(%rip)\n"
+        "  cmpq $0, fg_real_vfork(%rip)\n"
+        "  jne 1f\n"
+        "  subq $8, %rsp\n"
+        "  call fg_resolve_for_vfork\n"
+        "  addq $8, %rsp\n"
+        "1:\n"
+        "  jmp *fg_real_vfork(%rip)\n"
+        ".size vfork, .-vfork\n");
+#endif
+
+/* ---- checks before a lock call in the child --------------------------------------- */
+
+static int fg_already_reported(void *lock) {
+  for (int i = 0; i < fg_reported_count; i++)
+    if (fg_reported_locks[i] == lock) return 1;
+  if (fg_reported_count < (int)(sizeof fg_reported_locks / sizeof fg_reported_locks[0]))
+    fg_reported_locks[fg_reported_count++] = lock;
+  return 0;
+}
+
+/* The owner's acquisition frames, when track mode recorded them. */
+static void fg_report_owner_frames(pid_t owner, void *lock) {
+  struct fg_thread *thread = fg_find_thread(owner);
+  if (!thread && owner == fg_forker && fg_self >= 0) thread = &fg_threads[fg_self];
+  if (!thread) return;
+  for (int h = 0; h < thread->nheld && h < FG_MAX_HELD; h++) {
+    if (thread->held[h].lock == lock) {
+      fg_report_frames("owner", thread->held[h].frames, thread->held[h].nframes);
+      return;
+    }
+  }
+}
+
+/* What a lock call in the child does when the lock is stuck: report once, then act. */
+static int fg_stuck(const char *operation, void *lock, int kind, pid_t owner, long readers, int blocking, void *site,
+                    const char *problem) {
+  if (!fg_already_reported(lock)) {
+    fg_report_begin("runtime-child-deadlock", problem);
+    fg_report_field("operation", operation);
+    fg_report_pointer("lock", lock);
+    fg_report_field("kind", fg_kind_name(kind, 0));
+    if (owner) fg_report_thread("owner", owner);
+    if (readers) fg_report_number("readers", readers);
+    fg_report_field("blocking", blocking ? "1" : "0");
+    fg_report_field("action", !blocking ? "none" : fg_options.on_deadlock == FG_ABORT ? "abort" : fg_options.on_deadlock == FG_EDEADLK ? "edeadlk" : "continue");
+    fg_report_fork();
+    fg_report_frames("child", &site, 1);
+    if (owner) fg_report_owner_frames(owner, lock);
+    fg_report_end();
+  }
+  if (!blocking) return 0;
+  switch (fg_options.on_deadlock) {
+  case FG_ABORT: abort();
+  case FG_EDEADLK: return EDEADLK;
+  default: return 0;
+  }
+}
+
+static int fg_check_mutex(pthread_mutex_t *mutex, const char *operation, int blocking, void *site) {
+  int kind = mutex->__data.__kind;
+  if (kind & (FG_MUTEX_PSHARED_BIT | FG_MUTEX_ROBUST_BIT)) return 0;
+  pid_t owner = mutex->__data.__owner & FG_TID_MASK;
+  if (owner == 0 || owner == fg_tid()) return 0;
+  const char *problem = owner == fg_forker
+                            ? "the mutex was locked by the forking thread before fork(); the child has a new thread id, so it can never take it"
+                            : "the mutex is held by a thread that does not exist in the fork child; it can never be unlocked";
+  return fg_stuck(operation, mutex, FG_MUTEX, owner, 0, blocking, site, problem);
+}
+
+static int fg_check_rwlock(pthread_rwlock_t *rwlock, const char *operation, int write, int blocking, void *site) {
+  if (rwlock->__data.__shared) return 0;
+  pid_t writer = rwlock->__data.__cur_writer & FG_TID_MASK;
+  if (writer != 0 && writer != fg_tid())
+    return fg_stuck(operation, rwlock, FG_RWLOCK, writer, 0, blocking, site,
+                    "the rwlock is write-locked by a thread that does not exist in the fork child");
+  long readers = rwlock->__data.__readers >> FG_RWLOCK_READER_SHIFT;
+  if (write && writer == 0 && readers > 0)
+    return fg_stuck(operation, rwlock, FG_RWLOCK, 0, readers, blocking, site,
+                    "the rwlock is read-locked by threads that do not exist in the fork child (or by this thread)");
+  return 0;
+}
+
+/* Unlocking a recursive or error-checking mutex the forking thread locked fails with EPERM:
+ * the owner recorded in it is the parent thread's id. */
+static void fg_check_unlock(pthread_mutex_t *mutex, void *site) {
+  int kind = mutex->__data.__kind & FG_MUTEX_KIND_MASK;
+  if (kind != FG_MUTEX_RECURSIVE && kind != FG_MUTEX_ERRORCHECK) return;
+  pid_t owner = mutex->__data.__owner & FG_TID_MASK;
+  if (owner == 0 || owner == fg_tid()) return;
+  fg_stuck("pthread_mutex_unlock", mutex, FG_MUTEX, owner, 0, 0, site,
+           kind == FG_MUTEX_RECURSIVE
+               ? "unlocking a recursive mutex locked before fork() fails with EPERM in the child: its owner is the parent thread's id"
+               : "unlocking an error-checking mutex locked before fork() fails with EPERM in the child: its owner is the parent thread's id");
+}
+
+/* ---- mutexes ------------------------------------------------------------------------- */
+
+#define FG_CHILD_CHECK(check) \
+  do { \
+    if (FG_UNLIKELY(fg_child)) { \
+      int verdict = (check); \
+      if (verdict) return verdict; \
+    } \
+  } while (0)
+
+FG_EXPORT int pthread_mutex_lock(pthread_mutex_t *mutex) {
+  FG_READY(real_mutex_lock);
+  FG_CHILD_CHECK(fg_check_mutex(mutex, "pthread_mutex_lock", 1, __builtin_return_address(0)));
+  int result = real_mutex_lock(mutex);
+  if (FG_TRACKING && result == 0) fg_track_acquire(mutex, FG_MUTEX, 0, __builtin_return_address(0));
+  return result;
+}
+
+FG_EXPORT int pthread_mutex_trylock(pthread_mutex_t *mutex) {
+  FG_READY(real_mutex_trylock);
+  FG_CHILD_CHECK(fg_check_mutex(mutex, "pthread_mutex_trylock", 0, __builtin_return_address(0)));
+  int result = real_mutex_trylock(mutex);
+  if (FG_TRACKING && result == 0) fg_track_acquire(mutex, FG_MUTEX, 0, __builtin_return_address(0));
+  return result;
+}
+
+FG_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *deadline) {
+  FG_READY(real_mutex_timedlock);
+  FG_CHILD_CHECK(fg_check_mutex(mutex, "pthread_mutex_timedlock", 0, __builtin_return_address(0)));
+  int result = real_mutex_timedlock(mutex, deadline);
+  if (FG_TRACKING && result == 0) fg_track_acquire(mutex, FG_MUTEX, 0, __builtin_return_address(0));
+  return result;
+}
+
+FG_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *mutex, clockid_t clock, const struct timespec *deadline) {
+  FG_READY(real_mutex_clocklock);
+  FG_CHILD_CHECK(fg_check_mutex(mutex, "pthread_mutex_clocklock", 0, __builtin_return_address(0)));
+  int result = real_mutex_clocklock(mutex, clock, deadline);
+  if (FG_TRACKING && result == 0) fg_track_acquire(mutex, FG_MUTEX, 0, __builtin_return_address(0));
+  return result;
+}
+
+FG_EXPORT int pthread_mutex_unlock(pthread_mutex_t *mutex) {
+  FG_READY(real_mutex_unlock);
+  if (FG_UNLIKELY(fg_child)) fg_check_unlock(mutex, __builtin_return_address(0));
+  if (FG_TRACKING) fg_track_release(mutex, 0, NULL);
+  return real_mutex_unlock(mutex);
+}
+
+/* ---- rwlocks ------------------------------------------------------------------------- */
+
+#define FG_RWLOCK_WRAPPER(name, real, write, blocking, parameters, arguments) \
+  FG_EXPORT int name parameters { \
+    FG_READY(real); \
+    FG_CHILD_CHECK(fg_check_rwlock(rwlock, #name, write, blocking, __builtin_return_address(0))); \
+    int result = real arguments; \
+    if (FG_TRACKING && result == 0) fg_track_acquire(rwlock, FG_RWLOCK, !(write), __builtin_return_address(0)); \
+    return result; \
+  }
+
+FG_RWLOCK_WRAPPER(pthread_rwlock_rdlock, real_rwlock_rdlock, 0, 1, (pthread_rwlock_t * rwlock), (rwlock))
+FG_RWLOCK_WRAPPER(pthread_rwlock_tryrdlock, real_rwlock_tryrdlock, 0, 0, (pthread_rwlock_t * rwlock), (rwlock))
+FG_RWLOCK_WRAPPER(pthread_rwlock_timedrdlock, real_rwlock_timedrdlock, 0, 0,
+                  (pthread_rwlock_t * rwlock, const struct timespec *deadline), (rwlock, deadline))
+FG_RWLOCK_WRAPPER(pthread_rwlock_clockrdlock, real_rwlock_clockrdlock, 0, 0,
+                  (pthread_rwlock_t * rwlock, clockid_t clock, const struct timespec *deadline), (rwlock, clock, deadline))
+FG_RWLOCK_WRAPPER(pthread_rwlock_wrlock, real_rwlock_wrlock, 1, 1, (pthread_rwlock_t * rwlock), (rwlock))
+FG_RWLOCK_WRAPPER(pthread_rwlock_trywrlock, real_rwlock_trywrlock, 1, 0, (pthread_rwlock_t * rwlock), (rwlock))
+FG_RWLOCK_WRAPPER(pthread_rwlock_timedwrlock, real_rwlock_timedwrlock, 1, 0,
+                  (pthread_rwlock_t * rwlock, const struct timespec *deadline), (rwlock, deadline))
+FG_RWLOCK_WRAPPER(pthread_rwlock_clockwrlock, real_rwlock_clockwrlock, 1, 0,
+                  (pthread_rwlock_t * rwlock, clockid_t clock, const struct timespec *deadline), (rwlock, clock, deadline))
+
+FG_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rwlock) {
+  FG_READY(real_rwlock_unlock);
+  if (FG_TRACKING) fg_track_release(rwlock, 0, NULL);
+  return real_rwlock_unlock(rwlock);
+}
+
+/* ---- spinlocks: no owner is recorded, so only track mode sees them ---------------------- */
+
+FG_EXPORT int pthread_spin_lock(pthread_spinlock_t *lock) {
+  FG_READY(real_spin_lock);
+  int result = real_spin_lock(lock);
+  if (FG_TRACKING && result == 0) fg_track_acquire((void *)lock, FG_SPIN, 0, __builtin_return_address(0));
+  return result;
+}
+
+FG_EXPORT int pthread_spin_trylock(pthread_spinlock_t *lock) {
+  FG_READY(real_spin_trylock);
+  int result = real_spin_trylock(lock);
+  if (FG_TRACKING && result == 0) fg_track_acquire((void *)lock, FG_SPIN, 0, __builtin_return_address(0));
+  return result;
+}
+
+FG_EXPORT int pthread_spin_unlock(pthread_spinlock_t *lock) {
+  FG_READY(real_spin_unlock);
+  if (FG_TRACKING) fg_track_release((void *)lock, 0, NULL);
+  return real_spin_unlock(lock);
+}
+
+/* ---- condition variables: glibc releases and re-takes the mutex inside, unseen -------- */
+
+FG_EXPORT int pthread_cond_wait(pthread_cond_t *condition, pthread_mutex_t *mutex) {
+  FG_READY(real_cond_wait);
+  struct fg_held saved;
+  int held = FG_TRACKING && fg_track_release(mutex, 1, &saved);
+  int result = real_cond_wait(condition, mutex);
+  if (held) fg_track_restore(&saved);
+  return result;
+}
+
+FG_EXPORT int pthread_cond_timedwait(pthread_cond_t *condition, pthread_mutex_t *mutex, const struct timespec *deadline) {
+  FG_READY(real_cond_timedwait);
+  struct fg_held saved;
+  int held = FG_TRACKING && fg_track_release(mutex, 1, &saved);
+  int result = real_cond_timedwait(condition, mutex, deadline);
+  if (held) fg_track_restore(&saved);
+  return result;
+}
+
+FG_EXPORT int pthread_cond_clockwait(pthread_cond_t *condition, pthread_mutex_t *mutex, clockid_t clock,
+                                     const struct timespec *deadline) {
+  FG_READY(real_cond_clockwait);
+  struct fg_held saved;
+  int held = FG_TRACKING && fg_track_release(mutex, 1, &saved);
+  int result = real_cond_clockwait(condition, mutex, clock, deadline);
+  if (held) fg_track_restore(&saved);
+  return result;
+}
+
+/* ---- non-async-signal-safe calls in the child (unsafe_calls=1) ------------------------- */
+
+enum fg_unsafe_function {
+  FG_U_MALLOC, FG_U_CALLOC, FG_U_REALLOC, FG_U_FREE, FG_U_PRINTF, FG_U_FPRINTF, FG_U_PUTS, FG_U_FPUTS,
+  FG_U_SYSLOG, FG_U_SETENV, FG_U_PUTENV, FG_U_UNSETENV, FG_U_GETPWNAM, FG_U_GETPWUID, FG_U_OPENDIR, FG_U_EXIT
+};
+
+/* glibc's fork() resets its own malloc and stdio locks in the child; _Fork() does not, and
+ * nothing resets syslog's, the environment's or NSS's. */
+static void fg_unsafe_call(int which, const char *function, int repaired_by_fork, void *site) {
+  if (!fg_child_of_threads || !fg_options.unsafe_calls) return;
+  if (fg_unsafe_reported & (1ull << which)) return;
+  fg_unsafe_reported |= 1ull << which;
+  int repaired = repaired_by_fork && !fg_fork_underscore;
+  fg_report_begin("runtime-child-unsafe-call",
+                  "a function that is not async-signal-safe was called in the child of a multithreaded fork before exec");
+  fg_report_field("function", function);
+  fg_report_field("grade", repaired ? "warning" : "error");
+  fg_report_field("repaired_by_glibc", repaired ? "1" : "0");
+  fg_report_fork();
+  fg_report_frames("child", &site, 1);
+  fg_report_end();
+}
+
+/* Calls a wrapped function makes itself (setenv's malloc) are its business, not the
+ * program's: only the outermost is reported. */
+static __thread int fg_unsafe_depth __attribute__((tls_model("initial-exec")));
+
+static int fg_unsafe_enter(int which, const char *function, int repaired_by_fork, void *site) {
+  if (FG_UNLIKELY(fg_child)) {
+    if (fg_unsafe_depth == 0) fg_unsafe_call(which, function, repaired_by_fork, site);
+    fg_unsafe_depth++;
+    return 1;
+  }
+  return 0;
+}
+
+static void fg_unsafe_leave(int entered) {
+  if (entered) fg_unsafe_depth--;
+}
+
+#define FG_UNSAFE(which, name, repaired) \
+  int fg_entered = fg_unsafe_enter(which, name, repaired, __builtin_return_address(0))
+#define FG_UNSAFE_DONE() fg_unsafe_leave(fg_entered)
+
+FG_EXPORT void *malloc(size_t size) {
+  if (FG_UNLIKELY(!real_malloc)) {
+    if (fg_resolving) return fg_arena_alloc(size);
+    fg_resolve();
+  }
+  FG_UNSAFE(FG_U_MALLOC, "malloc", 1);
+  void *result = real_malloc(size);
+  FG_UNSAFE_DONE();
+  return result;
+}
+
+FG_EXPORT void *calloc(size_t count, size_t size) {
+  if (FG_UNLIKELY(!real_calloc)) {
+    if (fg_resolving) return count && size > (size_t)-1 / count ? NULL : fg_arena_alloc(count * size);
+    fg_resolve();
+  }
+  FG_UNSAFE(FG_U_CALLOC, "calloc", 1);
+  void *result = real_calloc(count, size);
+  FG_UNSAFE_DONE();
+  return result;
+}
+
+FG_EXPORT void *realloc(void *pointer, size_t size) {
+  if (FG_UNLIKELY(!real_realloc)) {
+    if (fg_resolving) {
+      void *fresh = fg_arena_alloc(size);
+      if (fresh && pointer) memcpy(fresh, pointer, size);
+      return fresh;
+    }
+    fg_resolve();
+  }
+  FG_UNSAFE(FG_U_REALLOC, "realloc", 1);
+  void *result;
+  if (FG_UNLIKELY(fg_in_arena(pointer))) {
+    result = real_malloc(size);
+    if (result) memcpy(result, pointer, size);
+  } else {
+    result = real_realloc(pointer, size);
+  }
+  FG_UNSAFE_DONE();
+  return result;
+}
+
+FG_EXPORT void free(void *pointer) {
+  if (FG_UNLIKELY(fg_in_arena(pointer)) || !pointer) return;
+  FG_READY(real_free);
+  FG_UNSAFE(FG_U_FREE, "free", 1);
+  real_free(pointer);
+  FG_UNSAFE_DONE();
+}
+
+FG_EXPORT int printf(const char *format, ...) {
+  FG_READY(real_vprintf);
+  FG_UNSAFE(FG_U_PRINTF, "printf", 1);
+  va_list arguments;
+  va_start(arguments, format);
+  int result = real_vprintf(format, arguments);
+  va_end(arguments);
+  FG_UNSAFE_DONE();
+  return result;
+}
+
+FG_EXPORT int __printf_chk(int flag, const char *format, ...) {
+  FG_READY(real_vprintf_chk);
+  FG_UNSAFE(FG_U_PRINTF, "printf", 1);
+  va_list arguments;
+  va_start(arguments, format);
+  int result = real_vprintf_chk(flag, format, arguments);
+  va_end(arguments);
+  FG_UNSAFE_DONE();
+  return result;
+}
+
+FG_EXPORT int fprintf(FILE *stream, const char *format, ...) {
+  FG_READY(real_vfprintf);
+  FG_UNSAFE(FG_U_FPRINTF, "fprintf", 1);
+  va_list arguments;
+  va_start(arguments, format);
+  int result = real_vfprintf(stream, format, arguments);
+  va_end(arguments);
+  FG_UNSAFE_DONE();
+  return result;
+}
+
+FG_EXPORT int __fprintf_chk(FILE *stream, int flag, const char *format, ...) {
+  FG_READY(real_vfprintf_chk);
+  FG_UNSAFE(FG_U_FPRINTF, "fprintf", 1);
+  va_list arguments;
+  va_start(arguments, format);
+  int result = real_vfprintf_chk(stream, flag, format, arguments);
+  va_end(arguments);
+  FG_UNSAFE_DONE();
+  return result;
+}
+
+FG_EXPORT int puts(const char *text) {
+  FG_READY(real_puts);
+  FG_UNSAFE(FG_U_PUTS, "puts", 1);
+  int result = real_puts(text);
+  FG_UNSAFE_DONE();
+  return result;
+}
+
+FG_EXPORT int fputs(const char *text, FILE *stream) {
+  FG_READY(real_fputs);
+  FG_UNSAFE(FG_U_FPUTS, "fputs", 1);
+  int result = real_fputs(text, stream);
+  FG_UNSAFE_DONE();
+  return result;
+}
+
+FG_EXPORT void syslog(int priority, const char *format, ...) {
+  FG_READY(real_vsyslog);
+  FG_UNSAFE(FG_U_SYSLOG, "syslog", 0);
+  va_list arguments;
+  va_start(arguments, format);
+  real_vsyslog(priority, format, arguments);
+  va_end(arguments);
+  FG_UNSAFE_DONE();
+}
+
+FG_EXPORT void __syslog_chk(int priority, int flag, const char *format, ...) {
+  FG_READY(real_vsyslog_chk);
+  FG_UNSAFE(FG_U_SYSLOG, "syslog", 0);
+  va_list arguments;
+  va_start(arguments, format);
+  real_vsyslog_chk(priority, flag, format, arguments);
+  va_end(arguments);
+  FG_UNSAFE_DONE();
+}
+
+FG_EXPORT int setenv(const char *name, const char *value, int overwrite) {
+  FG_READY(real_setenv);
+  FG_UNSAFE(FG_U_SETENV, "setenv", 0);
+  int result = real_setenv(name, value, overwrite);
+  FG_UNSAFE_DONE();
+  return result;
+}
+
+FG_EXPORT int putenv(char *assignment) {
+  FG_READY(real_putenv);
+  FG_UNSAFE(FG_U_PUTENV, "putenv", 0);
+  int result = real_putenv(assignment);
+  FG_UNSAFE_DONE();
+  return result;
+}
+
+FG_EXPORT int unsetenv(const char *name) {
+  FG_READY(real_unsetenv);
+  FG_UNSAFE(FG_U_UNSETENV, "unsetenv", 0);
+  int result = real_unsetenv(name);
+  FG_UNSAFE_DONE();
+  return result;
+}
+
+FG_EXPORT struct passwd *getpwnam(const char *name) {
+  FG_READY(real_getpwnam);
+  FG_UNSAFE(FG_U_GETPWNAM, "getpwnam", 0);
+  struct passwd *result = real_getpwnam(name);
+  FG_UNSAFE_DONE();
+  return result;
+}
+
+FG_EXPORT struct passwd *getpwuid(uid_t uid) {
+  FG_READY(real_getpwuid);
+  FG_UNSAFE(FG_U_GETPWUID, "getpwuid", 0);
+  struct passwd *result = real_getpwuid(uid);
+  FG_UNSAFE_DONE();
+  return result;
+}
+
+FG_EXPORT DIR *opendir(const char *path) {
+  FG_READY(real_opendir);
+  FG_UNSAFE(FG_U_OPENDIR, "opendir", 1);
+  DIR *result = real_opendir(path);
+  FG_UNSAFE_DONE();
+  return result;
+}
+
+FG_EXPORT void exit(int status) {
+  FG_READY(real_exit);
+  FG_UNSAFE(FG_U_EXIT, "exit", 0);
+  (void)fg_entered; /* exit does not return */
+  real_exit(status);
+}
+
+/* ---- start-up ------------------------------------------------------------------------- */
+
+__attribute__((constructor)) static void fg_start(void) {
+  fg_resolve();
+  fg_read_options();
+  pthread_key_create(&fg_exit_key, fg_thread_exit);
+  (void)fg_current(); /* the main thread */
+  if (fg_options.frames > 1) {
+    /* backtrace() loads libgcc_s on first use; do that now, never in a child. */
+    void *frames[2];
+    backtrace(frames, 2);
+  }
+}

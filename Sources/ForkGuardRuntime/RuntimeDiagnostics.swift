@@ -1,0 +1,167 @@
+import ForkGuardCore
+import Foundation
+
+/// Reports from the preload library as diagnostics in the same form as `check`'s:
+/// symbolized, one per rule, lock and place however many processes reported it.
+public struct RuntimeDiagnostics {
+  let symbolizer: Symbolizer
+
+  public init(symbolizer: Symbolizer) {
+    self.symbolizer = symbolizer
+  }
+
+  public func diagnostics(for reports: [RuntimeReport]) -> [Diagnostic] {
+    var merged: [String: (diagnostic: Diagnostic, processes: Set<Int>)] = [:]
+    var order: [String] = []
+    for report in reports {
+      guard let diagnostic = diagnostic(for: report) else { continue }
+      // One finding per rule, place and lock, whichever process or thread id it came from.
+      let key = [diagnostic.ruleID ?? "", "\(diagnostic.location)", lockName(report), report.fields["function"] ?? ""]
+        .joined(separator: "|")
+      if merged[key] == nil {
+        merged[key] = (diagnostic, [])
+        order.append(key)
+      }
+      merged[key]!.processes.insert(report.pid)
+    }
+    return order.map { key -> Diagnostic in
+      var (diagnostic, processes) = merged[key]!
+      if processes.count > 1 {
+        diagnostic.notes.append(
+          DiagnosticNote(location: diagnostic.location, message: "reported by \(processes.count) processes"))
+      }
+      return diagnostic
+    }.sorted(by: Diagnostic.reportOrder)
+  }
+
+  func diagnostic(for report: RuntimeReport) -> Diagnostic? {
+    switch report.rule {
+    case "runtime-child-deadlock": return childDeadlock(report)
+    case "runtime-lock-held-at-fork": return lockHeldAtFork(report)
+    case "runtime-child-unsafe-call": return childUnsafeCall(report)
+    default: return nil
+    }
+  }
+
+  // MARK: Rules
+
+  private func childDeadlock(_ report: RuntimeReport) -> Diagnostic? {
+    let operation = report.fields["operation"] ?? "lock"
+    let lock = lockName(report)
+    let owner = report.number("owner_tid")
+    let message: String
+    if operation == "pthread_mutex_unlock" {
+      message =
+        "'pthread_mutex_unlock' of \(lock) in the fork child fails with EPERM: \(threadDescription(report)) locked it before fork() and the child runs with a new thread id; re-initialise it with 'pthread_mutex_init' in the child instead"
+    } else if owner == nil, let readers = report.number("readers") {
+      message =
+        "'\(operation)' of \(lock) in the fork child blocks forever: it is read-locked (\(readers) reader\(readers == 1 ? "" : "s")) by threads that do not exist in the child; release it before fork() or take it in a pthread_atfork prepare handler"
+    } else if owner != nil, owner == report.number("forker_tid") {
+      message =
+        "'\(operation)' of \(lock) in the fork child blocks forever: the forking thread locked it before fork() and the child, with a new thread id, can never own it; unlock it before fork() or re-initialise it in the child"
+    } else {
+      message =
+        "'\(operation)' of \(lock) in the fork child blocks forever: \(threadDescription(report)) held it at fork() and does not exist in the child; take it in a pthread_atfork prepare handler, or keep the child off it"
+    }
+    var notes = ownerNotes(report, lock: lock)
+    switch report.fields["action"] {
+    case "abort":
+      notes.insert(note(at: report, "child", "forkguard aborted the child here instead of letting it hang"), at: 0)
+    case "edeadlk": notes.insert(note(at: report, "child", "forkguard made the call return EDEADLK"), at: 0)
+    default: break
+    }
+    return make(
+      report, rule: "runtime-child-deadlock", severity: .error, primary: "child", message: message, notes: notes)
+  }
+
+  private func lockHeldAtFork(_ report: RuntimeReport) -> Diagnostic? {
+    let lock = lockName(report)
+    let kind = report.fields["kind"].map { $0 == "mutex" ? "" : " (\($0))" } ?? ""
+    let message =
+      "\(lock)\(kind) was held by \(threadDescription(report)) when the process forked; the child's copy stays locked forever and any use of it there blocks"
+    var notes: [DiagnosticNote] = []
+    notes += frameNote(report, "owner_created", "\(threadName(report)) started here")
+    notes += frameNote(report, "fork", "\(report.fields["fork"] ?? "fork")() called here")
+    return make(
+      report, rule: "runtime-lock-held-at-fork", severity: .error, primary: "owner", message: message, notes: notes)
+  }
+
+  private func childUnsafeCall(_ report: RuntimeReport) -> Diagnostic? {
+    let function = report.fields["function"] ?? "?"
+    let fork = report.fields["fork"] ?? "fork"
+    let repaired = report.fields["repaired_by_glibc"] == "1"
+    let message =
+      repaired
+      ? "'\(function)' called in the child of a multithreaded fork() before exec; glibc repairs its own allocator and stdio locks in the child of fork(), but another allocator, an interposed stdio or _Fork() gets no repair; call it before the fork or after exec"
+      : "'\(function)' called in the child of a multithreaded \(fork)() before exec; its lock may be held by a thread that does not exist in the child and nothing repairs it there; call it before the fork or after exec"
+    let notes = frameNote(report, "fork", "\(fork)() called here")
+    return make(
+      report, rule: "runtime-child-unsafe-call", severity: repaired ? .warning : .error, primary: "child",
+      message: message, notes: notes)
+  }
+
+  // MARK: Pieces
+
+  private func make(
+    _ report: RuntimeReport, rule: String, severity: Severity, primary: String, message: String,
+    notes: [DiagnosticNote]
+  ) -> Diagnostic {
+    let location = frameLocation(report, primary) ?? frameLocation(report, "fork") ?? unknownLocation(report)
+    return Diagnostic(ruleID: rule, severity: severity, location: location, message: message, notes: notes)
+  }
+
+  private func ownerNotes(_ report: RuntimeReport, lock: String) -> [DiagnosticNote] {
+    var notes: [DiagnosticNote] = []
+    notes += frameNote(report, "owner", "\(lock) locked here by \(threadName(report))")
+    notes += frameNote(report, "owner_created", "\(threadName(report)) started here")
+    notes += frameNote(report, "fork", "\(report.fields["fork"] ?? "fork")() called here")
+    return notes
+  }
+
+  private func note(at report: RuntimeReport, _ who: String, _ message: String) -> DiagnosticNote {
+    DiagnosticNote(location: frameLocation(report, who) ?? unknownLocation(report), message: message)
+  }
+
+  /// A note at a frame, when that frame is in code with source lines (not inside the C
+  /// library or the Swift runtime, where the user cannot act).
+  private func frameNote(_ report: RuntimeReport, _ who: String, _ message: String) -> [DiagnosticNote] {
+    guard let location = frameLocation(report, who), location.line > 0 else { return [] }
+    return [DiagnosticNote(location: location, message: message)]
+  }
+
+  private func frameLocation(_ report: RuntimeReport, _ who: String) -> SourceLocation? {
+    guard let pc = report.frames[who]?.first, let frame = symbolizer.callSite(pc, in: report.maps) else { return nil }
+    return frame.location ?? SourceLocation(file: frame.module, line: 0, column: 0)
+  }
+
+  private func unknownLocation(_ report: RuntimeReport) -> SourceLocation {
+    SourceLocation(file: report.maps.first?.path ?? "<unknown>", line: 0, column: 0)
+  }
+
+  /// `'log_lock'`, `'pool'+8`, or `the mutex at 0x7f…` when no symbol covers it.
+  private func lockName(_ report: RuntimeReport) -> String {
+    let kind = (report.fields["kind"] ?? "mutex").hasPrefix("rwlock") ? "rwlock" : (report.fields["kind"] ?? "mutex")
+    guard let address = report.address("lock") else { return "the \(kind)" }
+    if let symbol = symbolizer.data(address, in: report.maps) {
+      return symbol.offset == 0 ? "'\(symbol.name)'" : "'\(symbol.name)'+\(symbol.offset)"
+    }
+    return "the \(kind) at 0x\(String(address, radix: 16))"
+  }
+
+  private func threadName(_ report: RuntimeReport) -> String {
+    guard let tid = report.number("owner_tid") else { return "a thread" }
+    // The start routine names the thread, unless it is a runtime's trampoline (Foundation's
+    // Thread, mangled Swift) rather than the user's function.
+    if let start = report.address("owner_start"), let frame = symbolizer.code(start, in: report.maps),
+      let function = frame.function, frame.location != nil, !function.hasPrefix("$s"), !function.hasPrefix("_$s")
+    {
+      return "thread \(tid) '\(function)'"
+    }
+    if let name = report.fields["owner_name"] { return "thread \(tid) '\(name)'" }
+    return "thread \(tid)"
+  }
+
+  private func threadDescription(_ report: RuntimeReport) -> String {
+    threadName(report)
+  }
+}
