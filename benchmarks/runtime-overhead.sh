@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Cost of the preload library on a lock-heavy loop, against the uninstrumented program
+# and the tools a user would otherwise reach for (ThreadSanitizer, Helgrind, DRD).
+# Every variant runs the same program side by side, RUNS times; the table shows medians
+# and the ratio to the uninstrumented median. Valgrind tools run fewer iterations and are
+# scaled per iteration.
+#
+#   benchmarks/runtime-overhead.sh [THREADS] [ITERATIONS] [RUNS]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+threads="${1:-2}"
+iterations="${2:-2000000}"
+runs="${3:-7}"
+library="$root/.build/preload/libforkguard-preload.so"
+[ -f "$library" ] || "$root/scripts/build-preload.sh"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cc -O2 -pthread -o "$work/loop" "$root/benchmarks/runtime/lock_loop.c"
+tsan=""
+if cc -O2 -pthread -fsanitize=thread -o "$work/loop-tsan" "$root/benchmarks/runtime/lock_loop.c" 2>/dev/null; then
+  tsan="$work/loop-tsan"
+fi
+
+# seconds NAME ITERATIONS COMMAND...: median wall time of RUNS runs, per full iteration count.
+median() {
+  local name="$1" count="$2"
+  shift 2
+  local times=()
+  for _ in $(seq "$runs"); do
+    local start end
+    start=$(date +%s%N)
+    "$@" "$threads" "$count" >/dev/null 2>&1
+    end=$(date +%s%N)
+    times+=("$(( (end - start) ))")
+  done
+  python3 -c "
+import statistics, sys
+values = sorted(int(v) for v in sys.argv[3:])
+scale = int(sys.argv[2]) / int(sys.argv[1])
+print(statistics.median(values) * scale / 1e9)" "$count" "$iterations" "${times[@]}"
+}
+
+declare -A seconds
+seconds[plain]=$(median plain "$iterations" "$work/loop")
+seconds[forkguard-default]=$(median default "$iterations" env LD_PRELOAD="$library" "$work/loop")
+seconds[forkguard-track]=$(median track "$iterations" env LD_PRELOAD="$library" FORKGUARD_OPTIONS=mode=track "$work/loop")
+seconds[forkguard-track-4-frames]=$(median track4 "$iterations" env LD_PRELOAD="$library" FORKGUARD_OPTIONS=mode=track:frames=4 "$work/loop")
+[ -n "$tsan" ] && seconds[threadsanitizer]=$(median tsan "$iterations" "$tsan")
+small=$((iterations / 100))
+if command -v valgrind >/dev/null; then
+  seconds[helgrind]=$(median helgrind "$small" valgrind -q --tool=helgrind "$work/loop")
+  seconds[drd]=$(median drd "$small" valgrind -q --tool=drd "$work/loop")
+fi
+
+printf '%-26s %12s %10s\n' "variant ($threads threads)" "median s" "ratio"
+for name in plain forkguard-default forkguard-track forkguard-track-4-frames threadsanitizer helgrind drd; do
+  [ -n "${seconds[$name]:-}" ] || continue
+  python3 -c "import sys; print('%-26s %12.3f %9.1fx' % (sys.argv[1], float(sys.argv[2]), float(sys.argv[2]) / float(sys.argv[3])))" \
+    "$name" "${seconds[$name]}" "${seconds[plain]}"
+done
