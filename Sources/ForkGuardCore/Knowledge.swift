@@ -39,6 +39,14 @@ public struct LockFunction: Codable, Hashable, Sendable {
   public var mode: String?
   /// `swift` for methods; C functions leave it out.
   public var language: String?
+
+  public init(role: LockRole, lockArgument: Int, family: String, mode: String? = nil, language: String? = nil) {
+    self.role = role
+    self.lockArgument = lockArgument
+    self.family = family
+    self.mode = mode
+    self.language = language
+  }
 }
 
 /// A signal or atfork registration function and which arguments are handlers.
@@ -48,15 +56,36 @@ public struct RegistrationFunction: Codable, Hashable, Sendable {
   public var prepareArgument: Int?
   public var parentArgument: Int?
   public var childArgument: Int?
+
+  public init(
+    function: String, handlerArgument: Int? = nil, prepareArgument: Int? = nil, parentArgument: Int? = nil,
+    childArgument: Int? = nil
+  ) {
+    self.function = function
+    self.handlerArgument = handlerArgument
+    self.prepareArgument = prepareArgument
+    self.parentArgument = parentArgument
+    self.childArgument = childArgument
+  }
 }
 
 /// User additions, from the configuration file.
 public struct KnowledgeOverrides: Hashable, Sendable {
   public var safe: [String: String] = [:]
   public var unsafe: [String: String] = [:]
-  public init(safe: [String: String] = [:], unsafe: [String: String] = [:]) {
+  /// The user's own lock API.
+  public var locks: [String: LockFunction] = [:]
+  /// Functions that install a signal handler, with the handler's argument index.
+  public var signalRegistrations: [String: Int] = [:]
+
+  public init(
+    safe: [String: String] = [:], unsafe: [String: String] = [:], locks: [String: LockFunction] = [:],
+    signalRegistrations: [String: Int] = [:]
+  ) {
     self.safe = safe
     self.unsafe = unsafe
+    self.locks = locks
+    self.signalRegistrations = signalRegistrations
   }
 }
 
@@ -162,8 +191,14 @@ public struct Knowledge: Sendable {
 
     glibc = try decode(GlibcFile.self, "glibc-as-safety.json").functions
     reasonPhrases = try decode(ReasonsFile.self, "glibc-reasons.json").reasons
-    process = try decode(ProcessTables.self, "process.json")
-    lockTables = try decode(LockTables.self, "locks.json")
+    var process = try decode(ProcessTables.self, "process.json")
+    for (function, argument) in overrides.signalRegistrations.sorted(by: { $0.key < $1.key }) {
+      process.signalRegistrations.append(RegistrationFunction(function: function, handlerArgument: argument))
+    }
+    self.process = process
+    var lockTables = try decode(LockTables.self, "locks.json")
+    lockTables.functions.merge(overrides.locks) { _, user in user }
+    self.lockTables = lockTables
     internals = try decode(Internals.self, "libc-internals.json")
     switch profile {
     case .posix2017: safeList = try list("async-signal-safe-posix-2017.txt")

@@ -13,12 +13,18 @@ public struct CheckRun {
     public var compilationDatabaseDirectory: String?
     public var extraArguments: [String] = []
     public var profile: SafetyProfile?
+    /// Applies to every file; without it each file uses the nearest `.forkguard.yml`.
     public var configurationPath: String?
-    /// Look for `.forkguard.yml` upward from the base when no path is given.
+    /// Look for `.forkguard.yml` files when no path is given.
     public var searchesConfiguration = true
     public var reportUnverifiable = false
+    public var reportUnusedSuppressions = false
+    public var baselinePath: String?
+    public var writeBaselinePath: String?
     public var jobs = ProcessInfo.processInfo.activeProcessorCount
     public var rules: [any Rule] = RuleRegistry.all
+    /// Called as files finish parsing: (done, total).
+    public var progress: (@Sendable (Int, Int) -> Void)?
 
     public init(paths: [String], base: String = FileManager.default.currentDirectoryPath) {
       self.paths = paths
@@ -32,6 +38,8 @@ public struct CheckRun {
     /// Inputs that could not be analysed, each naming the file and the problem.
     public var errors: [String]
     public var filesAnalysed: Int
+    /// Findings the baseline accepted.
+    public var baselined: Int
   }
 
   /// Problems that stop the whole run (bad configuration, unreadable database).
@@ -40,21 +48,9 @@ public struct CheckRun {
   }
 
   public static func run(_ options: Options) throws -> Result {
-    var configuration = Configuration()
-    if let path = options.configurationPath
-      ?? (options.searchesConfiguration ? Configuration.find(from: options.base) : nil)
-    {
-      do { configuration = try Configuration.load(path: path) } catch {
-        throw SetupError(description: "\(error)")
-      }
-    }
-    let knowledge: Knowledge
-    do {
-      knowledge = try Knowledge(
-        profile: options.profile ?? configuration.profile ?? .posix2024, overrides: configuration.overrides)
-    } catch {
-      throw SetupError(description: "\(error)")
-    }
+    var configurations = try ConfigurationSet(options: options)
+    let root = configurations.root
+    let parsingKnowledge = try knowledge(root, options)
     let database = try compilationDatabase(options)
 
     var errors: [String] = []
@@ -62,8 +58,9 @@ public struct CheckRun {
     if paths.isEmpty, let database {
       paths = database.files
     }
-    let (files, problems) = InputFiles.collect(paths, base: options.base)
+    var (files, problems) = InputFiles.collect(paths, base: options.base)
     errors += problems.map(\.description)
+    files = try files.filter { !(try configurations.configuration(for: $0).excludes($0)) }
     let roots = paths.map {
       URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: options.base, isDirectory: true))
         .standardizedFileURL.path
@@ -74,7 +71,7 @@ public struct CheckRun {
         ($0, CFrontEnd.defaultArguments(for: $0, includeDirectories: includeSearch.directories(for: $0)))
       })
 
-    let outcomes = parse(files, jobs: options.jobs, knowledge: knowledge) { file in
+    let outcomes = parse(files, jobs: options.jobs, knowledge: parsingKnowledge, progress: options.progress) { file in
       if let arguments = database?.parseArguments(for: file) { return arguments + options.extraArguments }
       return defaultArguments[file]! + options.extraArguments
     }
@@ -96,17 +93,99 @@ public struct CheckRun {
       }
     }
 
-    let input = AnalysisInput(
-      program: ProgramGraph(files: facts), knowledge: knowledge,
-      options: AnalysisOptions(reportUnverifiable: options.reportUnverifiable))
-    var seen = Set<Diagnostic>()
-    for rule in options.rules {
-      rule.check(input) { diagnostic in
-        if seen.insert(diagnostic).inserted { diagnostics.append(diagnostic) }
+    // Rules run once per configuration in force (usually one); each keeps the findings in
+    // the files that configuration governs, at the severity it sets.
+    let program = ProgramGraph(files: facts)
+    var findings: [Diagnostic] = []
+    for group in try configurations.groups(of: files) {
+      let input = AnalysisInput(
+        program: program, knowledge: try knowledge(group, options),
+        options: AnalysisOptions(reportUnverifiable: options.reportUnverifiable))
+      var seen = Set<Diagnostic>()
+      for rule in options.rules {
+        rule.check(input) { diagnostic in
+          guard seen.insert(diagnostic).inserted,
+            (try? configurations.configuration(for: diagnostic.location.file).path) == group.path
+          else { return }
+          var adjusted = diagnostic
+          if let setting = group.ruleSeverities[rule.id] {
+            guard let severity = setting else { return }
+            adjusted.severity = severity
+          }
+          findings.append(adjusted)
+        }
       }
     }
+
+    // Suppressions in the analysed files and in any file a finding points into.
+    var suppressionFiles = Set(files)
+    suppressionFiles.formUnion(findings.map(\.location.file))
+    var suppressions: [Suppression] = []
+    for file in suppressionFiles.sorted() {
+      guard let text = try? String(contentsOfFile: file, encoding: .utf8), text.contains(SuppressionScanner.marker)
+      else { continue }
+      let scanned = SuppressionScanner.scan(file: file, text: text)
+      suppressions += scanned.suppressions
+      diagnostics += scanned.problems
+    }
+    findings = findings.filter { finding in
+      guard let index = suppressions.firstIndex(where: { $0.covers(finding) }) else { return true }
+      suppressions[index].used = true
+      return false
+    }
+    if options.reportUnusedSuppressions {
+      for suppression in suppressions where !suppression.used {
+        diagnostics.append(
+          Diagnostic(
+            ruleID: "unused-suppression", severity: .warning, location: suppression.location,
+            message:
+              "suppression of '\(suppression.rules.sorted().joined(separator: ","))' matches no finding; remove it"))
+      }
+    }
+
+    var keyer = BaselineKeyer(base: options.base, program: program)
+    if let path = options.writeBaselinePath {
+      var counts: [Baseline.Entry: Int] = [:]
+      for finding in findings { if let key = keyer.key(finding) { counts[key, default: 0] += 1 } }
+      let entries = counts.map { key, count in
+        var entry = key
+        entry.count = count
+        return entry
+      }.sorted { ($0.file, $0.rule, $0.function, $0.text) < ($1.file, $1.rule, $1.function, $1.text) }
+      do { try Baseline(version: Baseline.version, findings: entries).write(to: path) } catch {
+        throw SetupError(description: "\(error)")
+      }
+    }
+    var baselined = 0
+    if let path = options.baselinePath {
+      let baseline: Baseline
+      do { baseline = try Baseline.load(path: path) } catch { throw SetupError(description: "\(error)") }
+      var remaining: [Baseline.Entry: Int] = [:]
+      for entry in baseline.findings {
+        var key = entry
+        key.count = 1
+        remaining[key, default: 0] += entry.count
+      }
+      findings = findings.filter { finding in
+        guard let key = keyer.key(finding), let left = remaining[key], left > 0 else { return true }
+        remaining[key] = left - 1
+        baselined += 1
+        return false
+      }
+    }
+
+    diagnostics += findings
     diagnostics.sort(by: Diagnostic.reportOrder)
-    return Result(diagnostics: diagnostics, errors: errors, filesAnalysed: facts.count)
+    return Result(diagnostics: diagnostics, errors: errors, filesAnalysed: facts.count, baselined: baselined)
+  }
+
+  private static func knowledge(_ configuration: Configuration, _ options: Options) throws -> Knowledge {
+    do {
+      return try Knowledge(
+        profile: options.profile ?? configuration.profile ?? .posix2024, overrides: configuration.overrides)
+    } catch {
+      throw SetupError(description: "\(error)")
+    }
   }
 
   private static func compilationDatabase(_ options: Options) throws -> CompilationDatabase? {
@@ -128,8 +207,11 @@ public struct CheckRun {
   /// Parses files on `jobs` threads, each with its own libclang index; results keep the
   /// order of `files`, so output does not depend on scheduling.
   static func parse(
-    _ files: [String], jobs: Int, knowledge: Knowledge, arguments: @escaping (String) -> [String]
+    _ files: [String], jobs: Int, knowledge: Knowledge, progress: (@Sendable (Int, Int) -> Void)?,
+    arguments: @escaping (String) -> [String]
   ) -> [Swift.Result<FileFacts, Error>] {
+    let finished = ResultSlots<Int>(count: 1)
+    finished.set(0, 0)
     let results = ResultSlots<Swift.Result<FileFacts, Error>>(count: files.count)
     let next = ResultSlots<Int>(count: 1)
     next.set(0, 0)
@@ -144,6 +226,7 @@ public struct CheckRun {
         let frontEnd = CFrontEnd(knowledge: knowledge)
         while let index = next.takeNext(below: files.count) {
           results.set(index, Swift.Result { try frontEnd.facts(for: files[index], arguments: arguments(files[index])) })
+          if let progress, let done = finished.takeNext(below: Int.max) { progress(done + 1, files.count) }
         }
       }
       thread.stackSize = 64 << 20
@@ -214,5 +297,66 @@ struct IncludeDirectories {
     let found = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     cache[path] = found
     return found
+  }
+}
+
+/// The configuration of every file: `--config` for all, or the nearest `.forkguard.yml`
+/// above each file, or none. Loaded once per file found.
+struct ConfigurationSet {
+  let explicit: Configuration?
+  let searches: Bool
+  let root: Configuration
+  private var byDirectory: [String: String?] = [:]
+  private var loaded: [String: Configuration] = [:]
+
+  init(options: CheckRun.Options) throws {
+    searches = options.searchesConfiguration
+    do {
+      explicit = try options.configurationPath.map(Configuration.load(path:))
+      if let explicit {
+        root = explicit
+      } else if searches, let path = Configuration.find(from: options.base) {
+        root = try Configuration.load(path: path)
+      } else {
+        root = Configuration()
+      }
+    } catch {
+      throw CheckRun.SetupError(description: "\(error)")
+    }
+    if let path = root.path { loaded[path] = root }
+  }
+
+  mutating func configuration(for file: String) throws -> Configuration {
+    if let explicit { return explicit }
+    guard searches else { return root }
+    let directory = (file as NSString).deletingLastPathComponent
+    let path: String?
+    if let known = byDirectory[directory] {
+      path = known
+    } else {
+      path = Configuration.find(from: directory)
+      byDirectory[directory] = path
+    }
+    guard let path else { return Configuration() }
+    if let configuration = loaded[path] { return configuration }
+    do {
+      let configuration = try Configuration.load(path: path)
+      loaded[path] = configuration
+      return configuration
+    } catch {
+      throw CheckRun.SetupError(description: "\(error)")
+    }
+  }
+
+  /// The distinct configurations the files use, in a stable order (none first).
+  mutating func groups(of files: [String]) throws -> [Configuration] {
+    var seen = Set<String>()
+    var result: [Configuration] = []
+    for file in files {
+      let configuration = try configuration(for: file)
+      if seen.insert(configuration.path ?? "").inserted { result.append(configuration) }
+    }
+    if result.isEmpty { result.append(root) }
+    return result.sorted { ($0.path ?? "") < ($1.path ?? "") }
   }
 }

@@ -26,7 +26,9 @@ public struct PathDisplay: Sendable {
 }
 
 public enum ReporterRegistry {
-  public static let all: [any Reporter.Type] = [TextReporter.self, JSONReporter.self, SARIFReporter.self]
+  public static let all: [any Reporter.Type] = [
+    TextReporter.self, JSONReporter.self, SARIFReporter.self, GitHubReporter.self,
+  ]
 
   public static func reporter(named name: String) -> (any Reporter.Type)? {
     all.first { $0.name == name }

@@ -26,9 +26,21 @@ public enum RuleRegistry {
       kind: .runtime),
   ]
 
-  /// Every rule, static then runtime: the list `forkguard rules`, docs and SARIF use.
+  /// Findings about forkguard's own comments, made by `check` itself.
+  public static let suppressions: [RuleDescriptor] = [
+    RuleDescriptor(
+      id: "invalid-suppression", summary: "a forkguard:ignore comment without a rule or a reason, or unbalanced",
+      kind: .staticAnalysis),
+    RuleDescriptor(
+      id: "unused-suppression",
+      summary: "a forkguard:ignore comment that silences nothing (--report-unused-suppressions)",
+      kind: .staticAnalysis),
+  ]
+
+  /// Every rule, static then suppression then runtime: the list `forkguard rules`, docs
+  /// and SARIF use.
   public static var descriptors: [RuleDescriptor] {
-    all.map { RuleDescriptor(id: $0.id, summary: $0.summary, kind: .staticAnalysis) } + runtime
+    all.map { RuleDescriptor(id: $0.id, summary: $0.summary, kind: .staticAnalysis) } + suppressions + runtime
   }
 
   public static func rule(id: String) -> (any Rule)? {

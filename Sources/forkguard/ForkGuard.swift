@@ -59,7 +59,7 @@ struct Check: ParsableCommand {
       Directories are searched for .c files, skipping .build, .git and build folders. \
       compile_commands.json is read from -p DIR, or from . or build/ when present. \
       Flags after -- are passed to the compiler, as with clang-tidy: forkguard check src -- -DNDEBUG -Iinclude
-      Exit status: 0 nothing found, 1 findings, 2 usage error or input that could not be analysed.
+      Exit status: 0 nothing at or above --fail-on, 1 findings, 2 usage error or input that could not be analysed.
       """
   )
 
@@ -72,14 +72,32 @@ struct Check: ParsableCommand {
   @Option(help: "Async-signal-safety profile: posix-2024, posix-2017 or glibc.")
   var profile: String?
 
-  @Option(help: "Configuration file (default: the nearest .forkguard.yml).")
+  @Option(help: "Configuration file for every file (default: the nearest .forkguard.yml above each file).")
   var config: String?
 
   @Option(help: "Output format: \(ReporterRegistry.all.map { $0.name }.joined(separator: ", ")).")
   var format = "text"
 
+  @Option(help: "Write the report in --format to this file; the terminal still gets text.")
+  var output: String?
+
+  @Option(help: "Exit 1 when a finding is at least this severe: error, warning or never.")
+  var failOn = "warning"
+
+  @Option(help: "Accept the findings recorded in this baseline file.")
+  var baseline: String?
+
+  @Option(help: "Record the current findings in this baseline file.")
+  var writeBaseline: String?
+
   @Flag(help: "Report calls to functions that have no definition and no safety data.")
   var reportUnverifiable = false
+
+  @Flag(help: "Report forkguard:ignore comments that silence nothing.")
+  var reportUnusedSuppressions = false
+
+  @Flag(inversion: .prefixedNo, help: "Show progress on a terminal.")
+  var progress = true
 
   @Option(help: "Parse this many files at once.")
   var jobs = ProcessInfo.processInfo.activeProcessorCount
@@ -92,6 +110,9 @@ struct Check: ParsableCommand {
     if ReporterRegistry.reporter(named: format) == nil {
       throw ValidationError("unknown format '\(format)'")
     }
+    if !["error", "warning", "never"].contains(failOn) {
+      throw ValidationError("--fail-on must be error, warning or never")
+    }
     if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
   }
 
@@ -103,25 +124,50 @@ struct Check: ParsableCommand {
     options.profile = profile.flatMap(SafetyProfile.init(rawValue:))
     options.configurationPath = config
     options.reportUnverifiable = reportUnverifiable
+    options.reportUnusedSuppressions = reportUnusedSuppressions
+    options.baselinePath = baseline
+    options.writeBaselinePath = writeBaseline
     options.jobs = jobs
+    let bar = progress ? ProgressBar.onTerminal() : nil
+    options.progress = bar.map { bar in { @Sendable done, total in bar.update(done, total) } }
 
     let result: CheckRun.Result
     do { result = try CheckRun.run(options) } catch {
+      bar?.finish()
       printError("forkguard: error: \(error)")
       throw ExitCode(ExitStatus.trouble)
     }
-    let reporter = ReporterRegistry.reporter(named: format)!.init(paths: PathDisplay(), rules: RuleRegistry.descriptors)
-    FileHandle.standardOutput.write(Data(reporter.render(result.diagnostics).utf8))
+    bar?.finish()
+    let paths = PathDisplay()
+    let chosen = ReporterRegistry.reporter(named: format)!.init(paths: paths, rules: RuleRegistry.descriptors)
+    if let output {
+      // One run, both: the machine format to the file, text to the terminal.
+      do { try chosen.render(result.diagnostics).write(toFile: output, atomically: true, encoding: .utf8) } catch {
+        printError("forkguard: error: \(output): cannot write: \(error.localizedDescription)")
+        throw ExitCode(ExitStatus.trouble)
+      }
+      let text = TextReporter(paths: paths, rules: RuleRegistry.descriptors).render(result.diagnostics)
+      FileHandle.standardOutput.write(Data(text.utf8))
+    } else {
+      FileHandle.standardOutput.write(Data(chosen.render(result.diagnostics).utf8))
+    }
     for error in result.errors { printError("forkguard: error: \(error)") }
 
-    let findings = result.diagnostics.filter { $0.ruleID != nil }.count
-    if findings > 0 {
+    let findings = result.diagnostics.filter { $0.ruleID != nil }
+    if !findings.isEmpty || result.baselined > 0 {
+      let accepted = result.baselined > 0 ? " (\(result.baselined) more accepted by the baseline)" : ""
       printError(
-        "forkguard: \(findings) warning\(findings == 1 ? "" : "s") in \(result.filesAnalysed) file\(result.filesAnalysed == 1 ? "" : "s") analysed"
+        "forkguard: \(findings.count) finding\(findings.count == 1 ? "" : "s") in \(result.filesAnalysed) file\(result.filesAnalysed == 1 ? "" : "s") analysed\(accepted)"
       )
     }
     if !result.errors.isEmpty { throw ExitCode(ExitStatus.trouble) }
-    if findings > 0 { throw ExitCode(ExitStatus.findings) }
+    let failing: Bool
+    switch failOn {
+    case "error": failing = findings.contains { $0.severity == .error }
+    case "never": failing = false
+    default: failing = findings.contains { $0.severity >= .warning }
+    }
+    if failing { throw ExitCode(ExitStatus.findings) }
   }
 
   private var hasDefaultDatabase: Bool {

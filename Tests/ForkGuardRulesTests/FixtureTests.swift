@@ -7,7 +7,9 @@ import Testing
 
 extension Fixture {
   /// The static rules' fixtures: `fixtures/<rule-id>/`.
-  static func staticRules() -> [Fixture] { all(in: RuleRegistry.all.map(\.id)) }
+  static func staticRules() -> [Fixture] {
+    all(in: RuleRegistry.descriptors.filter { $0.kind == .staticAnalysis }.map(\.id))
+  }
 
   /// Options a fixture asks for in a `// forkguard-options: --profile glibc` line.
   var options: CheckRun.Options {
@@ -18,6 +20,7 @@ extension Fixture {
       switch word {
       case "--profile": options.profile = iterator.next().flatMap(SafetyProfile.init(rawValue:))
       case "--report-unverifiable": options.reportUnverifiable = true
+      case "--report-unused-suppressions": options.reportUnusedSuppressions = true
       case "--config": options.configurationPath = iterator.next().map { path + "/" + $0 }
       default: break
       }

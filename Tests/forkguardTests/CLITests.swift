@@ -36,6 +36,7 @@ final class CLITests: XCTestCase {
 
   func scratch(_ files: [String: String]) throws -> URL {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fg-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     for (name, text) in files {
       let url = directory.appendingPathComponent(name)
       try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -60,7 +61,8 @@ final class CLITests: XCTestCase {
   func testDemoShowsEveryRuleAndExitsOne() throws {
     let run = try forkguard(["check", "examples/demo"])
     XCTAssertEqual(run.status, 1)
-    let rules = try forkguard(["rules"]).stdout.split(separator: "\n").filter { !$0.contains("(forkguard run)") }
+    let rules = try forkguard(["rules"]).stdout.split(separator: "\n")
+      .filter { !$0.contains("(forkguard run)") && !$0.contains("suppression") }
       .map { String($0.split(separator: " ")[0]) }
     XCTAssert(rules.count >= 7)
     for rule in rules {
@@ -147,7 +149,7 @@ final class CLITests: XCTestCase {
   func testRulesListsEveryRule() throws {
     let run = try forkguard(["rules"])
     XCTAssertEqual(run.status, 0)
-    XCTAssertEqual(run.stdout.split(separator: "\n").count, 10)
+    XCTAssertEqual(run.stdout.split(separator: "\n").count, 12)
     XCTAssert(run.stdout.contains("runtime-child-deadlock"))
     XCTAssert(run.stdout.contains("vfork-child"))
   }
@@ -206,6 +208,124 @@ final class CLITests: XCTestCase {
     let diagnostics = object?["diagnostics"] as? [[String: Any]]
     XCTAssertEqual(diagnostics?.first?["rule"] as? String, "runtime-child-deadlock")
     XCTAssertEqual((diagnostics?.first?["location"] as? [String: Any])?["line"] as? Int, 12)
+  }
+
+  func testOutputWritesTheMachineFormatAndTextStillGoesToTheTerminal() throws {
+    let directory = try scratch(["spawn.c": Self.unsafeChild])
+    let run = try forkguard(
+      ["check", "spawn.c", "--format", "sarif", "--output", "out.sarif", "--", "-DCHILD_LOGS"], in: directory)
+    XCTAssertEqual(run.status, 1)
+    XCTAssert(run.stdout.hasPrefix("spawn.c:6:5: warning: 'puts'"))
+    let sarif = try String(contentsOf: directory.appendingPathComponent("out.sarif"), encoding: .utf8)
+    XCTAssert(sarif.contains("\"version\" : \"2.1.0\""))
+  }
+
+  func testEverySarifWeWriteIsValid() throws {
+    let directory = try scratch([:])
+    let check = directory.appendingPathComponent("fixtures.sarif").path
+    _ = try forkguard(["check", "fixtures", "--format", "sarif", "--output", check])
+    let run = directory.appendingPathComponent("run.sarif").path
+    _ = try forkguard(["run", "--format", "sarif", "--output", run, "--", "/bin/true"])
+    let validator = Process()
+    validator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    validator.arguments = ["python3", Self.root.appendingPathComponent("scripts/validate-sarif.py").path, check, run]
+    let pipe = Pipe()
+    validator.standardOutput = pipe
+    validator.standardError = pipe
+    try validator.run()
+    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    validator.waitUntilExit()
+    XCTAssertEqual(validator.terminationStatus, 0, text)
+    XCTAssert(text.contains("fixtures.sarif: valid SARIF 2.1.0"), text)
+  }
+
+  func testFailOnChoosesWhatFails() throws {
+    let directory = try scratch(["spawn.c": Self.unsafeChild])
+    let flags = ["--", "-DCHILD_LOGS"]
+    XCTAssertEqual(try forkguard(["check", "spawn.c", "--fail-on", "warning"] + flags, in: directory).status, 1)
+    XCTAssertEqual(try forkguard(["check", "spawn.c", "--fail-on", "error"] + flags, in: directory).status, 0)
+    XCTAssertEqual(try forkguard(["check", "spawn.c", "--fail-on", "never"] + flags, in: directory).status, 0)
+    XCTAssertEqual(try forkguard(["check", "spawn.c", "--fail-on", "sometimes"], in: directory).status, 2)
+    try "rules:\n  fork-child-unsafe-call: error\n".write(
+      to: directory.appendingPathComponent(".forkguard.yml"), atomically: true, encoding: .utf8)
+    let raised = try forkguard(["check", "spawn.c", "--fail-on", "error"] + flags, in: directory)
+    XCTAssertEqual(raised.status, 1)
+    XCTAssert(raised.stdout.contains(": error: 'puts'"))
+  }
+
+  func testNearestConfigurationGovernsEachFile() throws {
+    let directory = try scratch([
+      "a/spawn.c": Self.unsafeChild,
+      "b/spawn.c": Self.unsafeChild,
+      "vendor/spawn.c": Self.unsafeChild,
+      ".forkguard.yml": "exclude:\n  - vendor/\n",
+      "b/.forkguard.yml": "rules:\n  fork-child-unsafe-call: off\n",
+    ])
+    let run = try forkguard(["check", ".", "--", "-DCHILD_LOGS"], in: directory)
+    XCTAssertEqual(run.status, 1)
+    XCTAssert(run.stdout.contains("a/spawn.c:6:5"))
+    XCTAssertFalse(run.stdout.contains("b/spawn.c"))
+    XCTAssertFalse(run.stdout.contains("vendor/spawn.c"))
+  }
+
+  func testConfiguredLockFunctionsAndHandlerRegistrations() throws {
+    let directory = try scratch([
+      ".forkguard.yml": """
+      signal-registrations:
+        install_handler: 1
+      lock-functions:
+        big_lock: { role: acquire, lock-argument: 0 }
+        big_unlock: { role: release, lock-argument: 0 }
+      """,
+      "app.c": """
+      #include <stdio.h>
+      #include <unistd.h>
+      struct lock { int word; };
+      static struct lock table;
+      void install_handler(int signal_number, void (*handler)(int));
+      void big_lock(struct lock *l);
+      void big_unlock(struct lock *l);
+      static void on_hup(int s) { (void)s; puts("hup"); }
+      void setup(void) { install_handler(1, on_hup); }
+      void spawn(void) {
+        big_lock(&table);
+        if (fork() == 0) { big_lock(&table); _exit(0); }
+        big_unlock(&table);
+      }
+      """,
+    ])
+    let run = try forkguard(["check", "app.c"], in: directory)
+    XCTAssert(run.stdout.contains("app.c:8:38: warning: 'puts' is not async-signal-safe"), run.stdout)
+    XCTAssert(run.stdout.contains("[signal-handler-unsafe-call]"))
+    XCTAssert(run.stdout.contains("app.c:12:7: warning: 'fork' called while 'table' is locked"), run.stdout)
+  }
+
+  func testBaselineSurvivesUnrelatedLineShifts() throws {
+    let directory = try scratch(["spawn.c": Self.unsafeChild])
+    let flags = ["--", "-DCHILD_LOGS"]
+    XCTAssertEqual(
+      try forkguard(["check", "spawn.c", "--write-baseline", "baseline.json"] + flags, in: directory).status, 1)
+    XCTAssertEqual(try forkguard(["check", "spawn.c", "--baseline", "baseline.json"] + flags, in: directory).status, 0)
+    // Lines added above move the finding; the baseline still matches it.
+    let shifted = "// a comment\n// another\n" + Self.unsafeChild
+    try shifted.write(to: directory.appendingPathComponent("spawn.c"), atomically: true, encoding: .utf8)
+    let accepted = try forkguard(["check", "spawn.c", "--baseline", "baseline.json"] + flags, in: directory)
+    XCTAssertEqual(accepted.status, 0)
+    XCTAssert(accepted.stderr.contains("1 more accepted by the baseline"))
+    // A second identical call is one more than the baseline counted.
+    let doubled = shifted.replacingOccurrences(
+      of: "    puts(\"child\");", with: "    puts(\"child\");\n    puts(\"child\");")
+    try doubled.write(to: directory.appendingPathComponent("spawn.c"), atomically: true, encoding: .utf8)
+    let grown = try forkguard(["check", "spawn.c", "--baseline", "baseline.json"] + flags, in: directory)
+    XCTAssertEqual(grown.status, 1)
+    XCTAssertEqual(grown.stdout.components(separatedBy: "warning:").count - 1, 1)
+    XCTAssertEqual(try forkguard(["check", "spawn.c", "--baseline", "missing.json"], in: directory).status, 2)
+  }
+
+  func testNoProgressOutputWhenNotATerminal() throws {
+    let run = try forkguard(["check", "fixtures/fork-child-unsafe-call"])
+    XCTAssertFalse(run.stderr.contains("\r"))
+    XCTAssertFalse(run.stderr.contains("files\u{1b}"))
   }
 
   func testJsonFormat() throws {
