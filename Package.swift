@@ -63,10 +63,16 @@ let package = Package(
         .product(name: "Yams", package: "Yams"),
       ]
     ),
+    // `forkguard lsp`: the Language Server Protocol over stdio.
+    .target(
+      name: "ForkGuardLanguageServer",
+      dependencies: ["ForkGuardDriver", "ForkGuardRules", "ForkGuardCore"]
+    ),
     .executableTarget(
       name: "forkguard",
       dependencies: [
         "ForkGuardDriver", "ForkGuardRules", "ForkGuardReporters", "ForkGuardDocs", "ForkGuardRuntime",
+        "ForkGuardLanguageServer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

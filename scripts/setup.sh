@@ -14,6 +14,8 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v cc >/dev/null 2>&1 || need+=(gcc)
 command -v llvm-symbolizer >/dev/null 2>&1 || command -v "llvm-symbolizer-${LLVM_MAJOR}" >/dev/null 2>&1 || need+=("llvm-${LLVM_MAJOR}")
 command -v readelf >/dev/null 2>&1 || need+=(binutils)
+# The tests check that Vim's default errorformat reads forkguard's output, in Neovim.
+command -v nvim >/dev/null 2>&1 || need+=(neovim)
 
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2

@@ -28,16 +28,26 @@ public final class CFrontEnd {
       + includeDirectories.map { "-I\($0)" }
   }
 
-  public func facts(for file: String, arguments: [String]) throws -> FileFacts {
+  /// - Parameter unsaved: editor buffers that differ from the files on disk, by path.
+  public func facts(for file: String, arguments: [String], unsaved: [String: String] = [:]) throws -> FileFacts {
     var unit: CXTranslationUnit?
     // The resource directory holds clang's own headers (stddef.h); libclang finds it
     // relative to its own path, which Debian's symlinks can hide.
     let fullArguments = ["clang"] + Self.resourceDirectoryArguments + arguments + ["-ferror-limit=0", "-w"]
     let options =
       CXTranslationUnit_KeepGoing.rawValue | CXTranslationUnit_DetailedPreprocessingRecord.rawValue * 0
+    let paths = Array(unsaved.keys)
+    let contents = paths.map { unsaved[$0]! }
     let error = withCStrings(fullArguments) { argv in
-      clang_parseTranslationUnit2FullArgv(
-        index, file, argv, Int32(fullArguments.count), nil, 0, UInt32(options), &unit)
+      withCStrings(paths) { names in
+        withCStrings(contents) { texts in
+          var buffers = (0..<paths.count).map { index in
+            CXUnsavedFile(Filename: names[index], Contents: texts[index], Length: UInt(strlen(texts[index]!)))
+          }
+          return clang_parseTranslationUnit2FullArgv(
+            index, file, argv, Int32(fullArguments.count), &buffers, UInt32(buffers.count), UInt32(options), &unit)
+        }
+      }
     }
     guard error == CXError_Success, let unit else {
       throw ParseFailure(file: file, problem: "libclang could not parse the file (error \(error.rawValue))")

@@ -23,6 +23,8 @@ public struct CheckRun {
     public var writeBaselinePath: String?
     public var jobs = ProcessInfo.processInfo.activeProcessorCount
     public var rules: [any Rule] = RuleRegistry.all
+    /// Editor buffers that differ from the files on disk, by absolute path.
+    public var unsavedFiles: [String: String] = [:]
     /// Called as files finish parsing: (done, total).
     public var progress: (@Sendable (Int, Int) -> Void)?
 
@@ -71,7 +73,9 @@ public struct CheckRun {
         ($0, CFrontEnd.defaultArguments(for: $0, includeDirectories: includeSearch.directories(for: $0)))
       })
 
-    let outcomes = parse(files, jobs: options.jobs, knowledge: parsingKnowledge, progress: options.progress) { file in
+    let outcomes = parse(
+      files, jobs: options.jobs, knowledge: parsingKnowledge, unsaved: options.unsavedFiles, progress: options.progress
+    ) { file in
       if let arguments = database?.parseArguments(for: file) { return arguments + options.extraArguments }
       return defaultArguments[file]! + options.extraArguments
     }
@@ -122,7 +126,8 @@ public struct CheckRun {
     suppressionFiles.formUnion(findings.map(\.location.file))
     var suppressions: [Suppression] = []
     for file in suppressionFiles.sorted() {
-      guard let text = try? String(contentsOfFile: file, encoding: .utf8), text.contains(SuppressionScanner.marker)
+      guard let text = options.unsavedFiles[file] ?? (try? String(contentsOfFile: file, encoding: .utf8)),
+        text.contains(SuppressionScanner.marker)
       else { continue }
       let scanned = SuppressionScanner.scan(file: file, text: text)
       suppressions += scanned.suppressions
@@ -207,7 +212,8 @@ public struct CheckRun {
   /// Parses files on `jobs` threads, each with its own libclang index; results keep the
   /// order of `files`, so output does not depend on scheduling.
   static func parse(
-    _ files: [String], jobs: Int, knowledge: Knowledge, progress: (@Sendable (Int, Int) -> Void)?,
+    _ files: [String], jobs: Int, knowledge: Knowledge, unsaved: [String: String] = [:],
+    progress: (@Sendable (Int, Int) -> Void)?,
     arguments: @escaping (String) -> [String]
   ) -> [Swift.Result<FileFacts, Error>] {
     let finished = ResultSlots<Int>(count: 1)
@@ -225,7 +231,10 @@ public struct CheckRun {
         defer { done.leave() }
         let frontEnd = CFrontEnd(knowledge: knowledge)
         while let index = next.takeNext(below: files.count) {
-          results.set(index, Swift.Result { try frontEnd.facts(for: files[index], arguments: arguments(files[index])) })
+          results.set(
+            index,
+            Swift.Result { try frontEnd.facts(for: files[index], arguments: arguments(files[index]), unsaved: unsaved) }
+          )
           if let progress, let done = finished.takeNext(below: Int.max) { progress(done + 1, files.count) }
         }
       }

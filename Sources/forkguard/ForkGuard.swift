@@ -2,6 +2,7 @@ import ArgumentParser
 import ForkGuardCore
 import ForkGuardDocs
 import ForkGuardDriver
+import ForkGuardLanguageServer
 import ForkGuardReporters
 import ForkGuardRules
 import ForkGuardRuntime
@@ -20,7 +21,7 @@ struct ForkGuard: ParsableCommand {
     commandName: "forkguard",
     abstract:
       "Finds fork-safety bugs in C: non-async-signal-safe calls in fork children, vfork children, signal and atfork handlers.",
-    subcommands: [Check.self, Run.self, Rules.self, Explain.self],
+    subcommands: [Check.self, Run.self, LSP.self, Rules.self, Explain.self],
     defaultSubcommand: Check.self
   )
 
@@ -273,5 +274,16 @@ struct Run: ParsableCommand {
       FileHandle.standardError.write(Data(text.utf8))
     }
     throw ExitCode(result.exitStatus)
+  }
+}
+
+struct LSP: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "lsp",
+    abstract: "Serve the Language Server Protocol over stdin and stdout, for editors."
+  )
+
+  func run() throws {
+    throw ExitCode(LanguageServer().serve())
   }
 }

@@ -17,6 +17,10 @@ final class CLITests: XCTestCase {
     .deletingLastPathComponent()
 
   func forkguard(_ arguments: [String], in directory: URL = CLITests.root) throws -> Run {
+    try Self.forkguard(arguments, in: directory)
+  }
+
+  static func forkguard(_ arguments: [String], in directory: URL = CLITests.root) throws -> Run {
     let process = Process()
     process.executableURL = Self.binary
     process.arguments = arguments
