@@ -326,6 +326,23 @@ final class CLITests: XCTestCase {
     XCTAssertEqual(try forkguard(["check", "spawn.c", "--baseline", "missing.json"], in: directory).status, 2)
   }
 
+  func testProgressOnATerminalErasesItself() throws {
+    // `script` gives the run a pseudo-terminal; a single job over every fixture takes longer
+    // than the half second before the bar appears.
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+    process.arguments = ["-qc", "\(Self.binary.path) check fixtures --jobs 1 >/dev/null", "/dev/null"]
+    process.currentDirectoryURL = Self.root
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    XCTAssert(text.contains(" files"), text)
+    XCTAssert(text.hasSuffix("\r\u{1b}[K") || text.contains("\r\u{1b}[Kforkguard:"), text.debugDescription)
+  }
+
   func testNoProgressOutputWhenNotATerminal() throws {
     let run = try forkguard(["check", "fixtures/fork-child-unsafe-call"])
     XCTAssertFalse(run.stderr.contains("\r"))
