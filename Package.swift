@@ -90,9 +90,9 @@ let package = Package(
     ),
     .testTarget(
       name: "ForkGuardReportersTests",
-      dependencies: ["ForkGuardReporters", "ForkGuardCore"]
+      dependencies: ["ForkGuardReporters", "ForkGuardCore", "ForkGuardTestSupport"]
     ),
-    .testTarget(name: "forkguardTests", dependencies: ["forkguard"]),
+    .testTarget(name: "forkguardTests", dependencies: ["forkguard", "ForkGuardTestSupport"]),
   ],
   swiftLanguageModes: [.v5]
 )

