@@ -79,6 +79,7 @@ let package = Package(
     // The -verify style expectation parser and fixture verifier, shared by the fixture suites.
     .target(name: "ForkGuardTestSupport", dependencies: ["ForkGuardCore"], path: "Tests/ForkGuardTestSupport"),
     .testTarget(name: "ForkGuardCoreTests", dependencies: ["ForkGuardCore"]),
+    .testTarget(name: "ForkGuardDriverTests", dependencies: ["ForkGuardDriver", "ForkGuardCore"]),
     .testTarget(name: "ForkGuardCTests", dependencies: ["ForkGuardC", "ForkGuardCore"]),
     .testTarget(
       name: "ForkGuardRulesTests",

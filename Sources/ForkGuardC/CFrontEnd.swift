@@ -62,7 +62,21 @@ public final class CFrontEnd {
     facts.registrations = extractor.registrations
     facts.pointerStores = extractor.pointerStores
     facts.lockAttributes = extractor.lockAttributes
+    facts.dependencies = Self.inclusions(of: unit).filter { $0 != file }
     return facts
+  }
+
+  /// Every file the translation unit included, directly or not.
+  private static func inclusions(of unit: CXTranslationUnit) -> [String] {
+    final class Box { var paths = Set<String>() }
+    let box = Box()
+    clang_getInclusions(
+      unit,
+      { file, _, _, context in
+        guard let file else { return }
+        Unmanaged<Box>.fromOpaque(context!).takeUnretainedValue().paths.insert(clang_getFileName(file).consume())
+      }, Unmanaged.passUnretained(box).toOpaque())
+    return box.paths.sorted()
   }
 
   private static func parseProblem(of unit: CXTranslationUnit) -> ParseProblem? {

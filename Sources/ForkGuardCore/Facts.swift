@@ -231,6 +231,8 @@ public struct FileFacts: Codable, Hashable, Sendable {
   public var lockAttributes: [LockAttribute]
   /// Set when the parse had errors; the facts hold what the parser recovered.
   public var parseProblem: ParseProblem?
+  /// Every file the parse read besides this one (headers), for cache validation.
+  public var dependencies: [String] = []
 
   public init(
     path: String, functions: [FunctionFacts] = [], childRegions: [ChildRegion] = [],

@@ -105,6 +105,9 @@ public struct Knowledge: Sendable {
   private let internals: Internals
   public let process: ProcessTables
   public let lockTables: LockTables
+  /// Changes whenever something that shapes the facts a front end extracts changes: the
+  /// data files, the user's lock and registration functions, the profile.
+  public let parsingFingerprint: String
   public var locks: [String: LockFunction] { lockTables.functions }
 
   struct GlibcEntry: Codable, Sendable {
@@ -200,6 +203,16 @@ public struct Knowledge: Sendable {
     lockTables.functions.merge(overrides.locks) { _, user in user }
     self.lockTables = lockTables
     internals = try decode(Internals.self, "libc-internals.json")
+    var fingerprint = ContentHash()
+    for name in ["process.json", "locks.json", "libc-internals.json"] { fingerprint.add(try load(name)) }
+    fingerprint.add(profile.rawValue)
+    for (name, lock) in overrides.locks.sorted(by: { $0.key < $1.key }) {
+      fingerprint.add("\(name):\(lock.role.rawValue):\(lock.lockArgument)")
+    }
+    for (name, argument) in overrides.signalRegistrations.sorted(by: { $0.key < $1.key }) {
+      fingerprint.add("\(name):\(argument)")
+    }
+    parsingFingerprint = fingerprint.hex
     switch profile {
     case .posix2017: safeList = try list("async-signal-safe-posix-2017.txt")
     case .posix2024: safeList = try list("async-signal-safe-posix-2024.txt")

@@ -10,6 +10,11 @@ public struct LockSummary: Equatable, Sendable {
   public var releases: [LockReference: LockEvent] = [:]
   /// Locks that a fork child in it, or in anything it calls, locks.
   public var forkChildAcquires: [ForkChildUse] = []
+
+  public var isEmpty: Bool {
+    heldOnReturn.isEmpty && releasedOnReturn.isEmpty && acquires.isEmpty && releases.isEmpty
+      && forkChildAcquires.isEmpty
+  }
 }
 
 /// A lock call, and the calls that lead to it from the function it is reported for.
@@ -74,25 +79,61 @@ public struct LockAnalysis: Sendable {
     let functions = program.functions.values.sorted { $0.symbol < $1.symbol }
     var regionsByFunction: [SymbolID: [ChildRegion]] = [:]
     for region in program.uniqueChildRegions(.fork) { regionsByFunction[region.function, default: []].append(region) }
+    // A worklist in callee-first order: a function is summarised again only when a callee's
+    // summary changed, and its findings are those of its last summary, made with its
+    // callees' final ones. The cap keeps a pathological graph from cycling forever.
+    var callers: [SymbolID: Set<SymbolID>] = [:]
+    for function in functions {
+      for call in function.calls {
+        if let callee = program.definition(of: call) { callers[callee.symbol, default: []].insert(function.symbol) }
+      }
+    }
+    var queue = Self.calleesFirst(functions, program: program)
+    var queued = Set(queue)
+    var head = 0
     var summaries: [SymbolID: LockSummary] = [:]
-    for _ in 0..<12 {
-      var changed = false
-      for function in functions {
-        var flow = LockFlow(function: function, program: program, knowledge: knowledge, summaries: summaries)
-        let summary = flow.summarize(regions: regionsByFunction[function.symbol] ?? [])
-        if summaries[function.symbol] != summary {
-          summaries[function.symbol] = summary
-          changed = true
+    var findingsBySymbol: [SymbolID: [LockHeldAtFork]] = [:]
+    var budget = functions.count * 12
+    var lockOrForkByName: [String: Bool] = [:]
+    func touchesLocksOrForks(_ name: String) -> Bool {
+      if let known = lockOrForkByName[name] { return known }
+      var relevant = knowledge.lockFunction(name) != nil
+      if case .fork = knowledge.effect(of: name) { relevant = true }
+      lockOrForkByName[name] = relevant
+      return relevant
+    }
+    while head < queue.count, budget > 0 {
+      let symbol = queue[head]
+      head += 1
+      budget -= 1
+      queued.remove(symbol)
+      guard let function = program.functions[symbol] else { continue }
+      // Most functions touch no lock and call nothing that does: their summary is empty
+      // without running the flow.
+      if regionsByFunction[symbol] == nil,
+        function.calls.allSatisfy({ call in
+          if let callee = program.definition(of: call) { return summaries[callee.symbol]?.isEmpty ?? true }
+          return !touchesLocksOrForks(call.callee)
+        })
+      {
+        if summaries[symbol] == nil { summaries[symbol] = LockSummary() }
+        findingsBySymbol[symbol] = []
+        continue
+      }
+      var flow = LockFlow(function: function, program: program, knowledge: knowledge, summaries: summaries)
+      let summary = flow.summarize(regions: regionsByFunction[symbol] ?? [])
+      findingsBySymbol[symbol] = flow.findings
+      if summaries[symbol] != summary {
+        summaries[symbol] = summary
+        for caller in (callers[symbol] ?? []).sorted() where queued.insert(caller).inserted {
+          queue.append(caller)
         }
       }
-      if !changed { break }
     }
     var findings: [LockHeldAtFork] = []
     var seen = Set<String>()
     for function in functions {
-      var flow = LockFlow(function: function, program: program, knowledge: knowledge, summaries: summaries)
-      _ = flow.summarize(regions: regionsByFunction[function.symbol] ?? [])
-      for finding in flow.findings {
+      for finding in findingsBySymbol[function.symbol] ?? [] {
         let key =
           "\(finding.fork.location)|\(finding.lock.kind)|\(finding.lock.symbol)|\(finding.acquisition.call.location)"
         if seen.insert(key).inserted { findings.append(finding) }
@@ -105,6 +146,29 @@ public struct LockAnalysis: Sendable {
       types[attribute.lock] = attribute
     }
     self.lockTypes = types
+  }
+
+  /// Functions ordered so that callees come before their callers (cycles broken anywhere).
+  static func calleesFirst(_ functions: [FunctionFacts], program: ProgramGraph) -> [SymbolID] {
+    var order: [SymbolID] = []
+    var visited = Set<SymbolID>()
+    for root in functions where !visited.contains(root.symbol) {
+      // Iterative depth-first search: deep call chains must not overflow the stack.
+      var stack: [(FunctionFacts, Int)] = [(root, 0)]
+      visited.insert(root.symbol)
+      while let (function, next) = stack.last {
+        if next < function.calls.count {
+          stack[stack.count - 1].1 += 1
+          if let callee = program.definition(of: function.calls[next]), visited.insert(callee.symbol).inserted {
+            stack.append((callee, 0))
+          }
+        } else {
+          order.append(function.symbol)
+          stack.removeLast()
+        }
+      }
+    }
+    return order
   }
 
   /// Reads a callee's reference in the caller's terms; nil for the callee's own locals and

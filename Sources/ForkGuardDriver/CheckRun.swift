@@ -23,8 +23,19 @@ public struct CheckRun {
     public var writeBaselinePath: String?
     public var jobs = ProcessInfo.processInfo.activeProcessorCount
     public var rules: [any Rule] = RuleRegistry.all
+    /// Where per-file facts are cached; nil for the default (see FactsCache.defaultDirectory).
+    public var cacheDirectory: String?
+    public var usesCache = true
+    /// Analyse only the files whose index (in sorted order) is `index` modulo `count`.
+    public var shard: (index: Int, count: Int)?
+    /// Write the parsed facts here and stop before the rules (a shard's job).
+    public var writeFactsPath: String?
+    /// Facts written by shards, merged before the rules run.
+    public var factsPaths: [String] = []
     /// Editor buffers that differ from the files on disk, by absolute path.
     public var unsavedFiles: [String: String] = [:]
+    /// Called with each phase's name and its wall time in seconds (`--timings`).
+    public var timings: ((String, Double) -> Void)?
     /// Called as files finish parsing: (done, total).
     public var progress: (@Sendable (Int, Int) -> Void)?
 
@@ -35,6 +46,9 @@ public struct CheckRun {
   }
 
   public struct Result {
+    /// Files whose facts came from the cache, and files parsed.
+    public var cacheHits = 0
+    public var parsed = 0
     /// Findings and tool notes, in report order.
     public var diagnostics: [Diagnostic]
     /// Inputs that could not be analysed, each naming the file and the problem.
@@ -50,6 +64,12 @@ public struct CheckRun {
   }
 
   public static func run(_ options: Options) throws -> Result {
+    var clock = Date()
+    func phase(_ name: String) {
+      let now = Date()
+      options.timings?(name, now.timeIntervalSince(clock))
+      clock = now
+    }
     var configurations = try ConfigurationSet(options: options)
     let root = configurations.root
     let parsingKnowledge = try knowledge(root, options)
@@ -57,12 +77,15 @@ public struct CheckRun {
 
     var errors: [String] = []
     var paths = options.paths
-    if paths.isEmpty, let database {
+    if paths.isEmpty, options.factsPaths.isEmpty, let database {
       paths = database.files
     }
     var (files, problems) = InputFiles.collect(paths, base: options.base)
     errors += problems.map(\.description)
     files = try files.filter { !(try configurations.configuration(for: $0).excludes($0)) }
+    if let shard = options.shard {
+      files = files.enumerated().filter { $0.offset % shard.count == shard.index - 1 }.map(\.element)
+    }
     let roots = paths.map {
       URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: options.base, isDirectory: true))
         .standardizedFileURL.path
@@ -73,12 +96,19 @@ public struct CheckRun {
         ($0, CFrontEnd.defaultArguments(for: $0, includeDirectories: includeSearch.directories(for: $0)))
       })
 
+    let cache =
+      options.usesCache
+      ? FactsCache(
+        directory: options.cacheDirectory ?? FactsCache.defaultDirectory(base: options.base),
+        salt: parsingKnowledge.parsingFingerprint) : nil
     let outcomes = parse(
-      files, jobs: options.jobs, knowledge: parsingKnowledge, unsaved: options.unsavedFiles, progress: options.progress
+      files, jobs: options.jobs, knowledge: parsingKnowledge, unsaved: options.unsavedFiles, cache: cache,
+      progress: options.progress
     ) { file in
       if let arguments = database?.parseArguments(for: file) { return arguments + options.extraArguments }
       return defaultArguments[file]! + options.extraArguments
     }
+    phase("parse")
     var facts: [FileFacts] = []
     var diagnostics: [Diagnostic] = []
     for outcome in outcomes {
@@ -96,15 +126,30 @@ public struct CheckRun {
         errors.append("\(error)")
       }
     }
+    if let path = options.writeFactsPath {
+      try FactsFile(facts: facts).write(to: path)
+      return Result(
+        cacheHits: cache?.hits ?? 0, parsed: files.count - (cache?.hits ?? 0), diagnostics: diagnostics,
+        errors: errors, filesAnalysed: facts.count, baselined: 0)
+    }
+    for path in options.factsPaths {
+      let loaded = try FactsFile.load(path: path)
+      let known = Set(facts.map(\.path))
+      facts += loaded.facts.filter { !known.contains($0.path) }
+    }
+    files = facts.map(\.path).sorted()
+    phase("load facts")
 
     // Rules run once per configuration in force (usually one); each keeps the findings in
     // the files that configuration governs, at the severity it sets.
     let program = ProgramGraph(files: facts)
+    phase("program graph")
     var findings: [Diagnostic] = []
     for group in try configurations.groups(of: files) {
       let input = AnalysisInput(
         program: program, knowledge: try knowledge(group, options),
         options: AnalysisOptions(reportUnverifiable: options.reportUnverifiable))
+      phase("lock summaries")
       var seen = Set<Diagnostic>()
       for rule in options.rules {
         rule.check(input) { diagnostic in
@@ -121,6 +166,7 @@ public struct CheckRun {
       }
     }
 
+    phase("rules")
     // Suppressions in the analysed files and in any file a finding points into.
     var suppressionFiles = Set(files)
     suppressionFiles.formUnion(findings.map(\.location.file))
@@ -181,7 +227,10 @@ public struct CheckRun {
 
     diagnostics += findings
     diagnostics.sort(by: Diagnostic.reportOrder)
-    return Result(diagnostics: diagnostics, errors: errors, filesAnalysed: facts.count, baselined: baselined)
+    phase("suppressions and baseline")
+    return Result(
+      cacheHits: cache?.hits ?? 0, parsed: files.count - (cache?.hits ?? 0), diagnostics: diagnostics, errors: errors,
+      filesAnalysed: facts.count, baselined: baselined)
   }
 
   private static func knowledge(_ configuration: Configuration, _ options: Options) throws -> Knowledge {
@@ -212,7 +261,7 @@ public struct CheckRun {
   /// Parses files on `jobs` threads, each with its own libclang index; results keep the
   /// order of `files`, so output does not depend on scheduling.
   static func parse(
-    _ files: [String], jobs: Int, knowledge: Knowledge, unsaved: [String: String] = [:],
+    _ files: [String], jobs: Int, knowledge: Knowledge, unsaved: [String: String] = [:], cache: FactsCache? = nil,
     progress: (@Sendable (Int, Int) -> Void)?,
     arguments: @escaping (String) -> [String]
   ) -> [Swift.Result<FileFacts, Error>] {
@@ -231,10 +280,20 @@ public struct CheckRun {
         defer { done.leave() }
         let frontEnd = CFrontEnd(knowledge: knowledge)
         while let index = next.takeNext(below: files.count) {
+          let file = files[index]
+          let flags = arguments(file)
           results.set(
             index,
-            Swift.Result { try frontEnd.facts(for: files[index], arguments: arguments(files[index]), unsaved: unsaved) }
-          )
+            Swift.Result {
+              // Editor buffers are parsed afresh: their text is not what the cache saw.
+              guard let cache, unsaved.isEmpty, let content = FileManager.default.contents(atPath: file) else {
+                return try frontEnd.facts(for: file, arguments: flags, unsaved: unsaved)
+              }
+              if let cached = cache.lookup(file: file, arguments: flags, content: content) { return cached }
+              let facts = try frontEnd.facts(for: file, arguments: flags)
+              cache.store(file: file, arguments: flags, content: content, facts: facts)
+              return facts
+            })
           if let progress, let done = finished.takeNext(below: Int.max) { progress(done + 1, files.count) }
         }
       }
@@ -367,5 +426,27 @@ struct ConfigurationSet {
     }
     if result.isEmpty { result.append(root) }
     return result.sorted { ($0.path ?? "") < ($1.path ?? "") }
+  }
+}
+
+/// The facts of a shard: what `--write-facts` writes and `--facts` reads back, in the
+/// binary facts format (versioned by its magic).
+struct FactsFile {
+  var facts: [FileFacts]
+
+  func write(to path: String) throws {
+    do { try FactsCoding.encode(facts).write(to: URL(fileURLWithPath: path)) } catch {
+      throw CheckRun.SetupError(description: "\(path): cannot write facts: \(error.localizedDescription)")
+    }
+  }
+
+  static func load(path: String) throws -> FactsFile {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw CheckRun.SetupError(description: "\(path): cannot read facts")
+    }
+    guard let facts = try? FactsCoding.decode(data) else {
+      throw CheckRun.SetupError(description: "\(path): not forkguard facts, or written by another version")
+    }
+    return FactsFile(facts: facts)
   }
 }

@@ -103,7 +103,28 @@ struct Check: ParsableCommand {
   @Option(help: "Parse this many files at once.")
   var jobs = ProcessInfo.processInfo.activeProcessorCount
 
+  @Option(help: "Cache per-file facts here (default: .build/forkguard-cache, or $XDG_CACHE_HOME/forkguard).")
+  var cacheDir: String?
+
+  @Flag(help: "Parse every file, neither reading nor writing the cache.")
+  var noCache = false
+
+  @Flag(help: "Print how long each phase took, on stderr.")
+  var timings = false
+
+  @Option(help: "Analyse only shard I of N (1-based), e.g. 2/4; use with --write-facts.")
+  var shard: String?
+
+  @Option(help: "Write the parsed facts to this file and stop before the rules (a shard's job).")
+  var writeFacts: String?
+
+  @Option(help: "Merge facts written by shards (repeatable), then run the rules.")
+  var facts: [String] = []
+
   func validate() throws {
+    if let shard, parsedShard(shard) == nil {
+      throw ValidationError("--shard must be I/N with 1 <= I <= N, e.g. 2/4")
+    }
     if let profile, SafetyProfile(rawValue: profile) == nil {
       throw ValidationError(
         "unknown profile '\(profile)'; choose \(SafetyProfile.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -129,6 +150,18 @@ struct Check: ParsableCommand {
     options.baselinePath = baseline
     options.writeBaselinePath = writeBaseline
     options.jobs = jobs
+    options.cacheDirectory = cacheDir
+    options.usesCache = !noCache
+    options.shard = shard.flatMap(parsedShard)
+    options.writeFactsPath = writeFacts
+    options.factsPaths = facts
+    if timings {
+      options.timings = { name, seconds in
+        printError(
+          "forkguard: " + name.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%8.3f s", seconds))
+      }
+    }
+    if paths.isEmpty && !facts.isEmpty { options.paths = [] }
     let bar = progress ? ProgressBar.onTerminal() : nil
     options.progress = bar.map { bar in { @Sendable done, total in bar.update(done, total) } }
 
@@ -139,6 +172,12 @@ struct Check: ParsableCommand {
       throw ExitCode(ExitStatus.trouble)
     }
     bar?.finish()
+    if writeFacts != nil {
+      for error in result.errors { printError("forkguard: error: \(error)") }
+      printError("forkguard: wrote the facts of \(result.filesAnalysed) files (\(result.cacheHits) from the cache)")
+      if !result.errors.isEmpty { throw ExitCode(ExitStatus.trouble) }
+      return
+    }
     let paths = PathDisplay()
     let chosen = ReporterRegistry.reporter(named: format)!.init(paths: paths, rules: RuleRegistry.descriptors)
     if let output {
@@ -169,6 +208,14 @@ struct Check: ParsableCommand {
     default: failing = findings.contains { $0.severity >= .warning }
     }
     if failing { throw ExitCode(ExitStatus.findings) }
+  }
+
+  private func parsedShard(_ text: String) -> (index: Int, count: Int)? {
+    let parts = text.split(separator: "/")
+    guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, index >= 1,
+      index <= count
+    else { return nil }
+    return (index, count)
   }
 
   private var hasDefaultDatabase: Bool {

@@ -15,6 +15,7 @@ extension Fixture {
   var options: CheckRun.Options {
     var options = CheckRun.Options(paths: files.filter { !$0.hasSuffix(".h") }, base: Fixture.root.path)
     options.jobs = 1
+    options.usesCache = false
     var iterator = words(after: "forkguard-options:").makeIterator()
     while let word = iterator.next() {
       switch word {

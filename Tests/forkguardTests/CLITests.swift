@@ -304,7 +304,8 @@ final class CLITests: XCTestCase {
     // than the half second before the bar appears.
     guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
     let text = try Command.run(
-      ["/usr/bin/script", "-qc", "\(Self.binary.path) check fixtures --jobs 1 >/dev/null", "/dev/null"], in: Self.root
+      ["/usr/bin/script", "-qc", "\(Self.binary.path) check fixtures --jobs 1 --no-cache >/dev/null", "/dev/null"],
+      in: Self.root
     ).stdout
     XCTAssert(text.contains(" files"), text)
     XCTAssert(text.hasSuffix("\r\u{1b}[K") || text.contains("\r\u{1b}[Kforkguard:"), text.debugDescription)

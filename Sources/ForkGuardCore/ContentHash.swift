@@ -1,0 +1,32 @@
+import Foundation
+
+/// A 128-bit content hash (two FNV-1a lanes) for cache keys: not cryptographic, but a
+/// collision needs two different inputs to agree on both lanes.
+public struct ContentHash: Sendable {
+  private var first: UInt64 = 0xcbf2_9ce4_8422_2325
+  private var second: UInt64 = 0x8422_2325_cbf2_9ce4
+
+  public init() {}
+
+  public mutating func add(_ data: Data) {
+    data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+      var a = first
+      var b = second
+      for byte in bytes {
+        a = (a ^ UInt64(byte)) &* 0x100_0000_01b3
+        b = (b ^ UInt64(byte)) &* 0x1_0000_0000_01b3 &+ 0x9e37_79b9
+      }
+      first = a
+      second = b
+    }
+    // A separator, so that ("ab", "c") and ("a", "bc") differ.
+    first = (first ^ 0xff) &* 0x100_0000_01b3
+    second = (second ^ 0xfe) &* 0x1_0000_0000_01b3
+  }
+
+  public mutating func add(_ text: String) { add(Data(text.utf8)) }
+
+  public var hex: String {
+    String(format: "%016llx%016llx", first, second)
+  }
+}

@@ -1,0 +1,404 @@
+import Foundation
+
+/// A compact binary form of `FileFacts` for the cache and for shard files: varints, and
+/// each distinct string written once (file paths repeat in every location). Decoding is
+/// what a warm run spends its time on, so it avoids JSON.
+public enum FactsCoding {
+  static let magic: [UInt8] = Array("FGF1".utf8)
+
+  public struct Malformed: Error, CustomStringConvertible {
+    public var description: String { "malformed facts" }
+  }
+
+  public static func encode(_ files: [FileFacts]) -> Data {
+    var writer = FactsWriter()
+    writer.bytes.append(contentsOf: magic)
+    writer.uint(files.count)
+    for file in files { writer.file(file) }
+    return Data(writer.bytes)
+  }
+
+  public static func decode(_ data: Data) throws -> [FileFacts] {
+    try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+      var reader = FactsReader(bytes: raw)
+      guard raw.count >= magic.count, Array(raw.prefix(magic.count)) == magic else { throw Malformed() }
+      reader.offset = magic.count
+      let count = try reader.uint()
+      var files: [FileFacts] = []
+      files.reserveCapacity(count)
+      for _ in 0..<count { files.append(try reader.file()) }
+      guard reader.offset == raw.count else { throw Malformed() }
+      return files
+    }
+  }
+}
+
+public struct FactsWriter {
+  public var bytes: [UInt8] = []
+
+  public init() {}
+  private var strings: [String: Int] = [:]
+
+  public mutating func uint(_ value: Int) {
+    var v = UInt64(bitPattern: Int64(value))
+    while v >= 0x80 {
+      bytes.append(UInt8(v & 0x7f) | 0x80)
+      v >>= 7
+    }
+    bytes.append(UInt8(v))
+  }
+
+  public mutating func int(_ value: Int) { uint(Int(bitPattern: UInt(bitPattern: (value << 1) ^ (value >> 63)))) }
+  public mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
+
+  /// 0 then the bytes for a new string; index + 1 for one already written.
+  public mutating func string(_ text: String) {
+    if let index = strings[text] {
+      uint(index + 1)
+      return
+    }
+    strings[text] = strings.count
+    uint(0)
+    let utf8 = Array(text.utf8)
+    uint(utf8.count)
+    bytes.append(contentsOf: utf8)
+  }
+
+  public mutating func optionalString(_ text: String?) {
+    bool(text != nil)
+    if let text { string(text) }
+  }
+
+  public mutating func list<T>(_ items: [T], _ each: (inout FactsWriter, T) -> Void) {
+    uint(items.count)
+    for item in items { each(&self, item) }
+  }
+
+  mutating func location(_ location: SourceLocation) {
+    string(location.file)
+    uint(location.line)
+    uint(location.column)
+  }
+
+  mutating func lock(_ lock: LockReference) {
+    string(lock.kind.rawValue)
+    string(lock.symbol)
+    string(lock.text)
+  }
+
+  mutating func call(_ call: CallSite) {
+    string(call.callee)
+    optionalString(call.symbol)
+    location(call.location)
+    let arguments = call.lockArguments.sorted { $0.key < $1.key }
+    list(arguments) { w, pair in
+      w.uint(pair.key)
+      w.lock(pair.value)
+    }
+  }
+
+  mutating func memoryWrite(_ write: MemoryWrite) {
+    string(write.target.rawValue)
+    string(write.text)
+    optionalString(write.variable)
+    location(write.location)
+  }
+
+  mutating func reference(_ reference: FunctionReference) {
+    switch reference {
+    case .function(let symbol, let name):
+      uint(0)
+      string(symbol)
+      string(name)
+    case .variable(let symbol, let name):
+      uint(1)
+      string(symbol)
+      string(name)
+    }
+  }
+
+  mutating func condition(_ condition: Condition) {
+    switch condition {
+    case .compare(let variable, let op, let value):
+      uint(0)
+      string(variable)
+      string(op.rawValue)
+      int(value)
+    case .truthy(let variable):
+      uint(1)
+      string(variable)
+    case .not(let inner):
+      uint(2)
+      self.condition(inner)
+    case .and(let a, let b):
+      uint(3)
+      self.condition(a)
+      self.condition(b)
+    case .or(let a, let b):
+      uint(4)
+      self.condition(a)
+      self.condition(b)
+    case .unknown:
+      uint(5)
+    }
+  }
+
+  mutating func node(_ node: FlowNode) {
+    switch node {
+    case .block(let nodes):
+      uint(0)
+      list(nodes) { w, n in w.node(n) }
+    case .call(let index, let result):
+      uint(1)
+      uint(index)
+      optionalString(result)
+    case .branch(let condition, let then, let otherwise):
+      uint(2)
+      self.condition(condition)
+      self.node(then)
+      self.node(otherwise)
+    case .switchOn(let variable, let arms):
+      uint(3)
+      optionalString(variable)
+      list(arms) { w, arm in
+        w.list(arm.values) { w, v in w.int(v) }
+        w.bool(arm.isDefault)
+        w.node(arm.body)
+      }
+    case .loop(let body):
+      uint(4)
+      self.node(body)
+    case .jump(let jump):
+      uint(5)
+      switch jump {
+      case .returnFromFunction(let location):
+        uint(0)
+        self.location(location)
+      case .breakOut: uint(1)
+      case .continueLoop: uint(2)
+      case .unstructured: uint(3)
+      }
+    case .write(let write):
+      uint(6)
+      memoryWrite(write)
+    case .declare(let name):
+      uint(7)
+      string(name)
+    }
+  }
+
+  mutating func function(_ function: FunctionFacts) {
+    string(function.symbol)
+    string(function.name)
+    location(function.location)
+    list(function.calls) { w, c in w.call(c) }
+    list(function.nonLocalWrites) { w, m in w.memoryWrite(m) }
+    node(function.body)
+    location(function.bodyEnd)
+  }
+
+  public mutating func file(_ file: FileFacts) {
+    string(file.path)
+    list(file.functions) { w, f in w.function(f) }
+    list(file.childRegions) { w, region in
+      w.string(region.kind.rawValue)
+      w.string(region.forkCallee)
+      w.location(region.forkLocation)
+      w.string(region.function)
+      w.string(region.functionName)
+      w.list(region.calls) { w, c in w.call(c) }
+      w.list(region.returns) { w, l in w.location(l) }
+      w.list(region.writes) { w, m in w.memoryWrite(m) }
+    }
+    list(file.registrations) { w, registration in
+      w.string(registration.kind.rawValue)
+      w.reference(registration.handler)
+      w.location(registration.location)
+      w.string(registration.via)
+      w.string(registration.registeringFunction)
+    }
+    list(file.pointerStores) { w, store in
+      w.string(store.variable)
+      w.reference(store.value)
+    }
+    list(file.lockAttributes) { w, attribute in
+      w.lock(attribute.lock)
+      w.string(attribute.type)
+      w.location(attribute.location)
+    }
+    bool(file.parseProblem != nil)
+    if let problem = file.parseProblem {
+      location(problem.location)
+      string(problem.message)
+      uint(problem.errorCount)
+    }
+    list(file.dependencies) { w, d in w.string(d) }
+  }
+}
+
+public struct FactsReader {
+  let bytes: UnsafeRawBufferPointer
+  public var offset = 0
+  private var strings: [String] = []
+
+  public init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+  public var isAtEnd: Bool { offset == bytes.count }
+
+  mutating func byte() throws -> UInt8 {
+    guard offset < bytes.count else { throw FactsCoding.Malformed() }
+    defer { offset += 1 }
+    return bytes[offset]
+  }
+
+  public mutating func uint() throws -> Int {
+    var value: UInt64 = 0
+    var shift: UInt64 = 0
+    while true {
+      let b = try byte()
+      value |= UInt64(b & 0x7f) << shift
+      if b < 0x80 { break }
+      shift += 7
+      guard shift < 64 else { throw FactsCoding.Malformed() }
+    }
+    return Int(Int64(bitPattern: value))
+  }
+
+  public mutating func int() throws -> Int {
+    let raw = UInt(bitPattern: try uint())
+    return Int(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+  }
+
+  public mutating func bool() throws -> Bool { try byte() != 0 }
+
+  public mutating func string() throws -> String {
+    let tag = try uint()
+    if tag > 0 {
+      guard tag - 1 < strings.count else { throw FactsCoding.Malformed() }
+      return strings[tag - 1]
+    }
+    let length = try uint()
+    guard length >= 0, offset + length <= bytes.count else { throw FactsCoding.Malformed() }
+    let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]), as: UTF8.self)
+    offset += length
+    strings.append(text)
+    return text
+  }
+
+  public mutating func optionalString() throws -> String? { try bool() ? try string() : nil }
+
+  public mutating func list<T>(_ each: (inout FactsReader) throws -> T) throws -> [T] {
+    let count = try uint()
+    guard count >= 0, count <= bytes.count - offset else { throw FactsCoding.Malformed() }
+    var items: [T] = []
+    items.reserveCapacity(count)
+    for _ in 0..<count { items.append(try each(&self)) }
+    return items
+  }
+
+  mutating func enumValue<T: RawRepresentable>(_: T.Type) throws -> T where T.RawValue == String {
+    guard let value = T(rawValue: try string()) else { throw FactsCoding.Malformed() }
+    return value
+  }
+
+  mutating func location() throws -> SourceLocation {
+    SourceLocation(file: try string(), line: try uint(), column: try uint())
+  }
+
+  mutating func lock() throws -> LockReference {
+    LockReference(kind: try enumValue(LockReference.Kind.self), symbol: try string(), text: try string())
+  }
+
+  mutating func call() throws -> CallSite {
+    let callee = try string()
+    let symbol = try optionalString()
+    let location = try location()
+    let pairs = try list { r in (try r.uint(), try r.lock()) }
+    return CallSite(
+      callee: callee, symbol: symbol, location: location,
+      lockArguments: Dictionary(pairs, uniquingKeysWith: { first, _ in first }))
+  }
+
+  mutating func memoryWrite() throws -> MemoryWrite {
+    MemoryWrite(
+      target: try enumValue(MemoryWrite.Target.self), text: try string(), variable: try optionalString(),
+      location: try location())
+  }
+
+  mutating func reference() throws -> FunctionReference {
+    switch try uint() {
+    case 0: return .function(symbol: try string(), name: try string())
+    case 1: return .variable(symbol: try string(), name: try string())
+    default: throw FactsCoding.Malformed()
+    }
+  }
+
+  mutating func condition() throws -> Condition {
+    switch try uint() {
+    case 0: return .compare(variable: try string(), try enumValue(ComparisonOperator.self), try int())
+    case 1: return .truthy(try string())
+    case 2: return .not(try condition())
+    case 3: return .and(try condition(), try condition())
+    case 4: return .or(try condition(), try condition())
+    case 5: return .unknown
+    default: throw FactsCoding.Malformed()
+    }
+  }
+
+  mutating func node() throws -> FlowNode {
+    switch try uint() {
+    case 0: return .block(try list { try $0.node() })
+    case 1: return .call(index: try uint(), result: try optionalString())
+    case 2: return .branch(try condition(), then: try node(), else: try node())
+    case 3:
+      let variable = try optionalString()
+      let arms = try list { r in
+        SwitchArm(values: try r.list { try $0.int() }, isDefault: try r.bool(), body: try r.node())
+      }
+      return .switchOn(variable: variable, arms: arms)
+    case 4: return .loop(try node())
+    case 5:
+      switch try uint() {
+      case 0: return .jump(.returnFromFunction(try location()))
+      case 1: return .jump(.breakOut)
+      case 2: return .jump(.continueLoop)
+      case 3: return .jump(.unstructured)
+      default: throw FactsCoding.Malformed()
+      }
+    case 6: return .write(try memoryWrite())
+    case 7: return .declare(try string())
+    default: throw FactsCoding.Malformed()
+    }
+  }
+
+  mutating func function() throws -> FunctionFacts {
+    FunctionFacts(
+      symbol: try string(), name: try string(), location: try location(), calls: try list { try $0.call() },
+      nonLocalWrites: try list { try $0.memoryWrite() }, body: try node(), bodyEnd: try location())
+  }
+
+  public mutating func file() throws -> FileFacts {
+    var file = FileFacts(path: try string())
+    file.functions = try list { try $0.function() }
+    file.childRegions = try list { r in
+      ChildRegion(
+        kind: try r.enumValue(ForkKind.self), forkCallee: try r.string(), forkLocation: try r.location(),
+        function: try r.string(), functionName: try r.string(), calls: try r.list { try $0.call() },
+        returns: try r.list { try $0.location() }, writes: try r.list { try $0.memoryWrite() })
+    }
+    file.registrations = try list { r in
+      HandlerRegistration(
+        kind: try r.enumValue(HandlerRegistration.Kind.self), handler: try r.reference(), location: try r.location(),
+        via: try r.string(), registeringFunction: try r.string())
+    }
+    file.pointerStores = try list { r in PointerStore(variable: try r.string(), value: try r.reference()) }
+    file.lockAttributes = try list { r in
+      LockAttribute(lock: try r.lock(), type: try r.string(), location: try r.location())
+    }
+    if try bool() {
+      file.parseProblem = ParseProblem(location: try location(), message: try string(), errorCount: try uint())
+    }
+    file.dependencies = try list { try $0.string() }
+    return file
+  }
+}

@@ -1,0 +1,170 @@
+import ForkGuardCore
+import Foundation
+
+/// Per-file facts on disk, keyed by the file's content, its compiler flags and what shapes
+/// extraction (`Knowledge.parsingFingerprint`), and valid only while every header the parse
+/// read is unchanged. A header is checked by size and modification time first, by content
+/// when those moved. Entries that do not decode, or belong to another key or file, are
+/// ignored and rewritten: the cache is never trusted over a parse.
+public final class FactsCache: @unchecked Sendable {
+  /// Bumped whenever the facts' shape or meaning changes.
+  public static let schema = 4
+
+  struct Stamp: Equatable {
+    var size: Int
+    /// Modification time in nanoseconds.
+    var modified: Int
+    var hash: String
+  }
+
+  /// `FGC2`, key, file, dependencies (path, size, mtime, hash), then the facts.
+  private static let magic = Array("FGC\(schema)".utf8)
+
+  private static func encode(key: String, file: String, dependencies: [String: Stamp], facts: FileFacts) -> Data {
+    var writer = FactsWriter()
+    writer.bytes.append(contentsOf: magic)
+    writer.string(key)
+    writer.string(file)
+    writer.list(dependencies.sorted { $0.key < $1.key }) { w, pair in
+      w.string(pair.key)
+      w.uint(pair.value.size)
+      w.uint(pair.value.modified)
+      w.string(pair.value.hash)
+    }
+    writer.file(facts)
+    // A checksum of everything before it: a flipped byte must not decode into other facts.
+    var checksum = ContentHash()
+    checksum.add(Data(writer.bytes))
+    return Data(writer.bytes) + Data(checksum.hex.utf8)
+  }
+
+  /// The facts, if the entry is whole, is this key's and this file's, and its headers are
+  /// unchanged.
+  private func decode(_ entry: Data, key: String, file: String) -> FileFacts? {
+    let checksumLength = 32
+    guard entry.count > checksumLength else { return nil }
+    let data = entry.prefix(entry.count - checksumLength)
+    var checksum = ContentHash()
+    checksum.add(data)
+    guard Data(checksum.hex.utf8) == entry.suffix(checksumLength) else { return nil }
+    return data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> FileFacts? in
+      guard raw.count > Self.magic.count, Array(raw.prefix(Self.magic.count)) == Self.magic else { return nil }
+      var reader = FactsReader(bytes: raw)
+      reader.offset = Self.magic.count
+      guard let storedKey = try? reader.string(), storedKey == key, let storedFile = try? reader.string(),
+        storedFile == file,
+        let dependencies = try? reader.list({ r in
+          (try r.string(), Stamp(size: try r.uint(), modified: try r.uint(), hash: try r.string()))
+        }),
+        dependencies.allSatisfy({ stampMatches($0.0, $0.1) }),
+        let facts = try? reader.file(), reader.isAtEnd
+      else { return nil }
+      return facts
+    }
+  }
+
+  public let directory: URL
+  private let salt: String
+  private let lock = NSLock()
+  /// Headers already checked in this run: their current stamp.
+  private var stamps: [String: Stamp?] = [:]
+  public private(set) var hits = 0
+  public private(set) var misses = 0
+
+  public init(directory: String, salt: String) {
+    self.directory = URL(fileURLWithPath: directory, isDirectory: true)
+    self.salt = salt
+  }
+
+  /// `<project>/.build/forkguard-cache` when the project has a `.build` folder, else
+  /// `$XDG_CACHE_HOME/forkguard` (or `~/.cache/forkguard`).
+  public static func defaultDirectory(base: String) -> String {
+    let build = URL(fileURLWithPath: base).appendingPathComponent(".build")
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: build.path, isDirectory: &isDirectory), isDirectory.boolValue {
+      return build.appendingPathComponent("forkguard-cache").path
+    }
+    let environment = ProcessInfo.processInfo.environment
+    let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
+    return cache + "/forkguard"
+  }
+
+  func key(file: String, arguments: [String], content: Data) -> String {
+    var hash = ContentHash()
+    hash.add("\(Self.schema)|\(salt)|\(file)")
+    for argument in arguments { hash.add(argument) }
+    hash.add(content)
+    return hash.hex
+  }
+
+  private func path(for key: String) -> URL {
+    directory.appendingPathComponent(String(key.prefix(2))).appendingPathComponent(key + ".facts")
+  }
+
+  public func lookup(file: String, arguments: [String], content: Data) -> FileFacts? {
+    let key = key(file: file, arguments: arguments, content: content)
+    guard let data = try? Data(contentsOf: path(for: key)), let facts = decode(data, key: key, file: file) else {
+      count(hit: false)
+      return nil
+    }
+    count(hit: true)
+    return facts
+  }
+
+  public func store(file: String, arguments: [String], content: Data, facts: FileFacts) {
+    var dependencies: [String: Stamp] = [:]
+    for dependency in facts.dependencies {
+      guard let stamp = currentStamp(dependency) else { return }  // unreadable: do not cache
+      dependencies[dependency] = stamp
+    }
+    let key = key(file: file, arguments: arguments, content: content)
+    let data = Self.encode(key: key, file: file, dependencies: dependencies, facts: facts)
+    let target = path(for: key)
+    let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(key).\(UUID().uuidString)")
+    do {
+      try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try data.write(to: temporary)
+      // rename(2) is atomic: a reader sees the old entry or the new one, never half.
+      if rename(temporary.path, target.path) != 0 { try? FileManager.default.removeItem(at: temporary) }
+    } catch {
+      try? FileManager.default.removeItem(at: temporary)
+    }
+  }
+
+  private func count(hit: Bool) {
+    lock.lock()
+    if hit { hits += 1 } else { misses += 1 }
+    lock.unlock()
+  }
+
+  private func stampMatches(_ path: String, _ recorded: Stamp) -> Bool {
+    guard let (size, modified) = Self.status(path) else { return false }
+    if size == recorded.size && modified == recorded.modified { return true }
+    return currentStamp(path)?.hash == recorded.hash
+  }
+
+  private func currentStamp(_ path: String) -> Stamp? {
+    lock.lock()
+    if let known = stamps[path] {
+      lock.unlock()
+      return known
+    }
+    lock.unlock()
+    var stamp: Stamp?
+    if let (size, modified) = Self.status(path), let data = FileManager.default.contents(atPath: path) {
+      var hash = ContentHash()
+      hash.add(data)
+      stamp = Stamp(size: size, modified: modified, hash: hash.hex)
+    }
+    lock.lock()
+    stamps[path] = stamp
+    lock.unlock()
+    return stamp
+  }
+
+  private static func status(_ path: String) -> (Int, Int)? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    return (Int(info.st_size), Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec))
+  }
+}
