@@ -1,9 +1,22 @@
 /// Options that change what rules report, shared by all of them.
 public struct AnalysisOptions: Sendable {
+  /// Whether fork children are judged as children of a multithreaded process.
+  public enum Threads: String, Sendable, CaseIterable {
+    /// Always (POSIX's rule for any process that may have threads; the default, right for
+    /// libraries, whose host may start threads forkguard never sees).
+    case always
+    /// Only when the analysed code starts a thread (pthread_create, thrd_create…); for
+    /// single-threaded programs, where a fork child may call anything.
+    case auto
+  }
+
   /// Report calls to functions with no definition and no data.
   public var reportUnverifiable: Bool
-  public init(reportUnverifiable: Bool = false) {
+  public var threads: Threads
+
+  public init(reportUnverifiable: Bool = false, threads: Threads = .always) {
     self.reportUnverifiable = reportUnverifiable
+    self.threads = threads
   }
 }
 

@@ -18,6 +18,8 @@ public struct CheckRun {
     /// Look for `.forkguard.yml` files when no path is given.
     public var searchesConfiguration = true
     public var reportUnverifiable = false
+    /// nil: the configuration's setting, else `always`.
+    public var threads: AnalysisOptions.Threads?
     public var reportUnusedSuppressions = false
     public var baselinePath: String?
     public var writeBaselinePath: String?
@@ -148,7 +150,8 @@ public struct CheckRun {
     for group in try configurations.groups(of: files) {
       let input = AnalysisInput(
         program: program, knowledge: try knowledge(group, options),
-        options: AnalysisOptions(reportUnverifiable: options.reportUnverifiable))
+        options: AnalysisOptions(
+          reportUnverifiable: options.reportUnverifiable, threads: options.threads ?? group.threads ?? .always))
       phase("lock summaries")
       var seen = Set<Diagnostic>()
       for rule in options.rules {

@@ -6,6 +6,8 @@ import Yams
 /// .clang-tidy):
 ///
 ///     profile: glibc                      # posix-2024 (default), posix-2017, glibc
+///     threads: auto                       # always (default) or auto: fork children matter
+///                                         # only if the code starts threads
 ///     rules:                              # per rule: off, note, warning or error
 ///       vfork-child: error
 ///       atfork-lock-protocol: off
@@ -23,11 +25,13 @@ import Yams
 public struct Configuration: Sendable {
   public static let fileName = ".forkguard.yml"
   public static let keys = [
-    "profile", "rules", "safe-functions", "unsafe-functions", "lock-functions", "signal-registrations", "exclude",
+    "profile", "threads", "rules", "safe-functions", "unsafe-functions", "lock-functions", "signal-registrations",
+    "exclude",
   ]
 
   public var path: String?
   public var profile: SafetyProfile?
+  public var threads: AnalysisOptions.Threads?
   public var overrides = KnowledgeOverrides()
   /// Rule id to severity; nil severity turns the rule off.
   public var ruleSeverities: [String: Severity?] = [:]
@@ -93,6 +97,11 @@ public struct Configuration: Sendable {
           throw fail(value, "'profile' must be one of \(choices)")
         }
         configuration.profile = profile
+      case "threads":
+        guard let text = value.string, let threads = AnalysisOptions.Threads(rawValue: text) else {
+          throw fail(value, "'threads' must be always or auto")
+        }
+        configuration.threads = threads
       case "rules":
         guard let rules = value.mapping else {
           throw fail(value, "'rules' must map rule ids to off, note, warning or error")

@@ -3,7 +3,8 @@ import Foundation
 /// Expands the paths given on the command line to the source files to analyse.
 public enum InputFiles {
   public static let cExtensions: Set<String> = ["c", "h"]
-  /// Folders that hold build output, dependencies or VCS data, never sources to check.
+  /// Folders that hold build output or dependencies, never sources to check (hidden
+  /// folders are skipped too).
   public static let skippedDirectories: Set<String> = [
     ".build", ".git", ".hg", ".svn", ".swiftpm", "build", "_build", "node_modules", "DerivedData",
   ]
@@ -44,7 +45,8 @@ public enum InputFiles {
         let name = (relative as NSString).lastPathComponent
         let full = absolute + "/" + relative
         if let type = walker.fileAttributes?[.type] as? FileAttributeType, type == .typeDirectory {
-          if skippedDirectories.contains(name) || name.hasPrefix(".build") || name.hasPrefix("cmake-build") {
+          // Hidden folders hold VCS data, editor state or patch backups (quilt's .pc).
+          if skippedDirectories.contains(name) || name.hasPrefix(".") || name.hasPrefix("cmake-build") {
             walker.skipDescendants()
           }
           continue

@@ -9,6 +9,9 @@ public struct ForkChildUnsafeCall: Rule {
   public init() {}
 
   public func check(_ input: AnalysisInput, report: (Diagnostic) -> Void) {
+    // With `threads: auto`, a program that starts no thread forks as a single-threaded
+    // process: its child may call anything.
+    if input.options.threads == .auto && input.program.handlerContexts([.threadStart]).isEmpty { return }
     let wording = AsyncSignalSafetyReport(
       ruleID: id,
       consequence: "in the child of a multithreaded process it can deadlock or see corrupt state",

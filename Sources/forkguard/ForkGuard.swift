@@ -94,6 +94,11 @@ struct Check: ParsableCommand {
   @Flag(help: "Report calls to functions that have no definition and no safety data.")
   var reportUnverifiable = false
 
+  @Option(
+    help:
+      "always: judge fork children as children of a multithreaded process (default); auto: only when the code starts a thread.")
+  var threads: String?
+
   @Flag(help: "Report forkguard:ignore comments that silence nothing.")
   var reportUnusedSuppressions = false
 
@@ -132,6 +137,9 @@ struct Check: ParsableCommand {
     if ReporterRegistry.reporter(named: format) == nil {
       throw ValidationError("unknown format '\(format)'")
     }
+    if let threads, AnalysisOptions.Threads(rawValue: threads) == nil {
+      throw ValidationError("--threads must be always or auto")
+    }
     if !["error", "warning", "never"].contains(failOn) {
       throw ValidationError("--fail-on must be error, warning or never")
     }
@@ -147,6 +155,7 @@ struct Check: ParsableCommand {
     options.configurationPath = config
     options.reportUnverifiable = reportUnverifiable
     options.reportUnusedSuppressions = reportUnusedSuppressions
+    options.threads = threads.flatMap(AnalysisOptions.Threads.init(rawValue:))
     options.baselinePath = baseline
     options.writeBaselinePath = writeBaseline
     options.jobs = jobs

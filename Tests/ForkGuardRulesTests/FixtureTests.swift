@@ -22,6 +22,7 @@ extension Fixture {
       case "--profile": options.profile = iterator.next().flatMap(SafetyProfile.init(rawValue:))
       case "--report-unverifiable": options.reportUnverifiable = true
       case "--report-unused-suppressions": options.reportUnusedSuppressions = true
+      case "--threads": options.threads = iterator.next().flatMap(AnalysisOptions.Threads.init(rawValue:))
       case "--config": options.configurationPath = iterator.next().map { path + "/" + $0 }
       default: break
       }
