@@ -24,7 +24,7 @@ measure() {
   for _ in $(seq "$runs"); do
     eval "$setup"
     /usr/bin/time -f "%e %M" -o "$work/time" bash -c "$command" >/dev/null 2>&1 || true
-    read -r seconds kilobytes <"$work/time"
+    read -r seconds kilobytes < <(tail -n 1 "$work/time")
     times+=("$seconds")
     memory+=("$kilobytes")
   done

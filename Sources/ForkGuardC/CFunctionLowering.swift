@@ -84,7 +84,7 @@ final class CFunctionLowering {
       if isLockPointer(variable.type), let lock = lockReference(initializer) {
         lockAliases[variable.usr] = lock
       }
-      if let type = mutexTypeInInitializer(variable), let location = variable.location,
+      if isMutexType(variable.type), let type = mutexTypeInInitializer(variable), let location = variable.location,
         variable.semanticParent.kind == CXCursor_TranslationUnit || variable.storageClass == CX_SC_Static
       {
         let lock = LockReference(kind: .global, symbol: variable.usr, text: variable.spelling)
@@ -359,6 +359,16 @@ final class CFunctionLowering {
       spelling.removeFirst(qualifier.count)
     }
     return knowledge.lockTables.types.contains(spelling)
+  }
+
+  /// Whether a variable is a mutex whose initialiser may give it a type: only those are
+  /// worth tokenizing.
+  private func isMutexType(_ type: CXType) -> Bool {
+    var spelling = clang_getTypeSpelling(type).consume()
+    for qualifier in ["static ", "const ", "volatile "] where spelling.hasPrefix(qualifier) {
+      spelling.removeFirst(qualifier.count)
+    }
+    return spelling == "pthread_mutex_t" || spelling == "mtx_t"
   }
 
   /// `PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP` and the like in an initialiser.

@@ -84,11 +84,14 @@ struct Cursor {
   }
 
   /// The source tokens of the cursor's extent.
-  var tokens: [(spelling: String, offset: UInt32)] {
-    let unit = clang_Cursor_getTranslationUnit(raw)
+  var tokens: [(spelling: String, offset: UInt32)] { Cursor.tokens(in: clang_getCursorExtent(raw), of: raw) }
+
+  /// The tokens of a range; operators are found by tokenizing only the gap around them.
+  static func tokens(in range: CXSourceRange, of cursor: CXCursor) -> [(spelling: String, offset: UInt32)] {
+    let unit = clang_Cursor_getTranslationUnit(cursor)
     var tokens: UnsafeMutablePointer<CXToken>?
     var count: UInt32 = 0
-    clang_tokenize(unit, clang_getCursorExtent(raw), &tokens, &count)
+    clang_tokenize(unit, range, &tokens, &count)
     guard let tokens else { return [] }
     defer { clang_disposeTokens(unit, tokens, count) }
     return (0..<Int(count)).map { index in
@@ -99,18 +102,29 @@ struct Cursor {
     }
   }
 
-  /// The operator of a binary or unary operator expression, read from its tokens.
+  /// The operator of a binary or unary operator expression, read from the few tokens
+  /// between its operands (tokenizing the whole expression is costly for large ones).
   var operatorSpelling: String? {
-    let tokens = self.tokens
+    let operands = children
+    let extent = clang_getCursorExtent(raw)
     switch kind {
     case CXCursor_BinaryOperator, CXCursor_CompoundAssignOperator:
-      guard let lhs = children.first else { return nil }
-      let lhsEnd = Cursor.offset(clang_getRangeEnd(clang_getCursorExtent(lhs.raw)))
-      return tokens.first { $0.offset >= lhsEnd }?.spelling
+      guard operands.count == 2 else { return nil }
+      let lhsEnd = clang_getRangeEnd(clang_getCursorExtent(operands[0].raw))
+      let rhsStart = clang_getRangeStart(clang_getCursorExtent(operands[1].raw))
+      let gap = Cursor.tokens(in: clang_getRange(lhsEnd, rhsStart), of: raw)
+      let lhsOffset = Cursor.offset(lhsEnd)
+      return gap.first { $0.offset >= lhsOffset }?.spelling
     case CXCursor_UnaryOperator:
-      guard let first = tokens.first else { return nil }
-      if ["++", "--", "!", "-", "+", "~", "*", "&"].contains(first.spelling) { return first.spelling }
-      return tokens.last?.spelling
+      guard let operand = operands.first else { return nil }
+      let operandExtent = clang_getCursorExtent(operand.raw)
+      let prefix = Cursor.tokens(
+        in: clang_getRange(clang_getRangeStart(extent), clang_getRangeStart(operandExtent)), of: raw)
+      let operandStart = Cursor.offset(clang_getRangeStart(operandExtent))
+      if let first = prefix.first, first.offset < operandStart { return first.spelling }
+      let suffix = Cursor.tokens(
+        in: clang_getRange(clang_getRangeEnd(operandExtent), clang_getRangeEnd(extent)), of: raw)
+      return suffix.last?.spelling
     default:
       return nil
     }

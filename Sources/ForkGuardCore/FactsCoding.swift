@@ -18,6 +18,13 @@ public enum FactsCoding {
     return Data(writer.bytes)
   }
 
+  /// The same facts with every repeated string sharing one storage: a front end creates a
+  /// new string for each location's file, and a project's facts stay in memory until the
+  /// rules have run.
+  public static func interned(_ facts: FileFacts) -> FileFacts {
+    (try? decode(encode([facts])).first) ?? facts
+  }
+
   public static func decode(_ data: Data) throws -> [FileFacts] {
     try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
       var reader = FactsReader(bytes: raw)

@@ -270,7 +270,7 @@ public struct CheckRun {
   ) -> [Swift.Result<FileFacts, Error>] {
     let finished = ResultSlots<Int>(count: 1)
     finished.set(0, 0)
-    let results = ResultSlots<Swift.Result<FileFacts, Error>>(count: files.count)
+    let results = FactsInPathOrder(count: files.count)
     let next = ResultSlots<Int>(count: 1)
     next.set(0, 0)
     let workers = max(1, min(jobs, files.count))
@@ -290,12 +290,12 @@ public struct CheckRun {
             Swift.Result {
               // Editor buffers are parsed afresh: their text is not what the cache saw.
               guard let cache, unsaved.isEmpty, let content = FileManager.default.contents(atPath: file) else {
-                return try frontEnd.facts(for: file, arguments: flags, unsaved: unsaved)
+                return FactsCoding.interned(try frontEnd.facts(for: file, arguments: flags, unsaved: unsaved))
               }
               if let cached = cache.lookup(file: file, arguments: flags, content: content) { return cached }
               let facts = try frontEnd.facts(for: file, arguments: flags)
               cache.store(file: file, arguments: flags, content: content, facts: facts)
-              return facts
+              return FactsCoding.interned(facts)
             })
           if let progress, let done = finished.takeNext(below: Int.max) { progress(done + 1, files.count) }
         }
@@ -304,7 +304,40 @@ public struct CheckRun {
       thread.start()
     }
     done.wait()
-    return results.values.map { $0! }
+    return results.values
+  }
+}
+
+/// Results as they finish, committed in path order. A function defined in a header is in
+/// the facts of every file that includes it; only the first copy in path order is kept (the
+/// one ProgramGraph would keep), so memory holds each definition once, not once per file.
+final class FactsInPathOrder: @unchecked Sendable {
+  private let lock = NSLock()
+  private var pending: [Int: Swift.Result<FileFacts, Error>] = [:]
+  private var committed: [Swift.Result<FileFacts, Error>] = []
+  private var seenFunctions = Set<SymbolID>()
+
+  init(count: Int) { committed.reserveCapacity(count) }
+
+  func set(_ index: Int, _ result: Swift.Result<FileFacts, Error>) {
+    lock.lock()
+    defer { lock.unlock() }
+    pending[index] = result
+    while let next = pending.removeValue(forKey: committed.count) {
+      committed.append(next.map(dropSeenFunctions))
+    }
+  }
+
+  private func dropSeenFunctions(_ facts: FileFacts) -> FileFacts {
+    var reduced = facts
+    reduced.functions = facts.functions.filter { seenFunctions.insert($0.symbol).inserted }
+    return reduced
+  }
+
+  var values: [Swift.Result<FileFacts, Error>] {
+    lock.lock()
+    defer { lock.unlock() }
+    return committed
   }
 }
 

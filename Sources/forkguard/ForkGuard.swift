@@ -96,7 +96,8 @@ struct Check: ParsableCommand {
 
   @Option(
     help:
-      "always: judge fork children as children of a multithreaded process (default); auto: only when the code starts a thread.")
+      "always: judge fork children as children of a multithreaded process (default); auto: only when the code starts a thread."
+  )
   var threads: String?
 
   @Flag(help: "Report forkguard:ignore comments that silence nothing.")
