@@ -1,5 +1,6 @@
 import CClang
 import ForkGuardCore
+import Foundation
 
 extension CXString {
   /// Takes ownership: the CXString is disposed.
@@ -58,7 +59,11 @@ struct Cursor {
     var column: UInt32 = 0
     clang_getExpansionLocation(location, &file, &line, &column, nil)
     guard let file else { return nil }
-    let name = clang_getFileName(file).consume()
+    var name = clang_getFileName(file).consume()
+    // `#include "../../x.c"` names a file that is also analysed as `x.c`: one spelling.
+    if name.contains("/./") || name.contains("/../") {
+      name = URL(fileURLWithPath: name).standardizedFileURL.path
+    }
     return SourceLocation(file: name, line: Int(line), column: Int(column))
   }
 
