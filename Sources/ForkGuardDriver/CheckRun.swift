@@ -110,6 +110,7 @@ public struct CheckRun {
       if let arguments = database?.parseArguments(for: file) { return arguments + options.extraArguments }
       return defaultArguments[file]! + options.extraArguments
     }
+    cache?.prune(limit: 4 * files.count + 32)
     phase("parse")
     var facts: [FileFacts] = []
     var diagnostics: [Diagnostic] = []

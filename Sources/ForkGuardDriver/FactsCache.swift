@@ -103,11 +103,14 @@ public final class FactsCache: @unchecked Sendable {
 
   public func lookup(file: String, arguments: [String], content: Data) -> FileFacts? {
     let key = key(file: file, arguments: arguments, content: content)
-    guard let data = try? Data(contentsOf: path(for: key)), let facts = decode(data, key: key, file: file) else {
+    let entry = path(for: key)
+    guard let data = try? Data(contentsOf: entry), let facts = decode(data, key: key, file: file) else {
       count(hit: false)
       return nil
     }
     count(hit: true)
+    // A hit is a use: pruning removes the entries unused longest.
+    utimes(entry.path, nil)
     return facts
   }
 
@@ -128,6 +131,25 @@ public final class FactsCache: @unchecked Sendable {
       if rename(temporary.path, target.path) != 0 { try? FileManager.default.removeItem(at: temporary) }
     } catch {
       try? FileManager.default.removeItem(at: temporary)
+    }
+  }
+
+  /// Keeps the cache from growing with every edit: when it holds more than twice `limit`
+  /// entries, the least recently used go until `limit` remain.
+  public func prune(limit: Int) {
+    guard
+      let walker = FileManager.default.enumerator(
+        at: directory, includingPropertiesForKeys: [.contentModificationDateKey])
+    else { return }
+    var entries: [(URL, Date)] = []
+    for case let url as URL in walker where url.pathExtension == "facts" {
+      let date =
+        (try? url.resourceValues(forKeys: [.contentModificationDateKey]))?.contentModificationDate ?? .distantPast
+      entries.append((url, date))
+    }
+    guard entries.count > 2 * limit else { return }
+    for (url, _) in entries.sorted(by: { $0.1 < $1.1 }).prefix(entries.count - limit) {
+      try? FileManager.default.removeItem(at: url)
     }
   }
 

@@ -88,6 +88,29 @@ struct CacheAndShardTests {
     #expect(try CheckRun.run(Self.options(project, cache: cache)).cacheHits == 3)
   }
 
+  @Test func pruningKeepsTheMostRecentlyUsedEntries() throws {
+    let project = try Self.project()
+    let cacheDirectory = project.appendingPathComponent("cache")
+    // Eleven versions of format.c leave eleven entries for it, beside spawn.c's and log.c's.
+    for version in 0...10 {
+      try "#include \"common.h\"\nvoid format(const char *text) { (void)text; /* \(version) */ }\n".write(
+        to: project.appendingPathComponent("format.c"), atomically: true, encoding: .utf8)
+      _ = try CheckRun.run(Self.options(project, cache: cacheDirectory))
+    }
+    func entries() -> Int {
+      FileManager.default.enumerator(atPath: cacheDirectory.path)!.compactMap { $0 as? String }
+        .filter { $0.hasSuffix(".facts") }.count
+    }
+    #expect(entries() == 13)
+    let cache = FactsCache(directory: cacheDirectory.path, salt: "")
+    cache.prune(limit: 7)  // 13 is not over twice 7: nothing goes
+    #expect(entries() == 13)
+    cache.prune(limit: 5)
+    #expect(entries() == 5)
+    // The entries of the last run survive: it is still warm.
+    #expect(try CheckRun.run(Self.options(project, cache: cacheDirectory)).cacheHits == 3)
+  }
+
   @Test func shardsMergedGiveThePlainRunsResults() throws {
     let project = try Self.project()
     let plain = try CheckRun.run(Self.options(project))
