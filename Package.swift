@@ -12,6 +12,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.1"),
   ],
   targets: [
     // libclang's C API. The pkg-config file is written by scripts/setup.sh from llvm-config.
@@ -31,7 +32,7 @@ let package = Package(
     .target(
       name: "ForkGuardDocs",
       path: "docs",
-      exclude: ["README.md"],
+      exclude: ["README.md", "editors-and-ci.md", "scale.md", "ci", "problem-matchers"],
       resources: [.copy("rules")]
     ),
     .target(
@@ -41,6 +42,16 @@ let package = Package(
     .target(
       name: "ForkGuardC",
       dependencies: ["CClang", "ForkGuardCore"]
+    ),
+    // The only module that imports SwiftSyntax/SwiftParser: Swift files to facts.
+    .target(
+      name: "ForkGuardSwift",
+      dependencies: [
+        "ForkGuardCore",
+        .product(name: "SwiftSyntax", package: "swift-syntax"),
+        .product(name: "SwiftParser", package: "swift-syntax"),
+        .product(name: "SwiftOperators", package: "swift-syntax"),
+      ]
     ),
     .target(
       name: "ForkGuardRules",
@@ -59,7 +70,7 @@ let package = Package(
     .target(
       name: "ForkGuardDriver",
       dependencies: [
-        "ForkGuardCore", "ForkGuardC", "ForkGuardRules", "ForkGuardReporters",
+        "ForkGuardCore", "ForkGuardC", "ForkGuardSwift", "ForkGuardRules", "ForkGuardReporters",
         .product(name: "Yams", package: "Yams"),
       ]
     ),
@@ -91,7 +102,8 @@ let package = Package(
     ),
     .testTarget(
       name: "ForkGuardReportersTests",
-      dependencies: ["ForkGuardReporters", "ForkGuardCore", "ForkGuardTestSupport"]
+      dependencies: ["ForkGuardReporters", "ForkGuardCore", "ForkGuardTestSupport"],
+      exclude: ["Golden"]
     ),
     .testTarget(name: "forkguardTests", dependencies: ["forkguard", "ForkGuardTestSupport"]),
   ],

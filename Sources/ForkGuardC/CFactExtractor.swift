@@ -49,19 +49,7 @@ final class CFactExtractor {
         symbol: symbol, name: name, location: location, calls: calls,
         nonLocalWrites: lowering.writes.filter { $0.target != .local }, body: flow, bodyEnd: bodyEnd))
 
-    let regions = ChildRegionAnalysis.regions(
-      of: flow, bodyEnd: bodyEnd,
-      effectOfCall: { [knowledge] index in
-        calls[index].symbol == nil ? .normal : knowledge.effect(of: calls[index].callee)
-      })
-    for region in regions {
-      let fork = calls[region.forkCall]
-      childRegions.append(
-        ChildRegion(
-          kind: region.kind, forkCallee: fork.callee, forkLocation: fork.location, function: symbol,
-          functionName: name, calls: region.calls.filter { $0 != region.forkCall }.map { calls[$0] },
-          returns: region.returns, writes: region.writes))
-    }
+    childRegions += ChildRegionAnalysis.childRegions(of: functions.last!, knowledge: knowledge)
   }
 
   // MARK: Sinks used while lowering

@@ -150,3 +150,20 @@ public struct ChildRegionAnalysis: FlowDomain {
     return next
   }
 }
+
+extension ChildRegionAnalysis {
+  /// The child regions of a function's forks, as facts: what every front end records.
+  public static func childRegions(of function: FunctionFacts, knowledge: Knowledge) -> [ChildRegion] {
+    let calls = function.calls
+    let regions = regions(of: function.body, bodyEnd: function.bodyEnd) { index in
+      calls[index].symbol == nil ? .normal : knowledge.effect(of: calls[index].callee)
+    }
+    return regions.map { region in
+      let fork = calls[region.forkCall]
+      return ChildRegion(
+        kind: region.kind, forkCallee: fork.callee, forkLocation: fork.location, function: function.symbol,
+        functionName: function.name, calls: region.calls.filter { $0 != region.forkCall }.map { calls[$0] },
+        returns: region.returns, writes: region.writes)
+    }
+  }
+}

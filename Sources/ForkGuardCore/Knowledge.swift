@@ -103,6 +103,12 @@ public struct Knowledge: Sendable {
   private let glibc: [String: GlibcEntry]
   private let reasonPhrases: [String: String]
   private let internals: Internals
+  private let swift: SwiftTables
+
+  struct SwiftTables: Codable, Sendable {
+    var unsafe: [String: String]
+    var safe: [String]
+  }
   public let process: ProcessTables
   public let lockTables: LockTables
   /// Changes whenever something that shapes the facts a front end extracts changes: the
@@ -203,8 +209,9 @@ public struct Knowledge: Sendable {
     lockTables.functions.merge(overrides.locks) { _, user in user }
     self.lockTables = lockTables
     internals = try decode(Internals.self, "libc-internals.json")
+    swift = try decode(SwiftTables.self, "swift.json")
     var fingerprint = ContentHash()
-    for name in ["process.json", "locks.json", "libc-internals.json"] { fingerprint.add(try load(name)) }
+    for name in ["process.json", "locks.json", "libc-internals.json", "swift.json"] { fingerprint.add(try load(name)) }
     fingerprint.add(profile.rawValue)
     for (name, lock) in overrides.locks.sorted(by: { $0.key < $1.key }) {
       fingerprint.add("\(name):\(lock.role.rawValue):\(lock.lockArgument)")
@@ -240,6 +247,9 @@ public struct Knowledge: Sendable {
   public func safety(of name: String) -> Safety {
     if let reason = overrides.unsafe[name] { return .unsafe(reasons: [reason]) }
     if overrides.safe[name] != nil || internals.safe.contains(name) { return .safe }
+    // Swift runtime and library calls, and the constructs the Swift front end names <…>.
+    if let reason = swift.unsafe[name] { return .unsafe(reasons: [reason]) }
+    if swift.safe.contains(name) { return .safe }
     let name = canonicalName(name)
     if let reason = overrides.unsafe[name] { return .unsafe(reasons: [reason]) }
     if overrides.safe[name] != nil || internals.safe.contains(name) { return .safe }

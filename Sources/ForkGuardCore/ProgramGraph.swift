@@ -25,8 +25,16 @@ public struct ProgramGraph: Sendable {
     self.storesByVariable = stores
   }
 
+  /// The function a call runs. A Swift call by name (`swift:name`) that no Swift function
+  /// defines is a call into C, across the bridge.
   public func definition(of call: CallSite) -> FunctionFacts? {
-    call.symbol.flatMap { functions[$0] }
+    call.symbol.flatMap(function(symbol:))
+  }
+
+  public func function(symbol: SymbolID) -> FunctionFacts? {
+    if let function = functions[symbol] { return function }
+    if symbol.hasPrefix("swift:") { return functions["c:@F@" + symbol.dropFirst(6)] }
+    return nil
   }
 
   /// The functions a reference may name: itself, or everything ever stored in the variable
@@ -69,7 +77,7 @@ extension ProgramGraph {
     let sorted = Set(registrations).sorted { ($0.location, $0.kind.rawValue) < ($1.location, $1.kind.rawValue) }
     for registration in sorted where kinds.contains(registration.kind) {
       for (symbol, _) in functions(for: registration.handler) {
-        guard let handler = functions[symbol] else { continue }
+        guard let handler = function(symbol: symbol) else { continue }
         let key = registration.kind.rawValue + "\u{0}" + symbol
         if byHandler[key] != nil {
           byHandler[key]!.otherRegistrations += 1

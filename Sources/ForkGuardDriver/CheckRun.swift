@@ -2,6 +2,7 @@ import Dispatch
 import ForkGuardC
 import ForkGuardCore
 import ForkGuardRules
+import ForkGuardSwift
 import Foundation
 
 /// One `forkguard check`: inputs to diagnostics. The CLI owns printing and exit codes;
@@ -283,8 +284,15 @@ public struct CheckRun {
       let thread = Thread {
         defer { done.leave() }
         let frontEnd = CFrontEnd(knowledge: knowledge)
+        let swiftFrontEnd = SwiftFrontEnd(knowledge: knowledge)
         while let index = next.takeNext(below: files.count) {
           let file = files[index]
+          if file.hasSuffix(".swift") {
+            results.set(
+              index, Swift.Result { FactsCoding.interned(try swiftFrontEnd.facts(for: file, text: unsaved[file])) })
+            if let progress, let done = finished.takeNext(below: Int.max) { progress(done + 1, files.count) }
+            continue
+          }
           let flags = arguments(file)
           results.set(
             index,

@@ -16,7 +16,8 @@ public enum InputFiles {
   }
 
   /// Files named explicitly are taken whatever their extension; directories are searched for
-  /// `.c` files (headers are analysed through the files that include them).
+  /// `.c` and `.swift` files (headers are analysed through the files that include them;
+  /// `Package.swift` manifests are not analysed).
   public static func collect(_ paths: [String], base: String) -> (files: [String], problems: [Problem]) {
     var files = Set<String>()
     var problems: [Problem] = []
@@ -51,7 +52,9 @@ public enum InputFiles {
           }
           continue
         }
-        if (name as NSString).pathExtension == "c" { files.insert(full) }
+        if ["c", "swift"].contains((name as NSString).pathExtension) && name != "Package.swift" {
+          files.insert(full)
+        }
       }
     }
     return (files.sorted(), problems)

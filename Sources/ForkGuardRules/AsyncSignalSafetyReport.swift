@@ -58,6 +58,10 @@ struct AsyncSignalSafetyReport {
   /// `'malloc' is not async-signal-safe (it takes a lock)`; reasons that are already a
   /// predicate ("is not on the POSIX.1-2024 list …") stand alone.
   static func verdict(_ name: String, _ reasons: [String]) -> String {
+    // A construct the Swift front end names `<…>` has a reason that is a whole sentence.
+    if name.hasPrefix("<"), let reason = reasons.first {
+      return "\(reason), which is not async-signal-safe"
+    }
     if let predicate = reasons.first(where: { $0.hasPrefix("is ") }), reasons.count == 1 {
       return "'\(name)' \(predicate)"
     }

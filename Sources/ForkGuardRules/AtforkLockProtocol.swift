@@ -16,7 +16,7 @@ public struct AtforkLockProtocol: Rule {
     var calls: [SourceLocation: [HandlerRegistration.Kind: [FunctionFacts]]] = [:]
     for registration in Set(program.registrations)
     where [.atforkPrepare, .atforkParent, .atforkChild].contains(registration.kind) {
-      let handlers = program.functions(for: registration.handler).compactMap { program.functions[$0.symbol] }
+      let handlers = program.functions(for: registration.handler).compactMap { program.function(symbol: $0.symbol) }
       calls[registration.location, default: [:]][registration.kind, default: []] += handlers
     }
     for location in calls.keys.sorted() {

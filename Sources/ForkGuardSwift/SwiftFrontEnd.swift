@@ -1,0 +1,166 @@
+import ForkGuardCore
+import Foundation
+import SwiftOperators
+import SwiftParser
+import SwiftSyntax
+
+/// Turns Swift files into the same `FileFacts` the C front end makes, with swift-syntax.
+///
+/// Symbols: a Swift function is `swift:name` (`swift:Type.name` for a method); a call by
+/// name that no Swift function defines links to the C function of that name
+/// (`ProgramGraph.function(symbol:)`), and `@_cdecl("name")` makes a Swift function `c:@F@name`
+/// for C callers: one graph across the bridge. Top-level code is a function named `main`;
+/// a closure registered as a handler or thread body is a function of its own.
+public final class SwiftFrontEnd {
+  public struct ParseFailure: Error, CustomStringConvertible {
+    public var file: String
+    public var problem: String
+    public var description: String { "\(file): \(problem)" }
+  }
+
+  private let knowledge: Knowledge
+
+  public init(knowledge: Knowledge) {
+    self.knowledge = knowledge
+  }
+
+  public func facts(for path: String, text: String? = nil) throws -> FileFacts {
+    let source: String
+    if let text {
+      source = text
+    } else {
+      guard let data = FileManager.default.contents(atPath: path) else {
+        throw ParseFailure(file: path, problem: "cannot read file")
+      }
+      source = String(decoding: data, as: UTF8.self)
+    }
+    let parsed = Parser.parse(source: source)
+    let folded = OperatorTable.standardOperators.foldAll(parsed) { _ in }.as(SourceFileSyntax.self) ?? parsed
+    let extractor = SwiftFactExtractor(
+      path: path, converter: SourceLocationConverter(fileName: path, tree: folded), knowledge: knowledge)
+    extractor.extract(folded)
+    var facts = FileFacts(path: path)
+    facts.functions = extractor.functions
+    facts.childRegions = extractor.functions.flatMap { ChildRegionAnalysis.childRegions(of: $0, knowledge: knowledge) }
+    facts.registrations = extractor.registrations
+    facts.pointerStores = extractor.pointerStores
+    if parsed.hasError {
+      facts.parseProblem = ParseProblem(
+        location: extractor.firstErrorLocation(parsed) ?? ForkGuardCore.SourceLocation(file: path, line: 1, column: 1),
+        message: "Swift syntax errors", errorCount: 1)
+    }
+    return facts
+  }
+}
+
+/// Walks one Swift file: functions, top-level code, registered closures.
+final class SwiftFactExtractor {
+  let path: String
+  let converter: SourceLocationConverter
+  let knowledge: Knowledge
+  var functions: [FunctionFacts] = []
+  var registrations: [HandlerRegistration] = []
+  var pointerStores: [PointerStore] = []
+
+  init(path: String, converter: SourceLocationConverter, knowledge: Knowledge) {
+    self.path = path
+    self.converter = converter
+    self.knowledge = knowledge
+  }
+
+  func location(_ node: some SyntaxProtocol) -> ForkGuardCore.SourceLocation {
+    let place = converter.location(for: node.positionAfterSkippingLeadingTrivia)
+    return ForkGuardCore.SourceLocation(file: path, line: place.line, column: place.column)
+  }
+
+  func endLocation(_ node: some SyntaxProtocol) -> ForkGuardCore.SourceLocation {
+    let place = converter.location(for: node.endPositionBeforeTrailingTrivia)
+    return ForkGuardCore.SourceLocation(file: path, line: place.line, column: max(place.column - 1, 1))
+  }
+
+  func firstErrorLocation(_ tree: SourceFileSyntax) -> ForkGuardCore.SourceLocation? {
+    for token in tree.tokens(viewMode: .all) where token.presence == .missing || token.hasError {
+      return location(token)
+    }
+    return nil
+  }
+
+  func extract(_ file: SourceFileSyntax) {
+    var topLevel: [CodeBlockItemSyntax] = []
+    for item in file.statements {
+      if let declaration = item.item.as(DeclSyntax.self), !declaration.is(VariableDeclSyntax.self) {
+        declarations(declaration, in: nil)
+      } else {
+        topLevel.append(item)
+      }
+    }
+    if !topLevel.isEmpty {
+      let lowering = SwiftLowering(extractor: self, functionName: "main")
+      let body = lowering.block(topLevel)
+      add(
+        symbol: "swift:\(path)#main", name: "main", location: location(topLevel[0]), lowering: lowering, body: body,
+        end: endLocation(topLevel[topLevel.count - 1]))
+    }
+  }
+
+  private func declarations(_ declaration: DeclSyntax, in type: String?) {
+    if let function = declaration.as(FunctionDeclSyntax.self) {
+      self.function(function, in: type)
+    } else if let type = declaration.as(StructDeclSyntax.self) {
+      members(type.memberBlock, in: type.name.text)
+    } else if let type = declaration.as(ClassDeclSyntax.self) {
+      members(type.memberBlock, in: type.name.text)
+    } else if let type = declaration.as(EnumDeclSyntax.self) {
+      members(type.memberBlock, in: type.name.text)
+    } else if let type = declaration.as(ActorDeclSyntax.self) {
+      members(type.memberBlock, in: type.name.text)
+    } else if let extensionDeclaration = declaration.as(ExtensionDeclSyntax.self) {
+      members(extensionDeclaration.memberBlock, in: extensionDeclaration.extendedType.trimmedDescription)
+    }
+  }
+
+  private func members(_ block: MemberBlockSyntax, in type: String) {
+    for member in block.members { declarations(member.decl, in: type) }
+  }
+
+  private func function(_ declaration: FunctionDeclSyntax, in type: String?) {
+    guard let body = declaration.body else { return }
+    let name = type.map { "\($0).\(declaration.name.text)" } ?? declaration.name.text
+    var symbol = "swift:\(name)"
+    // @_cdecl("c_name") exports the function to C under that name.
+    for attribute in declaration.attributes {
+      guard let attribute = attribute.as(AttributeSyntax.self), attribute.attributeName.trimmedDescription == "_cdecl",
+        let argument = attribute.arguments?.as(LabeledExprListSyntax.self)?.first?.expression.as(
+          StringLiteralExprSyntax.self),
+        let exported = argument.representedLiteralValue
+      else { continue }
+      symbol = "c:@F@\(exported)"
+    }
+    let lowering = SwiftLowering(extractor: self, functionName: name)
+    let flow = lowering.block(Array(body.statements))
+    add(
+      symbol: symbol, name: name, location: location(declaration.name), lowering: lowering, body: flow,
+      end: endLocation(body))
+  }
+
+  /// A closure that runs elsewhere (a signal handler, a thread body) as a function of its own.
+  func closureFunction(_ closure: ClosureExprSyntax, purpose: String) -> FunctionReference {
+    let place = location(closure)
+    let name = "closure at line \(place.line)"
+    let symbol = "swift:\(path)#closure@\(place.line):\(place.column)"
+    let lowering = SwiftLowering(extractor: self, functionName: name)
+    let flow = lowering.block(Array(closure.statements))
+    add(symbol: symbol, name: name, location: place, lowering: lowering, body: flow, end: endLocation(closure))
+    return .function(symbol: symbol, name: name)
+  }
+
+  private func add(
+    symbol: String, name: String, location: ForkGuardCore.SourceLocation, lowering: SwiftLowering, body: FlowNode,
+    end: ForkGuardCore.SourceLocation
+  ) {
+    functions.append(
+      FunctionFacts(
+        symbol: symbol, name: name, location: location, calls: lowering.calls,
+        nonLocalWrites: lowering.writes.filter { $0.target != .local }, body: body, bodyEnd: end))
+  }
+}

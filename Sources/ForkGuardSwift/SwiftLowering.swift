@@ -1,0 +1,375 @@
+import ForkGuardCore
+import SwiftSyntax
+
+/// Lowers one Swift body to `FlowNode`, as CFunctionLowering does for C: calls in
+/// evaluation order, tests of a fork's result, and the runtime work Swift does unasked
+/// (string interpolation, literals that allocate) as calls named `<…>`.
+final class SwiftLowering {
+  private unowned let extractor: SwiftFactExtractor
+  private let functionName: String
+  private var knowledge: Knowledge { extractor.knowledge }
+  private(set) var calls: [CallSite] = []
+  private(set) var writes: [MemoryWrite] = []
+
+  init(extractor: SwiftFactExtractor, functionName: String) {
+    self.extractor = extractor
+    self.functionName = functionName
+  }
+
+  // MARK: Statements
+
+  func block(_ items: [CodeBlockItemSyntax]) -> FlowNode {
+    .block(items.map { item($0.item) })
+  }
+
+  private func item(_ item: CodeBlockItemSyntax.Item) -> FlowNode {
+    switch item {
+    case .decl(let declaration):
+      guard let variable = declaration.as(VariableDeclSyntax.self) else { return .block([]) }
+      return .block(variable.bindings.map(binding))
+    case .stmt(let statement):
+      return self.statement(statement)
+    case .expr(let expression):
+      return self.expression(expression)
+    }
+  }
+
+  private func binding(_ binding: PatternBindingSyntax) -> FlowNode {
+    guard let name = binding.pattern.as(IdentifierPatternSyntax.self)?.identifier.text else {
+      return binding.initializer.map { expression($0.value) } ?? .block([])
+    }
+    var nodes: [FlowNode] = [.declare(name)]
+    if let value = binding.initializer?.value {
+      if let call = value.as(FunctionCallExprSyntax.self) {
+        nodes.append(self.call(call, result: name))
+      } else {
+        nodes.append(expression(value))
+      }
+    }
+    return .block(nodes)
+  }
+
+  private func statement(_ statement: StmtSyntax) -> FlowNode {
+    if let expressionStatement = statement.as(ExpressionStmtSyntax.self) {
+      return expression(expressionStatement.expression)
+    }
+    if let guardStatement = statement.as(GuardStmtSyntax.self) {
+      let (prefix, condition) = conditions(guardStatement.conditions)
+      return .block([prefix, .branch(condition, then: .block([]), else: block(Array(guardStatement.body.statements)))])
+    }
+    if let returnStatement = statement.as(ReturnStmtSyntax.self) {
+      let value = returnStatement.expression.map { expression($0) } ?? .block([])
+      return .block([value, .jump(.returnFromFunction(extractor.location(returnStatement)))])
+    }
+    if let throwStatement = statement.as(ThrowStmtSyntax.self) {
+      return .block([
+        expression(throwStatement.expression), .jump(.returnFromFunction(extractor.location(throwStatement))),
+      ])
+    }
+    if let whileStatement = statement.as(WhileStmtSyntax.self) {
+      let (prefix, condition) = conditions(whileStatement.conditions)
+      return .loop(
+        .block([prefix, .branch(condition, then: block(Array(whileStatement.body.statements)), else: .jump(.breakOut))])
+      )
+    }
+    if let forStatement = statement.as(ForStmtSyntax.self) {
+      return .block([expression(forStatement.sequence), .loop(block(Array(forStatement.body.statements)))])
+    }
+    if let repeatStatement = statement.as(RepeatStmtSyntax.self) {
+      return .loop(.block([block(Array(repeatStatement.body.statements)), expression(repeatStatement.condition)]))
+    }
+    if let doStatement = statement.as(DoStmtSyntax.self) {
+      return block(Array(doStatement.body.statements))
+    }
+    if statement.is(BreakStmtSyntax.self) { return .jump(.breakOut) }
+    if statement.is(ContinueStmtSyntax.self) { return .jump(.continueLoop) }
+    return .block([])
+  }
+
+  // MARK: Expressions
+
+  func expression(_ expression: ExprSyntax) -> FlowNode {
+    if let call = expression.as(FunctionCallExprSyntax.self) { return self.call(call, result: nil) }
+    if let ifExpression = expression.as(IfExprSyntax.self) { return self.ifExpression(ifExpression) }
+    if let switchExpression = expression.as(SwitchExprSyntax.self) { return self.switchExpression(switchExpression) }
+    if let infix = expression.as(InfixOperatorExprSyntax.self) {
+      if infix.operator.is(AssignmentExprSyntax.self) { return assignment(infix.leftOperand, infix.rightOperand) }
+      if let op = infix.operator.as(BinaryOperatorExprSyntax.self)?.operator.text, op == "&&" || op == "||" {
+        let (prefix, condition) = self.condition(infix.leftOperand)
+        let right = self.expression(infix.rightOperand)
+        return .block([
+          prefix,
+          op == "&&"
+            ? .branch(condition, then: right, else: .block([])) : .branch(condition, then: .block([]), else: right),
+        ])
+      }
+      return .block([self.expression(infix.leftOperand), self.expression(infix.rightOperand)])
+    }
+    if let literal = expression.as(StringLiteralExprSyntax.self) {
+      let interpolated = literal.segments.compactMap { $0.as(ExpressionSegmentSyntax.self) }
+      guard !interpolated.isEmpty else { return .block([]) }
+      var nodes = interpolated.flatMap { $0.expressions.map { self.expression($0.expression) } }
+      nodes.append(synthetic("<string interpolation>", at: literal))
+      return .block(nodes)
+    }
+    if let array = expression.as(ArrayExprSyntax.self) {
+      guard !array.elements.isEmpty else { return .block([]) }
+      return .block(array.elements.map { self.expression($0.expression) } + [synthetic("<array literal>", at: array)])
+    }
+    if let dictionary = expression.as(DictionaryExprSyntax.self) {
+      var nodes: [FlowNode] = []
+      if case .elements(let elements) = dictionary.content, !elements.isEmpty {
+        for element in elements {
+          nodes += [self.expression(element.key), self.expression(element.value)]
+        }
+        nodes.append(synthetic("<dictionary literal>", at: dictionary))
+      }
+      return .block(nodes)
+    }
+    // A closure's body runs when it is called, not here.
+    if expression.is(ClosureExprSyntax.self) { return .block([]) }
+    return .block(
+      expression.children(viewMode: .sourceAccurate).compactMap { $0.as(ExprSyntax.self) }.map { self.expression($0) })
+  }
+
+  private func ifExpression(_ node: IfExprSyntax) -> FlowNode {
+    let (prefix, condition) = conditions(node.conditions)
+    let otherwise: FlowNode
+    switch node.elseBody {
+    case .ifExpr(let next): otherwise = ifExpression(next)
+    case .codeBlock(let code): otherwise = block(Array(code.statements))
+    case nil: otherwise = .block([])
+    }
+    return .block([prefix, .branch(condition, then: block(Array(node.body.statements)), else: otherwise)])
+  }
+
+  /// Swift cases do not fall through unless they say `fallthrough`.
+  private func switchExpression(_ node: SwitchExprSyntax) -> FlowNode {
+    let (prefix, variable) = operand(node.subject)
+    var arms: [SwitchArm] = []
+    for element in node.cases {
+      guard let switchCase = element.as(SwitchCaseSyntax.self) else { continue }
+      let statements = Array(switchCase.statements)
+      let fallsThrough = statements.last?.item.as(StmtSyntax.self)?.is(FallThroughStmtSyntax.self) ?? false
+      let body: FlowNode = .block([block(statements)] + (fallsThrough ? [] : [.jump(.breakOut)]))
+      switch switchCase.label {
+      case .default:
+        arms.append(SwitchArm(values: [], isDefault: true, body: body))
+      case .case(let label):
+        let values = label.caseItems.compactMap { item -> Int? in
+          item.pattern.as(ExpressionPatternSyntax.self).flatMap { integer($0.expression) }
+        }
+        arms.append(SwitchArm(values: values, isDefault: values.isEmpty && label.caseItems.count > 0, body: body))
+      }
+    }
+    return .block([prefix, .switchOn(variable: variable, arms: arms)])
+  }
+
+  private func assignment(_ target: ExprSyntax, _ value: ExprSyntax) -> FlowNode {
+    var nodes: [FlowNode] = []
+    if let variable = target.as(DeclReferenceExprSyntax.self)?.baseName.text,
+      let call = value.as(FunctionCallExprSyntax.self)
+    {
+      nodes.append(self.call(call, result: variable))
+    } else {
+      nodes.append(expression(value))
+      if let variable = target.as(DeclReferenceExprSyntax.self)?.baseName.text {
+        nodes.append(
+          .write(MemoryWrite(target: .local, text: variable, variable: variable, location: extractor.location(target))))
+      }
+    }
+    // `action.__sigaction_handler.sa_handler = handler` installs a signal handler.
+    if let member = target.as(MemberAccessExprSyntax.self),
+      knowledge.process.signalActionFields.contains(member.declName.baseName.text)
+    {
+      for reference in functionReferences(value, purpose: "signal handler") {
+        extractor.registrations.append(
+          HandlerRegistration(
+            kind: .signalHandler, handler: reference, location: extractor.location(member.declName), via: "sigaction",
+            registeringFunction: functionName))
+      }
+    }
+    return .block(nodes)
+  }
+
+  // MARK: Calls
+
+  private func call(_ node: FunctionCallExprSyntax, result: String?) -> FlowNode {
+    let arguments = node.arguments.map(\.expression)
+    var nodes = arguments.filter { !$0.is(ClosureExprSyntax.self) }.map { expression($0) }
+    let callee = calleeName(node.calledExpression)
+    let location = extractor.location(node.calledExpression)
+    let index = calls.count
+    calls.append(CallSite(callee: callee, symbol: "swift:\(callee)", location: location))
+    noteRegistrations(callee: callee, arguments: arguments, trailing: node.trailingClosure, at: location)
+    nodes.append(.call(index: index, result: result))
+    return .block(nodes)
+  }
+
+  private func synthetic(_ name: String, at node: some SyntaxProtocol) -> FlowNode {
+    let index = calls.count
+    calls.append(CallSite(callee: name, symbol: "swift:\(name)", location: extractor.location(node)))
+    return .call(index: index, result: nil)
+  }
+
+  /// `f`, `Type.method`, `DispatchQueue.main.async`; a method on a value is its name.
+  private func calleeName(_ expression: ExprSyntax) -> String {
+    if let reference = expression.as(DeclReferenceExprSyntax.self) { return reference.baseName.text }
+    if let member = expression.as(MemberAccessExprSyntax.self) {
+      let name = member.declName.baseName.text
+      if let base = member.base, let baseName = typeLikeName(base) { return "\(baseName).\(name)" }
+      return name
+    }
+    return expression.trimmedDescription
+  }
+
+  /// `DispatchQueue`, `DispatchQueue.main`: a path that starts with a type name.
+  private func typeLikeName(_ expression: ExprSyntax) -> String? {
+    if let reference = expression.as(DeclReferenceExprSyntax.self) {
+      return reference.baseName.text.first?.isUppercase == true ? reference.baseName.text : nil
+    }
+    if let member = expression.as(MemberAccessExprSyntax.self), let base = member.base,
+      let baseName = typeLikeName(base)
+    {
+      return "\(baseName).\(member.declName.baseName.text)"
+    }
+    if let call = expression.as(FunctionCallExprSyntax.self) { return typeLikeName(call.calledExpression) }
+    return nil
+  }
+
+  private func noteRegistrations(
+    callee: String, arguments: [ExprSyntax], trailing: ClosureExprSyntax?, at location: ForkGuardCore.SourceLocation
+  ) {
+    let process = knowledge.process
+    func handler(_ position: Int?, purpose: String) -> [FunctionReference] {
+      guard let position else { return [] }
+      if position < arguments.count { return functionReferences(arguments[position], purpose: purpose) }
+      if position == arguments.count, let trailing { return [extractor.closureFunction(trailing, purpose: purpose)] }
+      return []
+    }
+    func register(_ kind: HandlerRegistration.Kind, _ references: [FunctionReference]) {
+      for reference in references {
+        extractor.registrations.append(
+          HandlerRegistration(
+            kind: kind, handler: reference, location: location, via: callee, registeringFunction: functionName))
+      }
+    }
+    if let entry = process.signalRegistrations.first(where: { $0.function == callee }) {
+      register(.signalHandler, handler(entry.handlerArgument, purpose: "signal handler"))
+    }
+    if let entry = process.atforkRegistrations.first(where: { $0.function == callee }) {
+      register(.atforkPrepare, handler(entry.prepareArgument, purpose: "atfork prepare"))
+      register(.atforkParent, handler(entry.parentArgument, purpose: "atfork parent"))
+      register(.atforkChild, handler(entry.childArgument, purpose: "atfork child"))
+    }
+    // `Thread { … }`, `DispatchQueue.global().async { … }`, `Task { … }`: the trailing closure runs on a thread.
+    if let entry = process.threadStarts.first(where: { $0.language == "swift" && Self.matches(callee, $0.function) }),
+      entry.entryArgument == -1, let trailing
+    {
+      register(.threadStart, [extractor.closureFunction(trailing, purpose: "thread")])
+    }
+  }
+
+  /// `Thread.init` matches `Thread(…)`; `DispatchQueue.async` matches any queue's `async`.
+  private static func matches(_ callee: String, _ pattern: String) -> Bool {
+    if pattern.hasSuffix(".init") { return callee == String(pattern.dropLast(5)) }
+    if callee == pattern { return true }
+    let parts = pattern.split(separator: ".")
+    return parts.count == 2 && callee.hasPrefix(String(parts[0])) && callee.hasSuffix("." + parts[1])
+  }
+
+  /// The functions an expression names: a function, a closure, or `unsafeBitCast(f, …)`.
+  private func functionReferences(_ expression: ExprSyntax, purpose: String) -> [FunctionReference] {
+    if let closure = expression.as(ClosureExprSyntax.self) {
+      return [extractor.closureFunction(closure, purpose: purpose)]
+    }
+    if let reference = expression.as(DeclReferenceExprSyntax.self) {
+      let name = reference.baseName.text
+      guard !["SIG_IGN", "SIG_DFL", "nil"].contains(name) else { return [] }
+      return [.function(symbol: "swift:\(name)", name: name)]
+    }
+    if let call = expression.as(FunctionCallExprSyntax.self), let first = call.arguments.first {
+      return functionReferences(first.expression, purpose: purpose)
+    }
+    if let optional = expression.as(OptionalChainingExprSyntax.self) {
+      return functionReferences(optional.expression, purpose: purpose)
+    }
+    return []
+  }
+
+  // MARK: Conditions
+
+  private func conditions(_ list: ConditionElementListSyntax) -> (FlowNode, Condition) {
+    var prefixes: [FlowNode] = []
+    var combined: Condition?
+    for element in list {
+      let part: (FlowNode, Condition)
+      if case .expression(let expression) = element.condition {
+        part = condition(expression)
+      } else {
+        part = (.block([]), .unknown)
+      }
+      prefixes.append(part.0)
+      combined = combined.map { .and($0, part.1) } ?? part.1
+    }
+    return (.block(prefixes), combined ?? .unknown)
+  }
+
+  private func condition(_ expression: ExprSyntax) -> (FlowNode, Condition) {
+    if let tuple = expression.as(TupleExprSyntax.self), tuple.elements.count == 1, let only = tuple.elements.first {
+      return condition(only.expression)
+    }
+    if let prefix = expression.as(PrefixOperatorExprSyntax.self), prefix.operator.text == "!" {
+      let (nodes, inner) = condition(prefix.expression)
+      return (nodes, .not(inner))
+    }
+    if let infix = expression.as(InfixOperatorExprSyntax.self),
+      let op = infix.operator.as(BinaryOperatorExprSyntax.self)?.operator.text
+    {
+      if let comparison = ComparisonOperator(rawValue: op) {
+        let (leftNodes, leftVariable) = operand(infix.leftOperand)
+        let (rightNodes, rightVariable) = operand(infix.rightOperand)
+        let nodes = FlowNode.block([leftNodes, rightNodes])
+        if let variable = leftVariable, let value = integer(infix.rightOperand) {
+          return (nodes, .compare(variable: variable, comparison, value))
+        }
+        if let variable = rightVariable, let value = integer(infix.leftOperand) {
+          return (nodes, .compare(variable: variable, comparison.flipped, value))
+        }
+        return (nodes, .unknown)
+      }
+      if op == "&&" || op == "||" {
+        let (leftNodes, left) = condition(infix.leftOperand)
+        let (rightNodes, right) = condition(infix.rightOperand)
+        if op == "&&" {
+          return (.block([leftNodes, .branch(left, then: rightNodes, else: .block([]))]), .and(left, right))
+        }
+        return (.block([leftNodes, .branch(left, then: .block([]), else: rightNodes)]), .or(left, right))
+      }
+    }
+    return (self.expression(expression), .unknown)
+  }
+
+  /// A tested value: a variable, or a call whose result gets a made-up name.
+  private func operand(_ expression: ExprSyntax) -> (FlowNode, String?) {
+    if let reference = expression.as(DeclReferenceExprSyntax.self) { return (.block([]), reference.baseName.text) }
+    if let call = expression.as(FunctionCallExprSyntax.self) {
+      let name = "$call\(calls.count)"
+      return (self.call(call, result: name), name)
+    }
+    if let tuple = expression.as(TupleExprSyntax.self), tuple.elements.count == 1, let only = tuple.elements.first {
+      return operand(only.expression)
+    }
+    return (self.expression(expression), nil)
+  }
+
+  private func integer(_ expression: ExprSyntax) -> Int? {
+    if let literal = expression.as(IntegerLiteralExprSyntax.self) { return Int(literal.literal.text) }
+    if let prefix = expression.as(PrefixOperatorExprSyntax.self), prefix.operator.text == "-",
+      let literal = prefix.expression.as(IntegerLiteralExprSyntax.self), let value = Int(literal.literal.text)
+    {
+      return -value
+    }
+    return nil
+  }
+}
