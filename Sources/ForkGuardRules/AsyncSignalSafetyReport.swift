@@ -16,16 +16,24 @@ struct AsyncSignalSafetyReport {
     from calls: [CallSite], in caller: String, entered: Set<SymbolID>, contextNotes: [DiagnosticNote],
     input: AnalysisInput, report: (Diagnostic) -> Void
   ) {
+    // Unknown calls are searched for, then kept when reportable: a Swift call nobody
+    // describes is Swift code (it allocates and takes the runtime's locks), a C one only
+    // unverifiable.
     let search = UnsafeCallSearch { safety in
       switch safety {
       case .safe: return false
-      case .unsafe: return true
+      case .unsafe, .unknown: return true
       case .lock: return reportsLockFunctions
-      case .unknown: return input.options.reportUnverifiable
       }
     }
+    func accepted(_ finding: UnsafeCallSearch.Finding) -> Bool {
+      guard case .unknown = finding.safety else { return true }
+      return Self.isSwiftCall(finding.call) || input.options.reportUnverifiable
+    }
     let findings = search.findings(
-      startingWith: calls, in: caller, program: input.program, knowledge: input.knowledge, alreadyEntered: entered)
+      startingWith: calls, in: caller, program: input.program, knowledge: input.knowledge, alreadyEntered: entered
+    )
+    .filter { accepted($0) }
     for finding in findings {
       let chainNotes = finding.chain.reversed().map { link in
         DiagnosticNote(location: link.call.location, message: "'\(link.call.callee)' called here from '\(link.caller)'")
@@ -46,6 +54,9 @@ struct AsyncSignalSafetyReport {
     case .lock(let role):
       let reason = role == .acquire || role == .tryAcquire ? "takes a lock" : "operates on a lock"
       return "\(Self.verdict(name, [reason])); \(consequence); \(fix)"
+    case .unknown where Self.isSwiftCall(finding.call):
+      return
+        "'\(name)' is Swift code forkguard cannot see; Swift calls allocate and take the runtime's locks, so it is not async-signal-safe; \(consequence); \(fix)"
     case .unknown where finding.call.symbol == nil:
       return
         "call through a function pointer cannot be verified as async-signal-safe; \(consequence) if the target is not"
@@ -53,6 +64,11 @@ struct AsyncSignalSafetyReport {
       return
         "'\(name)' cannot be verified as async-signal-safe: it has no definition in the analysed files and no entry in the safety data; list it under 'safe-functions' or 'unsafe-functions' in .forkguard.yml"
     }
+  }
+
+  /// A call written in Swift to a function no analysed file defines and no data describes.
+  static func isSwiftCall(_ call: CallSite) -> Bool {
+    call.symbol?.hasPrefix("swift:") == true
   }
 
   /// `'malloc' is not async-signal-safe (it takes a lock)`; reasons that are already a

@@ -87,13 +87,21 @@ final class SwiftFactExtractor {
 
   func extract(_ file: SourceFileSyntax) {
     var topLevel: [CodeBlockItemSyntax] = []
-    for item in file.statements {
-      if let declaration = item.item.as(DeclSyntax.self), !declaration.is(VariableDeclSyntax.self) {
-        declarations(declaration, in: nil)
-      } else {
-        topLevel.append(item)
+    func collect(_ items: CodeBlockItemListSyntax) {
+      for item in items {
+        if let conditional = item.item.as(IfConfigDeclSyntax.self) {
+          // Declarations in every #if clause are extracted; statements stay top-level code.
+          for clause in conditional.clauses {
+            if case .statements(let statements) = clause.elements { collect(statements) }
+          }
+        } else if let declaration = item.item.as(DeclSyntax.self), !declaration.is(VariableDeclSyntax.self) {
+          declarations(declaration, in: nil)
+        } else {
+          topLevel.append(item)
+        }
       }
     }
+    collect(file.statements)
     if !topLevel.isEmpty {
       let lowering = SwiftLowering(extractor: self, functionName: "main")
       let body = lowering.block(topLevel)
@@ -120,7 +128,19 @@ final class SwiftFactExtractor {
   }
 
   private func members(_ block: MemberBlockSyntax, in type: String) {
-    for member in block.members { declarations(member.decl, in: type) }
+    for member in block.members { memberDeclaration(member.decl, in: type) }
+  }
+
+  private func memberDeclaration(_ declaration: DeclSyntax, in type: String) {
+    if let conditional = declaration.as(IfConfigDeclSyntax.self) {
+      for clause in conditional.clauses {
+        if case .decls(let members) = clause.elements {
+          for member in members { memberDeclaration(member.decl, in: type) }
+        }
+      }
+    } else {
+      declarations(declaration, in: type)
+    }
   }
 
   private func function(_ declaration: FunctionDeclSyntax, in type: String?) {

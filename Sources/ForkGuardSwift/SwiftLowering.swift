@@ -25,12 +25,21 @@ final class SwiftLowering {
   private func item(_ item: CodeBlockItemSyntax.Item) -> FlowNode {
     switch item {
     case .decl(let declaration):
+      if let conditional = declaration.as(IfConfigDeclSyntax.self) { return ifConfig(conditional) }
       guard let variable = declaration.as(VariableDeclSyntax.self) else { return .block([]) }
       return .block(variable.bindings.map(binding))
     case .stmt(let statement):
       return self.statement(statement)
     case .expr(let expression):
       return self.expression(expression)
+    }
+  }
+
+  /// `#if … #else … #endif`: any clause may be the one compiled, so each is a path.
+  private func ifConfig(_ node: IfConfigDeclSyntax) -> FlowNode {
+    node.clauses.reversed().reduce(FlowNode.block([])) { otherwise, clause in
+      guard case .statements(let statements) = clause.elements else { return otherwise }
+      return .branch(.unknown, then: block(Array(statements)), else: otherwise)
     }
   }
 
@@ -178,11 +187,17 @@ final class SwiftLowering {
           .write(MemoryWrite(target: .local, text: variable, variable: variable, location: extractor.location(target))))
       }
     }
-    // `action.__sigaction_handler.sa_handler = handler` installs a signal handler.
-    if let member = target.as(MemberAccessExprSyntax.self),
-      knowledge.process.signalActionFields.contains(member.declName.baseName.text)
-    {
-      for reference in functionReferences(value, purpose: "signal handler") {
+    // `action.__sigaction_handler.sa_handler = handler`, or
+    // `action.__sigaction_handler = .init(sa_handler: handler)`, installs a signal handler.
+    let fields = knowledge.process.signalActionFields
+    var handlers: [ExprSyntax] = []
+    if let member = target.as(MemberAccessExprSyntax.self), fields.contains(member.declName.baseName.text) {
+      handlers.append(value)
+    } else if target.is(MemberAccessExprSyntax.self), let initializer = value.as(FunctionCallExprSyntax.self) {
+      handlers += initializer.arguments.filter { $0.label.map { fields.contains($0.text) } ?? false }.map(\.expression)
+    }
+    if let member = target.as(MemberAccessExprSyntax.self) {
+      for reference in handlers.flatMap({ functionReferences($0, purpose: "signal handler") }) {
         extractor.registrations.append(
           HandlerRegistration(
             kind: .signalHandler, handler: reference, location: extractor.location(member.declName), via: "sigaction",
@@ -215,6 +230,8 @@ final class SwiftLowering {
   /// `f`, `Type.method`, `DispatchQueue.main.async`; a method on a value is its name.
   private func calleeName(_ expression: ExprSyntax) -> String {
     if let reference = expression.as(DeclReferenceExprSyntax.self) { return reference.baseName.text }
+    // `UnsafeMutablePointer<Int64>(bitPattern:)` is `UnsafeMutablePointer`.
+    if let generic = expression.as(GenericSpecializationExprSyntax.self) { return calleeName(generic.expression) }
     if let member = expression.as(MemberAccessExprSyntax.self) {
       let name = member.declName.baseName.text
       if let base = member.base, let baseName = typeLikeName(base) { return "\(baseName).\(name)" }
