@@ -61,6 +61,9 @@ final class SwiftFactExtractor {
   var functions: [FunctionFacts] = []
   var registrations: [HandlerRegistration] = []
   var pointerStores: [PointerStore] = []
+  /// Variables and properties of this file declared as a Foundation lock, by name: their
+  /// `lock()` and `unlock()` are lock calls.
+  var lockTypes: [String: String] = [:]
 
   init(path: String, converter: SourceLocationConverter, knowledge: Knowledge) {
     self.path = path
@@ -86,6 +89,7 @@ final class SwiftFactExtractor {
   }
 
   func extract(_ file: SourceFileSyntax) {
+    noteLockTypes(file)
     var topLevel: [CodeBlockItemSyntax] = []
     func collect(_ items: CodeBlockItemListSyntax) {
       for item in items {
@@ -108,6 +112,27 @@ final class SwiftFactExtractor {
       add(
         symbol: "swift:\(path)#main", name: "main", location: location(topLevel[0]), lowering: lowering, body: body,
         end: endLocation(topLevel[topLevel.count - 1]))
+    }
+  }
+
+  /// `let lock = NSLock()`, `var lock: NSRecursiveLock`, anywhere in the file.
+  private func noteLockTypes(_ file: SourceFileSyntax) {
+    let lockTypeNames = Set(
+      knowledge.locks.keys.compactMap { name -> String? in
+        let parts = name.split(separator: ".")
+        return parts.count == 2 ? String(parts[0]) : nil
+      })
+    for token in file.tokens(viewMode: .sourceAccurate)
+    where token.tokenKind == .keyword(.let) || token.tokenKind == .keyword(.var) {
+      guard let declaration = token.parent?.as(VariableDeclSyntax.self) else { continue }
+      for binding in declaration.bindings {
+        guard let name = binding.pattern.as(IdentifierPatternSyntax.self)?.identifier.text else { continue }
+        var type = binding.typeAnnotation?.type.trimmedDescription
+        if type == nil, let call = binding.initializer?.value.as(FunctionCallExprSyntax.self) {
+          type = call.calledExpression.as(DeclReferenceExprSyntax.self)?.baseName.text
+        }
+        if let type, lockTypeNames.contains(type) { lockTypes[name] = type }
+      }
     }
   }
 
@@ -156,7 +181,9 @@ final class SwiftFactExtractor {
       else { continue }
       symbol = "c:@F@\(exported)"
     }
-    let lowering = SwiftLowering(extractor: self, functionName: name)
+    let lowering = SwiftLowering(extractor: self, functionName: name, enclosingType: type)
+    lowering.declareParameters(
+      declaration.signature.parameterClause.parameters.map { ($0.secondName ?? $0.firstName).text })
     let flow = lowering.block(Array(body.statements))
     add(
       symbol: symbol, name: name, location: location(declaration.name), lowering: lowering, body: flow,
@@ -164,11 +191,11 @@ final class SwiftFactExtractor {
   }
 
   /// A closure that runs elsewhere (a signal handler, a thread body) as a function of its own.
-  func closureFunction(_ closure: ClosureExprSyntax, purpose: String) -> FunctionReference {
+  func closureFunction(_ closure: ClosureExprSyntax, purpose: String, enclosingType: String?) -> FunctionReference {
     let place = location(closure)
     let name = "closure at line \(place.line)"
     let symbol = "swift:\(path)#closure@\(place.line):\(place.column)"
-    let lowering = SwiftLowering(extractor: self, functionName: name)
+    let lowering = SwiftLowering(extractor: self, functionName: name, enclosingType: enclosingType)
     let flow = lowering.block(Array(closure.statements))
     add(symbol: symbol, name: name, location: place, lowering: lowering, body: flow, end: endLocation(closure))
     return .function(symbol: symbol, name: name)

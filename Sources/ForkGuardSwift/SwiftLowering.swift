@@ -7,14 +7,21 @@ import SwiftSyntax
 final class SwiftLowering {
   private unowned let extractor: SwiftFactExtractor
   private let functionName: String
+  /// The type a method belongs to: its stored properties are lock classes `Type.name`.
+  private let enclosingType: String?
+  /// Names declared in this body (and parameters): not globals or properties.
+  private var locals = Set<String>()
   private var knowledge: Knowledge { extractor.knowledge }
   private(set) var calls: [CallSite] = []
   private(set) var writes: [MemoryWrite] = []
 
-  init(extractor: SwiftFactExtractor, functionName: String) {
+  init(extractor: SwiftFactExtractor, functionName: String, enclosingType: String? = nil) {
     self.extractor = extractor
     self.functionName = functionName
+    self.enclosingType = enclosingType
   }
+
+  func declareParameters(_ names: [String]) { locals.formUnion(names) }
 
   // MARK: Statements
 
@@ -47,6 +54,7 @@ final class SwiftLowering {
     guard let name = binding.pattern.as(IdentifierPatternSyntax.self)?.identifier.text else {
       return binding.initializer.map { expression($0.value) } ?? .block([])
     }
+    locals.insert(name)
     var nodes: [FlowNode] = [.declare(name)]
     if let value = binding.initializer?.value {
       if let call = value.as(FunctionCallExprSyntax.self) {
@@ -211,14 +219,89 @@ final class SwiftLowering {
 
   private func call(_ node: FunctionCallExprSyntax, result: String?) -> FlowNode {
     let arguments = node.arguments.map(\.expression)
-    var nodes = arguments.filter { !$0.is(ClosureExprSyntax.self) }.map { expression($0) }
-    let callee = calleeName(node.calledExpression)
+    var nodes: [FlowNode] = []
+    // The receiver is evaluated first: `Thread { … }.start()` creates the thread there.
+    if let base = node.calledExpression.as(MemberAccessExprSyntax.self)?.base { nodes.append(expression(base)) }
+    nodes += arguments.filter { !$0.is(ClosureExprSyntax.self) }.map { expression($0) }
+    var callee = calleeName(node.calledExpression)
     let location = extractor.location(node.calledExpression)
+    var lockArguments: [Int: LockReference] = [:]
+    // `lock.lock()` on a Foundation lock: the receiver is the lock.
+    if let member = node.calledExpression.as(MemberAccessExprSyntax.self), let receiver = member.base,
+      let (type, reference) = foundationLock(receiver)
+    {
+      callee = "\(type).\(member.declName.baseName.text)"
+      lockArguments[-1] = reference
+      if knowledge.lockFunction(callee)?.role == .scoped {
+        return scoped(
+          type: type, lock: reference, body: node.trailingClosure ?? arguments.last?.as(ClosureExprSyntax.self),
+          at: location)
+      }
+    }
+    // `pthread_mutex_lock(&mutex)` and the other C lock functions, from Swift.
+    if let function = knowledge.lockFunction(callee), function.lockArgument >= 0,
+      function.lockArgument < arguments.count,
+      let reference = lockReference(arguments[function.lockArgument])
+    {
+      lockArguments[function.lockArgument] = reference
+    }
     let index = calls.count
-    calls.append(CallSite(callee: callee, symbol: "swift:\(callee)", location: location))
+    calls.append(CallSite(callee: callee, symbol: "swift:\(callee)", location: location, lockArguments: lockArguments))
     noteRegistrations(callee: callee, arguments: arguments, trailing: node.trailingClosure, at: location)
     nodes.append(.call(index: index, result: result))
     return .block(nodes)
+  }
+
+  /// `lock.withLock { body }`: the body runs here, between a lock and an unlock.
+  private func scoped(
+    type: String, lock: LockReference, body: ClosureExprSyntax?, at location: ForkGuardCore.SourceLocation
+  )
+    -> FlowNode
+  {
+    var nodes: [FlowNode] = []
+    for (name, closing) in [("\(type).lock", false), ("\(type).unlock", true)] {
+      if closing, let body { nodes.append(block(Array(body.statements))) }
+      let index = calls.count
+      calls.append(CallSite(callee: name, symbol: "swift:\(name)", location: location, lockArguments: [-1: lock]))
+      nodes.append(.call(index: index, result: nil))
+    }
+    return .block(nodes)
+  }
+
+  /// A receiver declared as a Foundation lock, and which lock it is.
+  private func foundationLock(_ receiver: ExprSyntax) -> (String, LockReference)? {
+    let name: String
+    if let reference = receiver.as(DeclReferenceExprSyntax.self) {
+      name = reference.baseName.text
+    } else if let member = receiver.as(MemberAccessExprSyntax.self), member.base?.trimmedDescription == "self" {
+      name = member.declName.baseName.text
+    } else {
+      return nil
+    }
+    guard let type = extractor.lockTypes[name], let reference = lockReference(receiver) else { return nil }
+    return (type, reference)
+  }
+
+  /// The lock a Swift expression names: a local, a property of the enclosing type (one lock
+  /// class per type and name), or a global; `&x` is `x`.
+  private func lockReference(_ expression: ExprSyntax) -> LockReference? {
+    if let address = expression.as(InOutExprSyntax.self) { return lockReference(address.expression) }
+    if let member = expression.as(MemberAccessExprSyntax.self) {
+      let name = member.declName.baseName.text
+      if member.base?.trimmedDescription == "self", let type = enclosingType {
+        return LockReference(kind: .field, symbol: "swift:\(type).\(name)", text: member.trimmedDescription)
+      }
+      return LockReference(kind: .field, symbol: "swift:?.\(name)", text: member.trimmedDescription)
+    }
+    guard let reference = expression.as(DeclReferenceExprSyntax.self) else { return nil }
+    let name = reference.baseName.text
+    if locals.contains(name) {
+      return LockReference(kind: .local, symbol: "swift:\(extractor.path)#\(functionName).\(name)", text: name)
+    }
+    if let type = enclosingType {
+      return LockReference(kind: .field, symbol: "swift:\(type).\(name)", text: name)
+    }
+    return LockReference(kind: .global, symbol: "swift:\(name)", text: name)
   }
 
   private func synthetic(_ name: String, at node: some SyntaxProtocol) -> FlowNode {
@@ -261,7 +344,9 @@ final class SwiftLowering {
     func handler(_ position: Int?, purpose: String) -> [FunctionReference] {
       guard let position else { return [] }
       if position < arguments.count { return functionReferences(arguments[position], purpose: purpose) }
-      if position == arguments.count, let trailing { return [extractor.closureFunction(trailing, purpose: purpose)] }
+      if position == arguments.count, let trailing {
+        return [extractor.closureFunction(trailing, purpose: purpose, enclosingType: enclosingType)]
+      }
       return []
     }
     func register(_ kind: HandlerRegistration.Kind, _ references: [FunctionReference]) {
@@ -283,7 +368,7 @@ final class SwiftLowering {
     if let entry = process.threadStarts.first(where: { $0.language == "swift" && Self.matches(callee, $0.function) }),
       entry.entryArgument == -1, let trailing
     {
-      register(.threadStart, [extractor.closureFunction(trailing, purpose: "thread")])
+      register(.threadStart, [extractor.closureFunction(trailing, purpose: "thread", enclosingType: enclosingType)])
     }
   }
 
@@ -298,7 +383,7 @@ final class SwiftLowering {
   /// The functions an expression names: a function, a closure, or `unsafeBitCast(f, …)`.
   private func functionReferences(_ expression: ExprSyntax, purpose: String) -> [FunctionReference] {
     if let closure = expression.as(ClosureExprSyntax.self) {
-      return [extractor.closureFunction(closure, purpose: purpose)]
+      return [extractor.closureFunction(closure, purpose: purpose, enclosingType: enclosingType)]
     }
     if let reference = expression.as(DeclReferenceExprSyntax.self) {
       let name = reference.baseName.text
