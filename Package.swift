@@ -92,6 +92,7 @@ let package = Package(
     .testTarget(name: "ForkGuardCoreTests", dependencies: ["ForkGuardCore"]),
     .testTarget(name: "ForkGuardDriverTests", dependencies: ["ForkGuardDriver", "ForkGuardCore"]),
     .testTarget(name: "ForkGuardCTests", dependencies: ["ForkGuardC", "ForkGuardCore"]),
+    .testTarget(name: "ForkGuardSwiftTests", dependencies: ["ForkGuardSwift", "ForkGuardCore"]),
     .testTarget(
       name: "ForkGuardRulesTests",
       dependencies: ["ForkGuardDriver", "ForkGuardRules", "ForkGuardCore", "ForkGuardTestSupport"]

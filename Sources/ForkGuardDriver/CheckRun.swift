@@ -94,9 +94,19 @@ public struct CheckRun {
         .standardizedFileURL.path
     }
     var includeSearch = IncludeDirectories(roots: roots)
+    // A SwiftPM package: every C target's public headers are visible to the others.
+    let packages = roots.compactMap(PackageManifest.init(packageRoot:))
+    func packageIncludes(_ file: String) -> [String] {
+      packages.filter { file.hasPrefix($0.root + "/") }.flatMap(\.includeDirectories)
+    }
     let defaultArguments = Dictionary(
-      uniqueKeysWithValues: files.map {
-        ($0, CFrontEnd.defaultArguments(for: $0, includeDirectories: includeSearch.directories(for: $0)))
+      uniqueKeysWithValues: files.map { file in
+        let directories = includeSearch.directories(for: file)
+        return (
+          file,
+          CFrontEnd.defaultArguments(
+            for: file, includeDirectories: directories + packageIncludes(file).filter { !directories.contains($0) })
+        )
       })
 
     let cache =

@@ -6,6 +6,20 @@ import Foundation
 import Testing
 
 extension Fixture {
+  /// Small mixed C and Swift SwiftPM packages, analysed as a whole from their root:
+  /// `fixtures/packages/<name>/`. Their expectations name their rules.
+  static func packages() -> [Fixture] {
+    let folder = root.appendingPathComponent("fixtures/packages")
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.sorted() ?? []
+    return names.map { name in
+      let package = folder.appendingPathComponent(name).path
+      let files = (FileManager.default.enumerator(atPath: package)?.compactMap { $0 as? String } ?? [])
+        .filter { sourceExtensions.contains(($0 as NSString).pathExtension) && !$0.hasSuffix("Package.swift") }
+        .sorted().map { package + "/" + $0 }
+      return Fixture(rule: "packages", path: package, files: files)
+    }
+  }
+
   /// The static rules' fixtures: `fixtures/<rule-id>/`.
   static func staticRules() -> [Fixture] {
     all(in: RuleRegistry.descriptors.filter { $0.kind == .staticAnalysis }.map(\.id))
@@ -13,7 +27,8 @@ extension Fixture {
 
   /// Options a fixture asks for in a `// forkguard-options: --profile glibc` line.
   var options: CheckRun.Options {
-    var options = CheckRun.Options(paths: files.filter { !$0.hasSuffix(".h") }, base: Fixture.root.path)
+    let paths = rule == "packages" ? [path] : files.filter { !$0.hasSuffix(".h") }
+    var options = CheckRun.Options(paths: paths, base: Fixture.root.path)
     options.jobs = 1
     options.usesCache = false
     var iterator = words(after: "forkguard-options:").makeIterator()
@@ -35,7 +50,7 @@ extension Fixture {
 
 @Suite("Fixtures")
 struct FixtureTests {
-  @Test("fixture matches its annotations", arguments: Fixture.staticRules())
+  @Test("fixture matches its annotations", arguments: Fixture.staticRules() + Fixture.packages())
   func fixture(_ fixture: Fixture) throws {
     let result = try CheckRun.run(fixture.options)
     #expect(result.errors.isEmpty, Comment(rawValue: "\(result.errors)"))
