@@ -143,8 +143,11 @@ final class SwiftLowering {
       }
       return .block(nodes)
     }
-    // A closure's body runs when it is called, not here.
-    if expression.is(ClosureExprSyntax.self) { return .block([]) }
+    // A closure's body runs when it is called, not here; but one that captures a local
+    // allocates its context now.
+    if let closure = expression.as(ClosureExprSyntax.self) {
+      return capturesLocals(closure) ? synthetic("<capturing closure>", at: closure) : .block([])
+    }
     return .block(
       expression.children(viewMode: .sourceAccurate).compactMap { $0.as(ExprSyntax.self) }.map { self.expression($0) })
   }
@@ -222,7 +225,7 @@ final class SwiftLowering {
     var nodes: [FlowNode] = []
     // The receiver is evaluated first: `Thread { … }.start()` creates the thread there.
     if let base = node.calledExpression.as(MemberAccessExprSyntax.self)?.base { nodes.append(expression(base)) }
-    nodes += arguments.filter { !$0.is(ClosureExprSyntax.self) }.map { expression($0) }
+    nodes += arguments.map { expression($0) }
     var callee = calleeName(node.calledExpression)
     let location = extractor.location(node.calledExpression)
     var lockArguments: [Int: LockReference] = [:]
@@ -302,6 +305,18 @@ final class SwiftLowering {
       return LockReference(kind: .field, symbol: "swift:\(type).\(name)", text: name)
     }
     return LockReference(kind: .global, symbol: "swift:\(name)", text: name)
+  }
+
+  /// Whether a closure refers to a local or parameter of the enclosing body (not its own).
+  private func capturesLocals(_ closure: ClosureExprSyntax) -> Bool {
+    var own = Set<String>()
+    if let parameters = closure.signature?.parameterClause {
+      own.formUnion(parameters.tokens(viewMode: .sourceAccurate).filter { $0.tokenKind.isIdentifier }.map(\.text))
+    }
+    return closure.statements.tokens(viewMode: .sourceAccurate).contains { token in
+      token.tokenKind.isIdentifier && locals.contains(token.text) && !own.contains(token.text)
+        && token.parent?.is(DeclReferenceExprSyntax.self) == true
+    }
   }
 
   private func synthetic(_ name: String, at node: some SyntaxProtocol) -> FlowNode {
@@ -473,5 +488,12 @@ final class SwiftLowering {
       return -value
     }
     return nil
+  }
+}
+
+extension TokenKind {
+  fileprivate var isIdentifier: Bool {
+    if case .identifier = self { return true }
+    return false
   }
 }
