@@ -285,6 +285,7 @@ public struct CheckRun {
     let results = FactsInPathOrder(count: files.count)
     let next = ResultSlots<Int>(count: 1)
     next.set(0, 0)
+    let unsavedHeader = unsaved.keys.contains { !$0.hasSuffix(".c") && !$0.hasSuffix(".swift") }
     let workers = max(1, min(jobs, files.count))
     let done = DispatchGroup()
     for _ in 0..<workers {
@@ -307,8 +308,11 @@ public struct CheckRun {
           results.set(
             index,
             Swift.Result {
-              // Editor buffers are parsed afresh: their text is not what the cache saw.
-              guard let cache, unsaved.isEmpty, let content = FileManager.default.contents(atPath: file) else {
+              // An editor buffer is parsed afresh: its text is not what the cache saw. An open
+              // header could change any file that includes it, so then nothing is cached.
+              guard let cache, unsaved[file] == nil, !unsavedHeader,
+                let content = FileManager.default.contents(atPath: file)
+              else {
                 return FactsCoding.interned(try frontEnd.facts(for: file, arguments: flags, unsaved: unsaved))
               }
               if let cached = cache.lookup(file: file, arguments: flags, content: content) { return cached }
