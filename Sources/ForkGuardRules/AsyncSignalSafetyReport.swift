@@ -66,9 +66,12 @@ struct AsyncSignalSafetyReport {
     }
   }
 
-  /// A call written in Swift to a function no analysed file defines and no data describes.
+  /// A call written in Swift that is certainly Swift code: a method on a value, a type's
+  /// method or initialiser. A bare name might be a C function (from a module nobody
+  /// analysed): that stays unverifiable, reported only on request, as in C.
   static func isSwiftCall(_ call: CallSite) -> Bool {
-    call.symbol?.hasPrefix("swift:") == true
+    guard let symbol = call.symbol, symbol.hasPrefix("swift:") else { return false }
+    return symbol.hasPrefix("swift:.") || call.callee.contains(".") || call.callee.first?.isUppercase == true
   }
 
   /// `'malloc' is not async-signal-safe (it takes a lock)`; reasons that are already a

@@ -249,7 +249,11 @@ final class SwiftLowering {
       lockArguments[function.lockArgument] = reference
     }
     let index = calls.count
-    calls.append(CallSite(callee: callee, symbol: "swift:\(callee)", location: location, lockArguments: lockArguments))
+    // A method called on a value (`process.interrupt()`) is Swift code whatever its name:
+    // its symbol cannot be a C function's. A bare name may be either.
+    let onValue = node.calledExpression.is(MemberAccessExprSyntax.self) && !callee.contains(".")
+    let symbol = onValue ? "swift:.\(callee)" : "swift:\(callee)"
+    calls.append(CallSite(callee: callee, symbol: symbol, location: location, lockArguments: lockArguments))
     noteRegistrations(callee: callee, arguments: arguments, trailing: node.trailingClosure, at: location)
     nodes.append(.call(index: index, result: result))
     return .block(nodes)
