@@ -20,7 +20,7 @@ struct ForkGuard: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "forkguard",
     abstract:
-      "Finds fork-safety bugs in C: non-async-signal-safe calls in fork children, vfork children, signal and atfork handlers.",
+      "Finds fork-safety bugs in C and Swift: unsafe calls in fork children, vfork children, signal and atfork handlers, and locks held across fork.",
     subcommands: [Check.self, Run.self, LSP.self, Rules.self, Explain.self],
     defaultSubcommand: Check.self
   )
@@ -55,9 +55,9 @@ struct ForkGuard: ParsableCommand {
 
 struct Check: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Analyse C files and directories.",
+    abstract: "Analyse C and Swift files, directories and SwiftPM packages.",
     discussion: """
-      Directories are searched for .c files, skipping .build, .git and build folders. \
+      Directories are searched for .c and .swift files, skipping hidden and build folders. \
       compile_commands.json is read from -p DIR, or from . or build/ when present. \
       Flags after -- are passed to the compiler, as with clang-tidy: forkguard check src -- -DNDEBUG -Iinclude
       Exit status: 0 nothing at or above --fail-on, 1 findings, 2 usage error or input that could not be analysed.
