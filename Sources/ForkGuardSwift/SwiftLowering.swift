@@ -25,8 +25,37 @@ final class SwiftLowering {
 
   // MARK: Statements
 
+  /// `defer` bodies of the scopes being lowered, innermost last: they run when control
+  /// leaves their scope, at its end or at a return.
+  private var deferred: [[CodeBlockItemSyntax]] = []
+
   func block(_ items: [CodeBlockItemSyntax]) -> FlowNode {
-    .block(items.map { item($0.item) })
+    deferred.append([])
+    var nodes: [FlowNode] = []
+    for element in items {
+      if let statement = element.item.as(StmtSyntax.self), let deferStatement = statement.as(DeferStmtSyntax.self) {
+        // Several defers in one scope run last-first.
+        deferred[deferred.count - 1].insert(contentsOf: deferStatement.body.statements, at: 0)
+        continue
+      }
+      nodes.append(item(element.item))
+    }
+    let own = deferred.removeLast()
+    if !own.isEmpty { nodes.append(lowerDeferred([own])) }
+    return .block(nodes)
+  }
+
+  /// Deferred bodies, innermost scope first, lowered outside any scope of their own.
+  private func lowerDeferred(_ scopes: [[CodeBlockItemSyntax]]) -> FlowNode {
+    let saved = deferred
+    deferred = []
+    defer { deferred = saved }
+    return .block(scopes.reversed().filter { !$0.isEmpty }.map { block($0) })
+  }
+
+  /// What runs before control leaves the function: every pending `defer`.
+  private func leaving() -> FlowNode {
+    deferred.contains { !$0.isEmpty } ? lowerDeferred(deferred) : .block([])
   }
 
   private func item(_ item: CodeBlockItemSyntax.Item) -> FlowNode {
@@ -76,11 +105,12 @@ final class SwiftLowering {
     }
     if let returnStatement = statement.as(ReturnStmtSyntax.self) {
       let value = returnStatement.expression.map { expression($0) } ?? .block([])
-      return .block([value, .jump(.returnFromFunction(extractor.location(returnStatement)))])
+      return .block([value, leaving(), .jump(.returnFromFunction(extractor.location(returnStatement)))])
     }
     if let throwStatement = statement.as(ThrowStmtSyntax.self) {
       return .block([
-        expression(throwStatement.expression), .jump(.returnFromFunction(extractor.location(throwStatement))),
+        expression(throwStatement.expression), leaving(),
+        .jump(.returnFromFunction(extractor.location(throwStatement))),
       ])
     }
     if let whileStatement = statement.as(WhileStmtSyntax.self) {
