@@ -148,17 +148,26 @@ public struct RuntimeDiagnostics {
     return "the \(kind) at 0x\(String(address, radix: 16))"
   }
 
+  /// `thread 4242 'worker-3' running 'cache_worker'`: the name the thread was given (when it
+  /// is not just the program's), and its start routine when that is the user's function
+  /// rather than a runtime's trampoline (Foundation's Thread, mangled Swift).
   private func threadName(_ report: RuntimeReport) -> String {
     guard let tid = report.number("owner_tid") else { return "a thread" }
-    // The start routine names the thread, unless it is a runtime's trampoline (Foundation's
-    // Thread, mangled Swift) rather than the user's function.
-    if let start = report.address("owner_start"), let frame = symbolizer.code(start, in: report.maps),
-      let function = frame.function, frame.location != nil, !function.hasPrefix("$s"), !function.hasPrefix("_$s")
-    {
-      return "thread \(tid) '\(function)'"
+    var text = "thread \(tid)"
+    let program = report.maps.first.map { String(($0.path as NSString).lastPathComponent.prefix(15)) }
+    let start = report.address("owner_start").flatMap { symbolizer.code($0, in: report.maps) }
+    let routine = start.flatMap { frame -> String? in
+      guard let function = frame.function, frame.location != nil, !function.hasPrefix("$s"), !function.hasPrefix("_$s")
+      else { return nil }
+      return function
     }
-    if let name = report.fields["owner_name"] { return "thread \(tid) '\(name)'" }
-    return "thread \(tid)"
+    if let name = report.fields["owner_name"], name != program, name != routine {
+      text += " '\(name)'"
+      if let routine { text += " running '\(routine)'" }
+    } else if let routine {
+      text += " '\(routine)'"
+    }
+    return text
   }
 
   private func threadDescription(_ report: RuntimeReport) -> String {
