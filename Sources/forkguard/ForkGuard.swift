@@ -323,10 +323,13 @@ struct Run: ParsableCommand {
     let reporter = ReporterRegistry.reporter(named: format)!.init(paths: PathDisplay(), rules: RuleRegistry.descriptors)
     let text = reporter.render(result.diagnostics)
     if let output {
+      // One run, both: the chosen format to the file, text to the terminal.
       do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
         printError("forkguard: error: \(output): cannot write: \(error.localizedDescription)")
         throw ExitCode(ExitStatus.trouble)
       }
+      let terminal = TextReporter(paths: PathDisplay(), rules: RuleRegistry.descriptors).render(result.diagnostics)
+      FileHandle.standardError.write(Data(terminal.utf8))
     } else if !result.diagnostics.isEmpty || format != "text" {
       FileHandle.standardError.write(Data(text.utf8))
     }
