@@ -188,19 +188,7 @@ struct Check: ParsableCommand {
       if !result.errors.isEmpty { throw ExitCode(ExitStatus.trouble) }
       return
     }
-    let paths = PathDisplay()
-    let chosen = ReporterRegistry.reporter(named: format)!.init(paths: paths, rules: RuleRegistry.descriptors)
-    if let output {
-      // One run, both: the machine format to the file, text to the terminal.
-      do { try chosen.render(result.diagnostics).write(toFile: output, atomically: true, encoding: .utf8) } catch {
-        printError("forkguard: error: \(output): cannot write: \(error.localizedDescription)")
-        throw ExitCode(ExitStatus.trouble)
-      }
-      let text = TextReporter(paths: paths, rules: RuleRegistry.descriptors).render(result.diagnostics)
-      FileHandle.standardOutput.write(Data(text.utf8))
-    } else {
-      FileHandle.standardOutput.write(Data(chosen.render(result.diagnostics).utf8))
-    }
+    try emit(result.diagnostics, format: format, output: output, terminal: .standardOutput)
     for error in result.errors { printError("forkguard: error: \(error)") }
 
     let findings = result.diagnostics.filter { $0.ruleID != nil }
@@ -320,21 +308,28 @@ struct Run: ParsableCommand {
     if !result.diagnostics.isEmpty && result.symbolizer == nil {
       printError("forkguard: note: no llvm-symbolizer or addr2line found; locations are module offsets")
     }
-    let reporter = ReporterRegistry.reporter(named: format)!.init(paths: PathDisplay(), rules: RuleRegistry.descriptors)
-    let text = reporter.render(result.diagnostics)
-    if let output {
-      // One run, both: the chosen format to the file, text to the terminal.
-      do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
-        printError("forkguard: error: \(output): cannot write: \(error.localizedDescription)")
-        throw ExitCode(ExitStatus.trouble)
-      }
-      let terminal = TextReporter(paths: PathDisplay(), rules: RuleRegistry.descriptors).render(result.diagnostics)
-      FileHandle.standardError.write(Data(terminal.utf8))
-    } else if !result.diagnostics.isEmpty || format != "text" {
-      FileHandle.standardError.write(Data(text.utf8))
+    // A clean run of the program stays silent in text; a machine format always reports.
+    if !result.diagnostics.isEmpty || format != "text" || output != nil {
+      try emit(result.diagnostics, format: format, output: output, terminal: .standardError)
     }
     throw ExitCode(result.exitStatus)
   }
+}
+
+/// Renders `diagnostics` in `format`, to the `output` file when one is given (the terminal
+/// then still gets text, so one run serves both CI and the person watching it), else to `terminal`.
+func emit(_ diagnostics: [Diagnostic], format: String, output: String?, terminal: FileHandle) throws {
+  let paths = PathDisplay()
+  let chosen = ReporterRegistry.reporter(named: format)!.init(paths: paths, rules: RuleRegistry.descriptors)
+  guard let output else {
+    terminal.write(Data(chosen.render(diagnostics).utf8))
+    return
+  }
+  do { try chosen.render(diagnostics).write(toFile: output, atomically: true, encoding: .utf8) } catch {
+    printError("forkguard: error: \(output): cannot write: \(error.localizedDescription)")
+    throw ExitCode(ExitStatus.trouble)
+  }
+  terminal.write(Data(TextReporter(paths: paths, rules: RuleRegistry.descriptors).render(diagnostics).utf8))
 }
 
 struct LSP: ParsableCommand {
