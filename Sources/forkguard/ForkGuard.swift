@@ -43,7 +43,10 @@ struct ForkGuard: ParsableCommand {
     } catch {
       let code = exitCode(for: error)
       if code == .success {
-        print(fullMessage(for: error))
+        // `--help` and `--version` arrive here with text; `ExitCode(0)` from a clean `run`
+        // arrives empty and must not add a line to the program's own output.
+        let message = fullMessage(for: error)
+        if !message.isEmpty { print(message) }
         Foundation.exit(0)
       }
       let message = fullMessage(for: error)

@@ -65,6 +65,13 @@ final class CLITests: XCTestCase {
     XCTAssert(run.stdout.isEmpty)
   }
 
+  func testCleanRunAddsNothingToTheProgramsOutput() throws {
+    let run = try forkguard(["run", "--", "/bin/echo", "hello"])
+    XCTAssertEqual(run.status, 0)
+    XCTAssertEqual(run.stdout, "hello\n")
+    XCTAssertEqual(run.stderr, "")
+  }
+
   func testOutputIsTheSameWhateverTheJobs() throws {
     let one = try forkguard(["check", "fixtures", "--jobs", "1"])
     let two = try forkguard(["check", "fixtures", "--jobs", "2"])
