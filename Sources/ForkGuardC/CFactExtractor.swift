@@ -6,6 +6,7 @@ import ForkGuardCore
 final class CFactExtractor {
   let knowledge: Knowledge
   let mainFile: String
+  let names: FileNames
   private(set) var functions: [FunctionFacts] = []
   private(set) var childRegions: [ChildRegion] = []
   private(set) var registrations: [HandlerRegistration] = []
@@ -13,7 +14,8 @@ final class CFactExtractor {
   private(set) var lockAttributes: [LockAttribute] = []
   private var seenPointerStores = Set<PointerStore>()
 
-  init(knowledge: Knowledge, mainFile: String) {
+  init(knowledge: Knowledge, mainFile: String, names: FileNames) {
+    self.names = names
     self.knowledge = knowledge
     self.mainFile = mainFile
   }
@@ -34,7 +36,7 @@ final class CFactExtractor {
 
   private func function(_ declaration: Cursor) {
     guard let body = declaration.children.last(where: { $0.kind == CXCursor_CompoundStmt }),
-      let location = declaration.location
+      let location = declaration.location(in: names)
     else { return }
     let name = declaration.spelling
     let symbol = declaration.usr
@@ -42,7 +44,7 @@ final class CFactExtractor {
     let lowering = CFunctionLowering(extractor: self, functionName: name, parameters: parameters)
     let flow = lowering.statement(body)
     let calls = lowering.calls
-    var bodyEnd = body.extentEnd ?? location
+    var bodyEnd = body.extentEnd(in: names) ?? location
     bodyEnd.column = max(1, bodyEnd.column - 1)
     functions.append(
       FunctionFacts(

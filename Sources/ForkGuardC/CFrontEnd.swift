@@ -54,8 +54,9 @@ public final class CFrontEnd {
     }
     defer { clang_disposeTranslationUnit(unit) }
     var facts = FileFacts(path: file)
-    facts.parseProblem = Self.parseProblem(of: unit)
-    let extractor = CFactExtractor(knowledge: knowledge, mainFile: file)
+    let names = FileNames()
+    facts.parseProblem = Self.parseProblem(of: unit, names: names)
+    let extractor = CFactExtractor(knowledge: knowledge, mainFile: file, names: names)
     extractor.extract(from: Cursor(clang_getTranslationUnitCursor(unit)))
     facts.functions = extractor.functions
     facts.childRegions = extractor.childRegions
@@ -79,7 +80,7 @@ public final class CFrontEnd {
     return box.paths.sorted()
   }
 
-  private static func parseProblem(of unit: CXTranslationUnit) -> ParseProblem? {
+  private static func parseProblem(of unit: CXTranslationUnit, names: FileNames) -> ParseProblem? {
     var first: ParseProblem?
     var errors = 0
     for index in 0..<clang_getNumDiagnostics(unit) {
@@ -88,7 +89,7 @@ public final class CFrontEnd {
       let severity = clang_getDiagnosticSeverity(diagnostic)
       guard severity == CXDiagnostic_Error || severity == CXDiagnostic_Fatal else { continue }
       errors += 1
-      if first == nil, let location = Cursor.location(clang_getDiagnosticLocation(diagnostic)) {
+      if first == nil, let location = Cursor.location(clang_getDiagnosticLocation(diagnostic), in: names) {
         first = ParseProblem(
           location: location, message: clang_getDiagnosticSpelling(diagnostic).consume(), errorCount: 0)
       }

@@ -52,7 +52,8 @@ final class CFunctionLowering {
       guard let body = children.last else { return .block([]) }
       return .block(children.dropLast().map(statement) + [.loop(statement(body))])
     case CXCursor_ReturnStmt:
-      let location = cursor.location ?? SourceLocation(file: extractor.mainFile, line: 0, column: 0)
+      let location =
+        cursor.location(in: extractor.names) ?? SourceLocation(file: extractor.mainFile, line: 0, column: 0)
       return .block(children.map(expression) + [.jump(.returnFromFunction(location))])
     case CXCursor_BreakStmt:
       return .jump(.breakOut)
@@ -84,7 +85,8 @@ final class CFunctionLowering {
       if isLockPointer(variable.type), let lock = lockReference(initializer) {
         lockAliases[variable.usr] = lock
       }
-      if isMutexType(variable.type), let type = mutexTypeInInitializer(variable), let location = variable.location,
+      if isMutexType(variable.type), let type = mutexTypeInInitializer(variable),
+        let location = variable.location(in: extractor.names),
         variable.semanticParent.kind == CXCursor_TranslationUnit || variable.storageClass == CX_SC_Static
       {
         let lock = LockReference(kind: .global, symbol: variable.usr, text: variable.spelling)
@@ -190,13 +192,13 @@ final class CFunctionLowering {
     if strippedTarget.kind == CXCursor_MemberRefExpr,
       knowledge.process.signalActionFields.contains(strippedTarget.spelling)
     {
-      registerSignalAction(handler: value, at: strippedTarget.location)
+      registerSignalAction(handler: value, at: strippedTarget.location(in: extractor.names))
     }
     return .block(nodes)
   }
 
   private func write(to target: Cursor) -> [FlowNode] {
-    guard let location = target.location else { return [] }
+    guard let location = target.location(in: extractor.names) else { return [] }
     let stripped = target.strippingParenthesesAndCasts
     let text = stripped.tokens.map(\.spelling).joined()
     let (kind, variable) = classifyStorage(stripped)
@@ -252,7 +254,7 @@ final class CFunctionLowering {
       callee = cursor.spelling.isEmpty ? "(indirect call)" : cursor.spelling
       symbol = nil
     }
-    guard let location = cursor.location else { return .block(nodes) }
+    guard let location = cursor.location(in: extractor.names) else { return .block(nodes) }
     let index = calls.count
     var lockArguments: [Int: LockReference] = [:]
     let lockFunction = knowledge.lockFunction(callee)
@@ -542,12 +544,12 @@ final class CFunctionLowering {
       let designators = item.children.filter { $0.kind == CXCursor_MemberRef }
       if let field = designators.last?.referenced, let value = item.children.last(where: \.isExpression) {
         // `.field = value` (or `.outer.field = value`).
-        noteField(field, value: value, at: designators.last?.location)
+        noteField(field, value: value, at: designators.last?.location(in: extractor.names))
         if let index = fields.firstIndex(where: { $0.usr == field.usr }) { position = index + 1 }
         continue
       }
       guard item.isExpression, position < fields.count else { continue }
-      noteField(fields[position], value: item, at: item.location)
+      noteField(fields[position], value: item, at: item.location(in: extractor.names))
       position += 1
     }
   }

@@ -11,6 +11,25 @@ extension CXString {
   }
 }
 
+/// The names of one translation unit's files by libclang's file handle. Every location
+/// asks for its file; making the string (and normalising it) once per file instead of once
+/// per location is a measurable part of extraction. Handles are only valid within their
+/// translation unit, so each unit gets its own table.
+final class FileNames {
+  private var names: [UnsafeMutableRawPointer: String] = [:]
+
+  func name(of file: CXFile) -> String {
+    if let name = names[file] { return name }
+    var name = clang_getFileName(file).consume()
+    // `#include "../../x.c"` names a file that is also analysed as `x.c`: one spelling.
+    if name.utf8.contains(UInt8(ascii: ".")), name.contains("/./") || name.contains("/../") {
+      name = URL(fileURLWithPath: name).standardizedFileURL.path
+    }
+    names[file] = name
+    return name
+  }
+}
+
 /// A thin value wrapper over `CXCursor` with the few questions the extractor asks.
 struct Cursor {
   let raw: CXCursor
@@ -49,22 +68,19 @@ struct Cursor {
   }
 
   /// Where the cursor is, seen through macro expansions (the place the user wrote).
-  var location: SourceLocation? { Cursor.location(clang_getCursorLocation(raw)) }
+  func location(in names: FileNames) -> SourceLocation? { Cursor.location(clang_getCursorLocation(raw), in: names) }
 
-  var extentEnd: SourceLocation? { Cursor.location(clang_getRangeEnd(clang_getCursorExtent(raw))) }
+  func extentEnd(in names: FileNames) -> SourceLocation? {
+    Cursor.location(clang_getRangeEnd(clang_getCursorExtent(raw)), in: names)
+  }
 
-  static func location(_ location: CXSourceLocation) -> SourceLocation? {
+  static func location(_ location: CXSourceLocation, in names: FileNames) -> SourceLocation? {
     var file: CXFile?
     var line: UInt32 = 0
     var column: UInt32 = 0
     clang_getExpansionLocation(location, &file, &line, &column, nil)
     guard let file else { return nil }
-    var name = clang_getFileName(file).consume()
-    // `#include "../../x.c"` names a file that is also analysed as `x.c`: one spelling.
-    if name.contains("/./") || name.contains("/../") {
-      name = URL(fileURLWithPath: name).standardizedFileURL.path
-    }
-    return SourceLocation(file: name, line: Int(line), column: Int(column))
+    return SourceLocation(file: names.name(of: file), line: Int(line), column: Int(column))
   }
 
   static func offset(_ location: CXSourceLocation) -> UInt32 {
