@@ -155,9 +155,10 @@ extension ChildRegionAnalysis {
   /// The child regions of a function's forks, as facts: what every front end records.
   public static func childRegions(of function: FunctionFacts, knowledge: Knowledge) -> [ChildRegion] {
     let calls = function.calls
-    let regions = regions(of: function.body, bodyEnd: function.bodyEnd) { index in
-      calls[index].symbol == nil ? .normal : knowledge.effect(of: calls[index].callee)
-    }
+    let effects = calls.map { $0.symbol == nil ? CallEffect.normal : knowledge.effect(of: $0.callee) }
+    // Most functions never fork; interpreting their bodies would find nothing.
+    guard effects.contains(where: { if case .fork = $0 { true } else { false } }) else { return [] }
+    let regions = regions(of: function.body, bodyEnd: function.bodyEnd) { effects[$0] }
     return regions.map { region in
       let fork = calls[region.forkCall]
       return ChildRegion(
