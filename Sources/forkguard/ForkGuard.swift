@@ -33,7 +33,12 @@ struct ForkGuard: ParsableCommand {
   /// ArgumentParser's own exit code for usage errors is 64; forkguard promises 2.
   static func main() {
     var arguments = Array(CommandLine.arguments.dropFirst())
-    if let terminator = arguments.firstIndex(of: "--") {
+    if arguments.first == "run" {
+      // `forkguard run ./prog --flag -- x`: the program's arguments, `--` included, are its own.
+      let (own, program) = Run.splitCommandLine(Array(arguments.dropFirst()))
+      arguments = ["run"] + own
+      trailingArguments = program
+    } else if let terminator = arguments.firstIndex(of: "--") {
       trailingArguments = Array(arguments[(terminator + 1)...])
       arguments.removeSubrange(terminator...)
     }
@@ -260,7 +265,9 @@ struct Run: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run a program under the preload library and report fork-safety problems it hits.",
     discussion: """
-      forkguard run [options] -- PROGRAM [ARGUMENTS...]
+      forkguard run [options] [--] PROGRAM [ARGUMENTS...]
+      The program starts at the first argument that is not one of run's options; everything \
+      after it is the program's, flags and `--` included.
       Every process in the program's tree loads libforkguard-preload.so. Its reports are \
       symbolized after the program ends and printed on stderr (or to --output) in the same \
       form as `forkguard check`. The exit status is the program's own.
@@ -282,9 +289,27 @@ struct Run: ParsableCommand {
   @Option(help: "Write the report to this file instead of stderr.")
   var output: String?
 
+  /// The options of `run` that take a value, so that value is not taken for the program.
+  static let optionsWithValues: Set<String> = ["--on-deadlock", "--format", "--output"]
+
+  /// Splits the words after `run` into run's own options and the program's command line:
+  /// the program starts at the first word that is neither an option nor an option's value,
+  /// or right after a `--` in that place.
+  static func splitCommandLine(_ words: [String]) -> (own: [String], program: [String]) {
+    var index = 0
+    while index < words.count {
+      let word = words[index]
+      if word == "--" { return (Array(words[..<index]), Array(words[(index + 1)...])) }
+      guard word.hasPrefix("-") else { break }
+      index += optionsWithValues.contains(word) ? 2 : 1
+    }
+    index = min(index, words.count)
+    return (Array(words[..<index]), Array(words[index...]))
+  }
+
   func validate() throws {
     if ForkGuard.trailingArguments.isEmpty {
-      throw ValidationError("give the program to run after --, e.g. forkguard run -- ./server --port 8080")
+      throw ValidationError("give the program to run, e.g. forkguard run ./server --port 8080")
     }
     if let onDeadlock, !["abort", "edeadlk", "continue"].contains(onDeadlock) {
       throw ValidationError("--on-deadlock must be abort, edeadlk or continue")

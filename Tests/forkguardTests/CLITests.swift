@@ -165,7 +165,22 @@ final class CLITests: XCTestCase {
   func testRunWithoutAProgramIsAUsageError() throws {
     let run = try forkguard(["run"])
     XCTAssertEqual(run.status, 2)
-    XCTAssert(run.stderr.contains("give the program to run after --"))
+    XCTAssert(run.stderr.contains("give the program to run"))
+  }
+
+  func testRunTakesTheProgramWithoutADashDash() throws {
+    // The program's own flags and its own `--` stay the program's.
+    let run = try forkguard(["run", "--format", "text", "/bin/sh", "-c", "echo \"$@\"", "sh", "-x", "--", "-y"])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    XCTAssertEqual(run.stdout, "-x -- -y\n")
+    let dashed = try forkguard(["run", "--", "/bin/sh", "-c", "echo \"$@\"", "sh", "--", "--format"])
+    XCTAssertEqual(dashed.stdout, "-- --format\n")
+  }
+
+  func testRunRejectsAnUnknownOptionBeforeTheProgram() throws {
+    let run = try forkguard(["run", "--no-such-option", "/bin/true"])
+    XCTAssertEqual(run.status, 2)
+    XCTAssert(run.stderr.contains("--no-such-option"), run.stderr)
   }
 
   func testRunReportsADeadlockedChild() throws {
