@@ -17,14 +17,16 @@ public struct SARIFReporter: Reporter {
   public func render(_ diagnostics: [Diagnostic]) -> String {
     let ruleIndex = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1.id, $0) })
     func location(_ place: SourceLocation, message: String? = nil, id: Int? = nil) -> [String: Any] {
-      var region: [String: Any] = ["startLine": max(place.line, 1)]
-      if place.column > 0 { region["startColumn"] = place.column }
-      var result: [String: Any] = [
-        "physicalLocation": [
-          "artifactLocation": ["uri": uri(paths.display(place.file)), "uriBaseId": "%SRCROOT%"],
-          "region": region,
-        ]
+      var physical: [String: Any] = [
+        "artifactLocation": ["uri": uri(paths.display(place.file)), "uriBaseId": "%SRCROOT%"]
       ]
+      // No line (a binary built without -g): the artifact alone, not an invented line 1.
+      if place.line > 0 {
+        var region: [String: Any] = ["startLine": place.line]
+        if place.column > 0 { region["startColumn"] = place.column }
+        physical["region"] = region
+      }
+      var result: [String: Any] = ["physicalLocation": physical]
       if let message { result["message"] = ["text": message] }
       if let id { result["id"] = id }
       return result

@@ -20,7 +20,10 @@ public struct TextReporter: Reporter {
     return output
   }
 
+  /// A place without a line (a binary built without -g) is the file alone, as gcc and
+  /// clang write file-level diagnostics, rather than a `:0:0` no editor can go to.
   private func place(_ location: SourceLocation) -> String {
-    "\(paths.display(location.file)):\(location.line):\(location.column)"
+    guard location.line > 0 else { return paths.display(location.file) }
+    return "\(paths.display(location.file)):\(location.line):\(location.column)"
   }
 }

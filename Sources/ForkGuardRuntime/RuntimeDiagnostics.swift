@@ -106,8 +106,19 @@ public struct RuntimeDiagnostics {
     _ report: RuntimeReport, rule: String, severity: Severity, primary: String, message: String,
     notes: [DiagnosticNote]
   ) -> Diagnostic {
-    let location = frameLocation(report, primary) ?? frameLocation(report, "fork") ?? unknownLocation(report)
-    return Diagnostic(ruleID: rule, severity: severity, location: location, message: message, notes: notes)
+    let place = userPlace(report, primary) ?? userPlace(report, "fork")
+    var notes = notes
+    if let place, let whereabouts = place.withoutLine {
+      // Built without -g: the binary is the place; the function and offset say where in it.
+      notes.insert(
+        DiagnosticNote(
+          location: place.location,
+          message: "\(whereabouts); the binary has no line table, build it with -g for file and line"),
+        at: 0)
+    }
+    return Diagnostic(
+      ruleID: rule, severity: severity, location: place?.location ?? unknownLocation(report), message: message,
+      notes: notes)
   }
 
   private func ownerNotes(_ report: RuntimeReport, lock: String) -> [DiagnosticNote] {
@@ -119,19 +130,48 @@ public struct RuntimeDiagnostics {
   }
 
   private func note(at report: RuntimeReport, _ who: String, _ message: String) -> DiagnosticNote {
-    DiagnosticNote(location: frameLocation(report, who) ?? unknownLocation(report), message: message)
+    guard let place = userPlace(report, who) ?? userPlace(report, "fork") else {
+      return DiagnosticNote(location: unknownLocation(report), message: message)
+    }
+    return DiagnosticNote(location: place.location, message: message + place.functionSuffix)
   }
 
-  /// A note at a frame, when that frame is in code with source lines (not inside the C
-  /// library or the Swift runtime, where the user cannot act).
+  /// A note at a frame, when that frame is the user's code (see `userPlace`).
   private func frameNote(_ report: RuntimeReport, _ who: String, _ message: String) -> [DiagnosticNote] {
-    guard let location = frameLocation(report, who), location.line > 0 else { return [] }
-    return [DiagnosticNote(location: location, message: message)]
+    guard let place = userPlace(report, who) else { return [] }
+    return [DiagnosticNote(location: place.location, message: message + place.functionSuffix)]
   }
 
-  private func frameLocation(_ report: RuntimeReport, _ who: String) -> SourceLocation? {
+  struct Place {
+    var location: SourceLocation
+    var function: String?
+    var offset: UInt64
+
+    /// Without a line, the function and offset are the only pointers into the binary.
+    var withoutLine: String? {
+      guard location.line == 0 else { return nil }
+      let offset = "offset 0x\(String(self.offset, radix: 16))"
+      return function.map { "in '\($0)' at \(offset)" } ?? "at \(offset)"
+    }
+
+    var functionSuffix: String { withoutLine.map { " (\($0))" } ?? "" }
+  }
+
+  /// Where a reported frame is, when the user can act there: a source line, or, in the
+  /// program itself built without -g, the program with the function and offset. A frame
+  /// inside the C library or the Swift runtime without lines is no place to send anyone.
+  func userPlace(_ report: RuntimeReport, _ who: String) -> Place? {
     guard let pc = report.frames[who]?.first, let frame = symbolizer.callSite(pc, in: report.maps) else { return nil }
-    return frame.location ?? SourceLocation(file: frame.module, line: 0, column: 0)
+    if let location = frame.location {
+      return Place(location: location, function: frame.function, offset: frame.offset)
+    }
+    guard isProgram(frame.module, report) else { return nil }
+    return Place(
+      location: SourceLocation(file: frame.module, line: 0, column: 0), function: frame.function, offset: frame.offset)
+  }
+
+  private func isProgram(_ module: String, _ report: RuntimeReport) -> Bool {
+    module == report.maps.first?.path
   }
 
   private func unknownLocation(_ report: RuntimeReport) -> SourceLocation {
@@ -157,7 +197,8 @@ public struct RuntimeDiagnostics {
     let program = report.maps.first.map { String(($0.path as NSString).lastPathComponent.prefix(15)) }
     let start = report.address("owner_start").flatMap { symbolizer.code($0, in: report.maps) }
     let routine = start.flatMap { frame -> String? in
-      guard let function = frame.function, frame.location != nil, !function.hasPrefix("$s"), !function.hasPrefix("_$s")
+      guard let function = frame.function, frame.location != nil || isProgram(frame.module, report),
+        !function.hasPrefix("$s"), !function.hasPrefix("_$s")
       else { return nil }
       return function
     }

@@ -35,6 +35,33 @@ struct ReporterTests {
         """)
   }
 
+  static let withoutLine = Diagnostic(
+    ruleID: "runtime-child-deadlock", severity: .error,
+    location: ForkGuardCore.SourceLocation(file: "/work/p/server", line: 0, column: 0),
+    message: "'pthread_mutex_lock' of 'log_lock' in the fork child blocks forever",
+    notes: [
+      DiagnosticNote(
+        location: ForkGuardCore.SourceLocation(file: "/work/p/server", line: 0, column: 0),
+        message: "in 'main' at offset 0x1299")
+    ])
+
+  @Test func aPlaceWithoutALineIsTheFileAlone() throws {
+    let text = TextReporter(paths: PathDisplay(base: "/work/p")).render([Self.withoutLine])
+    #expect(
+      text == """
+        server: error: 'pthread_mutex_lock' of 'log_lock' in the fork child blocks forever [runtime-child-deadlock]
+        server: note: in 'main' at offset 0x1299
+
+        """)
+    let sarif = SARIFReporter(paths: PathDisplay(base: "/work/p")).render([Self.withoutLine])
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(sarif.utf8)) as? [String: Any])
+    let result = try #require(((object["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])?.first)
+    let physical = try #require(
+      (result["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
+    #expect(physical["region"] == nil)
+    #expect((physical["artifactLocation"] as? [String: Any])?["uri"] as? String == "server")
+  }
+
   @Test func textMatchesTheGccProblemMatcher() throws {
     // VS Code's $gcc matcher.
     let pattern = try Regex(#"^(.*?):(\d+):(\d*):?\s+(?:fatal\s+)?(warning|error):\s+(.*)$"#)

@@ -213,6 +213,25 @@ final class CLITests: XCTestCase {
     let diagnostics = object?["diagnostics"] as? [[String: Any]]
     XCTAssertEqual(diagnostics?.first?["rule"] as? String, "runtime-child-deadlock")
     XCTAssertEqual((diagnostics?.first?["location"] as? [String: Any])?["line"] as? Int, 12)
+
+    // Without -g there is no line: the binary is the place, and the function and offset
+    // say where in it.
+    let plain = try Command.run([
+      "cc", "-pthread", "-o", directory.appendingPathComponent("plain").path,
+      directory.appendingPathComponent("deadlock.c").path,
+    ])
+    XCTAssertEqual(plain.status, 0, plain.stderr)
+    let text = try forkguard(["run", "./plain"], in: directory)
+    let lines = text.stderr.split(separator: "\n").map(String.init)
+    XCTAssert(
+      lines.first?.hasPrefix("plain: error: 'pthread_mutex_lock' of 'm' in the fork child") ?? false, text.stderr)
+    XCTAssert(lines.first?.contains("'worker' held it") ?? false, text.stderr)
+    XCTAssert(
+      lines.contains {
+        $0.hasPrefix("plain: note: in 'main' at offset 0x") && $0.hasSuffix("build it with -g for file and line")
+      },
+      text.stderr)
+    XCTAssert(lines.contains { $0.hasPrefix("plain: note: fork() called here (in 'main' at offset 0x") }, text.stderr)
   }
 
   func testOutputWritesTheMachineFormatAndTextStillGoesToTheTerminal() throws {
