@@ -287,6 +287,7 @@ public struct CheckRun {
     next.set(0, 0)
     let unsavedHeader = unsaved.keys.contains { !$0.hasSuffix(".c") && !$0.hasSuffix(".swift") }
     let workers = max(1, min(jobs, files.count))
+    CFrontEnd.parseOnCallingThreads()
     let done = DispatchGroup()
     for _ in 0..<workers {
       done.enter()

@@ -155,6 +155,27 @@ final class CLITests: XCTestCase {
     XCTAssertEqual(try forkguard(["explain", "no-such-rule"]).status, 2)
   }
 
+  func testAVeryDeepElseIfChainIsAnalysedNotACrash() throws {
+    // Generated code nests deeply; libclang's own 8 MiB parse thread overflowed at 20,000
+    // `else if`s (signal 11). Parsing runs on forkguard's deep-stacked workers instead.
+    let chain = (1..<20_000).map { "  else if (x == \($0)) return \($0);" }.joined(separator: "\n")
+    let directory = try scratch([
+      "generated.c": """
+      #include <stdio.h>
+      #include <unistd.h>
+      int pick(int x) {
+        if (x == 0) return 0;
+      \(chain)
+        return -1;
+      }
+      int main(void) { if (fork() == 0) { printf("%d", pick(3)); _exit(0); } return 0; }
+      """
+    ])
+    let run = try forkguard(["check", "--no-cache", "generated.c"], in: directory)
+    XCTAssertEqual(run.status, 1, run.stderr)
+    XCTAssert(run.stdout.hasPrefix("generated.c:20006:37: warning: 'printf' is not async-signal-safe"), run.stdout)
+  }
+
   func testRunKeepsTheProgramsExitStatus() throws {
     let run = try forkguard(["run", "--", "/bin/sh", "-c", "echo hello; exit 7"])
     XCTAssertEqual(run.status, 7)
