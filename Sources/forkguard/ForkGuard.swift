@@ -264,8 +264,8 @@ func printError(_ text: String) {
 struct Run: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run a program under the preload library and report fork-safety problems it hits.",
+    usage: "forkguard run [<options>] [--] PROGRAM [ARGUMENTS...]",
     discussion: """
-      forkguard run [options] [--] PROGRAM [ARGUMENTS...]
       The program starts at the first argument that is not one of run's options; everything \
       after it is the program's, flags and `--` included.
       Every process in the program's tree loads libforkguard-preload.so. Its reports are \

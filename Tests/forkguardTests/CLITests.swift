@@ -198,6 +198,21 @@ final class CLITests: XCTestCase {
     XCTAssertEqual(dashed.stdout, "-- --format\n")
   }
 
+  func testEveryRunOptionWithAValueKeepsItsValueFromTheProgram() throws {
+    // The split before parsing lists run's options that take a value; one it does not know
+    // would hand its value to the program. A value for each option `run --help` shows:
+    let values = ["--on-deadlock": "continue", "--format": "json", "--output": "report.json"]
+    let help = try forkguard(["run", "--help"]).stdout
+    let shown = try Regex(#"(?m)^  (--[a-z-]+) <"#)
+    let options = help.matches(of: shown).map { String($0.output[1].substring ?? "") }
+    XCTAssertEqual(Set(options), Set(values.keys), help)
+    let directory = try scratch([:])
+    for option in options {
+      let run = try forkguard(["run", option, values[option] ?? "", "/bin/echo", "ran"], in: directory)
+      XCTAssertEqual(run.stdout, "ran\n", "\(option): \(run.stderr)")
+    }
+  }
+
   func testRunRejectsAnUnknownOptionBeforeTheProgram() throws {
     let run = try forkguard(["run", "--no-such-option", "/bin/true"])
     XCTAssertEqual(run.status, 2)
