@@ -22,7 +22,7 @@ final class FileNames {
     if let name = names[file] { return name }
     var name = clang_getFileName(file).consume()
     // `#include "../../x.c"` names a file that is also analysed as `x.c`: one spelling.
-    if name.utf8.contains(UInt8(ascii: ".")), name.contains("/./") || name.contains("/../") {
+    if name.contains("/./") || name.contains("/../") {
       name = URL(fileURLWithPath: name).standardizedFileURL.path
     }
     names[file] = name
