@@ -295,4 +295,25 @@ extension Knowledge {
   public func lockFunction(_ name: String) -> LockFunction? {
     lockTables.functions[canonicalName(name)]
   }
+
+  /// Names that start a context the rules judge, or that touch a lock: fork-like calls,
+  /// clone, handler registrations (and `sigaction`'s handler fields), thread starts, lock
+  /// functions, and the ways a mutex gets a type. Code that mentions none of them, and that
+  /// no context calls, cannot change any finding.
+  public var contextNames: Set<String> {
+    var names = Set(process.forks.keys).union(process.clone.functions).union(process.signalActionFields)
+    names.formUnion(process.signalRegistrations.map(\.function))
+    names.formUnion(process.atforkRegistrations.map(\.function))
+    names.formUnion(process.threadStarts.map(\.function))
+    names.formUnion(lockTables.functions.keys)
+    names.formUnion(lockTables.mutexTypes.keys)
+    names.formUnion(lockTables.typeSetters.keys)
+    return names
+  }
+
+  /// Whether a call to `name` takes a lock (waits for it, tries it, or holds it for a closure).
+  public func takesLock(_ name: String) -> Bool {
+    guard let role = lockFunction(name)?.role else { return false }
+    return role == .acquire || role == .tryAcquire || role == .scoped
+  }
 }

@@ -1,0 +1,120 @@
+import ForkGuardCore
+import Testing
+
+/// What the demand-driven parse asks for, on hand-built facts: everything a context can
+/// reach, and only that.
+@Suite("Analysis demand")
+struct AnalysisDemandTests {
+  static func at(_ file: String, _ line: Int) -> ForkGuardCore.SourceLocation {
+    ForkGuardCore.SourceLocation(file: file, line: line, column: 1)
+  }
+
+  static func call(_ name: String, in file: String = "a.c", _ line: Int = 1) -> CallSite {
+    CallSite(callee: name, symbol: "c:@F@\(name)", location: at(file, line))
+  }
+
+  static func function(_ name: String, in file: String, _ calls: [CallSite], symbol: String? = nil) -> FunctionFacts {
+    FunctionFacts(
+      symbol: symbol ?? "c:@F@\(name)", name: name, location: at(file, 1), calls: calls, nonLocalWrites: [])
+  }
+
+  static func region(in function: String, file: String, _ calls: [CallSite]) -> ChildRegion {
+    ChildRegion(
+      kind: .fork, forkCallee: "fork", forkLocation: at(file, 2), function: "c:@F@\(function)",
+      functionName: function, calls: calls, returns: [], writes: [])
+  }
+
+  static func demand() throws -> AnalysisDemand {
+    let knowledge = try Knowledge()
+    return AnalysisDemand(takesLock: knowledge.takesLock)
+  }
+
+  @Test func aForkChildWantsWhatItCallsAndWhatThoseCall() throws {
+    var demand = try Self.demand()
+    var spawn = FileFacts(path: "spawn.c", functions: [Self.function("spawn", in: "spawn.c", [Self.call("fork")])])
+    spawn.childRegions = [Self.region(in: "spawn", file: "spawn.c", [Self.call("log_line"), Self.call("_exit")])]
+    demand.add(spawn)
+    #expect(Set(demand.takeWants()) == [.definition("log_line"), .definition("_exit")])
+    demand.add(
+      FileFacts(
+        path: "log.c",
+        functions: [
+          Self.function("log_line", in: "log.c", [Self.call("format")]),
+          Self.function("unrelated", in: "log.c", [Self.call("printf")]),
+        ]))
+    // Only what the child reaches: not what `unrelated` calls.
+    #expect(demand.takeWants() == [.definition("format")])
+    demand.settle()
+    #expect(demand.takeWants().isEmpty)
+  }
+
+  @Test func staticFunctionsAreNotLookedForElsewhere() throws {
+    var demand = try Self.demand()
+    var file = FileFacts(path: "a.c")
+    file.childRegions = [
+      Self.region(
+        in: "spawn", file: "a.c", [CallSite(callee: "helper", symbol: "c:a.c@F@helper", location: Self.at("a.c", 3))])
+    ]
+    demand.add(file)
+    #expect(demand.takeWants().isEmpty)
+  }
+
+  @Test func aHandlerHeldInAGlobalWantsTheFilesThatStoreIt() throws {
+    var demand = try Self.demand()
+    var registering = FileFacts(path: "a.c")
+    registering.registrations = [
+      HandlerRegistration(
+        kind: .signalHandler, handler: .variable(symbol: "c:@on_signal", name: "on_signal"),
+        location: Self.at("a.c", 4), via: "signal", registeringFunction: "main")
+    ]
+    demand.add(registering)
+    #expect(demand.takeWants() == [.mention("on_signal")])
+    var storing = FileFacts(path: "b.c")
+    storing.pointerStores = [
+      PointerStore(variable: "c:@on_signal", value: .function(symbol: "c:@F@quit", name: "quit"))
+    ]
+    demand.add(storing)
+    #expect(demand.takeWants() == [.definition("quit")])
+  }
+
+  @Test func aChildThatTakesALockWantsTheCallersOfItsFork() throws {
+    var demand = try Self.demand()
+    var spawn = FileFacts(path: "spawn.c", functions: [Self.function("spawn", in: "spawn.c", [Self.call("fork")])])
+    spawn.childRegions = [Self.region(in: "spawn", file: "spawn.c", [Self.call("pthread_mutex_lock")])]
+    demand.add(spawn)
+    _ = demand.takeWants()
+    demand.settle()
+    #expect(demand.takeWants().contains(.mention("spawn")))
+    // A caller arrives: it and everything it calls now matter (it may hold the lock), and
+    // so do its own callers.
+    demand.add(
+      FileFacts(
+        path: "main.c",
+        functions: [
+          Self.function("run", in: "main.c", [Self.call("take_lock"), Self.call("spawn")])
+        ]))
+    #expect(Set(demand.takeWants()) == [.definition("run"), .mention("run"), .definition("take_lock")])
+  }
+
+  @Test func aChildWithoutLocksLeavesItsCallersAlone() throws {
+    var demand = try Self.demand()
+    var spawn = FileFacts(path: "spawn.c", functions: [Self.function("spawn", in: "spawn.c", [Self.call("fork")])])
+    spawn.childRegions = [Self.region(in: "spawn", file: "spawn.c", [Self.call("write")])]
+    demand.add(spawn)
+    _ = demand.takeWants()
+    demand.settle()
+    #expect(demand.takeWants().isEmpty)
+  }
+
+  @Test func everyDefinitionOfAReachedFunctionIsFollowed() throws {
+    // Two programs in one project each define cleanup(); which one the graph keeps
+    // depends on the files parsed, so both bodies' calls are wanted.
+    var demand = try Self.demand()
+    var spawn = FileFacts(path: "b.c", functions: [Self.function("cleanup", in: "b.c", [Self.call("first")])])
+    spawn.childRegions = [Self.region(in: "spawn", file: "b.c", [Self.call("cleanup")])]
+    demand.add(spawn)
+    #expect(Set(demand.takeWants()) == [.definition("cleanup"), .definition("first")])
+    demand.add(FileFacts(path: "a.c", functions: [Self.function("cleanup", in: "a.c", [Self.call("second")])]))
+    #expect(demand.takeWants() == [.definition("second")])
+  }
+}
