@@ -72,6 +72,7 @@ for e in json.load(open(sys.argv[1])):
   measure "clang-14 -fsyntax-only, $cores jobs" ":" "xargs -P $cores -I{} bash -c {} <'$database/syntax-only.sh'"
   measure "forkguard cold, 1 job" "rm -rf '$cache'" "$check --jobs 1"
   measure "forkguard cold, $cores jobs" "rm -rf '$cache'" "$check --jobs $cores"
+  measure "forkguard cold, $cores jobs, --parse-all-files" "rm -rf '$cache'" "$check --jobs $cores --parse-all-files"
   measure "forkguard warm, no change" ":" "$check --jobs $cores"
   measure "forkguard warm, one file touched" "echo '/* touched */' >>'$touched'" "$check --jobs $cores"
   measure "clang-tidy-14 bugprone-signal-handler, 1 job" ":" \
@@ -97,6 +98,11 @@ for name, seconds, memory in rows:
 PY
   (cd "$source_root" && "$forkguard" check -p "$database" --cache-dir "$cache" --fail-on never 2>/dev/null) >"$work/findings-$project.txt"
   (cd "$source_root" && "$forkguard" check -p "$database" --cache-dir "$cache" --fail-on never --threads auto 2>/dev/null) >"$work/findings-auto-$project.txt"
+  (cd "$source_root" && "$forkguard" check -p "$database" --no-cache --fail-on never --parse-all-files 2>/dev/null) |
+    grep -v 'parse incomplete' >"$work/findings-all-$project.txt"
+  same=$(grep -v 'parse incomplete' "$work/findings-$project.txt" | cmp -s - "$work/findings-all-$project.txt" && echo "the same" || echo "DIFFERENT")
+  parsed=$(cd "$source_root" && "$forkguard" check -p "$database" --no-cache --fail-on never --timings 2>&1 >/dev/null | sed -nE 's/.*parse \(([0-9]+ of [0-9]+) files\).*/\1/p')
+  echo "files parsed: $parsed; findings with --parse-all-files: $same"
   echo "findings: $(grep -c ': warning: ' "$work/findings-$project.txt") (--threads auto: $(grep -c ': warning: ' "$work/findings-auto-$project.txt")); by rule and function:"
   sed -nE "s/^[^:]*:[0-9]+:[0-9]+: warning: '([^']*)'.*\[([a-z-]*)\]$/\2 \1/p" "$work/findings-$project.txt" | sort | uniq -c | sort -rn | head -15
   mkdir -p "$here/results"

@@ -26,6 +26,9 @@ public struct CheckRun {
     public var writeBaselinePath: String?
     public var jobs = ProcessInfo.processInfo.activeProcessorCount
     public var rules: [any Rule] = RuleRegistry.all
+    /// Parse every file, not only those that can reach a fork, handler, thread or lock
+    /// (which finds the same; it also reports parse problems in the others).
+    public var parsesEveryFile = false
     /// Where per-file facts are cached; nil for the default (see FactsCache.defaultDirectory).
     public var cacheDirectory: String?
     public var usesCache = true
@@ -52,6 +55,8 @@ public struct CheckRun {
     /// Files whose facts came from the cache, and files parsed.
     public var cacheHits = 0
     public var parsed = 0
+    /// Input files left unparsed because they cannot reach what the rules judge.
+    public var notNeeded = 0
     /// Findings and tool notes, in report order.
     public var diagnostics: [Diagnostic]
     /// Inputs that could not be analysed, each naming the file and the problem.
@@ -75,7 +80,15 @@ public struct CheckRun {
     }
     var configurations = try ConfigurationSet(options: options)
     let root = configurations.root
-    let parsingKnowledge = try knowledge(root, options)
+    // Loading the knowledge base reads and decodes its JSON: once per configuration.
+    var knowledgeByConfiguration: [String: Knowledge] = [:]
+    func knowledge(_ configuration: Configuration) throws -> Knowledge {
+      if let known = knowledgeByConfiguration[configuration.path ?? ""] { return known }
+      let loaded = try Self.knowledge(configuration, options)
+      knowledgeByConfiguration[configuration.path ?? ""] = loaded
+      return loaded
+    }
+    let parsingKnowledge = try knowledge(root)
     let database = try compilationDatabase(options)
 
     var errors: [String] = []
@@ -114,18 +127,27 @@ public struct CheckRun {
       ? FactsCache(
         directory: options.cacheDirectory ?? FactsCache.defaultDirectory(base: options.base),
         salt: parsingKnowledge.parsingFingerprint) : nil
-    let outcomes = parse(
-      files, jobs: options.jobs, knowledge: parsingKnowledge, unsaved: options.unsavedFiles, cache: cache,
-      progress: options.progress
-    ) { file in
+    func arguments(for file: String) -> [String] {
       if let arguments = database?.parseArguments(for: file) { return arguments + options.extraArguments }
       return defaultArguments[file]! + options.extraArguments
     }
+    let inputFiles = files
+    // Shards write facts for others to merge, so they cannot know what those will need.
+    var demand: ParseDemand?
+    if !options.parsesEveryFile, options.shard == nil, options.writeFactsPath == nil, options.factsPaths.isEmpty {
+      let knowledges = try [parsingKnowledge] + configurations.groups(of: files).map { try knowledge($0) }
+      demand = ParseDemand(
+        files: files, arguments: arguments(for:), unsaved: options.unsavedFiles, knowledges: knowledges)
+      phase("scan")
+    }
+    let outcomes = parse(
+      files, jobs: options.jobs, knowledge: parsingKnowledge, unsaved: options.unsavedFiles, cache: cache,
+      demand: demand, progress: options.progress, arguments: arguments(for:))
     cache?.prune(limit: 4 * files.count + 32)
-    phase("parse")
+    phase("parse (\(outcomes.count) of \(files.count) files)")
     var facts: [FileFacts] = []
     var diagnostics: [Diagnostic] = []
-    for outcome in outcomes {
+    for (_, outcome) in outcomes {
       switch outcome {
       case .success(let fileFacts):
         facts.append(fileFacts)
@@ -143,7 +165,7 @@ public struct CheckRun {
     if let path = options.writeFactsPath {
       try FactsFile(facts: facts).write(to: path)
       return Result(
-        cacheHits: cache?.hits ?? 0, parsed: files.count - (cache?.hits ?? 0), diagnostics: diagnostics,
+        cacheHits: cache?.hits ?? 0, parsed: outcomes.count - (cache?.hits ?? 0), diagnostics: diagnostics,
         errors: errors, filesAnalysed: facts.count, baselined: 0)
     }
     for path in options.factsPaths {
@@ -151,7 +173,9 @@ public struct CheckRun {
       let known = Set(facts.map(\.path))
       facts += loaded.facts.filter { !known.contains($0.path) }
     }
-    files = facts.map(\.path).sorted()
+    // Configurations and suppressions apply to every input, parsed or not: a finding in a
+    // header follows the header's configuration even when no file of that one was parsed.
+    files = Set(facts.map(\.path)).union(inputFiles).sorted()
     phase("load facts")
 
     // Rules run once per configuration in force (usually one); each keeps the findings in
@@ -161,7 +185,7 @@ public struct CheckRun {
     var findings: [Diagnostic] = []
     for group in try configurations.groups(of: files) {
       let input = AnalysisInput(
-        program: program, knowledge: try knowledge(group, options),
+        program: program, knowledge: try knowledge(group),
         options: AnalysisOptions(
           reportUnverifiable: options.reportUnverifiable, threads: options.threads ?? group.threads ?? .always))
       phase("lock summaries")
@@ -244,8 +268,9 @@ public struct CheckRun {
     diagnostics.sort(by: Diagnostic.reportOrder)
     phase("suppressions and baseline")
     return Result(
-      cacheHits: cache?.hits ?? 0, parsed: files.count - (cache?.hits ?? 0), diagnostics: diagnostics, errors: errors,
-      filesAnalysed: facts.count, baselined: baselined)
+      cacheHits: cache?.hits ?? 0, parsed: outcomes.count - (cache?.hits ?? 0),
+      notNeeded: inputFiles.count - outcomes.count, diagnostics: diagnostics, errors: errors,
+      filesAnalysed: facts.count + inputFiles.count - outcomes.count, baselined: baselined)
   }
 
   private static func knowledge(_ configuration: Configuration, _ options: Options) throws -> Knowledge {
@@ -273,18 +298,24 @@ public struct CheckRun {
     return nil
   }
 
-  /// Parses files on `jobs` threads, each with its own libclang index; results keep the
-  /// order of `files`, so output does not depend on scheduling.
+  /// Parses files on `jobs` threads, each with its own libclang index: every file, or those
+  /// `demand` asks for as it learns what the rules can reach. Results come in file order,
+  /// so output does not depend on scheduling.
   static func parse(
     _ files: [String], jobs: Int, knowledge: Knowledge, unsaved: [String: String] = [:], cache: FactsCache? = nil,
-    progress: (@Sendable (Int, Int) -> Void)?,
+    demand: ParseDemand? = nil, progress: (@Sendable (Int, Int) -> Void)?,
     arguments: @escaping (String) -> [String]
-  ) -> [Swift.Result<FileFacts, Error>] {
+  ) -> [(index: Int, result: Swift.Result<FileFacts, Error>)] {
     let finished = ResultSlots<Int>(count: 1)
     finished.set(0, 0)
-    let results = FactsInPathOrder(count: files.count)
-    let next = ResultSlots<Int>(count: 1)
-    next.set(0, 0)
+    let results = FactsByFile()
+    let queue = ParseQueue(
+      initial: demand?.initial ?? Array(files.indices),
+      whenFinished: { _, result in
+        guard let demand, case .success(let facts) = result else { return [] }
+        return demand.needed(after: facts)
+      },
+      whenIdle: { demand?.neededWhenSettled() ?? [] })
     let unsavedHeader = unsaved.keys.contains { !$0.hasSuffix(".c") && !$0.hasSuffix(".swift") }
     let workers = max(1, min(jobs, files.count))
     CFrontEnd.parseOnCallingThreads()
@@ -297,18 +328,14 @@ public struct CheckRun {
         defer { done.leave() }
         let frontEnd = CFrontEnd(knowledge: knowledge)
         let swiftFrontEnd = SwiftFrontEnd(knowledge: knowledge)
-        while let index = next.takeNext(below: files.count) {
+        while let index = queue.next() {
           let file = files[index]
+          let result: Swift.Result<FileFacts, Error>
           if file.hasSuffix(".swift") {
-            results.set(
-              index, Swift.Result { FactsCoding.interned(try swiftFrontEnd.facts(for: file, text: unsaved[file])) })
-            if let progress, let done = finished.takeNext(below: Int.max) { progress(done + 1, files.count) }
-            continue
-          }
-          let flags = arguments(file)
-          results.set(
-            index,
-            Swift.Result {
+            result = Swift.Result { FactsCoding.interned(try swiftFrontEnd.facts(for: file, text: unsaved[file])) }
+          } else {
+            let flags = arguments(file)
+            result = Swift.Result {
               // An editor buffer is parsed afresh: its text is not what the cache saw. An open
               // header could change any file that includes it, so then nothing is cached.
               guard let cache, unsaved[file] == nil, !unsavedHeader,
@@ -320,8 +347,11 @@ public struct CheckRun {
               let facts = try frontEnd.facts(for: file, arguments: flags)
               cache.store(file: file, arguments: flags, content: content, facts: facts)
               return FactsCoding.interned(facts)
-            })
-          if let progress, let done = finished.takeNext(below: Int.max) { progress(done + 1, files.count) }
+            }
+          }
+          results.set(index, result)
+          queue.finish(index, result)
+          if let progress, let done = finished.takeNext(below: Int.max) { progress(done + 1, queue.count) }
         }
       }
       thread.stackSize = 64 << 20
@@ -329,39 +359,6 @@ public struct CheckRun {
     }
     done.wait()
     return results.values
-  }
-}
-
-/// Results as they finish, committed in path order. A function defined in a header is in
-/// the facts of every file that includes it; only the first copy in path order is kept (the
-/// one ProgramGraph would keep), so memory holds each definition once, not once per file.
-final class FactsInPathOrder: @unchecked Sendable {
-  private let lock = NSLock()
-  private var pending: [Int: Swift.Result<FileFacts, Error>] = [:]
-  private var committed: [Swift.Result<FileFacts, Error>] = []
-  private var seenFunctions = Set<SymbolID>()
-
-  init(count: Int) { committed.reserveCapacity(count) }
-
-  func set(_ index: Int, _ result: Swift.Result<FileFacts, Error>) {
-    lock.lock()
-    defer { lock.unlock() }
-    pending[index] = result
-    while let next = pending.removeValue(forKey: committed.count) {
-      committed.append(next.map(dropSeenFunctions))
-    }
-  }
-
-  private func dropSeenFunctions(_ facts: FileFacts) -> FileFacts {
-    var reduced = facts
-    reduced.functions = facts.functions.filter { seenFunctions.insert($0.symbol).inserted }
-    return reduced
-  }
-
-  var values: [Swift.Result<FileFacts, Error>] {
-    lock.lock()
-    defer { lock.unlock() }
-    return committed
   }
 }
 

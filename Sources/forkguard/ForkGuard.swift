@@ -123,6 +123,12 @@ struct Check: ParsableCommand {
   @Flag(help: "Parse every file, neither reading nor writing the cache.")
   var noCache = false
 
+  @Flag(
+    help:
+      "Parse every file, also those that cannot reach a fork, a handler or thread entry, or a lock (same findings; their parse problems are then reported too)."
+  )
+  var parseAllFiles = false
+
   @Flag(help: "Print how long each phase took, on stderr.")
   var timings = false
 
@@ -170,13 +176,15 @@ struct Check: ParsableCommand {
     options.jobs = jobs
     options.cacheDirectory = cacheDir
     options.usesCache = !noCache
+    options.parsesEveryFile = parseAllFiles
     options.shard = shard.flatMap(parsedShard)
     options.writeFactsPath = writeFacts
     options.factsPaths = facts
     if timings {
       options.timings = { name, seconds in
         printError(
-          "forkguard: " + name.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%8.3f s", seconds))
+          "forkguard: " + name.padding(toLength: max(26, name.count), withPad: " ", startingAt: 0)
+            + String(format: "%8.3f s", seconds))
       }
     }
     if paths.isEmpty && !facts.isEmpty { options.paths = [] }
@@ -202,8 +210,11 @@ struct Check: ParsableCommand {
     let findings = result.diagnostics.filter { $0.ruleID != nil }
     if !findings.isEmpty || result.baselined > 0 {
       let accepted = result.baselined > 0 ? " (\(result.baselined) more accepted by the baseline)" : ""
+      let unparsed =
+        result.notNeeded > 0
+        ? "; \(result.notNeeded) of them cannot reach a fork, handler, thread or lock and were not parsed" : ""
       printError(
-        "forkguard: \(findings.count) finding\(findings.count == 1 ? "" : "s") in \(result.filesAnalysed) file\(result.filesAnalysed == 1 ? "" : "s") analysed\(accepted)"
+        "forkguard: \(findings.count) finding\(findings.count == 1 ? "" : "s") in \(result.filesAnalysed) file\(result.filesAnalysed == 1 ? "" : "s") analysed\(accepted)\(unparsed)"
       )
     }
     if !result.errors.isEmpty { throw ExitCode(ExitStatus.trouble) }

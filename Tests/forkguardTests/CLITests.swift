@@ -79,6 +79,19 @@ final class CLITests: XCTestCase {
     XCTAssertEqual(one.stdout, two.stdout)
   }
 
+  /// Every fixture, and the demo, judged from only the files that can matter, and from
+  /// all of them: the same findings (only parse problems of unparsed files may go).
+  func testParsingOnlyWhatCanMatterFindsWhatParsingEverythingFinds() throws {
+    for path in ["fixtures", "examples"] {
+      let needed = try forkguard(["check", path, "--no-cache", "--threads", "auto"])
+      let all = try forkguard(["check", path, "--no-cache", "--threads", "auto", "--parse-all-files"])
+      let findings = { (run: Run) in run.stdout.split(separator: "\n").filter { !$0.contains("parse incomplete") } }
+      XCTAssertEqual(needed.status, all.status)
+      XCTAssertGreaterThan(findings(all).count, 10, path)
+      XCTAssertEqual(findings(needed), findings(all), path)
+    }
+  }
+
   func testFlagsAfterDoubleDashReachTheCompiler() throws {
     let directory = try scratch(["spawn.c": Self.unsafeChild])
     XCTAssertEqual(try forkguard(["check", "spawn.c"], in: directory).status, 0)

@@ -1,0 +1,178 @@
+import ForkGuardC
+import ForkGuardCore
+import Foundation
+
+/// The files the parse workers take, in the order given; more may be added as results
+/// arrive (what a parsed file's facts show is needed), and when the queue runs dry with no
+/// parse under way (`whenIdle`), before the workers are let go.
+final class ParseQueue: @unchecked Sendable {
+  private let condition = NSCondition()
+  private var queue: [Int]
+  private var head = 0
+  private var queued: Set<Int>
+  private var busy = 0
+  private var finished = false
+  private let whenFinished: (Int, Swift.Result<FileFacts, Error>) -> [Int]
+  private let whenIdle: () -> [Int]
+
+  /// Both closures run under the queue's lock, one at a time.
+  init(
+    initial: [Int], whenFinished: @escaping (Int, Swift.Result<FileFacts, Error>) -> [Int] = { _, _ in [] },
+    whenIdle: @escaping () -> [Int] = { [] }
+  ) {
+    var seen = Set<Int>()
+    queue = initial.filter { seen.insert($0).inserted }
+    queued = seen
+    self.whenFinished = whenFinished
+    self.whenIdle = whenIdle
+  }
+
+  /// How many files have been queued so far.
+  var count: Int {
+    condition.lock()
+    defer { condition.unlock() }
+    return queued.count
+  }
+
+  /// The next file to parse, waiting while others' results may still add some; nil when
+  /// all is done.
+  func next() -> Int? {
+    condition.lock()
+    defer { condition.unlock() }
+    while true {
+      if head < queue.count {
+        busy += 1
+        head += 1
+        return queue[head - 1]
+      }
+      if finished { return nil }
+      if busy == 0 {
+        if !add(whenIdle()) {
+          finished = true
+          condition.broadcast()
+          return nil
+        }
+        continue
+      }
+      condition.wait()
+    }
+  }
+
+  func finish(_ index: Int, _ result: Swift.Result<FileFacts, Error>) {
+    condition.lock()
+    defer { condition.unlock() }
+    busy -= 1
+    _ = add(whenFinished(index, result))
+    condition.broadcast()
+  }
+
+  private func add(_ indices: [Int]) -> Bool {
+    let fresh = indices.filter { queued.insert($0).inserted }
+    queue += fresh
+    return !fresh.isEmpty
+  }
+}
+
+/// Which files a check must parse: those that mention a fork, handler registration, thread
+/// start or lock, then whatever the contexts found there reach (AnalysisDemand), found by a
+/// scan of every file's text (CSourceIndex). Everything else cannot change a finding.
+final class ParseDemand: @unchecked Sendable {
+  private let files: [String]
+  private let index: CSourceIndex
+  /// Index into `files` of each C unit in `index`.
+  private let unitFiles: [Int]
+  private var demand: AnalysisDemand
+  let initial: [Int]
+
+  init(
+    files: [String], arguments: (String) -> [String], unsaved: [String: String], knowledges: [Knowledge]
+  ) {
+    self.files = files
+    var units: [CSourceIndex.Unit] = []
+    var unitFiles: [Int] = []
+    var alwaysParsed: [Int] = []
+    for (position, file) in files.enumerated() {
+      // Swift files are cheap to parse and call into C by name; editor buffers are what
+      // the user is looking at.
+      if file.hasSuffix(".swift") || unsaved[file] != nil {
+        alwaysParsed.append(position)
+      } else {
+        units.append(CSourceIndex.Unit(file: file, arguments: arguments(file)))
+        unitFiles.append(position)
+      }
+    }
+    index = CSourceIndex(units: units, unsaved: unsaved)
+    self.unitFiles = unitFiles
+    let names = knowledges.reduce(into: Set<String>()) { $0.formUnion($1.contextNames) }
+    // The knowledge bases differ only in the user's additions, which are in `names`.
+    let canonical = knowledges[0]
+    let roots = index.units(mentioningAnyOf: names) { name in
+      names.contains(name) || names.contains(canonical.canonicalName(name))
+    }
+    initial = (alwaysParsed + (roots + index.unitsToParse).map { unitFiles[$0] }).sorted()
+    demand = AnalysisDemand { name in knowledges.contains { $0.takesLock(name) } }
+  }
+
+  /// Files to parse because of what `facts` shows.
+  func needed(after facts: FileFacts) -> [Int] {
+    demand.add(facts)
+    return wantedFiles()
+  }
+
+  /// Files to parse once everything queued is parsed.
+  func neededWhenSettled() -> [Int] {
+    demand.settle()
+    return wantedFiles()
+  }
+
+  private func wantedFiles() -> [Int] {
+    var result: [Int] = []
+    for want in demand.takeWants() {
+      switch want {
+      case .definition(let name): result += index.units(mayDefine: name).map { unitFiles[$0] }
+      case .mention(let name): result += index.units(mentioning: name).map { unitFiles[$0] }
+      }
+    }
+    return result.sorted()
+  }
+}
+
+/// Parse results by file index. A function defined in a header is in the facts of every
+/// file that includes it; only the copy of the first file in path order is kept (the one
+/// ProgramGraph would keep), so memory holds each definition once, not once per file.
+final class FactsByFile: @unchecked Sendable {
+  private let lock = NSLock()
+  private var results: [Int: Swift.Result<FileFacts, Error>] = [:]
+  /// The file whose facts hold each function.
+  private var holders: [SymbolID: Int] = [:]
+
+  func set(_ index: Int, _ result: Swift.Result<FileFacts, Error>) {
+    lock.lock()
+    defer { lock.unlock() }
+    guard case .success(var facts) = result else {
+      results[index] = result
+      return
+    }
+    var moved: [Int: Set<SymbolID>] = [:]
+    facts.functions = facts.functions.filter { function in
+      if let holder = holders[function.symbol], holder <= index { return false }
+      if let holder = holders[function.symbol] { moved[holder, default: []].insert(function.symbol) }
+      holders[function.symbol] = index
+      return true
+    }
+    for (holder, symbols) in moved {
+      if case .success(var earlier) = results[holder] {
+        earlier.functions.removeAll { symbols.contains($0.symbol) }
+        results[holder] = .success(earlier)
+      }
+    }
+    results[index] = .success(facts)
+  }
+
+  /// The results in file order.
+  var values: [(index: Int, result: Swift.Result<FileFacts, Error>)] {
+    lock.lock()
+    defer { lock.unlock() }
+    return results.keys.sorted().map { ($0, results[$0]!) }
+  }
+}
