@@ -2,8 +2,8 @@ import Dispatch
 import Foundation
 
 /// Which translation units may mention or define a name, from a scan of their text and of
-/// the project headers they include (found on their `-I`/`-iquote` paths; headers under
-/// /usr are the system's and are not read). Answers over-approximate: a unit is named
+/// the project headers they include (found on their `-I`/`-iquote` paths; the system's
+/// header folders, /usr/include and the like, are not read). Answers over-approximate: a unit is named
 /// whenever it might be the one, so parsing only the named units loses nothing.
 ///
 /// Known blind spots, both documented: a name made by `##` from two macro parameters is
@@ -258,8 +258,11 @@ public final class CSourceIndex {
     return result
   }
 
+  /// The system's header folders hold no project code (a project under /usr/src does).
   private static func isProjectPath(_ directory: String) -> Bool {
-    !directory.hasPrefix("/usr/")
+    !["/usr/include", "/usr/local/include", "/usr/lib", "/usr/share"].contains {
+      directory == $0 || directory.hasPrefix($0 + "/")
+    }
   }
 
   private static func absolute(_ path: String) -> String {
