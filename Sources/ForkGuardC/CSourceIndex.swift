@@ -160,15 +160,7 @@ public final class CSourceIndex {
   private func buildNameIndexes() {
     var macros: [String: CSourceScan.Macro] = [:]
     for scan in scans.compactMap({ $0 }) {
-      for (name, macro) in scan.macros {
-        var merged = macros[name] ?? CSourceScan.Macro()
-        merged.identifiers.formUnion(macro.identifiers)
-        merged.pastedFragments.formUnion(macro.pastedFragments)
-        merged.pastesParameters = merged.pastesParameters || macro.pastesParameters
-        merged.usesParameters = merged.usesParameters || macro.usesParameters
-        merged.hasBraces = merged.hasBraces || macro.hasBraces
-        macros[name] = merged
-      }
+      for (name, macro) in scan.macros { macros[name, default: CSourceScan.Macro()].merge(macro) }
     }
     var expansions: [String: CSourceScan.Macro] = [:]
     func expansion(of name: String, visiting: inout Set<String>) -> CSourceScan.Macro {
@@ -176,13 +168,8 @@ public final class CSourceIndex {
       guard let macro = macros[name], visiting.insert(name).inserted else { return CSourceScan.Macro() }
       var result = macro
       for inner in macro.identifiers where macros[inner] != nil {
-        let nested = expansion(of: inner, visiting: &visiting)
-        result.identifiers.formUnion(nested.identifiers)
-        result.pastedFragments.formUnion(nested.pastedFragments)
-        result.pastesParameters = result.pastesParameters || nested.pastesParameters
-        // An argument passed on to an inner macro is used if the inner one uses it.
-        result.usesParameters = result.usesParameters || nested.usesParameters
-        result.hasBraces = result.hasBraces || nested.hasBraces
+        // An argument passed on to an inner macro counts as used if the inner one uses it.
+        result.merge(expansion(of: inner, visiting: &visiting))
       }
       visiting.remove(name)
       expansions[name] = result

@@ -46,6 +46,16 @@ public struct CSourceScan: Sendable {
     public var usesParameters = false
     /// Whether the replacement has braces: a body, so it may define a function by itself.
     public var hasBraces = false
+
+    /// Another definition of the same name, or an inner macro it expands: whatever
+    /// either may make, the result may make.
+    public mutating func merge(_ other: Macro) {
+      identifiers.formUnion(other.identifiers)
+      pastedFragments.formUnion(other.pastedFragments)
+      pastesParameters = pastesParameters || other.pastesParameters
+      usesParameters = usesParameters || other.usesParameters
+      hasBraces = hasBraces || other.hasBraces
+    }
   }
 
   public var identifiers: Set<String> = []
@@ -327,13 +337,7 @@ private struct Lexer {
       }
       let macro = inner.replacementList(parameters: parameters)
       scan.identifiers.formUnion(macro.identifiers)
-      var merged = scan.macros[macroName] ?? CSourceScan.Macro()
-      merged.identifiers.formUnion(macro.identifiers)
-      merged.pastedFragments.formUnion(macro.pastedFragments)
-      merged.pastesParameters = merged.pastesParameters || macro.pastesParameters
-      merged.usesParameters = merged.usesParameters || macro.usesParameters
-      merged.hasBraces = merged.hasBraces || macro.hasBraces
-      scan.macros[macroName] = merged
+      scan.macros[macroName, default: CSourceScan.Macro()].merge(macro)
     default:
       // `#if defined(fork)`, `#undef`, `#pragma` call nothing; neither does the name a
       // `#define` defines: only its replacement list reaches code.
