@@ -306,12 +306,10 @@ public struct CheckRun {
     demand: ParseDemand? = nil, progress: (@Sendable (Int, Int) -> Void)?,
     arguments: @escaping (String) -> [String]
   ) -> [(index: Int, result: Swift.Result<FileFacts, Error>)] {
-    let finished = ResultSlots<Int>(count: 1)
-    finished.set(0, 0)
     let results = FactsByFile()
     let queue = ParseQueue(
       initial: demand?.initial ?? Array(files.indices),
-      whenFinished: { _, result in
+      whenFinished: { result in
         guard let demand, case .success(let facts) = result else { return [] }
         return demand.needed(after: facts)
       },
@@ -350,8 +348,8 @@ public struct CheckRun {
             }
           }
           results.set(index, result)
-          queue.finish(index, result)
-          if let progress, let done = finished.takeNext(below: Int.max) { progress(done + 1, queue.count) }
+          let (done, total) = queue.finish(result)
+          progress?(done, total)
         }
       }
       thread.stackSize = 64 << 20
@@ -359,38 +357,6 @@ public struct CheckRun {
     }
     done.wait()
     return results.values
-  }
-}
-
-/// Slots filled by several threads under one lock.
-final class ResultSlots<Value>: @unchecked Sendable {
-  private let lock = NSLock()
-  private var slots: [Value?]
-
-  init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-  func set(_ index: Int, _ value: Value) {
-    lock.lock()
-    slots[index] = value
-    lock.unlock()
-  }
-
-  var values: [Value?] {
-    lock.lock()
-    defer { lock.unlock() }
-    return slots
-  }
-}
-
-extension ResultSlots where Value == Int {
-  /// Hands out 0, 1, 2, … below `limit` from slot 0, one per call.
-  func takeNext(below limit: Int) -> Int? {
-    lock.lock()
-    defer { lock.unlock() }
-    let index = slots[0]!
-    guard index < limit else { return nil }
-    slots[0] = index + 1
-    return index
   }
 }
 

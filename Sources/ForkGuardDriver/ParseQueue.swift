@@ -11,13 +11,14 @@ final class ParseQueue: @unchecked Sendable {
   private var head = 0
   private var queued: Set<Int>
   private var busy = 0
+  private var done = 0
   private var finished = false
-  private let whenFinished: (Int, Swift.Result<FileFacts, Error>) -> [Int]
+  private let whenFinished: (Swift.Result<FileFacts, Error>) -> [Int]
   private let whenIdle: () -> [Int]
 
   /// Both closures run under the queue's lock, one at a time.
   init(
-    initial: [Int], whenFinished: @escaping (Int, Swift.Result<FileFacts, Error>) -> [Int] = { _, _ in [] },
+    initial: [Int], whenFinished: @escaping (Swift.Result<FileFacts, Error>) -> [Int] = { _ in [] },
     whenIdle: @escaping () -> [Int] = { [] }
   ) {
     var seen = Set<Int>()
@@ -25,13 +26,6 @@ final class ParseQueue: @unchecked Sendable {
     queued = seen
     self.whenFinished = whenFinished
     self.whenIdle = whenIdle
-  }
-
-  /// How many files have been queued so far.
-  var count: Int {
-    condition.lock()
-    defer { condition.unlock() }
-    return queued.count
   }
 
   /// The next file to parse, waiting while others' results may still add some; nil when
@@ -58,12 +52,16 @@ final class ParseQueue: @unchecked Sendable {
     }
   }
 
-  func finish(_ index: Int, _ result: Swift.Result<FileFacts, Error>) {
+  /// Records a parse's result; returns how many files are done and how many are queued
+  /// so far, for progress.
+  func finish(_ result: Swift.Result<FileFacts, Error>) -> (done: Int, total: Int) {
     condition.lock()
     defer { condition.unlock() }
     busy -= 1
-    _ = add(whenFinished(index, result))
+    done += 1
+    _ = add(whenFinished(result))
     condition.broadcast()
+    return (done, queued.count)
   }
 
   private func add(_ indices: [Int]) -> Bool {
