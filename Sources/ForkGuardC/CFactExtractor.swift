@@ -12,6 +12,7 @@ final class CFactExtractor {
   private(set) var registrations: [HandlerRegistration] = []
   private(set) var pointerStores: [PointerStore] = []
   private(set) var lockAttributes: [LockAttribute] = []
+  private(set) var comparedFunctions = Set<SymbolID>()
   private var seenPointerStores = Set<PointerStore>()
 
   init(knowledge: Knowledge, mainFile: String, names: FileNames) {
@@ -41,7 +42,8 @@ final class CFactExtractor {
     let name = declaration.spelling
     let symbol = declaration.usr
     let parameters = declaration.children.filter { $0.kind == CXCursor_ParmDecl }
-    let lowering = CFunctionLowering(extractor: self, functionName: name, parameters: parameters)
+    let lowering = CFunctionLowering(
+      extractor: self, functionName: name, functionSymbol: symbol, parameters: parameters)
     let flow = lowering.statement(body)
     let calls = lowering.calls
     var bodyEnd = body.extentEnd(in: names) ?? location
@@ -49,7 +51,8 @@ final class CFactExtractor {
     functions.append(
       FunctionFacts(
         symbol: symbol, name: name, location: location, calls: calls,
-        nonLocalWrites: lowering.writes.filter { $0.target != .local }, body: flow, bodyEnd: bodyEnd))
+        nonLocalWrites: lowering.writes.filter { $0.target != .local }, body: flow, bodyEnd: bodyEnd,
+        neverReturns: declaration.isDeclaredNoReturn))
 
     childRegions += ChildRegionAnalysis.childRegions(of: functions.last!, knowledge: knowledge)
   }
@@ -58,6 +61,10 @@ final class CFactExtractor {
 
   func addRegistration(_ registration: HandlerRegistration) {
     registrations.append(registration)
+  }
+
+  func addComparedFunction(_ symbol: SymbolID) {
+    comparedFunctions.insert(symbol)
   }
 
   func addLockAttribute(_ attribute: LockAttribute) {

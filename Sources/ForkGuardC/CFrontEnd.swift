@@ -75,6 +75,7 @@ public final class CFrontEnd {
     facts.registrations = extractor.registrations
     facts.pointerStores = extractor.pointerStores
     facts.lockAttributes = extractor.lockAttributes
+    facts.comparedFunctions = extractor.comparedFunctions.sorted()
     facts.dependencies = Self.inclusions(of: unit).filter { $0 != file }
     return facts
   }

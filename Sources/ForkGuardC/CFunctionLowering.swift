@@ -6,6 +6,7 @@ import ForkGuardCore
 final class CFunctionLowering {
   private unowned let extractor: CFactExtractor
   private let functionName: String
+  private let functionSymbol: SymbolID?
   private var knowledge: Knowledge { extractor.knowledge }
   private(set) var calls: [CallSite] = []
   private(set) var writes: [MemoryWrite] = []
@@ -16,9 +17,10 @@ final class CFunctionLowering {
   /// Mutex attribute objects given an owner-checking type in this function.
   private var attributeTypes: [String: String] = [:]
 
-  init(extractor: CFactExtractor, functionName: String, parameters: [Cursor] = []) {
+  init(extractor: CFactExtractor, functionName: String, functionSymbol: SymbolID? = nil, parameters: [Cursor] = []) {
     self.extractor = extractor
     self.functionName = functionName
+    self.functionSymbol = functionSymbol
     for (index, parameter) in parameters.enumerated() { parameterIndex[parameter.usr] = index }
   }
 
@@ -54,6 +56,11 @@ final class CFunctionLowering {
     case CXCursor_ReturnStmt:
       let location =
         cursor.location(in: extractor.names) ?? SourceLocation(file: extractor.mainFile, line: 0, column: 0)
+      // `return fork();` and `return pid;` say what the function returns: a fork wrapper.
+      if let value = children.first(where: \.isExpression) {
+        let (prefix, variable) = operand(value)
+        return .block([prefix] + (variable.map { [.returnValue($0)] } ?? []) + [.jump(.returnFromFunction(location))])
+      }
       return .block(children.map(expression) + [.jump(.returnFromFunction(location))])
     case CXCursor_BreakStmt:
       return .jump(.breakOut)
@@ -179,6 +186,11 @@ final class CFunctionLowering {
     if strippedValue.kind == CXCursor_CallExpr, let local = localVariableName(strippedTarget) {
       // `pid = fork()`: the call's result lands in `pid`, which the child analysis follows.
       nodes.append(call(strippedValue, result: local))
+    } else if strippedValue.kind == CXCursor_CallExpr, let place = resultName(strippedTarget) {
+      // `cmd->pid = fork()`, `g_pid = fork()`, `*pid = fork()`: followed by the text of the
+      // place; the store is recorded first so that it does not forget the result.
+      nodes += write(to: target)
+      nodes.append(call(strippedValue, result: place))
     } else {
       nodes.append(expression(value))
       nodes += write(to: target)
@@ -234,6 +246,22 @@ final class CFunctionLowering {
     }
   }
 
+  /// The name the flow gives a place a value is kept in: a variable's name, or the text of
+  /// a field, element or dereference (`cmd->pid`, `*pid`), as a store to it is written.
+  private func resultName(_ cursor: Cursor) -> String? {
+    switch cursor.kind {
+    case CXCursor_DeclRefExpr:
+      let (kind, name) = classifyStorage(cursor)
+      return kind == .indirect ? nil : name
+    case CXCursor_MemberRefExpr, CXCursor_ArraySubscriptExpr:
+      return cursor.tokens.map(\.spelling).joined()
+    case CXCursor_UnaryOperator where cursor.operatorSpelling == "*":
+      return cursor.tokens.map(\.spelling).joined()
+    default:
+      return nil
+    }
+  }
+
   private func localVariableName(_ cursor: Cursor) -> String? {
     guard cursor.kind == CXCursor_DeclRefExpr else { return nil }
     let (kind, name) = classifyStorage(cursor)
@@ -262,7 +290,16 @@ final class CFunctionLowering {
     where position == lockFunction?.lockArgument || isLockPointer(argument.strippingParenthesesAndCasts.type) {
       lockArguments[position] = lockReference(argument)
     }
-    calls.append(CallSite(callee: callee, symbol: symbol, location: location, lockArguments: lockArguments))
+    var functionArguments: [Int: [FunctionReference]] = [:]
+    for (position, argument) in arguments.enumerated() where Self.isFunctionValued(argument.type) {
+      let references = functionReferences(argument)
+      if !references.isEmpty { functionArguments[position] = references }
+    }
+    let neverReturns = cursor.referenced.map { $0.kind == CXCursor_FunctionDecl && $0.isDeclaredNoReturn } ?? false
+    calls.append(
+      CallSite(
+        callee: callee, symbol: symbol, location: location, lockArguments: lockArguments,
+        functionArguments: functionArguments, neverReturns: neverReturns))
     if symbol != nil {
       noteRegistrations(callee: callee, arguments: arguments, at: location)
       noteMutexType(callee: callee, arguments: arguments, at: location)
@@ -279,7 +316,8 @@ final class CFunctionLowering {
       for reference in functionReferences(arguments[argument]) {
         extractor.addRegistration(
           HandlerRegistration(
-            kind: kind, handler: reference, location: location, via: callee, registeringFunction: functionName))
+            kind: kind, handler: reference, location: location, via: callee, registeringFunction: functionName,
+            registeringSymbol: functionSymbol))
       }
     }
     if let entry = process.signalRegistrations.first(where: { $0.function == name || $0.function == callee }) {
@@ -319,7 +357,7 @@ final class CFunctionLowering {
       extractor.addRegistration(
         HandlerRegistration(
           kind: .signalHandler, handler: reference, location: location, via: "sigaction",
-          registeringFunction: functionName))
+          registeringFunction: functionName, registeringSymbol: functionSymbol))
     }
   }
 
@@ -421,6 +459,7 @@ final class CFunctionLowering {
     case CXCursor_BinaryOperator where children.count == 2:
       let op = expression.operatorSpelling ?? ""
       if let comparison = ComparisonOperator(rawValue: op) {
+        noteComparedFunctions(children)
         let (leftPrefix, leftVariable) = operand(children[0])
         let (rightPrefix, rightVariable) = operand(children[1])
         let prefix = FlowNode.block([leftPrefix, rightPrefix])
@@ -457,7 +496,11 @@ final class CFunctionLowering {
     let expression = cursor.strippingParenthesesAndCasts
     switch expression.kind {
     case CXCursor_DeclRefExpr:
-      return (.block([]), localVariableName(expression))
+      return (.block([]), resultName(expression))
+    case CXCursor_MemberRefExpr, CXCursor_ArraySubscriptExpr:
+      return (self.expression(cursor), resultName(expression))
+    case CXCursor_UnaryOperator where expression.operatorSpelling == "*":
+      return (self.expression(cursor), resultName(expression))
     case CXCursor_CallExpr:
       // `if (fork() == 0)`: the value has no name in the source; give it one.
       let name = "$call\(calls.count)"
@@ -466,7 +509,7 @@ final class CFunctionLowering {
       let parts = expression.children
       guard parts.count == 2 else { break }
       let target = parts[0].strippingParenthesesAndCasts
-      return (assignment(parts[0], parts[1]), localVariableName(target))
+      return (assignment(parts[0], parts[1]), resultName(target))
     default:
       break
     }
@@ -485,7 +528,12 @@ final class CFunctionLowering {
       switch declaration.kind {
       case CXCursor_FunctionDecl:
         return [.function(symbol: declaration.usr, name: declaration.spelling)]
-      case CXCursor_VarDecl, CXCursor_ParmDecl:
+      case CXCursor_ParmDecl:
+        if let index = parameterIndex[declaration.usr] {
+          return [.parameter(index: index, name: declaration.spelling)]
+        }
+        return [.variable(symbol: declaration.usr, name: declaration.spelling)]
+      case CXCursor_VarDecl:
         return [.variable(symbol: declaration.usr, name: declaration.spelling)]
       default:
         return []
@@ -571,6 +619,23 @@ final class CFunctionLowering {
         return CXVisit_Continue
       }, Unmanaged.passUnretained(box).toOpaque())
     return box.items
+  }
+
+  /// `handler != INVALID_HANDLER`: a function compared against is a sentinel.
+  private func noteComparedFunctions(_ operands: [Cursor]) {
+    guard operands.contains(where: { Self.isFunctionValued($0.type) }) else { return }
+    for operand in operands {
+      for case .function(let symbol, _) in functionReferences(operand) { extractor.addComparedFunction(symbol) }
+    }
+  }
+
+  /// A function pointer, or a function designator before it decays.
+  private static func isFunctionValued(_ type: CXType) -> Bool {
+    let canonical = clang_getCanonicalType(type)
+    if canonical.kind == CXType_FunctionProto || canonical.kind == CXType_FunctionNoProto { return true }
+    guard canonical.kind == CXType_Pointer else { return false }
+    let pointee = clang_getCanonicalType(clang_getPointeeType(canonical)).kind
+    return pointee == CXType_FunctionProto || pointee == CXType_FunctionNoProto
   }
 
   private static func holdsFunctionPointers(_ type: CXType) -> Bool {

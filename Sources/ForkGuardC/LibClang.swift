@@ -39,7 +39,30 @@ struct Cursor {
   var kind: CXCursorKind { clang_getCursorKind(raw) }
   var isNull: Bool { clang_Cursor_isNull(raw) != 0 }
   var spelling: String { clang_getCursorSpelling(raw).consume() }
-  var usr: String { clang_getCursorUSR(raw).consume() }
+  /// clang's USR, with a file-local symbol (`c:prog.c@F@on_sig`, whose prefix is the file's
+  /// base name) qualified by the declaring file's whole path: `a/prog.c` and `b/prog.c`
+  /// each have their own `static` functions and variables.
+  var usr: String {
+    let usr = clang_getCursorUSR(raw).consume()
+    guard usr.hasPrefix("c:"), usr.utf8.dropFirst(2).first != UInt8(ascii: "@"),
+      let at = usr.firstIndex(of: "@")
+    else { return usr }
+    var file: CXFile?
+    clang_getSpellingLocation(clang_getCursorLocation(raw), &file, nil, nil, nil)
+    guard let file else { return usr }
+    return "c:" + clang_getFileName(file).consume() + usr[at...]
+  }
+  /// Declared never to return: `__attribute__((noreturn))` (and macros for it) is part of
+  /// the function type; `_Noreturn` and `[[noreturn]]` are attributes libclang does not
+  /// expose, so the tokens before the name are read when the declaration has attributes.
+  var isDeclaredNoReturn: Bool {
+    if clang_getTypeSpelling(type).consume().contains("noreturn") { return true }
+    guard clang_Cursor_hasAttrs(raw) != 0 else { return false }
+    let range = clang_getRange(clang_getRangeStart(clang_getCursorExtent(raw)), clang_getCursorLocation(raw))
+    return Cursor.tokens(in: range, of: raw).contains {
+      ["_Noreturn", "noreturn", "__noreturn__"].contains($0.spelling)
+    }
+  }
   var isDefinition: Bool { clang_isCursorDefinition(raw) != 0 }
   var isExpression: Bool { clang_isExpression(kind) != 0 }
   var type: CXType { clang_getCursorType(raw) }
@@ -135,7 +158,13 @@ struct Cursor {
       let rhsStart = clang_getRangeStart(clang_getCursorExtent(operands[1].raw))
       let gap = Cursor.tokens(in: clang_getRange(lhsEnd, rhsStart), of: raw)
       let lhsOffset = Cursor.offset(lhsEnd)
-      return gap.first { $0.offset >= lhsOffset }?.spelling
+      if let found = gap.first(where: { $0.offset >= lhsOffset })?.spelling, Self.binaryOperators.contains(found) {
+        return found
+      }
+      // An operand that starts in a macro expansion (`errno == EAGAIN`) gives no usable gap:
+      // read on to the end of the expression instead.
+      let rest = Cursor.tokens(in: clang_getRange(lhsEnd, clang_getRangeEnd(extent)), of: raw)
+      return rest.first { $0.offset >= lhsOffset && Self.binaryOperators.contains($0.spelling) }?.spelling
     case CXCursor_UnaryOperator:
       guard let operand = operands.first else { return nil }
       let operandExtent = clang_getCursorExtent(operand.raw)
@@ -150,6 +179,11 @@ struct Cursor {
       return nil
     }
   }
+
+  static let binaryOperators: Set<String> = [
+    "=", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", ",",
+    "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=",
+  ]
 
   /// The integer value of a constant expression (literals, enumerators, macros), if any.
   var integerValue: Int? {

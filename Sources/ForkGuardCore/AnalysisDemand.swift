@@ -30,8 +30,21 @@ public struct AnalysisDemand {
   private var pending: [Want] = []
   private var wanted = Set<Want>()
 
-  public init(takesLock: @escaping (String) -> Bool) {
+  /// Functions on a path from a program's entry to a fork or a thread start: whether a
+  /// thread can run at the fork depends on what comes first on those paths.
+  private var ancestors = Set<SymbolID>()
+  /// Whether a library call starts a thread.
+  private let startsThread: (String) -> Bool
+  /// Registration wrappers (a parameter reaches a registration) and the arguments they
+  /// register; the function values their callers pass are handlers.
+  private var wrapperArguments: [SymbolID: Set<Int>] = [:]
+  private var callsPassingFunctions: [(caller: SymbolID, call: CallSite)] = []
+
+  public init(takesLock: @escaping (String) -> Bool, startsThread: @escaping (String) -> Bool = { _ in false }) {
     self.takesLock = takesLock
+    self.startsThread = startsThread
+    // The programs' entries: which code a `main` covers decides how its forks are judged.
+    want(.definition("main"))
   }
 
   /// The wants found since the last call.
@@ -48,6 +61,10 @@ public struct AnalysisDemand {
       for call in function.calls {
         guard let symbol = call.symbol else { continue }
         for callee in Self.aliases(of: symbol) { callers[callee, default: []].insert(function.symbol) }
+        if !call.functionArguments.isEmpty {
+          callsPassingFunctions.append((function.symbol, call))
+          passFunctions(from: function.symbol, call)
+        }
       }
     }
     for function in arrived {
@@ -55,12 +72,28 @@ public struct AnalysisDemand {
       if function.calls.contains(where: { call in call.symbol.map { upward.contains($0) } ?? false }) {
         markUpward(function.symbol)
       }
+      if function.calls.contains(where: { call in
+        (call.symbol.map { ancestors.contains($0) } ?? false) || startsThread(call.callee)
+      }) {
+        markAncestors(function.symbol)
+      }
     }
     for region in facts.childRegions {
       if region.kind == .fork { forkRegions.append(region) }
       for call in region.calls { markReachable(call.symbol) }
+      markAncestors(region.function)
+      // A fork wrapper's child goes on in its callers.
+      if region.returnsForkResult { markUpward(region.function) }
     }
-    for registration in facts.registrations { markReachable(registration.handler) }
+    for registration in facts.registrations {
+      if case .parameter(let index, _) = registration.handler, let wrapper = registration.registeringSymbol {
+        markWrapper(wrapper, argument: index)
+      }
+      markReachable(registration.handler)
+      if [.threadStart, .cloneForkChild].contains(registration.kind), let symbol = registration.registeringSymbol {
+        markAncestors(symbol)
+      }
+    }
     for store in facts.pointerStores {
       storesByVariable[store.variable, default: []].append(store.value)
       if handlerVariables.contains(store.variable) { markReachable(store.value) }
@@ -107,6 +140,9 @@ public struct AnalysisDemand {
       // A local or a parameter (its symbol names its function) is stored to only there.
       if !symbol.contains("@F@") { want(.mention(name)) }
       for value in storesByVariable[symbol] ?? [] { markReachable(value) }
+    case .parameter:
+      // What the callers pass: found through the registration wrapper's call sites.
+      break
     }
   }
 
@@ -123,21 +159,40 @@ public struct AnalysisDemand {
     for caller in Self.aliases(of: symbol).flatMap({ callers[$0] ?? [] }).sorted() { markUpward(caller) }
   }
 
+  private mutating func markWrapper(_ symbol: SymbolID, argument: Int) {
+    guard wrapperArguments[symbol, default: []].insert(argument).inserted else { return }
+    if let name = Self.linkName(symbol) { want(.mention(name)) }
+    for (caller, call) in callsPassingFunctions where call.symbol.map(Self.aliases(of:))?.contains(symbol) == true {
+      passFunctions(from: caller, call)
+    }
+  }
+
+  /// A call to a registration wrapper registers what it passes.
+  private mutating func passFunctions(from caller: SymbolID, _ call: CallSite) {
+    guard let symbol = call.symbol else { return }
+    for callee in Self.aliases(of: symbol) {
+      for argument in (wrapperArguments[callee] ?? []).sorted() {
+        for reference in call.functionArguments[argument] ?? [] {
+          if case .parameter(let index, _) = reference {
+            markWrapper(caller, argument: index)
+          } else {
+            markReachable(reference)
+          }
+        }
+      }
+    }
+  }
+
+  private mutating func markAncestors(_ symbol: SymbolID) {
+    guard ancestors.insert(symbol).inserted else { return }
+    if let name = Self.linkName(symbol), name != "main" { want(.mention(name)) }
+    for caller in Self.aliases(of: symbol).flatMap({ callers[$0] ?? [] }).sorted() { markAncestors(caller) }
+  }
+
   private mutating func want(_ item: Want) {
     if wanted.insert(item).inserted { pending.append(item) }
   }
 
-  /// A Swift call by name may land on a C function of that name (ProgramGraph links them).
-  private static func aliases(of symbol: SymbolID) -> [SymbolID] {
-    if symbol.hasPrefix("swift:") { return [symbol, "c:@F@" + symbol.dropFirst(6)] }
-    return [symbol]
-  }
-
-  /// The name another file would define or call the function by; nil for a `static`
-  /// function, which only its own translation unit can see.
-  private static func linkName(_ symbol: SymbolID) -> String? {
-    if symbol.hasPrefix("c:@F@") { return String(symbol.dropFirst(5)) }
-    if symbol.hasPrefix("swift:") { return String(symbol.dropFirst(6)) }
-    return nil
-  }
+  private static func aliases(of symbol: SymbolID) -> [SymbolID] { SymbolSpelling.linkAliases(of: symbol) }
+  private static func linkName(_ symbol: SymbolID) -> String? { SymbolSpelling.linkName(symbol) }
 }

@@ -1,4 +1,5 @@
-/// Finds, in one function, the code each fork child runs before exec or _exit.
+/// Finds, in one function, the code each fork child runs until _exit (or another call that
+/// never returns). exec can fail, so the child goes on after it.
 ///
 /// The result of a fork-like call is tracked as the set of outcomes a path may still be on:
 /// the child (0), the parent (> 0) or a failed fork (-1). Tests of the result variable
@@ -14,6 +15,8 @@ public struct ChildRegionAnalysis: FlowDomain {
     public var returns: [SourceLocation]
     /// Stores to anything but locals declared after the fork or the fork's result variable.
     public var writes: [MemoryWrite]
+    /// The function returns this fork's result with the child still possible.
+    public var returnsForkResult: Bool
   }
 
   enum Outcome: CaseIterable {
@@ -43,6 +46,10 @@ public struct ChildRegionAnalysis: FlowDomain {
   private var regionWrites: [Int: [MemoryWrite]] = [:]
   private var kinds: [Int: ForkKind] = [:]
   private var resultVariables: [Int: String] = [:]
+  /// Set when the function returns a fork's result on a path where it may be the child:
+  /// the function is a fork wrapper.
+  public private(set) var returnedForkKind: ForkKind?
+  private var forksReturned = Set<Int>()
 
   /// - Parameters:
   ///   - effectOfCall: what the call at an index does (from the knowledge base).
@@ -50,15 +57,27 @@ public struct ChildRegionAnalysis: FlowDomain {
   public static func regions(
     of body: FlowNode, bodyEnd: SourceLocation, effectOfCall: @escaping (Int) -> CallEffect
   ) -> [Region] {
+    run(body, bodyEnd: bodyEnd, effectOfCall: effectOfCall).regions
+  }
+
+  /// The analysis after running over a whole body.
+  public static func run(
+    _ body: FlowNode, bodyEnd: SourceLocation, effectOfCall: @escaping (Int) -> CallEffect
+  ) -> ChildRegionAnalysis {
     var interpreter = FlowInterpreter(domain: ChildRegionAnalysis(effectOfCall: effectOfCall))
     interpreter.runFunction(body, from: State(), bodyEnd: bodyEnd)
-    let analysis = interpreter.domain
+    return interpreter.domain
+  }
+
+  var regions: [Region] {
+    let analysis = self
     return analysis.kinds.keys.sorted().map { fork in
       Region(
         forkCall: fork, kind: analysis.kinds[fork]!,
         calls: (analysis.regionCalls[fork] ?? []).sorted(),
         returns: Array(Set(analysis.regionReturns[fork] ?? [])).sorted(),
-        writes: Array(Set(analysis.regionWrites[fork] ?? [])).sorted { $0.location < $1.location })
+        writes: Array(Set(analysis.regionWrites[fork] ?? [])).sorted { $0.location < $1.location },
+        returnsForkResult: analysis.forksReturned.contains(fork))
     }
   }
 
@@ -105,12 +124,8 @@ public struct ChildRegionAnalysis: FlowDomain {
       }
       return next
     case .exec:
-      // A fork child's region ends at exec. A vfork child's does not: if exec fails it is
-      // still running on the parent's stack, and only _exit may follow.
-      for fork in state.childForks where kinds[fork] == .fork {
-        next.forks[fork]!.remove(.child)
-        if next.forks[fork]!.isEmpty { return nil }
-      }
+      // exec returns when it fails, and the child goes on: for a fork child as for a vfork
+      // child, whose next call must then be _exit.
       return next
     case .exitProcess:
       return nil
@@ -126,9 +141,8 @@ public struct ChildRegionAnalysis: FlowDomain {
           || state.declaredSince[fork]?.contains(write.variable ?? "") == true)
       if !ownedByChild { regionWrites[fork, default: []].append(write) }
     }
-    if write.target == .local, let variable = write.variable {
-      next.bindings[variable] = nil
-    }
+    // A store to where a fork's result is kept overwrites it.
+    next.bindings[write.variable ?? write.text] = nil
     return next
   }
 
@@ -137,6 +151,12 @@ public struct ChildRegionAnalysis: FlowDomain {
     for fork in next.forks.keys { next.declaredSince[fork, default: []].insert(variable) }
     next.bindings[variable] = nil
     return next
+  }
+
+  public mutating func returnsValue(of variable: String, _ state: State) {
+    guard let fork = state.bindings[variable], state.forks[fork]?.contains(.child) == true else { return }
+    returnedForkKind = kinds[fork]
+    forksReturned.insert(fork)
   }
 
   public func narrow(_ state: State, by condition: Condition, holds: Bool) -> State? {
@@ -153,18 +173,28 @@ public struct ChildRegionAnalysis: FlowDomain {
 
 extension ChildRegionAnalysis {
   /// The child regions of a function's forks, as facts: what every front end records.
+  /// The child regions a front end records from the library data alone (which files to
+  /// parse depends on them); the rules use `ProcessModel`'s, made with the linked program.
   public static func childRegions(of function: FunctionFacts, knowledge: Knowledge) -> [ChildRegion] {
+    let effects = function.calls.map { call -> CallEffect in
+      guard call.symbol != nil else { return .normal }
+      return call.neverReturns ? .exitProcess : knowledge.effect(of: call.callee)
+    }
+    return childRegions(of: function, effects: effects)
+  }
+
+  /// The child regions of a function whose calls do what `effects` says.
+  public static func childRegions(of function: FunctionFacts, effects: [CallEffect]) -> [ChildRegion] {
     let calls = function.calls
-    let effects = calls.map { $0.symbol == nil ? CallEffect.normal : knowledge.effect(of: $0.callee) }
     // Most functions never fork; interpreting their bodies would find nothing.
-    guard effects.contains(where: { if case .fork = $0 { true } else { false } }) else { return [] }
+    guard effects.contains(where: \.isFork) else { return [] }
     let regions = regions(of: function.body, bodyEnd: function.bodyEnd) { effects[$0] }
     return regions.map { region in
       let fork = calls[region.forkCall]
       return ChildRegion(
         kind: region.kind, forkCallee: fork.callee, forkLocation: fork.location, function: function.symbol,
         functionName: function.name, calls: region.calls.filter { $0 != region.forkCall }.map { calls[$0] },
-        returns: region.returns, writes: region.writes)
+        returns: region.returns, writes: region.writes, returnsForkResult: region.returnsForkResult)
     }
   }
 }

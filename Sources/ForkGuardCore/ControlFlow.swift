@@ -16,6 +16,9 @@ public indirect enum FlowNode: Codable, Hashable, Sendable {
   case write(MemoryWrite)
   /// A local variable declared here.
   case declare(String)
+  /// The function returns the value of this variable (placed before the return's jump); a
+  /// front end names a returned call's value as it names a tested one.
+  case returnValue(String)
 }
 
 public struct SwitchArm: Codable, Hashable, Sendable {
@@ -69,11 +72,13 @@ public indirect enum Condition: Codable, Hashable, Sendable {
 }
 
 /// What a call does to control flow, as far as fork children care.
-public enum CallEffect: Sendable {
+public enum CallEffect: Hashable, Sendable {
   case normal
   case fork(ForkKind)
   /// exec: the child's region ends here when it succeeds.
   case exec
-  /// The process ends (`_exit`, `abort`, `exit`).
+  /// Control does not come back: the process ends (`_exit`, `abort`, `exit`), or goes on
+  /// where the form does not follow (`longjmp`, `pthread_exit`, a project function that
+  /// never returns).
   case exitProcess
 }

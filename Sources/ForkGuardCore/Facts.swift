@@ -14,12 +14,22 @@ public struct CallSite: Codable, Hashable, Sendable {
   /// Arguments that name a lock (by argument index): the lock of a lock function, and locks
   /// passed to other functions, so their summaries can be read in the caller's terms.
   public var lockArguments: [Int: LockReference]
+  /// Arguments that are function values (by argument index): what a registration wrapper
+  /// passes on to `signal` or `sigaction` is found through these.
+  public var functionArguments: [Int: [FunctionReference]]
+  /// The callee's declaration says it never returns (`noreturn`, `_Noreturn`, `-> Never`).
+  public var neverReturns: Bool
 
-  public init(callee: String, symbol: SymbolID?, location: SourceLocation, lockArguments: [Int: LockReference] = [:]) {
+  public init(
+    callee: String, symbol: SymbolID?, location: SourceLocation, lockArguments: [Int: LockReference] = [:],
+    functionArguments: [Int: [FunctionReference]] = [:], neverReturns: Bool = false
+  ) {
     self.callee = callee
     self.symbol = symbol
     self.location = location
     self.lockArguments = lockArguments
+    self.functionArguments = functionArguments
+    self.neverReturns = neverReturns
   }
 }
 
@@ -100,6 +110,8 @@ public struct MemoryWrite: Codable, Hashable, Sendable {
 public enum FunctionReference: Codable, Hashable, Sendable {
   case function(symbol: SymbolID, name: String)
   case variable(symbol: SymbolID, name: String)
+  /// A parameter of the enclosing function: its callers say what it holds.
+  case parameter(index: Int, name: String)
 }
 
 /// Every place a function reference is stored into a variable or a field.
@@ -124,11 +136,14 @@ public struct FunctionFacts: Codable, Hashable, Sendable {
   public var body: FlowNode
   /// Where control falls off the end of the body.
   public var bodyEnd: SourceLocation
+  /// Declared never to return (`__attribute__((noreturn))`, `_Noreturn`, `-> Never`).
+  public var neverReturns: Bool
 
   public init(
     symbol: SymbolID, name: String, location: SourceLocation, calls: [CallSite],
-    nonLocalWrites: [MemoryWrite], body: FlowNode? = nil, bodyEnd: SourceLocation? = nil
+    nonLocalWrites: [MemoryWrite], body: FlowNode? = nil, bodyEnd: SourceLocation? = nil, neverReturns: Bool = false
   ) {
+    self.neverReturns = neverReturns
     self.symbol = symbol
     self.name = name
     self.location = location
@@ -155,11 +170,16 @@ public struct ChildRegion: Codable, Hashable, Sendable {
   public var returns: [SourceLocation]
   /// Stores the child makes to memory the parent will see (meaningful for vfork).
   public var writes: [MemoryWrite]
+  /// The function returns the fork's result to its caller with the child still possible:
+  /// it wraps the fork, and the child goes on in the caller.
+  public var returnsForkResult: Bool
 
   public init(
     kind: ForkKind, forkCallee: String, forkLocation: SourceLocation, function: SymbolID,
-    functionName: String, calls: [CallSite], returns: [SourceLocation], writes: [MemoryWrite]
+    functionName: String, calls: [CallSite], returns: [SourceLocation], writes: [MemoryWrite],
+    returnsForkResult: Bool = false
   ) {
+    self.returnsForkResult = returnsForkResult
     self.kind = kind
     self.forkCallee = forkCallee
     self.forkLocation = forkLocation
@@ -197,11 +217,15 @@ public struct HandlerRegistration: Codable, Hashable, Sendable {
   /// What registered it, for the note (`signal`, `sigaction`, `pthread_atfork`, `clone`).
   public var via: String
   public var registeringFunction: String
+  /// The registering function's symbol: a registration of its own parameter makes it a
+  /// registration wrapper.
+  public var registeringSymbol: SymbolID?
 
   public init(
     kind: Kind, handler: FunctionReference, location: SourceLocation, via: String,
-    registeringFunction: String
+    registeringFunction: String, registeringSymbol: SymbolID? = nil
   ) {
+    self.registeringSymbol = registeringSymbol
     self.kind = kind
     self.handler = handler
     self.location = location
@@ -229,6 +253,9 @@ public struct FileFacts: Codable, Hashable, Sendable {
   public var registrations: [HandlerRegistration]
   public var pointerStores: [PointerStore]
   public var lockAttributes: [LockAttribute]
+  /// Functions compared against (`handler != INVALID_HANDLER`): sentinels, not handlers,
+  /// when they reach a registration through a variable.
+  public var comparedFunctions: [SymbolID] = []
   /// Set when the parse had errors; the facts hold what the parser recovered.
   public var parseProblem: ParseProblem?
   /// Every file the parse read besides this one (headers), for cache validation.

@@ -4,7 +4,7 @@ import Foundation
 /// each distinct string written once (file paths repeat in every location). Decoding is
 /// what a warm run spends its time on, so it avoids JSON.
 public enum FactsCoding {
-  static let magic: [UInt8] = Array("FGF1".utf8)
+  static let magic: [UInt8] = Array("FGF2".utf8)
 
   public struct Malformed: Error, CustomStringConvertible {
     public var description: String { "malformed facts" }
@@ -102,6 +102,11 @@ public struct FactsWriter {
       w.uint(pair.key)
       w.lock(pair.value)
     }
+    list(call.functionArguments.sorted { $0.key < $1.key }) { w, pair in
+      w.uint(pair.key)
+      w.list(pair.value) { w, r in w.reference(r) }
+    }
+    bool(call.neverReturns)
   }
 
   mutating func memoryWrite(_ write: MemoryWrite) {
@@ -120,6 +125,10 @@ public struct FactsWriter {
     case .variable(let symbol, let name):
       uint(1)
       string(symbol)
+      string(name)
+    case .parameter(let index, let name):
+      uint(2)
+      uint(index)
       string(name)
     }
   }
@@ -191,6 +200,9 @@ public struct FactsWriter {
     case .declare(let name):
       uint(7)
       string(name)
+    case .returnValue(let name):
+      uint(8)
+      string(name)
     }
   }
 
@@ -202,6 +214,7 @@ public struct FactsWriter {
     list(function.nonLocalWrites) { w, m in w.memoryWrite(m) }
     node(function.body)
     location(function.bodyEnd)
+    bool(function.neverReturns)
   }
 
   public mutating func file(_ file: FileFacts) {
@@ -216,6 +229,7 @@ public struct FactsWriter {
       w.list(region.calls) { w, c in w.call(c) }
       w.list(region.returns) { w, l in w.location(l) }
       w.list(region.writes) { w, m in w.memoryWrite(m) }
+      w.bool(region.returnsForkResult)
     }
     list(file.registrations) { w, registration in
       w.string(registration.kind.rawValue)
@@ -223,6 +237,7 @@ public struct FactsWriter {
       w.location(registration.location)
       w.string(registration.via)
       w.string(registration.registeringFunction)
+      w.optionalString(registration.registeringSymbol)
     }
     list(file.pointerStores) { w, store in
       w.string(store.variable)
@@ -233,6 +248,7 @@ public struct FactsWriter {
       w.string(attribute.type)
       w.location(attribute.location)
     }
+    list(file.comparedFunctions) { w, s in w.string(s) }
     bool(file.parseProblem != nil)
     if let problem = file.parseProblem {
       location(problem.location)
@@ -321,9 +337,12 @@ public struct FactsReader {
     let symbol = try optionalString()
     let location = try location()
     let pairs = try list { r in (try r.uint(), try r.lock()) }
+    let functionPairs = try list { r in (try r.uint(), try r.list { try $0.reference() }) }
     return CallSite(
       callee: callee, symbol: symbol, location: location,
-      lockArguments: Dictionary(pairs, uniquingKeysWith: { first, _ in first }))
+      lockArguments: Dictionary(pairs, uniquingKeysWith: { first, _ in first }),
+      functionArguments: Dictionary(functionPairs, uniquingKeysWith: { first, _ in first }),
+      neverReturns: try bool())
   }
 
   mutating func memoryWrite() throws -> MemoryWrite {
@@ -336,6 +355,7 @@ public struct FactsReader {
     switch try uint() {
     case 0: return .function(symbol: try string(), name: try string())
     case 1: return .variable(symbol: try string(), name: try string())
+    case 2: return .parameter(index: try uint(), name: try string())
     default: throw FactsCoding.Malformed()
     }
   }
@@ -374,6 +394,7 @@ public struct FactsReader {
       }
     case 6: return .write(try memoryWrite())
     case 7: return .declare(try string())
+    case 8: return .returnValue(try string())
     default: throw FactsCoding.Malformed()
     }
   }
@@ -381,7 +402,8 @@ public struct FactsReader {
   mutating func function() throws -> FunctionFacts {
     FunctionFacts(
       symbol: try string(), name: try string(), location: try location(), calls: try list { try $0.call() },
-      nonLocalWrites: try list { try $0.memoryWrite() }, body: try node(), bodyEnd: try location())
+      nonLocalWrites: try list { try $0.memoryWrite() }, body: try node(), bodyEnd: try location(),
+      neverReturns: try bool())
   }
 
   public mutating func file() throws -> FileFacts {
@@ -391,17 +413,19 @@ public struct FactsReader {
       ChildRegion(
         kind: try r.enumValue(ForkKind.self), forkCallee: try r.string(), forkLocation: try r.location(),
         function: try r.string(), functionName: try r.string(), calls: try r.list { try $0.call() },
-        returns: try r.list { try $0.location() }, writes: try r.list { try $0.memoryWrite() })
+        returns: try r.list { try $0.location() }, writes: try r.list { try $0.memoryWrite() },
+        returnsForkResult: try r.bool())
     }
     file.registrations = try list { r in
       HandlerRegistration(
         kind: try r.enumValue(HandlerRegistration.Kind.self), handler: try r.reference(), location: try r.location(),
-        via: try r.string(), registeringFunction: try r.string())
+        via: try r.string(), registeringFunction: try r.string(), registeringSymbol: try r.optionalString())
     }
     file.pointerStores = try list { r in PointerStore(variable: try r.string(), value: try r.reference()) }
     file.lockAttributes = try list { r in
       LockAttribute(lock: try r.lock(), type: try r.string(), location: try r.location())
     }
+    file.comparedFunctions = try list { try $0.string() }
     if try bool() {
       file.parseProblem = ParseProblem(location: try location(), message: try string(), errorCount: try uint())
     }

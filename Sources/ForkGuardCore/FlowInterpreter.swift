@@ -12,6 +12,12 @@ public protocol FlowDomain {
   func narrow(_ state: State, by condition: Condition, holds: Bool) -> State?
   /// Control leaves the function (a return, or the end of the body).
   mutating func leave(_ state: State, at location: SourceLocation)
+  /// The function is about to return the value of `variable`.
+  mutating func returnsValue(of variable: String, _ state: State)
+}
+
+extension FlowDomain {
+  public mutating func returnsValue(of variable: String, _ state: State) {}
 }
 
 public struct FlowInterpreter<Domain: FlowDomain> {
@@ -92,6 +98,10 @@ public struct FlowInterpreter<Domain: FlowDomain> {
 
     case .declare(let name):
       return Exits(next: domain.declare(name, state))
+
+    case .returnValue(let variable):
+      domain.returnsValue(of: variable, state)
+      return Exits(next: state)
     }
   }
 

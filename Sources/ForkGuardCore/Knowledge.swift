@@ -141,6 +141,12 @@ public struct Knowledge: Sendable {
     public var exec: [String]
     public var exits: [String]
     public var vforkAllowed: [String]
+    /// Library functions that never return besides the exits (`err`, `longjmp`…).
+    public var neverReturn: [String]
+    /// Library calls that start threads of their own, with no entry function to check.
+    public var threadStartingCalls: [String]
+    /// Words in a path (split at `/`, `-`, `_`, `.`) that mark another platform's file.
+    public var otherPlatformNames: [String]
     public var signalRegistrations: [RegistrationFunction]
     public var signalActionFields: [String]
     public var atforkRegistrations: [RegistrationFunction]
@@ -253,8 +259,9 @@ public struct Knowledge: Sendable {
     let name = canonicalName(name)
     if let reason = overrides.unsafe[name] { return .unsafe(reasons: [reason]) }
     if overrides.safe[name] != nil || internals.safe.contains(name) { return .safe }
-    if let lock = lockTables.functions[name] { return .lock(lock.role) }
+    // A lock function on the list (sem_post, the way to wake a thread from a handler) is safe.
     if safeList.contains(name) { return .safe }
+    if let lock = lockTables.functions[name] { return .lock(lock.role) }
     if let entry = glibc[name] {
       if entry.isSafe {
         return .unsafe(reasons: [
@@ -267,12 +274,47 @@ public struct Knowledge: Sendable {
     return .unknown
   }
 
+  /// glibc documents the function AS-Safe but the profile's POSIX list does not have it:
+  /// reported at note severity, visible without failing CI.
+  public func isSafeOnlyByGlibc(_ name: String) -> Bool {
+    guard overrides.unsafe[name] == nil else { return false }
+    let name = canonicalName(name)
+    return !safeList.contains(name) && glibc[name]?.isSafe == true && overrides.unsafe[name] == nil
+  }
+
   public func effect(of name: String) -> CallEffect {
     let name = canonicalName(name)
     if let kind = process.forks[name] { return .fork(kind) }
     if process.exec.contains(name) { return .exec }
-    if process.exits.contains(name) { return .exitProcess }
+    if process.exits.contains(name) || process.neverReturn.contains(name) { return .exitProcess }
     return .normal
+  }
+
+  /// Whether a call to this library function starts a thread.
+  public func startsThread(_ name: String) -> Bool {
+    let name = canonicalName(name)
+    return process.threadStarts.contains { $0.function == name } || process.threadStartingCalls.contains(name)
+  }
+
+  /// Whether the C library (or the Swift runtime) defines the name: a project definition
+  /// of it is an interposer or a test double.
+  public func isLibraryFunction(_ name: String) -> Bool {
+    if case .unknown = safety(of: name) { return effect(of: name) != .normal || lockFunction(name) != nil }
+    return true
+  }
+
+  /// Whether a path names a file built for another platform (`port-aix.c`, `compat/win32/`).
+  public func isOtherPlatformFile(_ path: String) -> Bool {
+    let words = path.lowercased().split { $0 == "/" || $0 == "-" || $0 == "_" || $0 == "." }
+    return words.contains { process.otherPlatformNames.contains(String($0)) }
+  }
+
+  /// How the program graph links names, per this knowledge.
+  public var linkPolicy: LinkPolicy {
+    let knowledge = self
+    return LinkPolicy(
+      isLibraryFunction: { knowledge.isLibraryFunction($0) }, isOtherPlatformFile: { knowledge.isOtherPlatformFile($0) }
+    )
   }
 
   public func suggestion(for name: String) -> String? {
@@ -305,6 +347,7 @@ extension Knowledge {
     names.formUnion(process.signalRegistrations.map(\.function))
     names.formUnion(process.atforkRegistrations.map(\.function))
     names.formUnion(process.threadStarts.map(\.function))
+    names.formUnion(process.threadStartingCalls)
     names.formUnion(lockTables.functions.keys)
     names.formUnion(lockTables.mutexTypes.keys)
     names.formUnion(lockTables.typeSetters.keys)

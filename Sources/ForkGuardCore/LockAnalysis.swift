@@ -75,10 +75,10 @@ public struct LockAnalysis: Sendable {
   /// Owner-checking mutexes (`recursive`, `errorcheck`) by lock.
   public let lockTypes: [LockReference: LockAttribute]
 
-  public init(program: ProgramGraph, knowledge: Knowledge) {
+  public init(program: ProgramGraph, process: ProcessModel, knowledge: Knowledge) {
     let functions = program.functions.values.sorted { $0.symbol < $1.symbol }
     var regionsByFunction: [SymbolID: [ChildRegion]] = [:]
-    for region in program.uniqueChildRegions(.fork) { regionsByFunction[region.function, default: []].append(region) }
+    for region in process.childRegions(.fork) { regionsByFunction[region.function, default: []].append(region) }
     // A worklist in callee-first order: a function is summarised again only when a callee's
     // summary changed, and its findings are those of its last summary, made with its
     // callees' final ones. The cap keeps a pathological graph from cycling forever.
@@ -98,7 +98,7 @@ public struct LockAnalysis: Sendable {
     func touchesLocksOrForks(_ name: String) -> Bool {
       if let known = lockOrForkByName[name] { return known }
       var relevant = knowledge.lockFunction(name) != nil
-      if case .fork = knowledge.effect(of: name) { relevant = true }
+      if knowledge.effect(of: name).isFork { relevant = true }
       lockOrForkByName[name] = relevant
       return relevant
     }
@@ -120,7 +120,8 @@ public struct LockAnalysis: Sendable {
         findingsBySymbol[symbol] = []
         continue
       }
-      var flow = LockFlow(function: function, program: program, knowledge: knowledge, summaries: summaries)
+      var flow = LockFlow(
+        function: function, program: program, process: process, knowledge: knowledge, summaries: summaries)
       let summary = flow.summarize(regions: regionsByFunction[symbol] ?? [])
       findingsBySymbol[symbol] = flow.findings
       if summaries[symbol] != summary {
@@ -211,20 +212,23 @@ struct LockFlow: FlowDomain {
   let program: ProgramGraph
   let knowledge: Knowledge
   let summaries: [SymbolID: LockSummary]
+  private let effects: [CallEffect]
   private var children: ChildRegionAnalysis
   private var exitHeld: [LockReference: LockEvent] = [:]
   private var exitReleased: Set<LockReference>?
   private(set) var findings: [LockHeldAtFork] = []
 
-  init(function: FunctionFacts, program: ProgramGraph, knowledge: Knowledge, summaries: [SymbolID: LockSummary]) {
+  init(
+    function: FunctionFacts, program: ProgramGraph, process: ProcessModel, knowledge: Knowledge,
+    summaries: [SymbolID: LockSummary]
+  ) {
     self.function = function
     self.program = program
     self.knowledge = knowledge
     self.summaries = summaries
-    let calls = function.calls
-    children = ChildRegionAnalysis(effectOfCall: { index in
-      calls[index].symbol == nil ? .normal : knowledge.effect(of: calls[index].callee)
-    })
+    let effects = function.calls.map(process.effect(of:))
+    self.effects = effects
+    children = ChildRegionAnalysis(effectOfCall: { effects[$0] })
   }
 
   mutating func summarize(regions: [ChildRegion]) -> LockSummary {
@@ -393,7 +397,7 @@ struct LockFlow: FlowDomain {
 
     guard let child = children.call(index, result: result, state.child) else { return nil }
     next.child = child
-    if case .fork = knowledge.effect(of: call.callee), call.symbol != nil {
+    if effects[index].isFork {
       for lock in next.held.keys { next.held[lock]!.forks.insert(index) }
     }
     return next

@@ -1,19 +1,53 @@
+/// Which definitions may stand for a name across programs: a tree holds several programs,
+/// and test doubles, interposers and other platforms' files define names again.
+public struct LinkPolicy: Sendable {
+  /// A name the C library defines (`getpid`, `execl`, `malloc`…): a project definition of it
+  /// is an interposer or a test double, and stands only for callers in its own folder.
+  public var isLibraryFunction: @Sendable (String) -> Bool
+  /// A file built only for another platform (`*-aix.c`, `compat/mingw.c`…): its definitions
+  /// stand only for callers in the same file.
+  public var isOtherPlatformFile: @Sendable (String) -> Bool
+
+  public init(
+    isLibraryFunction: @escaping @Sendable (String) -> Bool = { _ in false },
+    isOtherPlatformFile: @escaping @Sendable (String) -> Bool = { _ in false }
+  ) {
+    self.isLibraryFunction = isLibraryFunction
+    self.isOtherPlatformFile = isOtherPlatformFile
+  }
+}
+
 /// All files' facts linked by symbol: one call graph across files and languages.
 public struct ProgramGraph: Sendable {
   public let files: [FileFacts]
-  /// The definition of each symbol. A symbol defined twice (a `static inline` in a header
-  /// seen by several translation units) keeps its first definition in path order.
+  /// Every function by its identity. A symbol defined in several places (one `main` per
+  /// program, a `quit` in each of two programs) gets one identity per definition
+  /// (`SymbolSpelling.definition`); the same definition seen through several translation
+  /// units (a `static inline` in a header) is one.
   public let functions: [SymbolID: FunctionFacts]
+  /// The identities of each linked symbol's definitions, in path order.
+  private let definitionsBySymbol: [SymbolID: [SymbolID]]
+  /// Swift methods by file and base name, for a bare call inside a type.
+  private let swiftMethods: [String: [String: SymbolID]]
   private let storesByVariable: [SymbolID: [FunctionReference]]
+  private let policy: LinkPolicy
+  /// Every handler registration: those the front ends saw, and the calls to registration
+  /// wrappers (`RegistrationWrappers`).
+  public private(set) var registrations: [HandlerRegistration] = []
+  /// Functions compared against somewhere (`!= INVALID_SIGNAL_HANDLER`): sentinels.
+  private var comparedFunctions = Set<SymbolID>()
+  /// Files built for another platform, judged by their path below the files' common folder.
+  private let otherPlatformFiles: Set<String>
 
-  public init(files: [FileFacts]) {
+  public init(files: [FileFacts], policy: LinkPolicy = LinkPolicy()) {
     let files = files.sorted { $0.path < $1.path }
     self.files = files
-    var functions: [SymbolID: FunctionFacts] = [:]
+    self.policy = policy
+    var places: [SymbolID: [SourceLocation: FunctionFacts]] = [:]
     var stores: [SymbolID: [FunctionReference]] = [:]
     for file in files {
-      for function in file.functions where functions[function.symbol] == nil {
-        functions[function.symbol] = function
+      for function in file.functions where places[function.symbol]?[function.location] == nil {
+        places[function.symbol, default: [:]][function.location] = function
       }
       for store in file.pointerStores {
         if !(stores[store.variable]?.contains(store.value) ?? false) {
@@ -21,20 +55,99 @@ public struct ProgramGraph: Sendable {
         }
       }
     }
+    var functions: [SymbolID: FunctionFacts] = [:]
+    var definitions: [SymbolID: [SymbolID]] = [:]
+    var methods: [String: [String: SymbolID]] = [:]
+    for (symbol, byPlace) in places {
+      let sorted = byPlace.values.sorted { $0.location < $1.location }
+      for function in sorted {
+        var defined = function
+        if sorted.count > 1 { defined.symbol = SymbolSpelling.definition(symbol, at: function.location) }
+        functions[defined.symbol] = defined
+        definitions[symbol, default: []].append(defined.symbol)
+        if let base = SymbolSpelling.swiftMethodBaseName(symbol) {
+          methods[function.location.file, default: [:]][base] = defined.symbol
+        }
+      }
+    }
     self.functions = functions
+    self.definitionsBySymbol = definitions
+    var common: [Substring]?
+    for file in files {
+      let parts = Self.folder(of: file.path).split(separator: "/", omittingEmptySubsequences: false)
+      common = common.map { Array(zip($0, parts).prefix { $0 == $1 }.map(\.0)) } ?? parts
+    }
+    let root = common?.joined(separator: "/") ?? ""
+    self.comparedFunctions = Set(files.flatMap(\.comparedFunctions))
+    self.otherPlatformFiles = Set(
+      files.map(\.path).filter { path in
+        let relative = path.hasPrefix(root + "/") ? String(path.dropFirst(root.count + 1)) : path
+        return policy.isOtherPlatformFile(relative)
+      })
+    self.swiftMethods = methods
     self.storesByVariable = stores
+    self.registrations = RegistrationWrappers.registrations(in: self)
   }
 
-  /// The function a call runs. A Swift call by name (`swift:name`) that no Swift function
-  /// defines is a call into C, across the bridge.
+  /// The function a call runs: the definition of its symbol nearest the call. A Swift
+  /// call by name (`swift:name`) that no Swift function defines is a call into C, across
+  /// the bridge, or to a method of the enclosing type.
   public func definition(of call: CallSite) -> FunctionFacts? {
-    call.symbol.flatMap(function(symbol:))
+    call.symbol.flatMap { function(symbol: $0, near: call.location.file) }
   }
 
-  public func function(symbol: SymbolID) -> FunctionFacts? {
-    if let function = functions[symbol] { return function }
-    if symbol.hasPrefix("swift:") { return functions["c:@F@" + symbol.dropFirst(6)] }
+  /// The definition of `symbol` that a use in `file` links to.
+  public func function(symbol: SymbolID, near file: String) -> FunctionFacts? {
+    if let candidates = definitionsBySymbol[symbol] {
+      // None may stand for this caller: the C library's function runs.
+      return nearest(candidates, symbol: symbol, to: file).flatMap { functions[$0] }
+    }
+    if let identity = functions[symbol] { return identity }
+    if let name = SymbolSpelling.swiftCallName(symbol) {
+      if let method = swiftMethods[file]?[name] { return functions[method] }
+      return function(symbol: SymbolSpelling.cExternal(name), near: file)
+    }
     return nil
+  }
+
+  /// By identity (as `functions` keys them) or, for a linked symbol, its first definition.
+  public func function(symbol: SymbolID) -> FunctionFacts? {
+    functions[symbol] ?? definitionsBySymbol[symbol]?.first.flatMap { functions[$0] }
+      ?? SymbolSpelling.swiftCallName(symbol).flatMap { function(symbol: SymbolSpelling.cExternal($0)) }
+  }
+
+  /// Same file first, then the definition sharing the longest folder prefix with the
+  /// caller; a library name's project definition only for its own folder, another
+  /// platform's only for its own file.
+  private func nearest(_ candidates: [SymbolID], symbol: SymbolID, to file: String) -> SymbolID? {
+    let isLibrary = SymbolSpelling.linkName(symbol).map(policy.isLibraryFunction) ?? false
+    let folder = Self.folder(of: file)
+    var best: (SymbolID, Int)?
+    for candidate in candidates {
+      guard let place = functions[candidate]?.location.file else { continue }
+      if place == file { return candidate }
+      if otherPlatformFiles.contains(place) { continue }
+      let placeFolder = Self.folder(of: place)
+      if isLibrary && placeFolder != folder { continue }
+      let shared = Self.sharedPrefixLength(placeFolder, folder)
+      if best == nil || shared > best!.1 { best = (candidate, shared) }
+    }
+    return best?.0
+  }
+
+  static func folder(of path: String) -> Substring {
+    guard let slash = path.lastIndex(of: "/") else { return "" }
+    return path[..<slash]
+  }
+
+  /// Folder components two folders share, from the root.
+  static func sharedPrefixLength(_ a: Substring, _ b: Substring) -> Int {
+    var count = 0
+    for (x, y) in zip(a.split(separator: "/"), b.split(separator: "/")) {
+      guard x == y else { break }
+      count += 1
+    }
+    return count
   }
 
   /// The functions a reference may name: itself, or everything ever stored in the variable
@@ -52,13 +165,14 @@ public struct ProgramGraph: Sendable {
         if seenVariables.insert(symbol).inserted {
           pending.append(contentsOf: (storesByVariable[symbol] ?? []).reversed())
         }
+      case .parameter:
+        // Only a call site knows what a parameter holds.
+        continue
       }
     }
     return result
   }
 
-  public var childRegions: [ChildRegion] { files.flatMap(\.childRegions) }
-  public var registrations: [HandlerRegistration] { files.flatMap(\.registrations) }
 }
 
 /// A function that runs in a restricted context, with the first place it was registered.
@@ -77,8 +191,10 @@ extension ProgramGraph {
     let sorted = Set(registrations).sorted { ($0.location, $0.kind.rawValue) < ($1.location, $1.kind.rawValue) }
     for registration in sorted where kinds.contains(registration.kind) {
       for (symbol, _) in functions(for: registration.handler) {
-        guard let handler = function(symbol: symbol) else { continue }
-        let key = registration.kind.rawValue + "\u{0}" + symbol
+        // A function a stored handler is compared against is a sentinel, not a handler.
+        if case .function = registration.handler {} else if comparedFunctions.contains(symbol) { continue }
+        guard let handler = function(symbol: symbol, near: registration.location.file) else { continue }
+        let key = registration.kind.rawValue + "\u{0}" + handler.symbol
         if byHandler[key] != nil {
           byHandler[key]!.otherRegistrations += 1
         } else {
@@ -89,12 +205,5 @@ extension ProgramGraph {
     return byHandler.values.sorted {
       ($0.registration.location, $0.handler.name) < ($1.registration.location, $1.handler.name)
     }
-  }
-
-  /// Child regions, once each even when a header is seen by several translation units.
-  public func uniqueChildRegions(_ kind: ForkKind) -> [ChildRegion] {
-    var seen = Set<SourceLocation>()
-    return childRegions.filter { $0.kind == kind && seen.insert($0.forkLocation).inserted }
-      .sorted { $0.forkLocation < $1.forkLocation }
   }
 }

@@ -2,11 +2,10 @@
 public struct AnalysisOptions: Sendable {
   /// Whether fork children are judged as children of a multithreaded process.
   public enum Threads: String, Sendable, CaseIterable {
-    /// Always (POSIX's rule for any process that may have threads; the default, right for
-    /// libraries, whose host may start threads forkguard never sees).
+    /// Always: POSIX's letter for any process, whether or not a thread can run at the fork.
     case always
-    /// Only when the analysed code starts a thread (pthread_create, thrd_create…); for
-    /// single-threaded programs, where a fork child may call anything.
+    /// When a thread may be running at the fork (`ThreadsAtFork`): a thread start can come
+    /// before it in its program, or no `main` reaches it (library code). The default.
     case auto
   }
 
@@ -14,7 +13,7 @@ public struct AnalysisOptions: Sendable {
   public var reportUnverifiable: Bool
   public var threads: Threads
 
-  public init(reportUnverifiable: Bool = false, threads: Threads = .always) {
+  public init(reportUnverifiable: Bool = false, threads: Threads = .auto) {
     self.reportUnverifiable = reportUnverifiable
     self.threads = threads
   }
@@ -25,6 +24,10 @@ public struct AnalysisInput: Sendable {
   public let program: ProgramGraph
   public let knowledge: Knowledge
   public let options: AnalysisOptions
+  /// What calls do to the process, and where each fork child runs.
+  public let process: ProcessModel
+  /// Whether a thread may be running at each fork.
+  public let threads: ThreadsAtFork
   /// Lock summaries, shared by the lock rules.
   public let locks: LockAnalysis
 
@@ -32,7 +35,28 @@ public struct AnalysisInput: Sendable {
     self.program = program
     self.knowledge = knowledge
     self.options = options
-    self.locks = LockAnalysis(program: program, knowledge: knowledge)
+    self.process = ProcessModel(program: program, knowledge: knowledge)
+    self.threads = ThreadsAtFork(program: program, process: process, knowledge: knowledge)
+    self.locks = LockAnalysis(program: program, process: process, knowledge: knowledge)
+  }
+
+  /// Whether the rules judge this fork's child as the child of a multithreaded process,
+  /// and the note that says why.
+  public func multithreadedReason(atForkAt location: SourceLocation, in functionName: String) -> (
+    Bool, DiagnosticNote?
+  ) {
+    if options.threads == .always { return (true, nil) }
+    switch threads.reason(atForkAt: location) {
+    case nil:
+      return (false, nil)
+    case .library:
+      // POSIX's letter, and what a library's host may do: nothing more to say.
+      return (true, nil)
+    case .threadStartedBefore(let start):
+      return (
+        true, DiagnosticNote(location: start, message: "a thread may be running at the fork: one is started here")
+      )
+    }
   }
 }
 

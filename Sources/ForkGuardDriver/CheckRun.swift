@@ -180,31 +180,35 @@ public struct CheckRun {
 
     // Rules run once per configuration in force (usually one); each keeps the findings in
     // the files that configuration governs, at the severity it sets.
-    let program = ProgramGraph(files: facts)
+    let program = ProgramGraph(files: facts, policy: parsingKnowledge.linkPolicy)
     phase("program graph")
     var findings: [Diagnostic] = []
-    for group in try configurations.groups(of: files) {
-      let input = AnalysisInput(
-        program: program, knowledge: try knowledge(group),
-        options: AnalysisOptions(
-          reportUnverifiable: options.reportUnverifiable, threads: options.threads ?? group.threads ?? .always))
-      phase("lock summaries")
-      var seen = Set<Diagnostic>()
-      for rule in options.rules {
-        rule.check(input) { diagnostic in
-          guard seen.insert(diagnostic).inserted,
-            (try? configurations.configuration(for: diagnostic.location.file).path) == group.path
-          else { return }
-          var adjusted = diagnostic
-          if let setting = group.ruleSeverities[rule.id] {
-            guard let severity = setting else { return }
-            adjusted.severity = severity
+    // The analyses recurse over function bodies as deep as the source nests.
+    try DeepStack.run {
+      for group in try configurations.groups(of: files) {
+        let input = AnalysisInput(
+          program: program, knowledge: try knowledge(group),
+          options: AnalysisOptions(
+            reportUnverifiable: options.reportUnverifiable, threads: options.threads ?? group.threads ?? .auto))
+        phase("lock summaries")
+        var seen = Set<Diagnostic>()
+        for rule in options.rules {
+          rule.check(input) { diagnostic in
+            guard seen.insert(diagnostic).inserted,
+              (try? configurations.configuration(for: diagnostic.location.file).path) == group.path
+            else { return }
+            var adjusted = diagnostic
+            if let setting = group.ruleSeverities[rule.id] {
+              guard let severity = setting else { return }
+              adjusted.severity = severity
+            }
+            findings.append(adjusted)
           }
-          findings.append(adjusted)
         }
       }
     }
 
+    findings = Diagnostic.mergedByCallSite(findings)
     phase("rules")
     // Suppressions in the analysed files and in any file a finding points into.
     var suppressionFiles = Set(files)
@@ -352,7 +356,7 @@ public struct CheckRun {
           progress?(done, total)
         }
       }
-      thread.stackSize = 64 << 20
+      thread.stackSize = 256 << 20
       thread.start()
     }
     done.wait()
@@ -471,5 +475,28 @@ struct FactsFile {
       throw CheckRun.SetupError(description: "\(path): not forkguard facts, or written by another version")
     }
     return FactsFile(facts: facts)
+  }
+}
+
+/// Runs work on a thread with a big stack: the analyses recurse as deep as the source nests
+/// (a generated 20,000-deep `else if` chain), deeper than the main thread's 8 MiB allow.
+enum DeepStack {
+  static func run(_ body: @escaping () throws -> Void) throws {
+    final class Work: @unchecked Sendable {
+      var body: (() throws -> Void)?
+      var error: Error?
+    }
+    let work = Work()
+    work.body = body
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+      do { try work.body?() } catch { work.error = error }
+      work.body = nil
+      done.signal()
+    }
+    thread.stackSize = 256 << 20
+    thread.start()
+    done.wait()
+    if let error = work.error { throw error }
   }
 }

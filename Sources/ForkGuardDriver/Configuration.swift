@@ -6,8 +6,9 @@ import Yams
 /// .clang-tidy):
 ///
 ///     profile: glibc                      # posix-2024 (default), posix-2017, glibc
-///     threads: auto                       # always (default) or auto: fork children matter
-///                                         # only if the code starts threads
+///     threads: always                     # auto (default): a fork child is judged as a
+///                                         # multithreaded process's when a thread may run
+///                                         # at the fork; always: every fork child
 ///     rules:                              # per rule: off, note, warning or error
 ///       vfork-child: error
 ///       atfork-lock-protocol: off

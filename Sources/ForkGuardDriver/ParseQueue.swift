@@ -108,7 +108,9 @@ final class ParseDemand: @unchecked Sendable {
       names.contains(name) || names.contains(canonical.canonicalName(name))
     }
     initial = (alwaysParsed + (roots + index.unitsToParse).map { unitFiles[$0] }).sorted()
-    demand = AnalysisDemand { name in knowledges.contains { $0.takesLock(name) } }
+    demand = AnalysisDemand(
+      takesLock: { name in knowledges.contains { $0.takesLock(name) } },
+      startsThread: { name in canonical.startsThread(name) })
   }
 
   /// Files to parse because of what `facts` shows.
@@ -136,13 +138,18 @@ final class ParseDemand: @unchecked Sendable {
 }
 
 /// Parse results by file index. A function defined in a header is in the facts of every
-/// file that includes it; only the copy of the first file in path order is kept (the one
-/// ProgramGraph would keep), so memory holds each definition once, not once per file.
+/// file that includes it; only the copy of the first file in path order is kept, so memory
+/// holds each definition once, not once per file. (A name defined in several places — one
+/// `main` per program — is several definitions, each kept.)
 final class FactsByFile: @unchecked Sendable {
+  private struct Definition: Hashable {
+    var symbol: SymbolID
+    var location: SourceLocation
+  }
   private let lock = NSLock()
   private var results: [Int: Swift.Result<FileFacts, Error>] = [:]
-  /// The file whose facts hold each function.
-  private var holders: [SymbolID: Int] = [:]
+  /// The file whose facts hold each definition.
+  private var holders: [Definition: Int] = [:]
 
   func set(_ index: Int, _ result: Swift.Result<FileFacts, Error>) {
     lock.lock()
@@ -151,16 +158,17 @@ final class FactsByFile: @unchecked Sendable {
       results[index] = result
       return
     }
-    var moved: [Int: Set<SymbolID>] = [:]
+    var moved: [Int: Set<Definition>] = [:]
     facts.functions = facts.functions.filter { function in
-      if let holder = holders[function.symbol], holder <= index { return false }
-      if let holder = holders[function.symbol] { moved[holder, default: []].insert(function.symbol) }
-      holders[function.symbol] = index
+      let definition = Definition(symbol: function.symbol, location: function.location)
+      if let holder = holders[definition], holder <= index { return false }
+      if let holder = holders[definition] { moved[holder, default: []].insert(definition) }
+      holders[definition] = index
       return true
     }
-    for (holder, symbols) in moved {
+    for (holder, definitions) in moved {
       if case .success(var earlier) = results[holder] {
-        earlier.functions.removeAll { symbols.contains($0.symbol) }
+        earlier.functions.removeAll { definitions.contains(Definition(symbol: $0.symbol, location: $0.location)) }
         results[holder] = .success(earlier)
       }
     }

@@ -23,12 +23,18 @@ public struct JSONReporter: Reporter {
     var location: Place
     var message: String
   }
+  struct Context: Encodable {
+    var context: String
+    var notes: [Note]
+  }
   struct Item: Encodable {
     var rule: String?
     var severity: String
     var location: Place
     var message: String
     var notes: [Note]
+    /// The other contexts that reach the same call (left out when there are none).
+    var otherContexts: [Context]?
   }
 
   public func render(_ diagnostics: [Diagnostic]) -> String {
@@ -41,7 +47,14 @@ public struct JSONReporter: Reporter {
         Item(
           rule: diagnostic.ruleID, severity: diagnostic.severity.rawValue, location: place(diagnostic.location),
           message: diagnostic.message,
-          notes: diagnostic.notes.map { Note(location: place($0.location), message: $0.message) })
+          notes: diagnostic.notes.map { Note(location: place($0.location), message: $0.message) },
+          otherContexts: diagnostic.otherContexts.isEmpty
+            ? nil
+            : diagnostic.otherContexts.map { other in
+              Context(
+                context: other.context,
+                notes: other.notes.map { Note(location: place($0.location), message: $0.message) })
+            })
       })
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -45,6 +45,17 @@ public struct SARIFReporter: Reporter {
           location($1.location, message: $1.message, id: $0)
         }
       }
+      // A call several contexts reach: one code flow per context, from the context to the call.
+      if !diagnostic.otherContexts.isEmpty {
+        let chains = [diagnostic.notes] + diagnostic.otherContexts.map(\.notes)
+        result["codeFlows"] = chains.map { notes -> [String: Any] in
+          let steps = notes.reversed().enumerated().map { index, note in
+            ["location": location(note.location, message: note.message, id: index)]
+          }
+          let end = ["location": location(diagnostic.location, message: diagnostic.message, id: notes.count)]
+          return ["threadFlows": [["locations": steps + [end]]]]
+        }
+      }
       return result
     }
     let driverRules: [[String: Any]] = rules.map { rule in

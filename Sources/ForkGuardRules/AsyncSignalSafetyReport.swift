@@ -12,9 +12,11 @@ struct AsyncSignalSafetyReport {
   /// Lock functions belong to the lock rules in fork children, not here.
   var reportsLockFunctions: Bool
 
+  /// - Parameter context: what the context is (`fork child`, `signal handler`): a call that
+  ///   several contexts reach is reported once, counting the others.
   func report(
-    from calls: [CallSite], in caller: String, entered: Set<SymbolID>, contextNotes: [DiagnosticNote],
-    input: AnalysisInput, report: (Diagnostic) -> Void
+    from calls: [CallSite], in caller: String, entered: Set<SymbolID>, context: String,
+    contextNotes: [DiagnosticNote], input: AnalysisInput, report: (Diagnostic) -> Void
   ) {
     // Unknown calls are searched for, then kept when reportable: a Swift call nobody
     // describes is Swift code (it allocates and takes the runtime's locks), a C one only
@@ -38,10 +40,13 @@ struct AsyncSignalSafetyReport {
       let chainNotes = finding.chain.reversed().map { link in
         DiagnosticNote(location: link.call.location, message: "'\(link.call.callee)' called here from '\(link.caller)'")
       }
+      // What glibc documents AS-Safe stays visible at note severity, without failing CI.
+      let severity: Severity = input.knowledge.isSafeOnlyByGlibc(finding.call.callee) ? .note : .warning
       report(
         Diagnostic(
-          ruleID: ruleID, severity: .warning, location: finding.call.location,
-          message: message(for: finding, knowledge: input.knowledge), notes: chainNotes + contextNotes))
+          ruleID: ruleID, severity: severity, location: finding.call.location,
+          message: message(for: finding, knowledge: input.knowledge), notes: chainNotes + contextNotes,
+          context: context))
     }
   }
 
@@ -70,8 +75,9 @@ struct AsyncSignalSafetyReport {
   /// method or initialiser. A bare name might be a C function (from a module nobody
   /// analysed): that stays unverifiable, reported only on request, as in C.
   static func isSwiftCall(_ call: CallSite) -> Bool {
-    guard let symbol = call.symbol, symbol.hasPrefix("swift:") else { return false }
-    return symbol.hasPrefix("swift:.") || call.callee.contains(".") || call.callee.first?.isUppercase == true
+    guard let symbol = call.symbol, SymbolSpelling.isSwift(symbol) else { return false }
+    return SymbolSpelling.isSwiftMemberCall(symbol) || call.callee.contains(".")
+      || call.callee.first?.isUppercase == true
   }
 
   /// `'malloc' is not async-signal-safe (it takes a lock)`; reasons that are already a

@@ -23,7 +23,7 @@ public struct AtforkHandlerUnsafeCall: Rule {
       ]
       wording.report(
         from: context.handler.calls, in: context.handler.name, entered: [context.handler.symbol],
-        contextNotes: notes, input: input, report: report)
+        context: "pthread_atfork child handler", contextNotes: notes, input: input, report: report)
     }
   }
 }

@@ -16,7 +16,9 @@ public struct ForkChildLock: Rule {
     let protected = atforkProtectedLocks(input)
 
     var children: [(calls: [CallSite], caller: String, start: DiagnosticNote)] = []
-    for region in program.uniqueChildRegions(.fork) {
+    // A thread started only after the fork cannot hold the lock at it.
+    for region in input.process.childRegions(.fork)
+    where input.multithreadedReason(atForkAt: region.forkLocation, in: region.functionName).0 {
       children.append(
         (
           region.calls, region.functionName,

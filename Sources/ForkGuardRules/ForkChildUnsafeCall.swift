@@ -9,16 +9,18 @@ public struct ForkChildUnsafeCall: Rule {
   public init() {}
 
   public func check(_ input: AnalysisInput, report: (Diagnostic) -> Void) {
-    // With `threads: auto`, a program that starts no thread forks as a single-threaded
-    // process: its child may call anything.
-    if input.options.threads == .auto && input.program.handlerContexts([.threadStart]).isEmpty { return }
     let wording = AsyncSignalSafetyReport(
       ruleID: id,
       consequence: "in the child of a multithreaded process it can deadlock or see corrupt state",
       defaultFix: "call it before fork() or after exec, or use an async-signal-safe equivalent",
       reportsLockFunctions: false)
-    for region in input.program.uniqueChildRegions(.fork) {
+    for region in input.process.childRegions(.fork) {
+      // A fork no thread can be running at is a single-threaded process's: its child may
+      // call anything.
+      let (threaded, why) = input.multithreadedReason(atForkAt: region.forkLocation, in: region.functionName)
+      guard threaded else { continue }
       var notes = [DiagnosticNote(location: region.forkLocation, message: "fork child starts here")]
+      if let why { notes.append(why) }
       if let exit = region.returns.first {
         notes.append(
           DiagnosticNote(
@@ -28,17 +30,22 @@ public struct ForkChildUnsafeCall: Rule {
           ))
       }
       wording.report(
-        from: region.calls, in: region.functionName, entered: [], contextNotes: notes, input: input, report: report)
+        from: region.calls, in: region.functionName, entered: [], context: "fork child", contextNotes: notes,
+        input: input, report: report)
     }
     for context in input.program.handlerContexts([.cloneForkChild]) {
-      let notes = [
-        DiagnosticNote(
-          location: context.registration.location,
-          message: "'\(context.handler.name)' started here by \(context.registration.via) as a fork child")
-      ]
+      let (threaded, why) = input.multithreadedReason(
+        atForkAt: context.registration.location, in: context.registration.registeringFunction)
+      guard threaded else { continue }
+      let notes =
+        [
+          DiagnosticNote(
+            location: context.registration.location,
+            message: "'\(context.handler.name)' started here by \(context.registration.via) as a fork child")
+        ] + (why.map { [$0] } ?? [])
       wording.report(
         from: context.handler.calls, in: context.handler.name, entered: [context.handler.symbol],
-        contextNotes: notes, input: input, report: report)
+        context: "fork child", contextNotes: notes, input: input, report: report)
     }
   }
 }

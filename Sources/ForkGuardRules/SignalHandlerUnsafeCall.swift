@@ -21,7 +21,7 @@ public struct SignalHandlerUnsafeCall: Rule {
       ]
       wording.report(
         from: context.handler.calls, in: context.handler.name, entered: [context.handler.symbol],
-        contextNotes: notes, input: input, report: report)
+        context: "signal handler", contextNotes: notes, input: input, report: report)
     }
   }
 }

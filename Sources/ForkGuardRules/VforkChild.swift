@@ -11,7 +11,7 @@ public struct VforkChild: Rule {
 
   public func check(_ input: AnalysisInput, report: (Diagnostic) -> Void) {
     let knowledge = input.knowledge
-    for region in input.program.uniqueChildRegions(.vfork) {
+    for region in input.process.childRegions(.vfork) {
       let notes = [DiagnosticNote(location: region.forkLocation, message: "\(region.forkCallee) child starts here")]
       for call in region.calls where !knowledge.isVforkAllowed(call.callee) {
         report(diagnostic(call: call, knowledge: knowledge, notes: notes))

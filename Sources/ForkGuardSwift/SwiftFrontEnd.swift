@@ -109,8 +109,14 @@ final class SwiftFactExtractor {
     if !topLevel.isEmpty {
       let lowering = SwiftLowering(extractor: self, functionName: "main")
       let body = lowering.block(topLevel)
+      // Top-level code runs as the program's entry only in main.swift or in a script with
+      // statements; elsewhere top-level variables are globals, initialised lazily.
+      let isEntry =
+        (path as NSString).lastPathComponent == "main.swift"
+        || topLevel.contains { !$0.item.is(VariableDeclSyntax.self) }
       add(
-        symbol: "swift:\(path)#main", name: "main", location: location(topLevel[0]), lowering: lowering, body: body,
+        symbol: isEntry ? SymbolSpelling.swiftTopLevel(file: path) : SymbolSpelling.swiftGlobals(file: path),
+        name: "main", location: location(topLevel[0]), lowering: lowering, body: body,
         end: endLocation(topLevel[topLevel.count - 1]))
     }
   }
@@ -171,7 +177,7 @@ final class SwiftFactExtractor {
   private func function(_ declaration: FunctionDeclSyntax, in type: String?) {
     guard let body = declaration.body else { return }
     let name = type.map { "\($0).\(declaration.name.text)" } ?? declaration.name.text
-    var symbol = "swift:\(name)"
+    var symbol = SymbolSpelling.swift(name)
     // @_cdecl("c_name") exports the function to C under that name.
     for attribute in declaration.attributes {
       guard let attribute = attribute.as(AttributeSyntax.self), attribute.attributeName.trimmedDescription == "_cdecl",
@@ -179,22 +185,23 @@ final class SwiftFactExtractor {
           StringLiteralExprSyntax.self),
         let exported = argument.representedLiteralValue
       else { continue }
-      symbol = "c:@F@\(exported)"
+      symbol = SymbolSpelling.cExternal(exported)
     }
     let lowering = SwiftLowering(extractor: self, functionName: name, enclosingType: type)
     lowering.declareParameters(
       declaration.signature.parameterClause.parameters.map { ($0.secondName ?? $0.firstName).text })
     let flow = lowering.block(Array(body.statements))
+    let returnsNever = declaration.signature.returnClause?.type.trimmedDescription == "Never"
     add(
       symbol: symbol, name: name, location: location(declaration.name), lowering: lowering, body: flow,
-      end: endLocation(body))
+      end: endLocation(body), neverReturns: returnsNever)
   }
 
   /// A closure that runs elsewhere (a signal handler, a thread body) as a function of its own.
   func closureFunction(_ closure: ClosureExprSyntax, purpose: String, enclosingType: String?) -> FunctionReference {
     let place = location(closure)
     let name = "closure at line \(place.line)"
-    let symbol = "swift:\(path)#closure@\(place.line):\(place.column)"
+    let symbol = SymbolSpelling.swiftClosure(file: path, line: place.line, column: place.column)
     let lowering = SwiftLowering(extractor: self, functionName: name, enclosingType: enclosingType)
     let flow = lowering.block(Array(closure.statements))
     add(symbol: symbol, name: name, location: place, lowering: lowering, body: flow, end: endLocation(closure))
@@ -203,11 +210,12 @@ final class SwiftFactExtractor {
 
   private func add(
     symbol: String, name: String, location: ForkGuardCore.SourceLocation, lowering: SwiftLowering, body: FlowNode,
-    end: ForkGuardCore.SourceLocation
+    end: ForkGuardCore.SourceLocation, neverReturns: Bool = false
   ) {
     functions.append(
       FunctionFacts(
         symbol: symbol, name: name, location: location, calls: lowering.calls,
-        nonLocalWrites: lowering.writes.filter { $0.target != .local }, body: body, bodyEnd: end))
+        nonLocalWrites: lowering.writes.filter { $0.target != .local }, body: body, bodyEnd: end,
+        neverReturns: neverReturns))
   }
 }

@@ -282,7 +282,7 @@ final class SwiftLowering {
     // A method called on a value (`process.interrupt()`) is Swift code whatever its name:
     // its symbol cannot be a C function's. A bare name may be either.
     let onValue = node.calledExpression.is(MemberAccessExprSyntax.self) && !callee.contains(".")
-    let symbol = onValue ? "swift:.\(callee)" : "swift:\(callee)"
+    let symbol = onValue ? SymbolSpelling.swiftValueCall(callee) : SymbolSpelling.swift(callee)
     calls.append(CallSite(callee: callee, symbol: symbol, location: location, lockArguments: lockArguments))
     noteRegistrations(callee: callee, arguments: arguments, trailing: node.trailingClosure, at: location)
     nodes.append(.call(index: index, result: result))
@@ -299,7 +299,8 @@ final class SwiftLowering {
     for (name, closing) in [("\(type).lock", false), ("\(type).unlock", true)] {
       if closing, let body { nodes.append(block(Array(body.statements))) }
       let index = calls.count
-      calls.append(CallSite(callee: name, symbol: "swift:\(name)", location: location, lockArguments: [-1: lock]))
+      calls.append(
+        CallSite(callee: name, symbol: SymbolSpelling.swift(name), location: location, lockArguments: [-1: lock]))
       nodes.append(.call(index: index, result: nil))
     }
     return .block(nodes)
@@ -355,7 +356,7 @@ final class SwiftLowering {
 
   private func synthetic(_ name: String, at node: some SyntaxProtocol) -> FlowNode {
     let index = calls.count
-    calls.append(CallSite(callee: name, symbol: "swift:\(name)", location: extractor.location(node)))
+    calls.append(CallSite(callee: name, symbol: SymbolSpelling.swift(name), location: extractor.location(node)))
     return .call(index: index, result: nil)
   }
 
@@ -437,7 +438,7 @@ final class SwiftLowering {
     if let reference = expression.as(DeclReferenceExprSyntax.self) {
       let name = reference.baseName.text
       guard !["SIG_IGN", "SIG_DFL", "nil"].contains(name) else { return [] }
-      return [.function(symbol: "swift:\(name)", name: name)]
+      return [.function(symbol: SymbolSpelling.swift(name), name: name)]
     }
     if let call = expression.as(FunctionCallExprSyntax.self), let first = call.arguments.first {
       return functionReferences(first.expression, purpose: purpose)

@@ -104,7 +104,7 @@ struct Check: ParsableCommand {
 
   @Option(
     help:
-      "always: judge fork children as children of a multithreaded process (default); auto: only when the code starts a thread."
+      "auto: judge a fork child as a multithreaded process's when a thread may be running at the fork, or no main reaches it (default); always: every fork child."
   )
   var threads: String?
 

@@ -71,7 +71,7 @@ struct CFrontEndTests {
       """)
     let region = try #require(file.childRegions.first)
     #expect(region.kind == .fork)
-    #expect(region.calls.map(\.callee) == ["puts", "execv"])
+    #expect(region.calls.map(\.callee) == ["puts", "execv", "_exit"])
     #expect(region.returns.isEmpty)
   }
 

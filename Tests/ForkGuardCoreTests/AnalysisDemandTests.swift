@@ -34,7 +34,11 @@ struct AnalysisDemandTests {
     var spawn = FileFacts(path: "spawn.c", functions: [Self.function("spawn", in: "spawn.c", [Self.call("fork")])])
     spawn.childRegions = [Self.region(in: "spawn", file: "spawn.c", [Self.call("log_line"), Self.call("_exit")])]
     demand.add(spawn)
-    #expect(Set(demand.takeWants()) == [.definition("log_line"), .definition("_exit")])
+    // What the child calls; and the way from a program's entry to the fork.
+    #expect(
+      Set(demand.takeWants()) == [
+        .definition("log_line"), .definition("_exit"), .mention("spawn"), .definition("main"),
+      ])
     demand.add(
       FileFacts(
         path: "log.c",
@@ -56,7 +60,7 @@ struct AnalysisDemandTests {
         in: "spawn", file: "a.c", [CallSite(callee: "helper", symbol: "c:a.c@F@helper", location: Self.at("a.c", 3))])
     ]
     demand.add(file)
-    #expect(demand.takeWants().isEmpty)
+    #expect(!demand.takeWants().contains(.definition("helper")))
   }
 
   @Test func aHandlerHeldInAGlobalWantsTheFilesThatStoreIt() throws {
@@ -68,7 +72,7 @@ struct AnalysisDemandTests {
         location: Self.at("a.c", 4), via: "signal", registeringFunction: "main")
     ]
     demand.add(registering)
-    #expect(demand.takeWants() == [.mention("on_signal")])
+    #expect(Set(demand.takeWants()) == [.mention("on_signal"), .definition("main")])
     var storing = FileFacts(path: "b.c")
     storing.pointerStores = [
       PointerStore(variable: "c:@on_signal", value: .function(symbol: "c:@F@quit", name: "quit"))
@@ -82,9 +86,9 @@ struct AnalysisDemandTests {
     var spawn = FileFacts(path: "spawn.c", functions: [Self.function("spawn", in: "spawn.c", [Self.call("fork")])])
     spawn.childRegions = [Self.region(in: "spawn", file: "spawn.c", [Self.call("pthread_mutex_lock")])]
     demand.add(spawn)
-    _ = demand.takeWants()
+    let first = demand.takeWants()
     demand.settle()
-    #expect(demand.takeWants().contains(.mention("spawn")))
+    #expect((first + demand.takeWants()).contains(.mention("spawn")))
     // A caller arrives: it and everything it calls now matter (it may hold the lock), and
     // so do its own callers.
     demand.add(
@@ -113,8 +117,42 @@ struct AnalysisDemandTests {
     var spawn = FileFacts(path: "b.c", functions: [Self.function("cleanup", in: "b.c", [Self.call("first")])])
     spawn.childRegions = [Self.region(in: "spawn", file: "b.c", [Self.call("cleanup")])]
     demand.add(spawn)
-    #expect(Set(demand.takeWants()) == [.definition("cleanup"), .definition("first")])
+    #expect(
+      Set(demand.takeWants()) == [.definition("cleanup"), .definition("first"), .mention("spawn"), .definition("main")])
     demand.add(FileFacts(path: "a.c", functions: [Self.function("cleanup", in: "a.c", [Self.call("second")])]))
     #expect(demand.takeWants() == [.definition("second")])
+  }
+
+  @Test func aForkWantsTheWayFromTheEntryToIt() throws {
+    // Whether a thread can run at the fork depends on what runs before it on the way from
+    // `main`: the callers of the forking function, up to the entry, are wanted.
+    var demand = try Self.demand()
+    var spawn = FileFacts(path: "spawn.c", functions: [Self.function("spawn", in: "spawn.c", [Self.call("fork")])])
+    spawn.childRegions = [Self.region(in: "spawn", file: "spawn.c", [Self.call("_exit")])]
+    demand.add(spawn)
+    #expect(demand.takeWants().contains(.mention("spawn")))
+    demand.add(FileFacts(path: "run.c", functions: [Self.function("run_job", in: "run.c", [Self.call("spawn")])]))
+    #expect(demand.takeWants() == [.mention("run_job")])
+    // `main` has no callers to look for.
+    demand.add(FileFacts(path: "main.c", functions: [Self.function("main", in: "main.c", [Self.call("run_job")])]))
+    #expect(demand.takeWants().isEmpty)
+  }
+
+  @Test func aRegistrationWrappersCallersPassHandlers() throws {
+    // ssh_signal(sig, handler) passes its parameter to sigaction: what its callers pass
+    // are handlers, and their definitions are wanted.
+    var demand = try Self.demand()
+    var wrapper = FileFacts(path: "misc.c")
+    wrapper.registrations = [
+      HandlerRegistration(
+        kind: .signalHandler, handler: .parameter(index: 1, name: "handler"), location: Self.at("misc.c", 3),
+        via: "sigaction", registeringFunction: "ssh_signal", registeringSymbol: "c:@F@ssh_signal")
+    ]
+    demand.add(wrapper)
+    #expect(demand.takeWants().contains(.mention("ssh_signal")))
+    var call = Self.call("ssh_signal", in: "sshd.c", 9)
+    call.functionArguments = [1: [.function(symbol: "c:@F@grace_alarm_handler", name: "grace_alarm_handler")]]
+    demand.add(FileFacts(path: "sshd.c", functions: [Self.function("server_loop", in: "sshd.c", [call])]))
+    #expect(demand.takeWants().contains(.definition("grace_alarm_handler")))
   }
 }

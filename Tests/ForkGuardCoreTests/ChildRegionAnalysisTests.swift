@@ -42,8 +42,8 @@ struct ChildRegionAnalysisTests {
         else: p.call("parent_work")),
       p.call("after"),
     ])
-    // The terminating calls are the child's too.
-    #expect(p.childCalls(body) == ["child_work", "execve"])
+    // The terminating calls are the child's too, and a failed exec leads to _exit.
+    #expect(p.childCalls(body) == ["child_work", "execve", "_exit"])
   }
 
   @Test func codeBeforeTheTestRunsInBoth() {
@@ -142,14 +142,14 @@ struct ChildRegionAnalysisTests {
     #expect(p.childCalls(body) == ["getpid", "maybe_child", "_exit"])
   }
 
-  @Test func execEndsTheChildButNotTheParent() {
+  @Test func execCanFailSoTheChildGoesOn() {
     var p = Program()
     let body = FlowNode.block([
       p.call("fork", into: "pid"),
-      p.call("execve"),  // both run this; the child's region ends
+      p.call("execve"),  // returns when it fails
       p.call("after_exec"),
     ])
-    #expect(p.childCalls(body) == ["execve"])
+    #expect(p.childCalls(body) == ["execve", "after_exec"])
   }
 
   @Test func loopsReachAFixedPoint() {

@@ -22,8 +22,10 @@ struct LockAnalysisTests {
   }
 
   func analyse(_ functions: [FunctionFacts]) throws -> LockAnalysis {
-    try LockAnalysis(
-      program: ProgramGraph(files: [FileFacts(path: "a.c", functions: functions)]), knowledge: Knowledge())
+    let program = ProgramGraph(files: [FileFacts(path: "a.c", functions: functions)])
+    let knowledge = try Knowledge()
+    return LockAnalysis(
+      program: program, process: ProcessModel(program: program, knowledge: knowledge), knowledge: knowledge)
   }
 
   @Test func helperThatLocksReturnsHoldingIt() throws {

@@ -82,4 +82,30 @@ struct ReporterTests {
     #expect((items[0]["notes"] as? [[String: Any]])?.count == 2)
     #expect((items[0]["location"] as? [String: Any])?["file"] as? String == "src/log.c")
   }
+
+  @Test func aCallManyContextsReachListsThemInJSONAndSARIF() throws {
+    func at(_ line: Int) -> ForkGuardCore.SourceLocation {
+      ForkGuardCore.SourceLocation(file: "/work/p/log.c", line: line, column: 3)
+    }
+    let diagnostics = ["on_int", "on_term"].enumerated().map { index, handler in
+      Diagnostic(
+        ruleID: "signal-handler-unsafe-call", severity: .warning, location: at(5),
+        message: "'fprintf' is not async-signal-safe",
+        notes: [DiagnosticNote(location: at(10 + index), message: "'\(handler)' registered here as signal handler")],
+        context: "signal handler")
+    }
+    let merged = Diagnostic.mergedByCallSite(diagnostics)
+    #expect(merged.count == 1)
+    #expect(merged[0].notes.last?.message == "also reached from 1 other signal handler; --format json lists them")
+    let paths = PathDisplay(base: "/work/p")
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(JSONReporter(paths: paths).render(merged).utf8)) as? [String: Any])
+    let item = try #require((json["diagnostics"] as? [[String: Any]])?.first)
+    let others = try #require(item["otherContexts"] as? [[String: Any]])
+    #expect(others.count == 1 && others[0]["context"] as? String == "signal handler")
+    let sarif = try #require(
+      try JSONSerialization.jsonObject(with: Data(SARIFReporter(paths: paths).render(merged).utf8)) as? [String: Any])
+    let result = try #require(((sarif["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])?.first)
+    #expect((result["codeFlows"] as? [Any])?.count == 2)
+  }
 }

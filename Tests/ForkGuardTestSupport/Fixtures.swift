@@ -33,7 +33,8 @@ public struct Fixture: Sendable, CustomStringConvertible {
         var isDirectory: ObjCBool = false
         _ = manager.fileExists(atPath: path, isDirectory: &isDirectory)
         if isDirectory.boolValue {
-          let members = ((try? manager.contentsOfDirectory(atPath: path)) ?? []).sorted()
+          // Subfolders too: a fixture of two programs keeps each in a folder of its own.
+          let members = ((try? manager.subpathsOfDirectory(atPath: path)) ?? []).sorted()
             .filter { sourceExtensions.contains(($0 as NSString).pathExtension) }
             .map { path + "/" + $0 }
           result.append(Fixture(rule: rule, path: path, files: members))

@@ -1,0 +1,142 @@
+/// What calls do to the process once the program is linked, for both languages: which
+/// project functions never return (declared so, or every path of which ends in one that
+/// does), which return the result of a fork (fork wrappers, to any depth), and so where
+/// each fork child runs.
+public struct ProcessModel: Sendable {
+  /// Identities (`ProgramGraph.functions` keys) of functions that never return.
+  public let neverReturning: Set<SymbolID>
+  /// Functions that return a fork's result with the child still possible, by the kind of
+  /// fork they wrap.
+  public let forkWrappers: [SymbolID: ForkKind]
+  /// Every fork child, once each, in report order.
+  public let childRegions: [ChildRegion]
+
+  private let program: ProgramGraph
+  private let knowledge: Knowledge
+
+  public init(program: ProgramGraph, knowledge: Knowledge) {
+    self.program = program
+    self.knowledge = knowledge
+    var callers: [SymbolID: Set<SymbolID>] = [:]
+    for function in program.functions.values {
+      for call in function.calls {
+        if let callee = program.definition(of: call) { callers[callee.symbol, default: []].insert(function.symbol) }
+      }
+    }
+    let sorted = program.functions.values.sorted { $0.symbol < $1.symbol }
+
+    // Never-returning functions grow to a fixed point: each new one can end its callers.
+    var neverReturning = Set(sorted.filter(\.neverReturns).map(\.symbol))
+    var pending = sorted.map(\.symbol)
+    while let symbol = pending.popLast() {
+      guard !neverReturning.contains(symbol), let function = program.functions[symbol] else { continue }
+      let effects = Self.effects(of: function, program, knowledge, neverReturning, [:])
+      guard effects.contains(.exitProcess), !Self.canReturn(function, effects: effects) else { continue }
+      neverReturning.insert(symbol)
+      pending.append(contentsOf: (callers[symbol] ?? []).sorted())
+    }
+    self.neverReturning = neverReturning
+
+    // Fork wrappers likewise: a caller that returns a wrapper's result wraps it too.
+    var wrappers: [SymbolID: ForkKind] = [:]
+    pending = sorted.map(\.symbol)
+    while let symbol = pending.popLast() {
+      guard wrappers[symbol] == nil, let function = program.functions[symbol] else { continue }
+      let effects = Self.effects(of: function, program, knowledge, neverReturning, wrappers)
+      guard effects.contains(where: \.isFork) else { continue }
+      let analysis = ChildRegionAnalysis.run(function.body, bodyEnd: function.bodyEnd) { effects[$0] }
+      guard let kind = analysis.returnedForkKind else { continue }
+      wrappers[symbol] = kind
+      pending.append(contentsOf: (callers[symbol] ?? []).sorted())
+    }
+    self.forkWrappers = wrappers
+
+    var regions: [ChildRegion] = []
+    var seen = Set<SourceLocation>()
+    for function in sorted {
+      let effects = Self.effects(of: function, program, knowledge, neverReturning, wrappers)
+      guard effects.contains(where: \.isFork) else { continue }
+      for region in ChildRegionAnalysis.childRegions(of: function, effects: effects)
+      where seen.insert(region.forkLocation).inserted {
+        var region = region
+        // A wrapper's child goes on in its caller, where the call is the fork.
+        if region.returnsForkResult { region.returns = [] }
+        regions.append(region)
+      }
+    }
+    self.childRegions = regions.sorted { $0.forkLocation < $1.forkLocation }
+  }
+
+  /// What a call does: a project definition decides (it never returns, wraps a fork, or
+  /// neither), else the declaration and the library data.
+  public func effect(of call: CallSite) -> CallEffect {
+    Self.effect(of: call, program, knowledge, neverReturning, forkWrappers)
+  }
+
+  public func childRegions(_ kind: ForkKind) -> [ChildRegion] { childRegions.filter { $0.kind == kind } }
+
+  /// Whether the function never returns.
+  public func neverReturns(_ function: FunctionFacts) -> Bool { neverReturning.contains(function.symbol) }
+
+  private static func effect(
+    of call: CallSite, _ program: ProgramGraph, _ knowledge: Knowledge, _ neverReturning: Set<SymbolID>,
+    _ wrappers: [SymbolID: ForkKind]
+  ) -> CallEffect {
+    guard call.symbol != nil else { return .normal }
+    if let definition = program.definition(of: call) {
+      if neverReturning.contains(definition.symbol) { return .exitProcess }
+      if let kind = wrappers[definition.symbol] { return .fork(kind) }
+      return .normal
+    }
+    if call.neverReturns { return .exitProcess }
+    return knowledge.effect(of: call.callee)
+  }
+
+  private static func effects(
+    of function: FunctionFacts, _ program: ProgramGraph, _ knowledge: Knowledge, _ neverReturning: Set<SymbolID>,
+    _ wrappers: [SymbolID: ForkKind]
+  ) -> [CallEffect] {
+    function.calls.map { effect(of: $0, program, knowledge, neverReturning, wrappers) }
+  }
+
+  /// Whether some path reaches the end of the body or a return. A `goto` or `longjmp`
+  /// the flow form does not follow may lead anywhere: such a function is taken to return.
+  private static func canReturn(_ function: FunctionFacts, effects: [CallEffect]) -> Bool {
+    if function.body.containsUnstructuredJump { return true }
+    var interpreter = FlowInterpreter(domain: Reachability(effects: effects))
+    interpreter.runFunction(function.body, from: true, bodyEnd: function.bodyEnd)
+    return interpreter.domain.returns
+  }
+
+  /// Only whether control gets somewhere.
+  private struct Reachability: FlowDomain {
+    let effects: [CallEffect]
+    var returns = false
+    func merge(_ a: Bool, _ b: Bool) -> Bool { a || b }
+    func call(_ index: Int, result: String?, _ state: Bool) -> Bool? { effects[index] == .exitProcess ? nil : state }
+    func write(_ write: MemoryWrite, _ state: Bool) -> Bool { state }
+    func declare(_ variable: String, _ state: Bool) -> Bool { state }
+    func narrow(_ state: Bool, by condition: Condition, holds: Bool) -> Bool? { state }
+    mutating func leave(_ state: Bool, at location: SourceLocation) { returns = true }
+  }
+}
+
+extension CallEffect {
+  public var isFork: Bool {
+    if case .fork = self { return true }
+    return false
+  }
+}
+
+extension FlowNode {
+  var containsUnstructuredJump: Bool {
+    switch self {
+    case .block(let nodes): return nodes.contains { $0.containsUnstructuredJump }
+    case .branch(_, let then, let otherwise): return then.containsUnstructuredJump || otherwise.containsUnstructuredJump
+    case .switchOn(_, let arms): return arms.contains { $0.body.containsUnstructuredJump }
+    case .loop(let body): return body.containsUnstructuredJump
+    case .jump(.unstructured): return true
+    case .call, .jump, .write, .declare, .returnValue: return false
+    }
+  }
+}

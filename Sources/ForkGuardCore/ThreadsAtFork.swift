@@ -1,0 +1,206 @@
+/// Whether another thread may be running when each fork happens.
+///
+/// A fork child is held to async-signal-safety because another thread may hold a lock at
+/// the fork. Within a program (rooted at a `main`), that is so when a thread start — a
+/// `pthread_create`, a library call that starts threads, a Swift `Thread` or `Task` — can
+/// run on a path from the entry before the fork. The flow runs over the call graph: each
+/// function is entered with "a thread may be running" from its callers, and a call to a
+/// function that may start a thread leaves one running after it. A thread's start routine
+/// runs with one running (itself). Functions reached only through a function value run at
+/// a time the flow does not know: they count as threaded when their program starts a
+/// thread anywhere. Code that no `main` in the analysed files reaches or covers (a library)
+/// is judged as called from a multithreaded process, because it may be.
+public struct ThreadsAtFork: Sendable {
+  /// Why a fork counts as made while another thread may run.
+  public enum Reason: Hashable, Sendable {
+    /// A thread may have been started here before the fork.
+    case threadStartedBefore(SourceLocation)
+    /// No `main` in the analysed files reaches the forking function.
+    case library
+  }
+
+  private var forkReasons: [SourceLocation: Reason] = [:]
+
+  /// The reason another thread may be running at the fork, or nil when none can be.
+  public func reason(atForkAt location: SourceLocation) -> Reason? { forkReasons[location] }
+
+  public init(program: ProgramGraph, process: ProcessModel, knowledge: Knowledge) {
+    let functions = program.functions.values.sorted { $0.symbol < $1.symbol }
+    // Where threads start: registered thread entries and library calls that start threads.
+    var threadEntries = Set<SymbolID>()
+    var startSites = Set<SourceLocation>()
+    // `clone` without CLONE_VM forks too: its registration is at the call.
+    let cloneSites = Set(program.registrations.filter { $0.kind == .cloneForkChild }.map(\.location))
+    for registration in program.registrations where registration.kind == .threadStart {
+      startSites.insert(registration.location)
+      for (symbol, _) in program.functions(for: registration.handler) {
+        if let entry = program.function(symbol: symbol, near: registration.location.file) {
+          threadEntries.insert(entry.symbol)
+        }
+      }
+    }
+    func startsThreadHere(_ call: CallSite) -> Bool {
+      startSites.contains(call.location)
+        || (call.symbol != nil && program.definition(of: call) == nil
+          && knowledge.startsThread(call.callee))
+    }
+
+    // Which functions may start a thread, directly or through what they call: the first
+    // start site each reaches, to a fixed point.
+    var callers: [SymbolID: Set<SymbolID>] = [:]
+    var addressTaken = Set<SymbolID>()
+    for function in functions {
+      for call in function.calls {
+        if let callee = program.definition(of: call) { callers[callee.symbol, default: []].insert(function.symbol) }
+        for references in call.functionArguments.values {
+          for reference in references {
+            for (symbol, _) in program.functions(for: reference) {
+              if let target = program.function(symbol: symbol, near: call.location.file) {
+                addressTaken.insert(target.symbol)
+              }
+            }
+          }
+        }
+      }
+    }
+    for file in program.files {
+      for store in file.pointerStores {
+        for (symbol, _) in program.functions(for: store.value) {
+          if let target = program.function(symbol: symbol, near: file.path) { addressTaken.insert(target.symbol) }
+        }
+      }
+      for registration in file.registrations {
+        for (symbol, _) in program.functions(for: registration.handler) {
+          if let target = program.function(symbol: symbol, near: file.path) { addressTaken.insert(target.symbol) }
+        }
+      }
+    }
+    var startsThread: [SymbolID: SourceLocation] = [:]
+    var pending = functions.map(\.symbol)
+    while let symbol = pending.popLast() {
+      guard startsThread[symbol] == nil, let function = program.functions[symbol] else { continue }
+      let site = function.calls.lazy.compactMap { call -> SourceLocation? in
+        if startsThreadHere(call) { return call.location }
+        return program.definition(of: call).flatMap { startsThread[$0.symbol] }
+      }.first
+      guard let site else { continue }
+      startsThread[symbol] = site
+      pending.append(contentsOf: (callers[symbol] ?? []).sorted())
+    }
+
+    // Programs: each `main`, covering the files at or below its folder.
+    let roots = functions.filter { SymbolSpelling.isProgramEntry($0.symbol, name: $0.name) }
+    func coveringRoots(_ file: String) -> [FunctionFacts] {
+      let folder = ProgramGraph.folder(of: file)
+      return roots.filter {
+        let rootFolder = ProgramGraph.folder(of: $0.location.file)
+        return folder == rootFolder || folder.hasPrefix(rootFolder + "/")
+      }
+    }
+    /// Entry state of a function the flow does not reach through calls.
+    func indirectEntry(_ function: FunctionFacts) -> Reason? {
+      let covering = coveringRoots(function.location.file)
+      if covering.isEmpty { return .library }
+      return covering.lazy.compactMap { startsThread[$0.symbol] }.first.map { .threadStartedBefore($0) }
+    }
+
+    // The flow: entry states grow (nil, then a reason) until nothing changes.
+    var entry: [SymbolID: Reason?] = [:]
+    var queue: [SymbolID] = []
+    func enter(_ symbol: SymbolID, _ reason: Reason?) {
+      if let known = entry[symbol] {
+        guard known == nil, reason != nil else { return }
+      }
+      entry[symbol] = .some(reason)
+      queue.append(symbol)
+    }
+    for root in roots { enter(root.symbol, nil) }
+    for symbol in threadEntries.sorted() {
+      if let function = program.functions[symbol] { enter(symbol, .threadStartedBefore(function.location)) }
+    }
+    var forkReasons: [SourceLocation: Reason?] = [:]
+    func run(_ symbol: SymbolID) {
+      guard let function = program.functions[symbol], let state = entry[symbol] else { return }
+      // Order matters only in a function that may start a thread: elsewhere every call
+      // and fork sees the state the function was entered with.
+      let startsHere = function.calls.contains { call in
+        startsThreadHere(call) || program.definition(of: call).map { startsThread[$0.symbol] != nil } ?? false
+      }
+      if !startsHere {
+        for call in function.calls {
+          if let callee = program.definition(of: call) { enter(callee.symbol, state) }
+          if process.effect(of: call).isFork || cloneSites.contains(call.location) {
+            if let known = forkReasons[call.location], known != nil { continue }
+            forkReasons[call.location] = .some(state)
+          }
+        }
+        return
+      }
+      var domain = Flow(
+        function: function, program: program, process: process, startsThreadHere: startsThreadHere,
+        startsThread: startsThread, cloneSites: cloneSites)
+      var interpreter = FlowInterpreter(domain: domain)
+      interpreter.runFunction(function.body, from: Flow.State(reason: state), bodyEnd: function.bodyEnd)
+      domain = interpreter.domain
+      for (callee, reason) in domain.calleeEntries.sorted(by: { $0.key < $1.key }) { enter(callee, reason) }
+      for (fork, reason) in domain.forks {
+        if let known = forkReasons[fork], known != nil { continue }
+        forkReasons[fork] = .some(reason)
+      }
+    }
+    var head = 0
+    func drain() {
+      while head < queue.count {
+        let symbol = queue[head]
+        head += 1
+        run(symbol)
+      }
+    }
+    drain()
+    // Then what the calls did not reach: through function values, or not at all.
+    for function in functions where entry[function.symbol] == nil || addressTaken.contains(function.symbol) {
+      if entry[function.symbol] != nil && indirectEntry(function) == nil { continue }
+      enter(function.symbol, indirectEntry(function))
+      drain()
+    }
+    for (fork, reason) in forkReasons { if let reason { self.forkReasons[fork] = reason } }
+  }
+
+  /// The thread state through one function's body.
+  struct Flow: FlowDomain {
+    struct State: Equatable {
+      var reason: Reason?
+    }
+    let function: FunctionFacts
+    let program: ProgramGraph
+    let process: ProcessModel
+    let startsThreadHere: (CallSite) -> Bool
+    let startsThread: [SymbolID: SourceLocation]
+    let cloneSites: Set<SourceLocation>
+    var calleeEntries: [SymbolID: Reason?] = [:]
+    var forks: [SourceLocation: Reason?] = [:]
+
+    func merge(_ a: State, _ b: State) -> State { State(reason: a.reason ?? b.reason) }
+
+    mutating func call(_ index: Int, result: String?, _ state: State) -> State? {
+      let call = function.calls[index]
+      if process.effect(of: call).isFork || cloneSites.contains(call.location) {
+        if let known = forks[call.location], known != nil {} else { forks[call.location] = .some(state.reason) }
+      }
+      if startsThreadHere(call) { return State(reason: state.reason ?? .threadStartedBefore(call.location)) }
+      guard let callee = program.definition(of: call) else { return state }
+      if let known = calleeEntries[callee.symbol], known != nil {
+      } else {
+        calleeEntries[callee.symbol] = .some(state.reason)
+      }
+      if let site = startsThread[callee.symbol], state.reason == nil {
+        return State(reason: .threadStartedBefore(site))
+      }
+      return process.neverReturns(callee) ? nil : state
+    }
+    func write(_ write: MemoryWrite, _ state: State) -> State { state }
+    func declare(_ variable: String, _ state: State) -> State { state }
+    func narrow(_ state: State, by condition: Condition, holds: Bool) -> State? { state }
+    mutating func leave(_ state: State, at location: SourceLocation) {}
+  }
+}
