@@ -140,6 +140,26 @@ final class CLITests: XCTestCase {
     XCTAssert(run.stderr.contains(".forkguard.yml:2: unknown key 'safe-function'"))
   }
 
+  func testHeadersAreFoundWhicheverPathIsGiven() throws {
+    // A project's include/ and its root's config.h are found from the file, not from the
+    // path on the command line: `check src` sees what `check .` sees.
+    let directory = try scratch([
+      "configure.ac": "AC_INIT([demo], [1])\n",
+      "config.h": "#define CHILD_MESSAGE \"child\"\n",
+      "include/spawn.h": "#include <stdio.h>\n#include <unistd.h>\nvoid spawn(void);\n",
+      "src/spawn.c": """
+      #include "config.h"
+      #include "spawn.h"
+      void spawn(void) { if (fork() == 0) { puts(CHILD_MESSAGE); _exit(0); } }
+      """,
+    ])
+    let whole = try forkguard(["check", "--no-cache", "."], in: directory)
+    let part = try forkguard(["check", "--no-cache", "src"], in: directory)
+    XCTAssertEqual(whole.stdout, part.stdout)
+    XCTAssert(part.stdout.contains("src/spawn.c:3:39: warning: 'puts' is not async-signal-safe"), part.stdout)
+    XCTAssertFalse(part.stdout.contains("parse incomplete"), part.stdout)
+  }
+
   func testConfigurationProfileApplies() throws {
     let source = """
       #include <stdlib.h>
