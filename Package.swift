@@ -32,7 +32,7 @@ let package = Package(
     .target(
       name: "ForkGuardDocs",
       path: "docs",
-      exclude: ["README.md", "editors-and-ci.md", "scale.md", "precision.md", "ci", "problem-matchers"],
+      exclude: ["README.md", "editors-and-ci.md", "scale.md", "precision.md", "program-model.md", "ci", "problem-matchers"],
       resources: [.copy("rules")]
     ),
     .target(
