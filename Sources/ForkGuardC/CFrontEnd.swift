@@ -96,19 +96,25 @@ public final class CFrontEnd {
   private static func parseProblem(of unit: CXTranslationUnit, names: FileNames) -> ParseProblem? {
     var first: ParseProblem?
     var errors = 0
+    var missing: [String] = []
     for index in 0..<clang_getNumDiagnostics(unit) {
       let diagnostic = clang_getDiagnostic(unit, index)
       defer { clang_disposeDiagnostic(diagnostic) }
       let severity = clang_getDiagnosticSeverity(diagnostic)
       guard severity == CXDiagnostic_Error || severity == CXDiagnostic_Fatal else { continue }
       errors += 1
+      let message = clang_getDiagnosticSpelling(diagnostic).consume()
+      // "'config.h' file not found"
+      if message.hasSuffix("' file not found"), message.hasPrefix("'") {
+        missing.append(String(message.dropFirst().dropLast("' file not found".count)))
+      }
       if first == nil, let location = Cursor.location(clang_getDiagnosticLocation(diagnostic), in: names) {
-        first = ParseProblem(
-          location: location, message: clang_getDiagnosticSpelling(diagnostic).consume(), errorCount: 0)
+        first = ParseProblem(location: location, message: message, errorCount: 0)
       }
     }
     guard errors > 0 else { return nil }
     first?.errorCount = errors
+    first?.missingHeaders = missing
     return first
   }
 

@@ -239,10 +239,13 @@ public struct ParseProblem: Codable, Hashable, Sendable {
   public var location: SourceLocation
   public var message: String
   public var errorCount: Int
-  public init(location: SourceLocation, message: String, errorCount: Int) {
+  /// Headers the parse could not find (`config.h`), as the include spelled them.
+  public var missingHeaders: [String]
+  public init(location: SourceLocation, message: String, errorCount: Int, missingHeaders: [String] = []) {
     self.location = location
     self.message = message
     self.errorCount = errorCount
+    self.missingHeaders = missingHeaders
   }
 }
 

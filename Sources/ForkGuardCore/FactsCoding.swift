@@ -254,6 +254,7 @@ public struct FactsWriter {
       location(problem.location)
       string(problem.message)
       uint(problem.errorCount)
+      list(problem.missingHeaders) { w, h in w.string(h) }
     }
     list(file.dependencies) { w, d in w.string(d) }
   }
@@ -427,7 +428,9 @@ public struct FactsReader {
     }
     file.comparedFunctions = try list { try $0.string() }
     if try bool() {
-      file.parseProblem = ParseProblem(location: try location(), message: try string(), errorCount: try uint())
+      file.parseProblem = ParseProblem(
+        location: try location(), message: try string(), errorCount: try uint(),
+        missingHeaders: try list { try $0.string() })
     }
     file.dependencies = try list { try $0.string() }
     return file

@@ -27,6 +27,8 @@ public struct ProgramGraph: Sendable {
   public let functions: [SymbolID: FunctionFacts]
   /// The identities of each linked symbol's definitions, in path order.
   private let definitionsBySymbol: [SymbolID: [SymbolID]]
+  /// How each linked symbol is resolved for a caller.
+  private var links: [SymbolID: Link] = [:]
   /// Swift methods by file and base name, for a bare call inside a type.
   private let swiftMethods: [String: [String: SymbolID]]
   private let storesByVariable: [SymbolID: [FunctionReference]]
@@ -86,6 +88,21 @@ public struct ProgramGraph: Sendable {
       })
     self.swiftMethods = methods
     self.storesByVariable = stores
+    for (symbol, identities) in definitions {
+      let candidates = identities.compactMap { identity in
+        functions[identity].map {
+          Candidate(
+            identity: identity, file: $0.location.file, folder: Self.folder(of: $0.location.file),
+            isOtherPlatform: otherPlatformFiles.contains($0.location.file))
+        }
+      }
+      let isLibrary = SymbolSpelling.linkName(symbol).map(policy.isLibraryFunction) ?? false
+      if candidates.count == 1, !isLibrary, !candidates[0].isOtherPlatform {
+        links[symbol] = .only(candidates[0].identity)
+      } else {
+        links[symbol] = .choose(candidates, isLibrary: isLibrary)
+      }
+    }
     self.registrations = RegistrationWrappers.registrations(in: self)
   }
 
@@ -98,9 +115,9 @@ public struct ProgramGraph: Sendable {
 
   /// The definition of `symbol` that a use in `file` links to.
   public func function(symbol: SymbolID, near file: String) -> FunctionFacts? {
-    if let candidates = definitionsBySymbol[symbol] {
+    if let link = links[symbol] {
       // None may stand for this caller: the C library's function runs.
-      return nearest(candidates, symbol: symbol, to: file).flatMap { functions[$0] }
+      return nearest(link, to: file).flatMap { functions[$0] }
     }
     if let identity = functions[symbol] { return identity }
     if let name = SymbolSpelling.swiftCallName(symbol) {
@@ -119,20 +136,37 @@ public struct ProgramGraph: Sendable {
   /// Same file first, then the definition sharing the longest folder prefix with the
   /// caller; a library name's project definition only for its own folder, another
   /// platform's only for its own file.
-  private func nearest(_ candidates: [SymbolID], symbol: SymbolID, to file: String) -> SymbolID? {
-    let isLibrary = SymbolSpelling.linkName(symbol).map(policy.isLibraryFunction) ?? false
-    let folder = Self.folder(of: file)
-    var best: (SymbolID, Int)?
-    for candidate in candidates {
-      guard let place = functions[candidate]?.location.file else { continue }
-      if place == file { return candidate }
-      if otherPlatformFiles.contains(place) { continue }
-      let placeFolder = Self.folder(of: place)
-      if isLibrary && placeFolder != folder { continue }
-      let shared = Self.sharedPrefixLength(placeFolder, folder)
-      if best == nil || shared > best!.1 { best = (candidate, shared) }
+  private func nearest(_ link: Link, to file: String) -> SymbolID? {
+    switch link {
+    case .only(let identity):
+      return identity
+    case .choose(let candidates, let isLibrary):
+      let folder = Self.folder(of: file)
+      var best: (SymbolID, Int)?
+      for candidate in candidates {
+        if candidate.file == file { return candidate.identity }
+        if candidate.isOtherPlatform { continue }
+        if isLibrary && candidate.folder != folder { continue }
+        let shared = Self.sharedPrefixLength(candidate.folder, folder)
+        if best == nil || shared > best!.1 { best = (candidate.identity, shared) }
+      }
+      return best?.0
     }
-    return best?.0
+  }
+
+  /// How a linked symbol finds its definition for a caller.
+  enum Link: Sendable {
+    /// One definition that stands for every caller.
+    case only(SymbolID)
+    /// Chosen per caller.
+    case choose([Candidate], isLibrary: Bool)
+  }
+
+  struct Candidate: Sendable {
+    var identity: SymbolID
+    var file: String
+    var folder: Substring
+    var isOtherPlatform: Bool
   }
 
   static func folder(of path: String) -> Substring {
@@ -143,11 +177,19 @@ public struct ProgramGraph: Sendable {
   /// Folder components two folders share, from the root.
   static func sharedPrefixLength(_ a: Substring, _ b: Substring) -> Int {
     var count = 0
-    for (x, y) in zip(a.split(separator: "/"), b.split(separator: "/")) {
-      guard x == y else { break }
-      count += 1
+    var x = a.utf8.makeIterator()
+    var y = b.utf8.makeIterator()
+    while true {
+      let p = x.next()
+      let q = y.next()
+      if p == nil || q == nil {
+        // Both ended together, or one ends where the other starts a new component.
+        if (p == nil && q == nil) || p == UInt8(ascii: "/") || q == UInt8(ascii: "/") { count += 1 }
+        return count
+      }
+      guard p == q else { return count }
+      if p == UInt8(ascii: "/") { count += 1 }
     }
-    return count
   }
 
   /// The functions a reference may name: itself, or everything ever stored in the variable

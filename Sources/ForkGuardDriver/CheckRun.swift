@@ -64,6 +64,9 @@ public struct CheckRun {
     public var filesAnalysed: Int
     /// Findings the baseline accepted.
     public var baselined: Int
+    /// Parsed files whose parse was incomplete, and the headers they missed most.
+    public var incompleteParses = 0
+    public var missingHeaders: [(header: String, files: Int)] = []
   }
 
   /// Problems that stop the whole run (bad configuration, unreadable database).
@@ -147,11 +150,15 @@ public struct CheckRun {
     phase("parse (\(outcomes.count) of \(files.count) files)")
     var facts: [FileFacts] = []
     var diagnostics: [Diagnostic] = []
+    var incompleteParses = 0
+    var missingHeaders: [String: Int] = [:]
     for (_, outcome) in outcomes {
       switch outcome {
       case .success(let fileFacts):
         facts.append(fileFacts)
         if let problem = fileFacts.parseProblem {
+          incompleteParses += 1
+          for header in Set(problem.missingHeaders) { missingHeaders[header, default: 0] += 1 }
           let more = problem.errorCount > 1 ? " (and \(problem.errorCount - 1) more errors)" : ""
           diagnostics.append(
             Diagnostic(
@@ -271,10 +278,15 @@ public struct CheckRun {
     diagnostics += findings
     diagnostics.sort(by: Diagnostic.reportOrder)
     phase("suppressions and baseline")
-    return Result(
+    var result = Result(
       cacheHits: cache?.hits ?? 0, parsed: outcomes.count - (cache?.hits ?? 0),
       notNeeded: inputFiles.count - outcomes.count, diagnostics: diagnostics, errors: errors,
       filesAnalysed: facts.count + inputFiles.count - outcomes.count, baselined: baselined)
+    result.incompleteParses = incompleteParses
+    result.missingHeaders = missingHeaders.map { (header: $0.key, files: $0.value) }.sorted {
+      ($1.files, $0.header) < ($0.files, $1.header)
+    }
+    return result
   }
 
   private static func knowledge(_ configuration: Configuration, _ options: Options) throws -> Knowledge {

@@ -217,6 +217,7 @@ struct Check: ParsableCommand {
         "forkguard: \(findings.count) finding\(findings.count == 1 ? "" : "s") in \(result.filesAnalysed) file\(result.filesAnalysed == 1 ? "" : "s") analysed\(accepted)\(unparsed)"
       )
     }
+    if let summary = Self.incompleteParseSummary(result) { printError(summary) }
     if !result.errors.isEmpty { throw ExitCode(ExitStatus.trouble) }
     let failing: Bool
     switch failOn {
@@ -225,6 +226,18 @@ struct Check: ParsableCommand {
     default: failing = findings.contains { $0.severity >= .warning }
     }
     if failing { throw ExitCode(ExitStatus.findings) }
+  }
+
+  /// One line for a run that parsed files without their build's flags: how many were
+  /// incomplete, what they missed most, and how to give forkguard the real flags.
+  static func incompleteParseSummary(_ result: CheckRun.Result) -> String? {
+    guard result.incompleteParses > 0 else { return nil }
+    let parsed = max(result.parsed + result.cacheHits, result.incompleteParses)
+    let most = result.missingHeaders.first.map {
+      "; most often for a missing '\($0.header)' (\($0.files) file\($0.files == 1 ? "" : "s"))"
+    }
+    return
+      "forkguard: \(result.incompleteParses) of \(parsed) parsed files were incomplete\(most ?? ""); for full results give the build's flags with -p DIR and a compile_commands.json (bear -- make, or cmake -DCMAKE_EXPORT_COMPILE_COMMANDS=ON)"
   }
 
   private func parsedShard(_ text: String) -> (index: Int, count: Int)? {

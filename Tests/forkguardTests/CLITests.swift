@@ -160,6 +160,21 @@ final class CLITests: XCTestCase {
     XCTAssertFalse(part.stdout.contains("parse incomplete"), part.stdout)
   }
 
+  func testARunWithoutTheBuildsFlagsSaysWhatItMissed() throws {
+    let directory = try scratch([
+      "a.c": "#include \"config.h\"\n#include <unistd.h>\nvoid a(void) { if (fork() == 0) _exit(0); }\n",
+      "b.c": "#include \"config.h\"\n#include \"gen/version.h\"\n#include <unistd.h>\nvoid b(void) { if (fork() == 0) _exit(0); }\n",
+      "c.c": "#include <unistd.h>\nvoid c(void) { if (fork() == 0) _exit(0); }\n",
+    ])
+    let run = try forkguard(["check", "--no-cache", "."], in: directory)
+    XCTAssert(
+      run.stderr.contains(
+        "forkguard: 2 of 3 parsed files were incomplete; most often for a missing 'config.h' (2 files); for full results give the build's flags with -p DIR and a compile_commands.json"
+      ), run.stderr)
+    let clean = try forkguard(["check", "--no-cache", "c.c"], in: directory)
+    XCTAssertFalse(clean.stderr.contains("incomplete"), clean.stderr)
+  }
+
   func testConfigurationProfileApplies() throws {
     let source = """
       #include <stdlib.h>
