@@ -295,11 +295,12 @@ final class CFunctionLowering {
       let references = functionReferences(argument)
       if !references.isEmpty { functionArguments[position] = references }
     }
-    let neverReturns = cursor.referenced.map { $0.kind == CXCursor_FunctionDecl && $0.isDeclaredNoReturn } ?? false
+    let declaration = cursor.referenced.flatMap { $0.kind == CXCursor_FunctionDecl ? $0 : nil }
     calls.append(
       CallSite(
         callee: callee, symbol: symbol, location: location, lockArguments: lockArguments,
-        functionArguments: functionArguments, neverReturns: neverReturns))
+        functionArguments: functionArguments, neverReturns: declaration?.isDeclaredNoReturn ?? false,
+        declaredBySystem: declaration?.isInSystemHeader ?? false))
     if symbol != nil {
       noteRegistrations(callee: callee, arguments: arguments, at: location)
       noteMutexType(callee: callee, arguments: arguments, at: location)

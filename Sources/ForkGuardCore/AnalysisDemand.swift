@@ -40,9 +40,21 @@ public struct AnalysisDemand {
   private var wrapperArguments: [SymbolID: Set<Int>] = [:]
   private var callsPassingFunctions: [(caller: SymbolID, call: CallSite)] = []
 
-  public init(takesLock: @escaping (String) -> Bool, startsThread: @escaping (String) -> Bool = { _ in false }) {
+  /// Whether a library function is unsafe in a fork child (so whether a thread can be
+  /// running at the fork matters), and whether a name is the C library's.
+  private let isUnsafe: (String) -> Bool
+  private let isLibraryFunction: (String) -> Bool
+  /// Functions that start a thread: their way from the entry matters once a fork's does.
+  private var threadStarters = Set<SymbolID>()
+
+  public init(
+    takesLock: @escaping (String) -> Bool, startsThread: @escaping (String) -> Bool = { _ in false },
+    isUnsafe: @escaping (String) -> Bool = { _ in true }, isLibraryFunction: @escaping (String) -> Bool = { _ in false }
+  ) {
     self.takesLock = takesLock
     self.startsThread = startsThread
+    self.isUnsafe = isUnsafe
+    self.isLibraryFunction = isLibraryFunction
     // The programs' entries: which code a `main` covers decides how its forks are judged.
     want(.definition("main"))
   }
@@ -72,26 +84,27 @@ public struct AnalysisDemand {
       if function.calls.contains(where: { call in call.symbol.map { upward.contains($0) } ?? false }) {
         markUpward(function.symbol)
       }
-      if function.calls.contains(where: { call in
-        (call.symbol.map { ancestors.contains($0) } ?? false) || startsThread(call.callee)
-      }) {
+      if function.calls.contains(where: { startsThread($0.callee) }) { threadStarters.insert(function.symbol) }
+      if function.calls.contains(where: { call in call.symbol.map { ancestors.contains($0) } ?? false }) {
         markAncestors(function.symbol)
       }
     }
     for region in facts.childRegions {
       if region.kind == .fork { forkRegions.append(region) }
       for call in region.calls { markReachable(call.symbol) }
-      markAncestors(region.function)
-      // A fork wrapper's child goes on in its callers.
-      if region.returnsForkResult { markUpward(region.function) }
+      // A fork wrapper's child goes on in its callers (a compat file's `forkpty` is not
+      // what callers elsewhere link to).
+      if region.returnsForkResult, !(Self.linkName(region.function).map(isLibraryFunction) ?? false) {
+        markUpward(region.function)
+      }
     }
     for registration in facts.registrations {
       if case .parameter(let index, _) = registration.handler, let wrapper = registration.registeringSymbol {
         markWrapper(wrapper, argument: index)
       }
       markReachable(registration.handler)
-      if [.threadStart, .cloneForkChild].contains(registration.kind), let symbol = registration.registeringSymbol {
-        markAncestors(symbol)
+      if registration.kind == .threadStart, let symbol = registration.registeringSymbol {
+        threadStarters.insert(symbol)
       }
     }
     for store in facts.pointerStores {
@@ -106,6 +119,34 @@ public struct AnalysisDemand {
     for region in forkRegions where !upward.contains(region.function) && childTakesLock(region) {
       markUpward(region.function)
     }
+    // Whether a thread can run at a fork matters only for a child that makes an unsafe
+    // call: then the way from the entry to the fork, and to every thread start, is wanted.
+    var judged = false
+    for region in forkRegions
+    where !ancestors.contains(region.function) && (childMayCallUnsafe(region) || childTakesLock(region)) {
+      markAncestors(region.function)
+      judged = true
+    }
+    if judged || !ancestors.isEmpty {
+      for symbol in threadStarters.sorted() { markAncestors(symbol) }
+    }
+  }
+
+  private func childMayCallUnsafe(_ region: ChildRegion) -> Bool {
+    var seen = Set<SymbolID>()
+    var pendingCalls = region.calls
+    while let call = pendingCalls.popLast() {
+      guard let symbol = call.symbol else { continue }
+      let definitions = Self.aliases(of: symbol).flatMap { functions[$0] ?? [] }
+      if definitions.isEmpty {
+        if isUnsafe(call.callee) { return true }
+        continue
+      }
+      for alias in Self.aliases(of: symbol) where seen.insert(alias).inserted {
+        pendingCalls += (functions[alias] ?? []).flatMap(\.calls)
+      }
+    }
+    return false
   }
 
   private func childTakesLock(_ region: ChildRegion) -> Bool {
@@ -185,7 +226,7 @@ public struct AnalysisDemand {
 
   private mutating func markAncestors(_ symbol: SymbolID) {
     guard ancestors.insert(symbol).inserted else { return }
-    if let name = Self.linkName(symbol), name != "main" { want(.mention(name)) }
+    if let name = Self.linkName(symbol), name != "main", !isLibraryFunction(name) { want(.mention(name)) }
     for caller in Self.aliases(of: symbol).flatMap({ callers[$0] ?? [] }).sorted() { markAncestors(caller) }
   }
 

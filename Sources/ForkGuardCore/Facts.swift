@@ -19,11 +19,15 @@ public struct CallSite: Codable, Hashable, Sendable {
   public var functionArguments: [Int: [FunctionReference]]
   /// The callee's declaration says it never returns (`noreturn`, `_Noreturn`, `-> Never`).
   public var neverReturns: Bool
+  /// The caller sees the callee declared by a system header (`<unistd.h>`'s `getpid`): a
+  /// project's definition of that name elsewhere is not what it links to.
+  public var declaredBySystem: Bool
 
   public init(
     callee: String, symbol: SymbolID?, location: SourceLocation, lockArguments: [Int: LockReference] = [:],
-    functionArguments: [Int: [FunctionReference]] = [:], neverReturns: Bool = false
+    functionArguments: [Int: [FunctionReference]] = [:], neverReturns: Bool = false, declaredBySystem: Bool = false
   ) {
+    self.declaredBySystem = declaredBySystem
     self.callee = callee
     self.symbol = symbol
     self.location = location

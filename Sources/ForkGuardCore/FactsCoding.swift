@@ -107,6 +107,7 @@ public struct FactsWriter {
       w.list(pair.value) { w, r in w.reference(r) }
     }
     bool(call.neverReturns)
+    bool(call.declaredBySystem)
   }
 
   mutating func memoryWrite(_ write: MemoryWrite) {
@@ -343,7 +344,7 @@ public struct FactsReader {
       callee: callee, symbol: symbol, location: location,
       lockArguments: Dictionary(pairs, uniquingKeysWith: { first, _ in first }),
       functionArguments: Dictionary(functionPairs, uniquingKeysWith: { first, _ in first }),
-      neverReturns: try bool())
+      neverReturns: try bool(), declaredBySystem: try bool())
   }
 
   mutating func memoryWrite() throws -> MemoryWrite {

@@ -104,6 +104,8 @@ public struct Knowledge: Sendable {
   private let reasonPhrases: [String: String]
   private let internals: Internals
   private let swift: SwiftTables
+  /// Every function the C library exports.
+  private let libraryNames: Set<String>
 
   struct SwiftTables: Codable, Sendable {
     var unsafe: [String: String]
@@ -216,6 +218,7 @@ public struct Knowledge: Sendable {
     self.lockTables = lockTables
     internals = try decode(Internals.self, "libc-internals.json")
     swift = try decode(SwiftTables.self, "swift.json")
+    libraryNames = try list("glibc-2.36-functions.txt")
     var fingerprint = ContentHash()
     for name in ["process.json", "locks.json", "libc-internals.json", "swift.json"] { fingerprint.add(try load(name)) }
     fingerprint.add(profile.rawValue)
@@ -299,6 +302,7 @@ public struct Knowledge: Sendable {
   /// Whether the C library (or the Swift runtime) defines the name: a project definition
   /// of it is an interposer or a test double.
   public func isLibraryFunction(_ name: String) -> Bool {
+    if libraryNames.contains(name) { return true }
     if case .unknown = safety(of: name) { return effect(of: name) != .normal || lockFunction(name) != nil }
     return true
   }

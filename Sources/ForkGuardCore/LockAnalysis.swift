@@ -120,10 +120,15 @@ public struct LockAnalysis: Sendable {
         findingsBySymbol[symbol] = []
         continue
       }
-      var flow = LockFlow(
-        function: function, program: program, process: process, knowledge: knowledge, summaries: summaries)
-      let summary = flow.summarize(regions: regionsByFunction[symbol] ?? [])
-      findingsBySymbol[symbol] = flow.findings
+      // The flow reads the table; it must be gone before the table changes, or every
+      // change copies the whole dictionary (quadratic on a large tree).
+      let (summary, flowFindings) = { () -> (LockSummary, [LockHeldAtFork]) in
+        var flow = LockFlow(
+          function: function, program: program, process: process, knowledge: knowledge, summaries: summaries)
+        let summary = flow.summarize(regions: regionsByFunction[symbol] ?? [])
+        return (summary, flow.findings)
+      }()
+      findingsBySymbol[symbol] = flowFindings
       if summaries[symbol] != summary {
         summaries[symbol] = summary
         for caller in (callers[symbol] ?? []).sorted() where queued.insert(caller).inserted {

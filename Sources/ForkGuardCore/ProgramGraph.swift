@@ -110,14 +110,17 @@ public struct ProgramGraph: Sendable {
   /// call by name (`swift:name`) that no Swift function defines is a call into C, across
   /// the bridge, or to a method of the enclosing type.
   public func definition(of call: CallSite) -> FunctionFacts? {
-    call.symbol.flatMap { function(symbol: $0, near: call.location.file) }
+    call.symbol.flatMap { function(symbol: $0, near: call.location.file, declaredBySystem: call.declaredBySystem) }
   }
 
-  /// The definition of `symbol` that a use in `file` links to.
-  public func function(symbol: SymbolID, near file: String) -> FunctionFacts? {
+  /// The definition of `symbol` that a use in `file` links to. A C library name the caller
+  /// sees declared by a system header links to a project definition only in its own folder
+  /// (an interposer, a test double); declared by the project (git's `error`), to the
+  /// project's.
+  public func function(symbol: SymbolID, near file: String, declaredBySystem: Bool = false) -> FunctionFacts? {
     if let link = links[symbol] {
       // None may stand for this caller: the C library's function runs.
-      return nearest(link, to: file).flatMap { functions[$0] }
+      return nearest(link, to: file, declaredBySystem: declaredBySystem).flatMap { functions[$0] }
     }
     if let identity = functions[symbol] { return identity }
     if let name = SymbolSpelling.swiftCallName(symbol) {
@@ -136,11 +139,12 @@ public struct ProgramGraph: Sendable {
   /// Same file first, then the definition sharing the longest folder prefix with the
   /// caller; a library name's project definition only for its own folder, another
   /// platform's only for its own file.
-  private func nearest(_ link: Link, to file: String) -> SymbolID? {
+  private func nearest(_ link: Link, to file: String, declaredBySystem: Bool) -> SymbolID? {
     switch link {
     case .only(let identity):
       return identity
-    case .choose(let candidates, let isLibrary):
+    case .choose(let candidates, let isLibraryName):
+      let isLibrary = isLibraryName && declaredBySystem
       let folder = Self.folder(of: file)
       var best: (SymbolID, Int)?
       for candidate in candidates {

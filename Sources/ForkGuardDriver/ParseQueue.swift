@@ -110,7 +110,16 @@ final class ParseDemand: @unchecked Sendable {
     initial = (alwaysParsed + (roots + index.unitsToParse).map { unitFiles[$0] }).sorted()
     demand = AnalysisDemand(
       takesLock: { name in knowledges.contains { $0.takesLock(name) } },
-      startsThread: { name in canonical.startsThread(name) })
+      startsThread: { name in canonical.startsThread(name) },
+      isUnsafe: { name in
+        knowledges.contains { knowledge in
+          switch knowledge.safety(of: name) {
+          case .unsafe: return true
+          case .safe, .unknown, .lock: return false
+          }
+        }
+      },
+      isLibraryFunction: { name in canonical.isLibraryFunction(name) })
   }
 
   /// Files to parse because of what `facts` shows.

@@ -163,7 +163,8 @@ final class CLITests: XCTestCase {
   func testARunWithoutTheBuildsFlagsSaysWhatItMissed() throws {
     let directory = try scratch([
       "a.c": "#include \"config.h\"\n#include <unistd.h>\nvoid a(void) { if (fork() == 0) _exit(0); }\n",
-      "b.c": "#include \"config.h\"\n#include \"gen/version.h\"\n#include <unistd.h>\nvoid b(void) { if (fork() == 0) _exit(0); }\n",
+      "b.c":
+        "#include \"config.h\"\n#include \"gen/version.h\"\n#include <unistd.h>\nvoid b(void) { if (fork() == 0) _exit(0); }\n",
       "c.c": "#include <unistd.h>\nvoid c(void) { if (fork() == 0) _exit(0); }\n",
     ])
     let run = try forkguard(["check", "--no-cache", "."], in: directory)
