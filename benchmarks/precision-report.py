@@ -45,6 +45,8 @@ def load(results, binary, package):
     except (OSError, ValueError, KeyError):
         diagnostics = []
     run["findings"] = [d for d in diagnostics if d.get("rule")]
+    # Findings at note severity (calls only glibc documents AS-Safe) do not fail CI.
+    run["warnings"] = sum(1 for d in run["findings"] if d.get("severity") in ("warning", "error"))
     run["parse_incomplete"] = sum(
         1 for d in diagnostics if not d.get("rule") and d["message"].startswith("parse incomplete"))
     run["by_rule"] = {}
@@ -72,12 +74,12 @@ def table(runs, baselines, rules):
     header += ["peak MiB"]
     if baselines:
         header += ["peak MiB (baseline)"]
-    header += rules + ["findings", "unique call sites"]
+    header += rules + ["findings", "warnings", "unique call sites"]
     if baselines:
-        header += ["findings (baseline)", "sites (baseline)"]
+        header += ["findings (baseline)", "warnings (baseline)", "sites (baseline)"]
     rows = []
     total = {key: 0 for key in ["c_files", "collected", "parsed", "parse_incomplete", "seconds", "findings", "sites",
-                                "base_seconds", "base_findings", "base_sites"]}
+                                "warnings", "base_seconds", "base_findings", "base_sites", "base_warnings"]}
     total_rules = {rule: 0 for rule in rules}
     peak = 0.0
     for package, run in runs.items():
@@ -91,13 +93,15 @@ def table(runs, baselines, rules):
         if baselines:
             row += [number(base["peak_mib"]) if base else "-"]
         row += [str(run["by_rule"].get(rule, 0)) for rule in rules]
-        row += [str(len(run["findings"])), str(run["sites"])]
+        row += [str(len(run["findings"])), str(run["warnings"]), str(run["sites"])]
         if baselines:
-            row += [str(len(base["findings"])) if base else "-", str(base["sites"]) if base else "-"]
+            row += [str(len(base["findings"])) if base else "-", str(base["warnings"]) if base else "-",
+                    str(base["sites"]) if base else "-"]
         rows.append(row)
         for key, value in [("c_files", run["c_files"]), ("collected", run["collected"]), ("parsed", run["parsed"]),
                            ("parse_incomplete", run["parse_incomplete"]), ("seconds", run["seconds"]),
-                           ("findings", len(run["findings"])), ("sites", run["sites"])]:
+                           ("findings", len(run["findings"])), ("sites", run["sites"]),
+                           ("warnings", run["warnings"])]:
             total[key] += value or 0
         for rule in rules:
             total_rules[rule] += run["by_rule"].get(rule, 0)
@@ -106,6 +110,7 @@ def table(runs, baselines, rules):
             total["base_seconds"] += base["seconds"] or 0
             total["base_findings"] += len(base["findings"])
             total["base_sites"] += base["sites"]
+            total["base_warnings"] += base["warnings"]
     row = ["**total**", "", str(total["c_files"]), str(total["collected"]), str(total["parsed"]),
            str(total["parse_incomplete"]), f"{total['seconds']:.1f}"]
     if baselines:
@@ -114,9 +119,9 @@ def table(runs, baselines, rules):
     if baselines:
         row += [f"{max((b['peak_mib'] or 0) for b in baselines.values()):.0f} (max)"]
     row += [str(total_rules[rule]) for rule in rules]
-    row += [str(total["findings"]), str(total["sites"])]
+    row += [str(total["findings"]), str(total["warnings"]), str(total["sites"])]
     if baselines:
-        row += [str(total["base_findings"]), str(total["base_sites"])]
+        row += [str(total["base_findings"]), str(total["base_warnings"]), str(total["base_sites"])]
     rows.append(row)
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(
         " --- " if i < 2 else " ---: " for i in range(len(header))) + "|"]

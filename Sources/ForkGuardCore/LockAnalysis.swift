@@ -22,13 +22,35 @@ public struct LockEvent: Hashable, Sendable {
   public var call: CallSite
   /// The function containing `call`.
   public var function: String
-  /// Calls from the reporting function down to `function`, outermost first.
-  public var chain: [UnsafeCallSearch.Link]
+  /// Calls from the reporting function down to `function`, outermost first. Kept as a
+  /// shared list: every summary up the call graph prepends one link, in constant time.
+  public var chain: [UnsafeCallSearch.Link] {
+    var links: [UnsafeCallSearch.Link] = []
+    var node = head
+    while let current = node {
+      links.append(current.link)
+      node = current.next
+    }
+    return links
+  }
+  private var head: ChainNode?
+  /// How many calls lead to the lock call; with the outermost link, what tells witnesses apart.
+  private var depth: Int
+
+  final class ChainNode: Sendable {
+    let link: UnsafeCallSearch.Link
+    let next: ChainNode?
+    init(link: UnsafeCallSearch.Link, next: ChainNode?) {
+      self.link = link
+      self.next = next
+    }
+  }
 
   public init(call: CallSite, function: String, chain: [UnsafeCallSearch.Link]) {
     self.call = call
     self.function = function
-    self.chain = chain
+    self.head = chain.reversed().reduce(nil) { next, link in ChainNode(link: link, next: next) }
+    self.depth = chain.count
   }
 
   /// Whether the call takes the lock shared (an rwlock read lock).
@@ -42,7 +64,20 @@ public struct LockEvent: Hashable, Sendable {
   }
 
   func called(from call: CallSite, in caller: String) -> LockEvent {
-    LockEvent(call: self.call, function: function, chain: [UnsafeCallSearch.Link(call: call, caller: caller)] + chain)
+    var event = self
+    event.head = ChainNode(link: UnsafeCallSearch.Link(call: call, caller: caller), next: head)
+    event.depth += 1
+    return event
+  }
+
+  public static func == (a: LockEvent, b: LockEvent) -> Bool {
+    a.call == b.call && a.function == b.function && a.depth == b.depth && a.head?.link == b.head?.link
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(call)
+    hasher.combine(depth)
+    hasher.combine(head?.link)
   }
 }
 
