@@ -88,8 +88,17 @@ final class SwiftFactExtractor {
     return nil
   }
 
+  /// Closures kept in a variable or constant of the file (`let onTerm = { … }`), by name.
+  private(set) var closureBindings: [String: ClosureExprSyntax] = [:]
+  /// Functions the file declares, by name.
+  private(set) var functionNames = Set<String>()
+
   func extract(_ file: SourceFileSyntax) {
     noteLockTypes(file)
+    let names = NameCollector(viewMode: .sourceAccurate)
+    names.walk(file)
+    closureBindings = names.closures
+    functionNames = names.functions
     var topLevel: [CodeBlockItemSyntax] = []
     func collect(_ items: CodeBlockItemListSyntax) {
       for item in items {
@@ -187,7 +196,7 @@ final class SwiftFactExtractor {
       else { continue }
       symbol = SymbolSpelling.cExternal(exported)
     }
-    let lowering = SwiftLowering(extractor: self, functionName: name, enclosingType: type)
+    let lowering = SwiftLowering(extractor: self, functionName: name, enclosingType: type, functionSymbol: symbol)
     lowering.declareParameters(
       declaration.signature.parameterClause.parameters.map { ($0.secondName ?? $0.firstName).text })
     let flow = lowering.block(Array(body.statements))
@@ -217,5 +226,27 @@ final class SwiftFactExtractor {
         symbol: symbol, name: name, location: location, calls: lowering.calls,
         nonLocalWrites: lowering.writes.filter { $0.target != .local }, body: body, bodyEnd: end,
         neverReturns: neverReturns))
+  }
+}
+
+/// The closures a file keeps in variables, and the functions it declares, by name.
+private final class NameCollector: SyntaxVisitor {
+  var closures: [String: ClosureExprSyntax] = [:]
+  var functions = Set<String>()
+
+  override func visit(_ node: PatternBindingSyntax) -> SyntaxVisitorContinueKind {
+    if let name = node.pattern.as(IdentifierPatternSyntax.self)?.identifier.text, let value = node.initializer?.value,
+      let closure = value.as(ClosureExprSyntax.self)
+        ?? value.as(AsExprSyntax.self)?.expression.as(ClosureExprSyntax.self),
+      closures[name] == nil
+    {
+      closures[name] = closure
+    }
+    return .visitChildren
+  }
+
+  override func visit(_ node: FunctionDeclSyntax) -> SyntaxVisitorContinueKind {
+    functions.insert(node.name.text)
+    return .visitChildren
   }
 }

@@ -15,13 +15,24 @@ final class SwiftLowering {
   private(set) var calls: [CallSite] = []
   private(set) var writes: [MemoryWrite] = []
 
-  init(extractor: SwiftFactExtractor, functionName: String, enclosingType: String? = nil) {
+  /// The function's symbol, for registrations of its own parameters (a wrapper).
+  private let functionSymbol: SymbolID?
+  /// Parameters in order: a function value passed in is `.parameter(index)`.
+  private var parameters: [String] = []
+
+  init(
+    extractor: SwiftFactExtractor, functionName: String, enclosingType: String? = nil, functionSymbol: SymbolID? = nil
+  ) {
     self.extractor = extractor
     self.functionName = functionName
     self.enclosingType = enclosingType
+    self.functionSymbol = functionSymbol
   }
 
-  func declareParameters(_ names: [String]) { locals.formUnion(names) }
+  func declareParameters(_ names: [String]) {
+    locals.formUnion(names)
+    parameters = names
+  }
 
   // MARK: Statements
 
@@ -126,7 +137,12 @@ final class SwiftLowering {
       return .loop(.block([block(Array(repeatStatement.body.statements)), expression(repeatStatement.condition)]))
     }
     if let doStatement = statement.as(DoStmtSyntax.self) {
-      return block(Array(doStatement.body.statements))
+      // A catch clause runs when the body throws, at any point of it: after the body, as
+      // one more way on.
+      let clauses = doStatement.catchClauses.map { block(Array($0.body.statements)) }
+      guard !clauses.isEmpty else { return block(Array(doStatement.body.statements)) }
+      let handlers = clauses.dropFirst().reduce(clauses[0]) { FlowNode.branch(.unknown, then: $0, else: $1) }
+      return .block([block(Array(doStatement.body.statements)), .branch(.unknown, then: .block([]), else: handlers)])
     }
     if statement.is(BreakStmtSyntax.self) { return .jump(.breakOut) }
     if statement.is(ContinueStmtSyntax.self) { return .jump(.continueLoop) }
@@ -242,7 +258,7 @@ final class SwiftLowering {
         extractor.registrations.append(
           HandlerRegistration(
             kind: .signalHandler, handler: reference, location: extractor.location(member.declName), via: "sigaction",
-            registeringFunction: functionName))
+            registeringFunction: functionName, registeringSymbol: functionSymbol))
       }
     }
     return .block(nodes)
@@ -251,6 +267,8 @@ final class SwiftLowering {
   // MARK: Calls
 
   private func call(_ node: FunctionCallExprSyntax, result: String?) -> FlowNode {
+    // `let setup: () = { … }()`: the closure runs here.
+    if let closure = node.calledExpression.as(ClosureExprSyntax.self) { return block(Array(closure.statements)) }
     let arguments = node.arguments.map(\.expression)
     var nodes: [FlowNode] = []
     // The receiver is evaluated first: `Thread { … }.start()` creates the thread there.
@@ -283,8 +301,22 @@ final class SwiftLowering {
     // its symbol cannot be a C function's. A bare name may be either.
     let onValue = node.calledExpression.is(MemberAccessExprSyntax.self) && !callee.contains(".")
     let symbol = onValue ? SymbolSpelling.swiftValueCall(callee) : SymbolSpelling.swift(callee)
-    calls.append(CallSite(callee: callee, symbol: symbol, location: location, lockArguments: lockArguments))
-    noteRegistrations(callee: callee, arguments: arguments, trailing: node.trailingClosure, at: location)
+    // Function values passed on: a parameter makes the caller a registration wrapper when
+    // the callee is one, and what a caller passes to a wrapper is registered.
+    var functionArguments: [Int: [FunctionReference]] = [:]
+    for (position, argument) in arguments.enumerated() where passesFunction(argument) {
+      let references = functionReferences(argument, purpose: "function value")
+      if !references.isEmpty { functionArguments[position] = references }
+    }
+    calls.append(
+      CallSite(
+        callee: callee, symbol: symbol, location: location, lockArguments: lockArguments,
+        functionArguments: functionArguments))
+    if !noteRegistrations(callee: callee, arguments: arguments, trailing: node.trailingClosure, at: location) {
+      // A closure passed to any other call (`forEach`, `withCString`, `map`) runs during it.
+      let closures = arguments.compactMap { $0.as(ClosureExprSyntax.self) } + (node.trailingClosure.map { [$0] } ?? [])
+      nodes += closures.map { block(Array($0.statements)) }
+    }
     nodes.append(.call(index: index, result: result))
     return .block(nodes)
   }
@@ -387,9 +419,12 @@ final class SwiftLowering {
     return nil
   }
 
+  /// Notes the handlers and thread bodies a call registers; whether it is a registration.
+  @discardableResult
   private func noteRegistrations(
     callee: String, arguments: [ExprSyntax], trailing: ClosureExprSyntax?, at location: ForkGuardCore.SourceLocation
-  ) {
+  ) -> Bool {
+    var registered = false
     let process = knowledge.process
     func handler(_ position: Int?, purpose: String) -> [FunctionReference] {
       guard let position else { return [] }
@@ -400,10 +435,12 @@ final class SwiftLowering {
       return []
     }
     func register(_ kind: HandlerRegistration.Kind, _ references: [FunctionReference]) {
+      registered = true
       for reference in references {
         extractor.registrations.append(
           HandlerRegistration(
-            kind: kind, handler: reference, location: location, via: callee, registeringFunction: functionName))
+            kind: kind, handler: reference, location: location, via: callee, registeringFunction: functionName,
+            registeringSymbol: functionSymbol))
       }
     }
     if let entry = process.signalRegistrations.first(where: { $0.function == callee }) {
@@ -420,6 +457,7 @@ final class SwiftLowering {
     {
       register(.threadStart, [extractor.closureFunction(trailing, purpose: "thread", enclosingType: enclosingType)])
     }
+    return registered
   }
 
   /// `Thread.init` matches `Thread(…)`; `DispatchQueue.async` matches any queue's `async`.
@@ -430,6 +468,21 @@ final class SwiftLowering {
     return parts.count == 2 && callee.hasPrefix(String(parts[0])) && callee.hasSuffix("." + parts[1])
   }
 
+  /// Whether an argument may be a function value worth following: a name that is a
+  /// parameter, a closure kept in a variable, or a function; or `unsafeBitCast(f, …)`.
+  /// Closures written in place are lowered into the call instead.
+  private func passesFunction(_ argument: ExprSyntax) -> Bool {
+    if let reference = argument.as(DeclReferenceExprSyntax.self) {
+      let name = reference.baseName.text
+      return parameters.contains(name) || extractor.closureBindings[name] != nil
+        || extractor.functionNames.contains(name)
+    }
+    if let call = argument.as(FunctionCallExprSyntax.self) {
+      return call.calledExpression.as(DeclReferenceExprSyntax.self)?.baseName.text == "unsafeBitCast"
+    }
+    return false
+  }
+
   /// The functions an expression names: a function, a closure, or `unsafeBitCast(f, …)`.
   private func functionReferences(_ expression: ExprSyntax, purpose: String) -> [FunctionReference] {
     if let closure = expression.as(ClosureExprSyntax.self) {
@@ -438,7 +491,18 @@ final class SwiftLowering {
     if let reference = expression.as(DeclReferenceExprSyntax.self) {
       let name = reference.baseName.text
       guard !["SIG_IGN", "SIG_DFL", "nil"].contains(name) else { return [] }
+      if let index = parameters.firstIndex(of: name) { return [.parameter(index: index, name: name)] }
+      // `let onTerm: @convention(c) (Int32) -> Void = { … }`, then `signal(SIGTERM, onTerm)`.
+      if let closure = extractor.closureBindings[name] {
+        return [extractor.closureFunction(closure, purpose: purpose, enclosingType: enclosingType)]
+      }
       return [.function(symbol: SymbolSpelling.swift(name), name: name)]
+    }
+    if let cast = expression.as(AsExprSyntax.self) { return functionReferences(cast.expression, purpose: purpose) }
+    if let parenthesized = expression.as(TupleExprSyntax.self), parenthesized.elements.count == 1,
+      let only = parenthesized.elements.first
+    {
+      return functionReferences(only.expression, purpose: purpose)
     }
     if let call = expression.as(FunctionCallExprSyntax.self), let first = call.arguments.first {
       return functionReferences(first.expression, purpose: purpose)
