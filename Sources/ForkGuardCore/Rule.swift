@@ -12,10 +12,16 @@ public struct AnalysisOptions: Sendable {
   /// Report calls to functions with no definition and no data.
   public var reportUnverifiable: Bool
   public var threads: Threads
+  /// Findings more calls deep below their context than this are counted in one note per
+  /// context instead of reported one by one (nil: all reported). So deep a chain mostly
+  /// runs through conditions the analysis does not follow.
+  public var maxChainDepth: Int?
+  public static let defaultMaxChainDepth = 8
 
-  public init(reportUnverifiable: Bool = false, threads: Threads = .auto) {
+  public init(reportUnverifiable: Bool = false, threads: Threads = .auto, maxChainDepth: Int? = defaultMaxChainDepth) {
     self.reportUnverifiable = reportUnverifiable
     self.threads = threads
+    self.maxChainDepth = maxChainDepth
   }
 }
 

@@ -19,6 +19,8 @@ public struct CheckRun {
     /// Look for `.forkguard.yml` files when no path is given.
     public var searchesConfiguration = true
     public var reportUnverifiable = false
+    /// Report every finding however deep its chain (nil: AnalysisOptions' default).
+    public var maxChainDepth: Int? = AnalysisOptions.defaultMaxChainDepth
     /// nil: the configuration's setting, else `always`.
     public var threads: AnalysisOptions.Threads?
     public var reportUnusedSuppressions = false
@@ -196,7 +198,8 @@ public struct CheckRun {
         let input = AnalysisInput(
           program: program, knowledge: try knowledge(group),
           options: AnalysisOptions(
-            reportUnverifiable: options.reportUnverifiable, threads: options.threads ?? group.threads ?? .auto))
+            reportUnverifiable: options.reportUnverifiable, threads: options.threads ?? group.threads ?? .auto,
+            maxChainDepth: options.maxChainDepth))
         phase("lock summaries")
         var seen = Set<Diagnostic>()
         for rule in options.rules {

@@ -36,7 +36,17 @@ struct AsyncSignalSafetyReport {
       startingWith: calls, in: caller, program: input.program, knowledge: input.knowledge, alreadyEntered: entered
     )
     .filter { accepted($0) }
-    for finding in findings {
+    let limit = input.options.maxChainDepth ?? Int.max
+    let deep = findings.filter { $0.chain.count > limit }
+    if let start = contextNotes.first, !deep.isEmpty {
+      report(
+        Diagnostic(
+          ruleID: ruleID, severity: .note, location: start.location,
+          message:
+            "\(Self.contextName(start)) also reaches \(deep.count) call\(deep.count == 1 ? "" : "s") that \(deep.count == 1 ? "is" : "are") not async-signal-safe more than \(limit) calls deep (such chains mostly pass conditions that keep them from running here); --max-chain-depth 0 reports them"
+        ))
+    }
+    for finding in findings where finding.chain.count <= limit {
       let chainNotes = finding.chain.reversed().map { link in
         DiagnosticNote(location: link.call.location, message: "'\(link.call.callee)' called here from '\(link.caller)'")
       }
@@ -48,6 +58,14 @@ struct AsyncSignalSafetyReport {
           message: message(for: finding, knowledge: input.knowledge), notes: chainNotes + contextNotes,
           context: context))
     }
+  }
+
+  /// `'on_term'` from `'on_term' registered here as signal handler`, else the context's note.
+  static func contextName(_ note: DiagnosticNote) -> String {
+    if note.message.hasPrefix("'"), let end = note.message.dropFirst().firstIndex(of: "'") {
+      return String(note.message[...end])
+    }
+    return "the " + note.message.replacingOccurrences(of: " starts here", with: "")
   }
 
   func message(for finding: UnsafeCallSearch.Finding, knowledge: Knowledge) -> String {

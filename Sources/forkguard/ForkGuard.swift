@@ -104,6 +104,12 @@ struct Check: ParsableCommand {
 
   @Option(
     help:
+      "Report unsafe calls at most this many calls below their fork child or handler; deeper ones are counted in one note per context (0: report all)."
+  )
+  var maxChainDepth = AnalysisOptions.defaultMaxChainDepth
+
+  @Option(
+    help:
       "auto: judge a fork child as a multithreaded process's when a thread may be running at the fork, or no main reaches it (default); always: every fork child."
   )
   var threads: String?
@@ -155,6 +161,7 @@ struct Check: ParsableCommand {
     if let threads, AnalysisOptions.Threads(rawValue: threads) == nil {
       throw ValidationError("--threads must be always or auto")
     }
+    if maxChainDepth < 0 { throw ValidationError("--max-chain-depth must be 0 (no limit) or more") }
     if !["error", "warning", "never"].contains(failOn) {
       throw ValidationError("--fail-on must be error, warning or never")
     }
@@ -169,6 +176,7 @@ struct Check: ParsableCommand {
     options.profile = profile.flatMap(SafetyProfile.init(rawValue:))
     options.configurationPath = config
     options.reportUnverifiable = reportUnverifiable
+    options.maxChainDepth = maxChainDepth > 0 ? maxChainDepth : nil
     options.reportUnusedSuppressions = reportUnusedSuppressions
     options.threads = threads.flatMap(AnalysisOptions.Threads.init(rawValue:))
     options.baselinePath = baseline
