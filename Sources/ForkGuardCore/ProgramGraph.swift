@@ -8,12 +8,17 @@ public struct LinkPolicy: Sendable {
   /// stand only for callers in the same file.
   public var isOtherPlatformFile: @Sendable (String) -> Bool
 
+  /// The program a file belongs to, when the user named programs by hand.
+  public var programOf: @Sendable (String) -> String?
+
   public init(
     isLibraryFunction: @escaping @Sendable (String) -> Bool = { _ in false },
-    isOtherPlatformFile: @escaping @Sendable (String) -> Bool = { _ in false }
+    isOtherPlatformFile: @escaping @Sendable (String) -> Bool = { _ in false },
+    programOf: @escaping @Sendable (String) -> String? = { _ in nil }
   ) {
     self.isLibraryFunction = isLibraryFunction
     self.isOtherPlatformFile = isOtherPlatformFile
+    self.programOf = programOf
   }
 }
 
@@ -36,6 +41,8 @@ public struct ProgramGraph: Sendable {
   /// Every handler registration: those the front ends saw, and the calls to registration
   /// wrappers (`RegistrationWrappers`).
   public private(set) var registrations: [HandlerRegistration] = []
+  /// Files in programs named by hand.
+  private var programByFile: [String: String] = [:]
   /// Functions compared against somewhere (`!= INVALID_SIGNAL_HANDLER`): sentinels.
   private var comparedFunctions = Set<SymbolID>()
   /// Files built for another platform, judged by their path below the files' common folder.
@@ -88,16 +95,19 @@ public struct ProgramGraph: Sendable {
       })
     self.swiftMethods = methods
     self.storesByVariable = stores
+    var placesSeen = Set(files.map(\.path))
+    placesSeen.formUnion(functions.values.map(\.location.file))
+    for place in placesSeen { if let program = policy.programOf(place) { programByFile[place] = program } }
     for (symbol, identities) in definitions {
       let candidates = identities.compactMap { identity in
         functions[identity].map {
           Candidate(
             identity: identity, file: $0.location.file, folder: Self.folder(of: $0.location.file),
-            isOtherPlatform: otherPlatformFiles.contains($0.location.file))
+            isOtherPlatform: otherPlatformFiles.contains($0.location.file), program: programByFile[$0.location.file])
         }
       }
       let isLibrary = SymbolSpelling.linkName(symbol).map(policy.isLibraryFunction) ?? false
-      if candidates.count == 1, !isLibrary, !candidates[0].isOtherPlatform {
+      if candidates.count == 1, !isLibrary, !candidates[0].isOtherPlatform, candidates[0].program == nil {
         links[symbol] = .only(candidates[0].identity)
       } else {
         links[symbol] = .choose(candidates, isLibrary: isLibrary)
@@ -146,12 +156,15 @@ public struct ProgramGraph: Sendable {
     case .choose(let candidates, let isLibraryName):
       let isLibrary = isLibraryName && declaredBySystem
       let folder = Self.folder(of: file)
+      let callerProgram = programByFile[file]
       var best: (SymbolID, Int)?
       for candidate in candidates {
         if candidate.file == file { return candidate.identity }
         if candidate.isOtherPlatform { continue }
         if isLibrary && candidate.folder != folder { continue }
-        let shared = Self.sharedPrefixLength(candidate.folder, folder)
+        // Programs named by hand: never another program's definition; its own first.
+        if let program = candidate.program, program != callerProgram { continue }
+        let shared = Self.sharedPrefixLength(candidate.folder, folder) + (candidate.program != nil ? 1000 : 0)
         if best == nil || shared > best!.1 { best = (candidate.identity, shared) }
       }
       return best?.0
@@ -171,7 +184,11 @@ public struct ProgramGraph: Sendable {
     var file: String
     var folder: Substring
     var isOtherPlatform: Bool
+    var program: String?
   }
+
+  /// The program a file was named part of in the configuration, if any.
+  public func program(of file: String) -> String? { programByFile[file] }
 
   static func folder(of path: String) -> Substring {
     guard let slash = path.lastIndex(of: "/") else { return "" }

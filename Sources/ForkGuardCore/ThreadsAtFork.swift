@@ -91,6 +91,8 @@ public struct ThreadsAtFork: Sendable {
     // Programs: each `main`, covering the files at or below its folder.
     let roots = functions.filter { SymbolSpelling.isProgramEntry($0.symbol, name: $0.name) }
     func coveringRoots(_ file: String) -> [FunctionFacts] {
+      // A program named by hand covers its own files.
+      if let name = program.program(of: file) { return roots.filter { program.program(of: $0.location.file) == name } }
       let folder = ProgramGraph.folder(of: file)
       return roots.filter {
         let rootFolder = ProgramGraph.folder(of: $0.location.file)

@@ -189,7 +189,11 @@ public struct CheckRun {
 
     // Rules run once per configuration in force (usually one); each keeps the findings in
     // the files that configuration governs, at the severity it sets.
-    let program = ProgramGraph(files: facts, policy: parsingKnowledge.linkPolicy)
+    var policy = parsingKnowledge.linkPolicy
+    // Programs named by hand, in the configuration that applies where forkguard runs.
+    let rootConfiguration = configurations.root
+    if !rootConfiguration.programs.isEmpty { policy.programOf = { rootConfiguration.program(of: $0) } }
+    let program = ProgramGraph(files: facts, policy: policy)
     phase("program graph")
     var findings: [Diagnostic] = []
     // The analyses recurse over function bodies as deep as the source nests.

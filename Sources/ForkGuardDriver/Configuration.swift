@@ -21,13 +21,15 @@ import Yams
 ///       spin_release: { role: release, lock-argument: 0 }
 ///     signal-registrations:               # functions that install a signal handler
 ///       install_handler: 1                # the handler's argument index
+///     programs:                           # programs by hand: name -> file globs
+///       sshd: [sshd.c, auth*.c, monitor*.c]
 ///     exclude:                            # paths relative to this file; * and ** globs
 ///       - third_party/**
 public struct Configuration: Sendable {
   public static let fileName = ".forkguard.yml"
   public static let keys = [
     "profile", "threads", "rules", "safe-functions", "unsafe-functions", "lock-functions", "signal-registrations",
-    "exclude",
+    "exclude", "programs",
   ]
 
   public var path: String?
@@ -38,6 +40,9 @@ public struct Configuration: Sendable {
   public var ruleSeverities: [String: Severity?] = [:]
   /// Glob patterns, relative to the configuration file's folder.
   public var exclude: [String] = []
+  /// Programs named by hand: name to the globs of their files (relative to this file's
+  /// folder), for where the inference of programs gets a tree wrong.
+  public var programs: [String: [String]] = [:]
 
   public init() {}
 
@@ -69,6 +74,15 @@ public struct Configuration: Sendable {
     guard file.hasPrefix(base) else { return false }
     let relative = String(file.dropFirst(base.count))
     return exclude.contains { Glob.matches($0, relative) }
+  }
+
+  /// The program a file belongs to, when `programs:` names it (first name in order).
+  public func program(of file: String) -> String? {
+    guard let path, !programs.isEmpty else { return nil }
+    let base = (path as NSString).deletingLastPathComponent + "/"
+    guard file.hasPrefix(base) else { return nil }
+    let relative = String(file.dropFirst(base.count))
+    return programs.keys.sorted().first { name in programs[name]!.contains { Glob.matches($0, relative) } }
   }
 
   public static func load(path: String) throws -> Configuration {
@@ -161,6 +175,19 @@ public struct Configuration: Sendable {
             throw fail(function, "'signal-registrations' entries must be 'name: argument-index'")
           }
           configuration.overrides.signalRegistrations[functionName] = argument
+        }
+      case "programs":
+        guard let mapping = value.mapping else {
+          throw fail(value, "'programs' must map program names to lists of file globs")
+        }
+        for (name, globs) in mapping {
+          guard let program = name.string, let list = globs.sequence else {
+            throw fail(name, "'programs' entries must be 'name: [globs]'")
+          }
+          configuration.programs[program] = try list.map {
+            guard let pattern = $0.string else { throw fail($0, "'programs' globs must be strings") }
+            return pattern
+          }
         }
       case "exclude":
         guard let list = value.sequence else { throw fail(value, "'exclude' must be a list of paths") }
