@@ -7,23 +7,14 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 projects="$here/.projects"
 mkdir -p "$projects"
-sudo_cmd=""
-[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
 
-if ! grep -rqs "deb-src\|Types:.*deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\nTypes: deb-src\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' |
-    $sudo_cmd tee /etc/apt/sources.list.d/forkguard-deb-src.sources >/dev/null
-  $sudo_cmd apt-get update -qq
-fi
-need=()
-command -v dpkg-source >/dev/null || need+=(dpkg-dev)
-command -v clang-tidy-14 >/dev/null || need+=(clang-tidy-14)
-command -v clang-14 >/dev/null || need+=(clang-14)
-[ -x /usr/bin/time ] || need+=(time)
-command -v autoreconf >/dev/null || need+=(autoconf automake libtool autopoint gettext pkg-config bison flex)
-if [ "${#need[@]}" -gt 0 ]; then
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
-fi
+# shellcheck source=benchmarks/debian-sources.sh
+. "$here/debian-sources.sh"
+extra=()
+command -v clang-tidy-14 >/dev/null || extra+=(clang-tidy-14)
+command -v clang-14 >/dev/null || extra+=(clang-14)
+command -v autoreconf >/dev/null || extra+=(autoconf automake libtool autopoint gettext pkg-config bison flex)
+debian_sources_ready ${extra[@]+"${extra[@]}"}
 
 fetch() {
   local package="$1" upstream="$2"

@@ -23,26 +23,17 @@ root="$(cd "$here/.." && pwd)"
 projects="$here/.projects/precision"
 results="$here/results/precision"
 mkdir -p "$projects"
-sudo_cmd=""
-[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
 
 # The Debian source packages, fixed. openssh-orig is the unpatched upstream tarball of
 # openssh 9.2p1 (it has CVE-2024-6387, regreSSHion), unpacked from openssh's download.
 all_packages=(bash inetutils dbus tmux screen keepalived haproxy openssh openssh-orig git util-linux glib2.0)
 if [ "$#" -gt 0 ]; then packages=("$@"); else packages=("${all_packages[@]}"); fi
 
-if ! grep -rqs "deb-src\|Types:.*deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\nTypes: deb-src\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' |
-    $sudo_cmd tee /etc/apt/sources.list.d/forkguard-deb-src.sources >/dev/null
-  $sudo_cmd apt-get update -qq
-fi
-need=()
-command -v dpkg-source >/dev/null || need+=(dpkg-dev)
-[ -x /usr/bin/time ] || need+=(time)
-command -v python3 >/dev/null || need+=(python3)
-if [ "${#need[@]}" -gt 0 ]; then
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
-fi
+# shellcheck source=benchmarks/debian-sources.sh
+. "$here/debian-sources.sh"
+extra=()
+command -v python3 >/dev/null || extra+=(python3)
+debian_sources_ready ${extra[@]+"${extra[@]}"}
 
 # tree PACKAGE: the unpacked source tree of a fetched package.
 tree() {
