@@ -190,9 +190,14 @@ public struct CheckRun {
     // Rules run once per configuration in force (usually one); each keeps the findings in
     // the files that configuration governs, at the severity it sets.
     var policy = parsingKnowledge.linkPolicy
-    // Programs named by hand, in the configuration that applies where forkguard runs.
+    // Programs named by hand, in the configuration that applies where forkguard runs; else
+    // the build's own link information, where a build folder has it.
     let rootConfiguration = configurations.root
-    if !rootConfiguration.programs.isEmpty { policy.programOf = { rootConfiguration.program(of: $0) } }
+    if !rootConfiguration.programs.isEmpty {
+      policy.programOf = { rootConfiguration.program(of: $0) }
+    } else if let programs = try linkedPrograms(options) {
+      policy.programOf = { programs[$0] }
+    }
     let program = ProgramGraph(files: facts, policy: policy)
     phase("program graph")
     var findings: [Diagnostic] = []
@@ -303,6 +308,17 @@ public struct CheckRun {
     } catch {
       throw SetupError(description: "\(error)")
     }
+  }
+
+  /// Programs from meson's or CMake's build information in `-p`'s folder or `build/`.
+  private static func linkedPrograms(_ options: Options) throws -> [String: String]? {
+    let base = URL(fileURLWithPath: options.base, isDirectory: true)
+    var folders = [base.appendingPathComponent("build").path]
+    if let directory = options.compilationDatabaseDirectory {
+      let path = URL(fileURLWithPath: directory, relativeTo: base).standardizedFileURL.path
+      folders.insert(path.hasSuffix(".json") ? (path as NSString).deletingLastPathComponent : path, at: 0)
+    }
+    do { return try BuildTargets.programs(in: folders) } catch { throw SetupError(description: "\(error)") }
   }
 
   private static func compilationDatabase(_ options: Options) throws -> CompilationDatabase? {

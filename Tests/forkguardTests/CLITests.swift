@@ -176,6 +176,79 @@ final class CLITests: XCTestCase {
     XCTAssertFalse(clean.stderr.contains("incomplete"), clean.stderr)
   }
 
+  static let twoProgramsInOneFolder = [
+    "client.c": """
+    #include <signal.h>
+    void cleanup(void);
+    static void on_int(int sig) { (void)sig; cleanup(); }
+    int main(void) { signal(SIGINT, on_int); return 0; }
+    """,
+    "client-cleanup.c": "#include <unistd.h>\nvoid cleanup(void) { _exit(1); }\n",
+    "server.c": """
+    #include <signal.h>
+    void cleanup(void);
+    static void on_term(int sig) { (void)sig; cleanup(); }
+    int main(void) { signal(SIGTERM, on_term); return 0; }
+    """,
+    "server-cleanup.c": "#include <stdio.h>\n#include <unistd.h>\nvoid cleanup(void) { puts(\"bye\"); _exit(1); }\n",
+  ]
+
+  func testTheBuildsLinkInformationSaysWhichDefinitionACallMeans() throws {
+    // Two programs in one folder, each with its own cleanup(): without link information
+    // the server's handler links to the first one (the client's, which is safe).
+    let guessed = try scratch(Self.twoProgramsInOneFolder)
+    XCTAssertFalse(try forkguard(["check", "--no-cache", "."], in: guessed).stdout.contains("puts"))
+
+    // meson's introspection: each executable's sources.
+    let meson = try scratch(Self.twoProgramsInOneFolder)
+    func path(_ name: String, _ root: URL) -> String { root.appendingPathComponent(name).standardizedFileURL.path }
+    let targets: [[String: Any]] = [
+      [
+        "name": "client", "type": "executable",
+        "target_sources": [["sources": [path("client.c", meson), path("client-cleanup.c", meson)]]],
+      ],
+      [
+        "name": "server", "type": "executable",
+        "target_sources": [["sources": [path("server.c", meson), path("server-cleanup.c", meson)]]],
+      ],
+    ]
+    let info = meson.appendingPathComponent("build/meson-info")
+    try FileManager.default.createDirectory(at: info, withIntermediateDirectories: true)
+    try JSONSerialization.data(withJSONObject: targets).write(to: info.appendingPathComponent("intro-targets.json"))
+    let fromMeson = try forkguard(["check", "--no-cache", "."], in: meson)
+    XCTAssert(
+      fromMeson.stdout.contains("server-cleanup.c:3:22: warning: 'puts' is not async-signal-safe"), fromMeson.stdout)
+
+    // CMake's File API reply: index -> codemodel-v2 -> one file per target.
+    let cmake = try scratch(Self.twoProgramsInOneFolder)
+    let reply = cmake.appendingPathComponent("build/.cmake/api/v1/reply")
+    try FileManager.default.createDirectory(at: reply, withIntermediateDirectories: true)
+    func write(_ object: Any, _ name: String) throws {
+      try JSONSerialization.data(withJSONObject: object).write(to: reply.appendingPathComponent(name))
+    }
+    try write(["objects": [["kind": "codemodel", "jsonFile": "codemodel-v2-1.json"]]], "index-1.json")
+    try write(
+      [
+        "paths": ["source": cmake.standardizedFileURL.path],
+        "configurations": [["targets": [["jsonFile": "target-client.json"], ["jsonFile": "target-server.json"]]]],
+      ], "codemodel-v2-1.json")
+    try write(
+      ["name": "client", "type": "EXECUTABLE", "sources": [["path": "client.c"], ["path": "client-cleanup.c"]]],
+      "target-client.json")
+    try write(
+      ["name": "server", "type": "EXECUTABLE", "sources": [["path": "server.c"], ["path": "server-cleanup.c"]]],
+      "target-server.json")
+    let fromCMake = try forkguard(["check", "--no-cache", "."], in: cmake)
+    XCTAssert(
+      fromCMake.stdout.contains("server-cleanup.c:3:22: warning: 'puts' is not async-signal-safe"), fromCMake.stdout)
+
+    // Broken build information is named, with exit 2.
+    try "{".write(to: info.appendingPathComponent("intro-targets.json"), atomically: true, encoding: .utf8)
+    let broken = try forkguard(["check", "--no-cache", "."], in: meson)
+    XCTAssertEqual(broken.status, 2)
+    XCTAssert(broken.stderr.contains("intro-targets.json: malformed build information"), broken.stderr)
+  }
+
   func testConfigurationProfileApplies() throws {
     let source = """
       #include <stdlib.h>
