@@ -149,6 +149,8 @@ public struct Knowledge: Sendable {
     public var threadStartingCalls: [String]
     /// Words in a path (split at `/`, `-`, `_`, `.`) that mark another platform's file.
     public var otherPlatformNames: [String]
+    /// Calls that wait for a thread to end.
+    public var threadJoins: [String]
     public var signalRegistrations: [RegistrationFunction]
     public var signalActionFields: [String]
     public var atforkRegistrations: [RegistrationFunction]
@@ -298,6 +300,8 @@ public struct Knowledge: Sendable {
     let name = canonicalName(name)
     return process.threadStarts.contains { $0.function == name } || process.threadStartingCalls.contains(name)
   }
+
+  public func joinsThread(_ name: String) -> Bool { process.threadJoins.contains(canonicalName(name)) }
 
   /// Whether the C library (or the Swift runtime) defines the name: a project definition
   /// of it is an interposer or a test double.

@@ -83,9 +83,19 @@ public struct ThreadsAtFork: Sendable {
         if startsThreadHere(call) { return call.location }
         return program.definition(of: call).flatMap { startsThread[$0.symbol] }
       }.first
-      guard let site else { continue }
+      // A function that starts its workers and joins them (git's threaded index load)
+      // leaves none running.
+      guard let site, !joinsAfterStarting(function) else { continue }
       startsThread[symbol] = site
       pending.append(contentsOf: (callers[symbol] ?? []).sorted())
+    }
+
+    /// A thread join after the function's last thread start.
+    func joinsAfterStarting(_ function: FunctionFacts) -> Bool {
+      guard let lastStart = function.calls.lastIndex(where: { call in
+        startsThreadHere(call) || (program.definition(of: call).map { startsThread[$0.symbol] != nil } ?? false)
+      }) else { return false }
+      return function.calls[(lastStart + 1)...].contains { knowledge.joinsThread($0.callee) }
     }
 
     // Programs: each `main`, covering the files at or below its folder.
@@ -140,7 +150,8 @@ public struct ThreadsAtFork: Sendable {
       }
       var domain = Flow(
         function: function, program: program, process: process, startsThreadHere: startsThreadHere,
-        startsThread: startsThread, cloneSites: cloneSites)
+        startsThread: startsThread, cloneSites: cloneSites, joinsThread: { knowledge.joinsThread($0.callee) },
+        entryReason: state)
       var interpreter = FlowInterpreter(domain: domain)
       interpreter.runFunction(function.body, from: Flow.State(reason: state), bodyEnd: function.bodyEnd)
       domain = interpreter.domain
@@ -179,6 +190,9 @@ public struct ThreadsAtFork: Sendable {
     let startsThreadHere: (CallSite) -> Bool
     let startsThread: [SymbolID: SourceLocation]
     let cloneSites: Set<SourceLocation>
+    let joinsThread: (CallSite) -> Bool
+    /// What the function was entered with: a join takes it back there.
+    let entryReason: Reason?
     var calleeEntries: [SymbolID: Reason?] = [:]
     var forks: [SourceLocation: Reason?] = [:]
 
@@ -190,6 +204,10 @@ public struct ThreadsAtFork: Sendable {
         if let known = forks[call.location], known != nil {} else { forks[call.location] = .some(state.reason) }
       }
       if startsThreadHere(call) { return State(reason: state.reason ?? .threadStartedBefore(call.location)) }
+      let effect = process.effect(of: call)
+      // A child that exits does not come back to the parent's next fork.
+      if effect == .exitProcess { return nil }
+      if joinsThread(call), state.reason != entryReason { return State(reason: entryReason) }
       guard let callee = program.definition(of: call) else { return state }
       if let known = calleeEntries[callee.symbol], known != nil {
       } else {
