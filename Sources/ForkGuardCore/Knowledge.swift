@@ -301,6 +301,9 @@ public struct Knowledge: Sendable {
     return process.threadStarts.contains { $0.function == name } || process.threadStartingCalls.contains(name)
   }
 
+  /// Every function the C library exports, sorted.
+  public var libraryFunctionNames: [String] { libraryNames.sorted() }
+
   public func joinsThread(_ name: String) -> Bool { process.threadJoins.contains(canonicalName(name)) }
 
   /// Whether the C library (or the Swift runtime) defines the name: a project definition

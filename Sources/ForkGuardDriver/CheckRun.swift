@@ -117,6 +117,7 @@ public struct CheckRun {
     func packageIncludes(_ file: String) -> [String] {
       packages.filter { file.hasPrefix($0.root + "/") }.flatMap(\.includeDirectories)
     }
+    let features = LibraryFeatures.header(parsingKnowledge).map { ["-include", $0] } ?? []
     let defaultArguments = Dictionary(
       uniqueKeysWithValues: files.map { file in
         let directories = includeSearch.directories(for: file)
@@ -124,6 +125,7 @@ public struct CheckRun {
           file,
           CFrontEnd.defaultArguments(
             for: file, includeDirectories: directories + packageIncludes(file).filter { !directories.contains($0) })
+            + features
         )
       })
 
