@@ -249,6 +249,32 @@ final class CLITests: XCTestCase {
     XCTAssert(broken.stderr.contains("intro-targets.json: malformed build information"), broken.stderr)
   }
 
+  func testThePrecisionReportReadsWhatCheckWrites() throws {
+    // benchmarks/precision.sh's report, on a results folder laid out as the script lays it
+    // out, from a real run over the demo: a smoke test of the whole-tree benchmark.
+    let results = FileManager.default.temporaryDirectory.appendingPathComponent("fg-precision-\(UUID().uuidString)")
+    let runs = results.appendingPathComponent("forkguard")
+    try FileManager.default.createDirectory(at: runs, withIntermediateDirectories: true)
+    let demo = Self.root.appendingPathComponent("examples/demo").path
+    let check = try forkguard([
+      "check", "--no-cache", "--fail-on", "never", "--timings", "--format", "json", "--output",
+      runs.appendingPathComponent("demo.json").path, demo,
+    ])
+    try check.stderr.write(to: runs.appendingPathComponent("demo.stderr"), atomically: true, encoding: .utf8)
+    try "0.50 20480\n".write(to: runs.appendingPathComponent("demo.time"), atomically: true, encoding: .utf8)
+    let meta =
+      #"{"package": "demo", "version": "1", "tree": "\#(demo)", "c_files": 1, "status": 0, "binary": "forkguard"}"#
+    try meta.write(to: runs.appendingPathComponent("demo.meta.json"), atomically: true, encoding: .utf8)
+    let report = try Command.run(
+      [
+        "python3", Self.root.appendingPathComponent("benchmarks/precision-report.py").path, "--results", results.path,
+        "--sample", "3", "--seed", "12", "demo",
+      ], in: Self.root)
+    XCTAssertEqual(report.status, 0, report.stderr)
+    XCTAssert(report.stdout.contains("| demo | 1 | 1 | 1 | 1 | 0 | 0.5 | 20 |"), report.stdout)
+    XCTAssert(report.stdout.contains("## Sample for triage: 3 of 12 findings, seed 12"), report.stdout)
+  }
+
   func testConfigurationProfileApplies() throws {
     let source = """
       #include <stdlib.h>
