@@ -48,9 +48,7 @@ public struct AnalysisInput: Sendable {
 
   /// Whether the rules judge this fork's child as the child of a multithreaded process,
   /// and the note that says why.
-  public func multithreadedReason(atForkAt location: SourceLocation, in functionName: String) -> (
-    Bool, DiagnosticNote?
-  ) {
+  public func multithreadedReason(atForkAt location: SourceLocation) -> (Bool, DiagnosticNote?) {
     if options.threads == .always { return (true, nil) }
     switch threads.reason(atForkAt: location) {
     case nil:

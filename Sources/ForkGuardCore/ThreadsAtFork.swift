@@ -92,9 +92,11 @@ public struct ThreadsAtFork: Sendable {
 
     /// A thread join after the function's last thread start.
     func joinsAfterStarting(_ function: FunctionFacts) -> Bool {
-      guard let lastStart = function.calls.lastIndex(where: { call in
-        startsThreadHere(call) || (program.definition(of: call).map { startsThread[$0.symbol] != nil } ?? false)
-      }) else { return false }
+      guard
+        let lastStart = function.calls.lastIndex(where: { call in
+          startsThreadHere(call) || (program.definition(of: call).map { startsThread[$0.symbol] != nil } ?? false)
+        })
+      else { return false }
       return function.calls[(lastStart + 1)...].contains { knowledge.joinsThread($0.callee) }
     }
 

@@ -18,7 +18,7 @@ public struct ForkChildLock: Rule {
     var children: [(calls: [CallSite], caller: String, start: DiagnosticNote)] = []
     // A thread started only after the fork cannot hold the lock at it.
     for region in input.process.childRegions(.fork)
-    where input.multithreadedReason(atForkAt: region.forkLocation, in: region.functionName).0 {
+    where input.multithreadedReason(atForkAt: region.forkLocation).0 {
       children.append(
         (
           region.calls, region.functionName,

@@ -17,7 +17,7 @@ public struct ForkChildUnsafeCall: Rule {
     for region in input.process.childRegions(.fork) {
       // A fork no thread can be running at is a single-threaded process's: its child may
       // call anything.
-      let (threaded, why) = input.multithreadedReason(atForkAt: region.forkLocation, in: region.functionName)
+      let (threaded, why) = input.multithreadedReason(atForkAt: region.forkLocation)
       guard threaded else { continue }
       var notes = [DiagnosticNote(location: region.forkLocation, message: "fork child starts here")]
       if let why { notes.append(why) }
@@ -34,8 +34,7 @@ public struct ForkChildUnsafeCall: Rule {
         input: input, report: report)
     }
     for context in input.program.handlerContexts([.cloneForkChild]) {
-      let (threaded, why) = input.multithreadedReason(
-        atForkAt: context.registration.location, in: context.registration.registeringFunction)
+      let (threaded, why) = input.multithreadedReason(atForkAt: context.registration.location)
       guard threaded else { continue }
       let notes =
         [
