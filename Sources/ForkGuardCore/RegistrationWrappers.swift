@@ -39,9 +39,7 @@ enum RegistrationWrappers {
       }
     }
     var seen = Set<HandlerRegistration>()
-    var done = Set<SymbolID>()
     while let wrapper = pending.popLast() {
-      done.insert(wrapper)
       for (caller, call) in callsTo[wrapper] ?? [] {
         for slot in (slots[wrapper] ?? []).sorted(by: {
           ($0.argument, $0.kind.rawValue) < ($1.argument, $1.kind.rawValue)
