@@ -36,6 +36,18 @@ public struct LockEvent: Hashable, Sendable {
   private var head: ChainNode?
   /// How many calls lead to the lock call; with the outermost link, what tells witnesses apart.
   private var depth: Int
+  /// How many calls lead to the lock call.
+  public var chainLength: Int { depth }
+
+  /// Whether this is the better witness for a summary: an exclusive lock before a read
+  /// lock (it conflicts with every holder), then the shorter chain. Preferring the shorter
+  /// chain is what makes summaries of recursive functions settle: a first-found witness
+  /// can come back around a cycle one call longer on every pass, and never converge.
+  func isBetterWitness(than other: LockEvent, _ knowledge: Knowledge) -> Bool {
+    let (read, otherRead) = (isReadLock(knowledge), other.isReadLock(knowledge))
+    if read != otherRead { return otherRead }
+    return depth < other.depth
+  }
 
   final class ChainNode: Sendable {
     let link: UnsafeCallSearch.Link
@@ -282,10 +294,11 @@ struct LockFlow: FlowDomain {
       // One witness per lock, preferring an exclusive one: it conflicts with every holder.
       for (lock, event) in Self.acquisitions(
         of: call, in: function.name, program: program, knowledge: knowledge, summaries: summaries)
-      where summary.acquires[lock].map({ $0.isReadLock(knowledge) && !event.isReadLock(knowledge) }) ?? true {
+      where summary.acquires[lock].map({ event.isBetterWitness(than: $0, knowledge) }) ?? true {
         summary.acquires[lock] = event
       }
-      for (lock, event) in releases(of: call) where summary.releases[lock] == nil {
+      for (lock, event) in releases(of: call)
+      where summary.releases[lock].map({ event.chainLength < $0.chainLength }) ?? true {
         summary.releases[lock] = event
       }
     }
@@ -325,9 +338,16 @@ struct LockFlow: FlowDomain {
 
   private func forkChildAcquires(regions: [ChildRegion]) -> [ForkChildUse] {
     var uses: [ForkChildUse] = []
-    var seen = Set<String>()
+    var indexByKey: [String: Int] = [:]
+    // The shortest way to each (fork, lock): as for witnesses, so that recursion settles.
     func add(_ use: ForkChildUse) {
-      if seen.insert("\(use.fork.location)|\(use.lock.kind)|\(use.lock.symbol)").inserted { uses.append(use) }
+      let key = "\(use.fork.location)|\(use.lock.kind)|\(use.lock.symbol)"
+      if let index = indexByKey[key] {
+        if use.chainToFork.count < uses[index].chainToFork.count { uses[index] = use }
+      } else {
+        indexByKey[key] = uses.count
+        uses.append(use)
+      }
     }
     for region in regions {
       let fork = CallSite(callee: region.forkCallee, symbol: nil, location: region.forkLocation)
@@ -484,7 +504,9 @@ struct LockFlow: FlowDomain {
   }
 
   mutating func leave(_ state: State, at location: SourceLocation) {
-    for (lock, hold) in state.held where exitHeld[lock] == nil { exitHeld[lock] = hold.event }
+    for (lock, hold) in state.held where exitHeld[lock].map({ hold.event.chainLength < $0.chainLength }) ?? true {
+      exitHeld[lock] = hold.event
+    }
     exitReleased = exitReleased.map { $0.intersection(state.released) } ?? state.released
   }
 }

@@ -111,11 +111,18 @@ public struct ThreadsAtFork: Sendable {
         return folder == rootFolder || folder.hasPrefix(rootFolder + "/")
       }
     }
-    /// Entry state of a function the flow does not reach through calls.
+    /// Entry state of a function the flow does not reach through calls. It depends on the
+    /// file alone, and a tree with hundreds of test programs asks it for every function.
+    var indirectEntryByFile: [String: Reason?] = [:]
     func indirectEntry(_ function: FunctionFacts) -> Reason? {
-      let covering = coveringRoots(function.location.file)
-      if covering.isEmpty { return .library }
-      return covering.lazy.compactMap { startsThread[$0.symbol] }.first.map { .threadStartedBefore($0) }
+      let file = function.location.file
+      if let known = indirectEntryByFile[file] { return known }
+      let covering = coveringRoots(file)
+      let reason: Reason? =
+        covering.isEmpty
+        ? .library : covering.lazy.compactMap { startsThread[$0.symbol] }.first.map { .threadStartedBefore($0) }
+      indirectEntryByFile[file] = .some(reason)
+      return reason
     }
 
     // The flow: entry states grow (nil, then a reason) until nothing changes.
