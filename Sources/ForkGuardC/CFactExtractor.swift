@@ -52,7 +52,7 @@ final class CFactExtractor {
       FunctionFacts(
         symbol: symbol, name: name, location: location, calls: calls,
         nonLocalWrites: lowering.writes.filter { $0.target != .local }, body: flow, bodyEnd: bodyEnd,
-        neverReturns: declaration.isDeclaredNoReturn))
+        neverReturns: declaration.isDeclaredNoReturn, parameters: parameters.map(\.spelling)))
 
     childRegions += ChildRegionAnalysis.childRegions(of: functions.last!, knowledge: knowledge)
   }

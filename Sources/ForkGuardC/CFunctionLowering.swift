@@ -295,18 +295,45 @@ final class CFunctionLowering {
       let references = functionReferences(argument)
       if !references.isEmpty { functionArguments[position] = references }
     }
+    var argumentValues: [Int: ArgumentValue] = [:]
+    if symbol != nil {
+      for (position, argument) in arguments.enumerated() {
+        if let value = argumentValue(argument) { argumentValues[position] = value }
+      }
+    }
     let declaration = cursor.referenced.flatMap { $0.kind == CXCursor_FunctionDecl ? $0 : nil }
     calls.append(
       CallSite(
         callee: callee, symbol: symbol, location: location, lockArguments: lockArguments,
         functionArguments: functionArguments, neverReturns: declaration?.isDeclaredNoReturn ?? false,
-        declaredBySystem: declaration?.isInSystemHeader ?? false))
+        declaredBySystem: declaration?.isInSystemHeader ?? false, argumentValues: argumentValues))
     if symbol != nil {
       noteRegistrations(callee: callee, arguments: arguments, at: location)
       noteMutexType(callee: callee, arguments: arguments, at: location)
     }
     nodes.append(.call(index: index, result: result))
     return .block(nodes)
+  }
+
+  /// A constant integer argument, or this function's parameter passed on unchanged.
+  private func argumentValue(_ argument: Cursor) -> ArgumentValue? {
+    let expression = argument.strippingParenthesesAndCasts
+    if expression.kind == CXCursor_DeclRefExpr, let declaration = expression.referenced,
+      declaration.kind == CXCursor_ParmDecl
+    {
+      return parameterIndex[declaration.usr].map { .parameter($0) }
+    }
+    // Evaluating costs a little; only integer-typed expressions that are not calls can
+    // be constants worth knowing.
+    guard expression.kind != CXCursor_CallExpr, Self.isInteger(clang_getCanonicalType(argument.type)) else {
+      return nil
+    }
+    return expression.integerValue.map { .constant($0) }
+  }
+
+  private static func isInteger(_ type: CXType) -> Bool {
+    type.kind == CXType_Enum
+      || (type.kind.rawValue >= CXType_Bool.rawValue && type.kind.rawValue <= CXType_Int128.rawValue)
   }
 
   private func noteRegistrations(callee: String, arguments: [Cursor], at location: SourceLocation) {
@@ -461,6 +488,16 @@ final class CFunctionLowering {
       let op = expression.operatorSpelling ?? ""
       if let comparison = ComparisonOperator(rawValue: op) {
         noteComparedFunctions(children)
+        // `(flags & MASK) != 0`, `(flags & MASK) == 0`
+        if comparison == .equal || comparison == .notEqual {
+          for (masked, zero) in [(children[0], children[1]), (children[1], children[0])] where zero.integerValue == 0 {
+            let inner = masked.strippingParenthesesAndCasts
+            guard inner.kind == CXCursor_BinaryOperator, inner.operatorSpelling == "&",
+              let (prefix, test) = bitTest(inner.children)
+            else { continue }
+            return (prefix, comparison == .notEqual ? test : .not(test))
+          }
+        }
         let (leftPrefix, leftVariable) = operand(children[0])
         let (rightPrefix, rightVariable) = operand(children[1])
         let prefix = FlowNode.block([leftPrefix, rightPrefix])
@@ -472,6 +509,7 @@ final class CFunctionLowering {
         }
         return (prefix, .unknown)
       }
+      if op == "&", let test = bitTest(children) { return test }
       if op == "&&" || op == "||" {
         let (leftPrefix, left) = condition(children[0])
         let (rightPrefix, right) = condition(children[1])
@@ -490,6 +528,18 @@ final class CFunctionLowering {
     }
     let (prefix, variable) = operand(expression)
     return (prefix, variable.map { .truthy($0) } ?? .unknown)
+  }
+
+  /// `flags & MASK` with a constant mask: a flag test.
+  private func bitTest(_ operands: [Cursor]) -> (FlowNode, Condition)? {
+    guard operands.count == 2 else { return nil }
+    for (value, mask) in [(operands[0], operands[1]), (operands[1], operands[0])] {
+      guard let constant = mask.integerValue else { continue }
+      // Lowered once either way: the operand's calls are in the flow.
+      let (prefix, variable) = operand(value)
+      return (prefix, variable.map { .bitsSet(variable: $0, mask: constant) } ?? .unknown)
+    }
+    return nil
   }
 
   /// Lowers an operand of a test; names the variable holding its value when there is one.

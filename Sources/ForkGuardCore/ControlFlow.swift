@@ -65,6 +65,8 @@ public indirect enum Condition: Codable, Hashable, Sendable {
   case compare(variable: String, ComparisonOperator, Int)
   /// The variable is non-zero.
   case truthy(String)
+  /// `variable & mask` is non-zero (a flag test).
+  case bitsSet(variable: String, mask: Int)
   case not(Condition)
   case and(Condition, Condition)
   case or(Condition, Condition)

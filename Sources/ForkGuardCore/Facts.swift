@@ -22,11 +22,16 @@ public struct CallSite: Codable, Hashable, Sendable {
   /// The caller sees the callee declared by a system header (`<unistd.h>`'s `getpid`): a
   /// project's definition of that name elsewhere is not what it links to.
   public var declaredBySystem: Bool
+  /// Arguments whose value the call site knows (by argument index): constants, and the
+  /// caller's own parameters passed on. A callee's branches on them are decided per call.
+  public var argumentValues: [Int: ArgumentValue]
 
   public init(
     callee: String, symbol: SymbolID?, location: SourceLocation, lockArguments: [Int: LockReference] = [:],
-    functionArguments: [Int: [FunctionReference]] = [:], neverReturns: Bool = false, declaredBySystem: Bool = false
+    functionArguments: [Int: [FunctionReference]] = [:], neverReturns: Bool = false, declaredBySystem: Bool = false,
+    argumentValues: [Int: ArgumentValue] = [:]
   ) {
+    self.argumentValues = argumentValues
     self.declaredBySystem = declaredBySystem
     self.callee = callee
     self.symbol = symbol
@@ -35,6 +40,14 @@ public struct CallSite: Codable, Hashable, Sendable {
     self.functionArguments = functionArguments
     self.neverReturns = neverReturns
   }
+}
+
+/// What an argument is known to hold where it is passed.
+public enum ArgumentValue: Codable, Hashable, Sendable {
+  /// An integer constant: a literal, an enumerator, a macro (`SIGHUP`, `REMOVE_DIR_EMPTY_ONLY`).
+  case constant(Int)
+  /// The calling function's own parameter at this index, passed on unchanged.
+  case parameter(Int)
 }
 
 /// Which lock an expression names. Locks are identified as lockdep groups them: a global or
@@ -142,11 +155,15 @@ public struct FunctionFacts: Codable, Hashable, Sendable {
   public var bodyEnd: SourceLocation
   /// Declared never to return (`__attribute__((noreturn))`, `_Noreturn`, `-> Never`).
   public var neverReturns: Bool
+  /// Parameter names in order, as the body's conditions spell them.
+  public var parameters: [String]
 
   public init(
     symbol: SymbolID, name: String, location: SourceLocation, calls: [CallSite],
-    nonLocalWrites: [MemoryWrite], body: FlowNode? = nil, bodyEnd: SourceLocation? = nil, neverReturns: Bool = false
+    nonLocalWrites: [MemoryWrite], body: FlowNode? = nil, bodyEnd: SourceLocation? = nil, neverReturns: Bool = false,
+    parameters: [String] = []
   ) {
+    self.parameters = parameters
     self.neverReturns = neverReturns
     self.symbol = symbol
     self.name = name

@@ -4,7 +4,7 @@ import Foundation
 /// each distinct string written once (file paths repeat in every location). Decoding is
 /// what a warm run spends its time on, so it avoids JSON.
 public enum FactsCoding {
-  static let magic: [UInt8] = Array("FGF2".utf8)
+  static let magic: [UInt8] = Array("FGF3".utf8)
 
   public struct Malformed: Error, CustomStringConvertible {
     public var description: String { "malformed facts" }
@@ -108,6 +108,17 @@ public struct FactsWriter {
     }
     bool(call.neverReturns)
     bool(call.declaredBySystem)
+    list(call.argumentValues.sorted { $0.key < $1.key }) { w, pair in
+      w.uint(pair.key)
+      switch pair.value {
+      case .constant(let value):
+        w.uint(0)
+        w.int(value)
+      case .parameter(let index):
+        w.uint(1)
+        w.uint(index)
+      }
+    }
   }
 
   mutating func memoryWrite(_ write: MemoryWrite) {
@@ -157,6 +168,10 @@ public struct FactsWriter {
       self.condition(b)
     case .unknown:
       uint(5)
+    case .bitsSet(let variable, let mask):
+      uint(6)
+      string(variable)
+      int(mask)
     }
   }
 
@@ -216,6 +231,7 @@ public struct FactsWriter {
     node(function.body)
     location(function.bodyEnd)
     bool(function.neverReturns)
+    list(function.parameters) { w, name in w.string(name) }
   }
 
   public mutating func file(_ file: FileFacts) {
@@ -344,7 +360,16 @@ public struct FactsReader {
       callee: callee, symbol: symbol, location: location,
       lockArguments: Dictionary(pairs, uniquingKeysWith: { first, _ in first }),
       functionArguments: Dictionary(functionPairs, uniquingKeysWith: { first, _ in first }),
-      neverReturns: try bool(), declaredBySystem: try bool())
+      neverReturns: try bool(), declaredBySystem: try bool(),
+      argumentValues: Dictionary(
+        try list { r in
+          let index = try r.uint()
+          switch try r.uint() {
+          case 0: return (index, ArgumentValue.constant(try r.int()))
+          case 1: return (index, ArgumentValue.parameter(try r.uint()))
+          default: throw FactsCoding.Malformed()
+          }
+        }, uniquingKeysWith: { first, _ in first }))
   }
 
   mutating func memoryWrite() throws -> MemoryWrite {
@@ -370,6 +395,7 @@ public struct FactsReader {
     case 3: return .and(try condition(), try condition())
     case 4: return .or(try condition(), try condition())
     case 5: return .unknown
+    case 6: return .bitsSet(variable: try string(), mask: try int())
     default: throw FactsCoding.Malformed()
     }
   }
@@ -405,7 +431,7 @@ public struct FactsReader {
     FunctionFacts(
       symbol: try string(), name: try string(), location: try location(), calls: try list { try $0.call() },
       nonLocalWrites: try list { try $0.memoryWrite() }, body: try node(), bodyEnd: try location(),
-      neverReturns: try bool())
+      neverReturns: try bool(), parameters: try list { try $0.string() })
   }
 
   public mutating func file() throws -> FileFacts {

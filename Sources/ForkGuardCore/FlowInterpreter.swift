@@ -136,32 +136,40 @@ public struct FlowInterpreter<Domain: FlowDomain> {
   }
 }
 
-/// Three-valued evaluation of a `Condition` for one abstract value of one variable.
+/// Three-valued evaluation of a `Condition` for abstract values of its variables.
 public enum AbstractValue: Hashable, Sendable {
   case exactly(Int)
   /// Some value greater than zero (a child's pid, an error number).
   case positive
+  /// Some value in the range (a signal number a handler is called with).
+  case within(ClosedRange<Int>)
 
   /// true/false when decided for this value of `variable`, nil when not.
   public func evaluate(_ condition: Condition, variable: String) -> Bool? {
+    Self.evaluate(condition) { $0 == variable ? self : nil }
+  }
+
+  /// true/false when the values known for the condition's variables decide it.
+  public static func evaluate(_ condition: Condition, values: (String) -> AbstractValue?) -> Bool? {
     switch condition {
     case .compare(let name, let op, let constant):
-      guard name == variable else { return nil }
-      return compare(op, constant)
+      return values(name)?.compare(op, constant)
     case .truthy(let name):
-      guard name == variable else { return nil }
-      return compare(.notEqual, 0)
+      return values(name)?.compare(.notEqual, 0)
+    case .bitsSet(let name, let mask):
+      guard case .exactly(let value)? = values(name) else { return nil }
+      return value & mask != 0
     case .not(let inner):
-      return evaluate(inner, variable: variable).map { !$0 }
+      return evaluate(inner, values: values).map { !$0 }
     case .and(let a, let b):
-      let x = evaluate(a, variable: variable)
-      let y = evaluate(b, variable: variable)
+      let x = evaluate(a, values: values)
+      let y = evaluate(b, values: values)
       if x == false || y == false { return false }
       if x == true && y == true { return true }
       return nil
     case .or(let a, let b):
-      let x = evaluate(a, variable: variable)
-      let y = evaluate(b, variable: variable)
+      let x = evaluate(a, values: values)
+      let y = evaluate(b, values: values)
       if x == true || y == true { return true }
       if x == false && y == false { return false }
       return nil
@@ -175,8 +183,18 @@ public enum AbstractValue: Hashable, Sendable {
     case .exactly(let value):
       return Self.apply(op, value, constant)
     case .positive:
-      // Decided only when every positive value agrees.
-      return constant <= 0 ? Self.apply(op, 1, constant) : nil
+      return AbstractValue.within(1...Int.max).compare(op, constant)
+    case .within(let range):
+      // Decided only when every value in the range agrees: the ends decide an ordering,
+      // and equality is decided when the constant is outside or the range is one value.
+      switch op {
+      case .equal, .notEqual:
+        let equal: Bool? = !range.contains(constant) ? false : (range.lowerBound == range.upperBound ? true : nil)
+        return op == .equal ? equal : equal.map { !$0 }
+      default:
+        let (low, high) = (Self.apply(op, range.lowerBound, constant), Self.apply(op, range.upperBound, constant))
+        return low == high ? low : nil
+      }
     }
   }
 

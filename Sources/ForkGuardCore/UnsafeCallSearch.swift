@@ -30,23 +30,57 @@ public struct UnsafeCallSearch {
   }
 
   /// Breadth-first, so each finding comes with a shortest chain; each call site is reported
-  /// once per search and each function is entered once, so cycles end.
+  /// once per search and each function is entered once per set of known parameter values,
+  /// so cycles end.
+  ///
+  /// - Parameter parameterValues: what the starting function's parameters hold (a signal
+  ///   handler's signal number); constants and those parameters flow into callees, whose
+  ///   branches on them are decided.
   public func findings(
     startingWith calls: [CallSite], in caller: String, program: ProgramGraph, knowledge: Knowledge,
-    alreadyEntered: Set<SymbolID> = []
+    alreadyEntered: Set<SymbolID> = [], parameterValues: [Int: AbstractValue] = [:]
   ) -> [Finding] {
     var findings: [Finding] = []
-    var entered = alreadyEntered
+    var entered = Set(alreadyEntered.map { Entry(symbol: $0, values: [:]) })
+    var entriesBySymbol: [SymbolID: Int] = [:]
+    var testedBySymbol: [SymbolID: Set<Int>] = [:]
     var reported = Set<SourceLocation>()
-    var queue: [(calls: [CallSite], caller: String, chain: [Link])] = [(calls, caller, [])]
+    var queue: [(calls: [CallSite], caller: String, chain: [Link], values: [Int: AbstractValue])] = [
+      (calls, caller, [], parameterValues)
+    ]
     var head = 0
     while head < queue.count {
-      let (calls, caller, chain) = queue[head]
+      let (calls, caller, chain, values) = queue[head]
       head += 1
       for call in calls {
         if let definition = program.definition(of: call) {
-          if entered.insert(definition.symbol).inserted {
-            queue.append((definition.calls, definition.name, chain + [Link(call: call, caller: caller)]))
+          let tested =
+            testedBySymbol[definition.symbol]
+            ?? {
+              let tested = ReachableCalls.relevantParameters(of: definition)
+              testedBySymbol[definition.symbol] = tested
+              return tested
+            }()
+          var known: [Int: AbstractValue] = [:]
+          for index in tested {
+            switch call.argumentValues[index] {
+            case .constant(let value)?: known[index] = .exactly(value)
+            case .parameter(let outer)?: known[index] = values[outer]
+            case nil: break
+            }
+          }
+          // A function entered without known values has had every call searched; a few
+          // distinct value sets per function are enough for real code and bound the work.
+          if !known.isEmpty,
+            entered.contains(Entry(symbol: definition.symbol, values: [:]))
+              || entriesBySymbol[definition.symbol, default: 0] >= Self.valueSetsPerFunction
+          {
+            known = [:]
+          }
+          if entered.insert(Entry(symbol: definition.symbol, values: known)).inserted {
+            entriesBySymbol[definition.symbol, default: 0] += 1
+            let reachable = ReachableCalls.indices(of: definition, given: known).map { definition.calls[$0] }
+            queue.append((reachable, definition.name, chain + [Link(call: call, caller: caller)], known))
           }
           continue
         }
@@ -57,5 +91,12 @@ public struct UnsafeCallSearch {
       }
     }
     return findings
+  }
+
+  static let valueSetsPerFunction = 4
+
+  private struct Entry: Hashable {
+    var symbol: SymbolID
+    var values: [Int: AbstractValue]
   }
 }

@@ -15,7 +15,8 @@ struct AsyncSignalSafetyReport {
   /// - Parameter context: what the context is (`fork child`, `signal handler`): a call that
   ///   several contexts reach is reported once, counting the others.
   func report(
-    from calls: [CallSite], in caller: String, entered: Set<SymbolID>, context: String,
+    from calls: [CallSite], in caller: String, entered: Set<SymbolID>,
+    parameterValues: [Int: AbstractValue] = [:], context: String,
     contextNotes: [DiagnosticNote], input: AnalysisInput, report: (Diagnostic) -> Void
   ) {
     // Unknown calls are searched for, then kept when reportable: a Swift call nobody
@@ -33,7 +34,8 @@ struct AsyncSignalSafetyReport {
       return Self.isSwiftCall(finding.call) || input.options.reportUnverifiable
     }
     let findings = search.findings(
-      startingWith: calls, in: caller, program: input.program, knowledge: input.knowledge, alreadyEntered: entered
+      startingWith: calls, in: caller, program: input.program, knowledge: input.knowledge, alreadyEntered: entered,
+      parameterValues: parameterValues
     )
     .filter { accepted($0) }
     let limit = input.options.maxChainDepth ?? Int.max

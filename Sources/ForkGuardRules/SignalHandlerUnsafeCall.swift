@@ -7,6 +7,9 @@ public struct SignalHandlerUnsafeCall: Rule {
 
   public init() {}
 
+  /// SIGRTMAX on Linux.
+  static let highestSignal = 64
+
   public func check(_ input: AnalysisInput, report: (Diagnostic) -> Void) {
     let wording = AsyncSignalSafetyReport(
       ruleID: id,
@@ -19,8 +22,12 @@ public struct SignalHandlerUnsafeCall: Rule {
           location: context.registration.location,
           message: "'\(context.handler.name)' registered here as signal handler")
       ]
+      // The kernel calls a handler with the number of a signal it was registered for:
+      // never 0 (inetd's `config(0)` start-up branch) and never above SIGRTMAX.
+      let signalNumber: [Int: AbstractValue] = [0: .within(1...Self.highestSignal)]
+      let calls = ReachableCalls.indices(of: context.handler, given: signalNumber).map { context.handler.calls[$0] }
       wording.report(
-        from: context.handler.calls, in: context.handler.name, entered: [context.handler.symbol],
+        from: calls, in: context.handler.name, entered: [context.handler.symbol], parameterValues: signalNumber,
         context: "signal handler", contextNotes: notes, input: input, report: report)
     }
   }

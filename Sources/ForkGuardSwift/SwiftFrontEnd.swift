@@ -212,9 +212,19 @@ final class SwiftFactExtractor {
     let name = "closure at line \(place.line)"
     let symbol = SymbolSpelling.swiftClosure(file: path, line: place.line, column: place.column)
     let lowering = SwiftLowering(extractor: self, functionName: name, enclosingType: enclosingType)
+    lowering.declareParameters(Self.parameterNames(of: closure))
     let flow = lowering.block(Array(closure.statements))
     add(symbol: symbol, name: name, location: place, lowering: lowering, body: flow, end: endLocation(closure))
     return .function(symbol: symbol, name: name)
+  }
+
+  /// `{ signal in … }`, `{ (signal: Int32) in … }`, or `$0` when the closure names none.
+  static func parameterNames(of closure: ClosureExprSyntax) -> [String] {
+    switch closure.signature?.parameterClause {
+    case .simpleInput(let shorthand)?: return shorthand.map(\.name.text)
+    case .parameterClause(let clause)?: return clause.parameters.map { ($0.secondName ?? $0.firstName).text }
+    case nil: return ["$0", "$1", "$2"]
+    }
   }
 
   private func add(
@@ -225,7 +235,7 @@ final class SwiftFactExtractor {
       FunctionFacts(
         symbol: symbol, name: name, location: location, calls: lowering.calls,
         nonLocalWrites: lowering.writes.filter { $0.target != .local }, body: body, bodyEnd: end,
-        neverReturns: neverReturns))
+        neverReturns: neverReturns, parameters: lowering.parameters))
   }
 }
 

@@ -18,7 +18,7 @@ final class SwiftLowering {
   /// The function's symbol, for registrations of its own parameters (a wrapper).
   private let functionSymbol: SymbolID?
   /// Parameters in order: a function value passed in is `.parameter(index)`.
-  private var parameters: [String] = []
+  private(set) var parameters: [String] = []
 
   init(
     extractor: SwiftFactExtractor, functionName: String, enclosingType: String? = nil, functionSymbol: SymbolID? = nil
@@ -308,10 +308,22 @@ final class SwiftLowering {
       let references = functionReferences(argument, purpose: "function value")
       if !references.isEmpty { functionArguments[position] = references }
     }
+    // Integer constants and this function's parameters passed on: a callee's branches on
+    // them are decided per call.
+    var argumentValues: [Int: ArgumentValue] = [:]
+    for (position, argument) in arguments.enumerated() {
+      if let value = integer(argument) {
+        argumentValues[position] = .constant(value)
+      } else if let reference = argument.as(DeclReferenceExprSyntax.self),
+        let index = parameters.firstIndex(of: reference.baseName.text)
+      {
+        argumentValues[position] = .parameter(index)
+      }
+    }
     calls.append(
       CallSite(
         callee: callee, symbol: symbol, location: location, lockArguments: lockArguments,
-        functionArguments: functionArguments))
+        functionArguments: functionArguments, argumentValues: argumentValues))
     if !noteRegistrations(callee: callee, arguments: arguments, trailing: node.trailingClosure, at: location) {
       // A closure passed to any other call (`forEach`, `withCString`, `map`) runs during it.
       let closures = arguments.compactMap { $0.as(ClosureExprSyntax.self) } + (node.trailingClosure.map { [$0] } ?? [])

@@ -1,0 +1,96 @@
+/// The calls a function can make when some of its parameters are known on entry: a signal
+/// handler's signal number (never 0, never above 64), or the constants a caller passes
+/// (`remove_dir_recursively(&path, 0)` never takes the `flag & REMOVE_DIR_KEEP_NESTED_GIT`
+/// branch). Branches the values rule out are left out; everything else is kept, so with
+/// nothing known this is every call of the function.
+public struct ReachableCalls: FlowDomain {
+  public struct State: Equatable {
+    var values: [String: AbstractValue]
+  }
+
+  private(set) var reached = Set<Int>()
+
+  /// Indices into `function.calls`, in source order.
+  public static func indices(of function: FunctionFacts, given parameterValues: [Int: AbstractValue]) -> [Int] {
+    var values: [String: AbstractValue] = [:]
+    for (index, value) in parameterValues where index < function.parameters.count {
+      values[function.parameters[index]] = value
+    }
+    guard !values.isEmpty else { return Array(function.calls.indices) }
+    var interpreter = FlowInterpreter(domain: ReachableCalls())
+    interpreter.runFunction(function.body, from: State(values: values), bodyEnd: function.bodyEnd)
+    return interpreter.domain.reached.sorted()
+  }
+
+  /// The parameters (by index) whose value can change which calls are reachable: those a
+  /// condition or `switch` in the body tests, and those passed on to a callee unchanged.
+  public static func relevantParameters(of function: FunctionFacts) -> Set<Int> {
+    guard !function.parameters.isEmpty else { return [] }
+    var tested = Set<String>()
+    func visit(_ condition: Condition) {
+      switch condition {
+      case .compare(let variable, _, _), .truthy(let variable), .bitsSet(let variable, _): tested.insert(variable)
+      case .not(let inner): visit(inner)
+      case .and(let a, let b), .or(let a, let b):
+        visit(a)
+        visit(b)
+      case .unknown: break
+      }
+    }
+    func visit(_ node: FlowNode) {
+      switch node {
+      case .block(let nodes): nodes.forEach(visit)
+      case .branch(let condition, let then, let otherwise):
+        visit(condition)
+        visit(then)
+        visit(otherwise)
+      case .switchOn(let variable, let arms):
+        if let variable { tested.insert(variable) }
+        for arm in arms { visit(arm.body) }
+      case .loop(let body): visit(body)
+      case .call, .jump, .write, .declare, .returnValue: break
+      }
+    }
+    visit(function.body)
+    var relevant = Set(function.parameters.indices.filter { tested.contains(function.parameters[$0]) })
+    for call in function.calls {
+      for case .parameter(let index) in call.argumentValues.values where index < function.parameters.count {
+        relevant.insert(index)
+      }
+    }
+    return relevant
+  }
+
+  public func merge(_ a: State, _ b: State) -> State {
+    State(values: a.values.filter { b.values[$0.key] == $0.value })
+  }
+
+  public mutating func call(_ index: Int, result: String?, _ state: State) -> State? {
+    reached.insert(index)
+    guard let result, state.values[result] != nil else { return state }
+    var next = state
+    next.values[result] = nil
+    return next
+  }
+
+  public func write(_ write: MemoryWrite, _ state: State) -> State {
+    guard write.target == .local, let variable = write.variable, state.values[variable] != nil else { return state }
+    var next = state
+    next.values[variable] = nil
+    return next
+  }
+
+  public func declare(_ variable: String, _ state: State) -> State {
+    guard state.values[variable] != nil else { return state }
+    var next = state
+    next.values[variable] = nil
+    return next
+  }
+
+  public func narrow(_ state: State, by condition: Condition, holds: Bool) -> State? {
+    let verdict = AbstractValue.evaluate(condition) { state.values[$0] }
+    return verdict == nil || verdict == holds ? state : nil
+  }
+
+  public func leave(_ state: State, at location: SourceLocation) {}
+}
