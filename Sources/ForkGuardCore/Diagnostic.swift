@@ -33,6 +33,9 @@ public struct Diagnostic: Codable, Hashable, Sendable {
   public var context: String?
   /// The other contexts that reach the same call, each with its own chain of notes.
   public var otherContexts: [DiagnosticContext] = []
+  /// A count of findings left out (chains deeper than `--max-chain-depth`), not a finding
+  /// of its own: shown, but not counted, sampled or failed on.
+  public var isSummary = false
 
   public init(
     ruleID: String?, severity: Severity, location: SourceLocation, message: String,

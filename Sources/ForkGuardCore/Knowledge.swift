@@ -121,6 +121,8 @@ public struct Knowledge: Sendable {
   struct GlibcEntry: Codable, Sendable {
     var `as`: String
     var reasons: [String]
+    /// Set for a function the manual marks AS-Unsafe whose code no longer is: what the code does.
+    var implementation: String?
     var isSafe: Bool { self.as.hasPrefix("AS-Safe") }
   }
 
@@ -208,7 +210,12 @@ public struct Knowledge: Sendable {
     struct GlibcFile: Codable { var functions: [String: GlibcEntry] }
     struct ReasonsFile: Codable { var reasons: [String: String] }
 
-    glibc = try decode(GlibcFile.self, "glibc-as-safety.json").functions
+    struct SourceFile: Codable { var functions: [String: String] }
+    var glibc = try decode(GlibcFile.self, "glibc-as-safety.json").functions
+    for (name, implementation) in try decode(SourceFile.self, "glibc-source-safety.json").functions {
+      glibc[name] = GlibcEntry(as: "AS-Safe", reasons: [], implementation: implementation)
+    }
+    self.glibc = glibc
     reasonPhrases = try decode(ReasonsFile.self, "glibc-reasons.json").reasons
     var process = try decode(ProcessTables.self, "process.json")
     for (function, argument) in overrides.signalRegistrations.sorted(by: { $0.key < $1.key }) {
@@ -269,8 +276,9 @@ public struct Knowledge: Sendable {
     if let lock = lockTables.functions[name] { return .lock(lock.role) }
     if let entry = glibc[name] {
       if entry.isSafe {
+        let glibcSays = entry.implementation == nil ? "glibc marks it AS-Safe" : "glibc's code is AS-Safe"
         return .unsafe(reasons: [
-          "is not on the \(profile.listName) list (glibc marks it AS-Safe; '--profile glibc' accepts it)"
+          "is not on the \(profile.listName) list (\(glibcSays); '--profile glibc' accepts it)"
         ])
       }
       let phrases = entry.reasons.compactMap { reasonPhrases[$0] }

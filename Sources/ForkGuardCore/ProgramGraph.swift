@@ -10,12 +10,17 @@ public struct LinkPolicy: Sendable {
 
   /// The program a file belongs to, when the user named programs by hand.
   public var programOf: @Sendable (String) -> String?
+  /// A file built only into a library the tree's own programs link and nobody installs
+  /// (automake's `noinst_LIBRARIES`): what no program reaches in it is never called.
+  public var isPrivateLibraryFile: @Sendable (String) -> Bool
 
   public init(
     isLibraryFunction: @escaping @Sendable (String) -> Bool = { _ in false },
     isOtherPlatformFile: @escaping @Sendable (String) -> Bool = { _ in false },
-    programOf: @escaping @Sendable (String) -> String? = { _ in nil }
+    programOf: @escaping @Sendable (String) -> String? = { _ in nil },
+    isPrivateLibraryFile: @escaping @Sendable (String) -> Bool = { _ in false }
   ) {
+    self.isPrivateLibraryFile = isPrivateLibraryFile
     self.isLibraryFunction = isLibraryFunction
     self.isOtherPlatformFile = isOtherPlatformFile
     self.programOf = programOf
@@ -189,6 +194,9 @@ public struct ProgramGraph: Sendable {
 
   /// The program a file was named part of in the configuration, if any.
   public func program(of file: String) -> String? { programByFile[file] }
+
+  /// Whether the file is built only into a library the tree's programs link (never installed).
+  public func isPrivateLibraryFile(_ file: String) -> Bool { policy.isPrivateLibraryFile(file) }
 
   static func folder(of path: String) -> Substring {
     guard let slash = path.lastIndex(of: "/") else { return "" }

@@ -100,6 +100,7 @@ public struct ThreadsAtFork: Sendable {
       return function.calls[(lastStart + 1)...].contains { knowledge.joinsThread($0.callee) }
     }
 
+    let anyThreadStart = startsThread.values.min()
     // Programs: each `main`, covering the files at or below its folder.
     let roots = functions.filter { SymbolSpelling.isProgramEntry($0.symbol, name: $0.name) }
     func coveringRoots(_ file: String) -> [FunctionFacts] {
@@ -118,9 +119,16 @@ public struct ThreadsAtFork: Sendable {
       let file = function.location.file
       if let known = indirectEntryByFile[file] { return known }
       let covering = coveringRoots(file)
-      let reason: Reason? =
-        covering.isEmpty
-        ? .library : covering.lazy.compactMap { startsThread[$0.symbol] }.first.map { .threadStartedBefore($0) }
+      let reason: Reason?
+      if covering.isEmpty, program.isPrivateLibraryFile(file), !roots.isEmpty {
+        // A private library links only into the tree's programs, and a function value in
+        // it may be called from anywhere in them: threaded if any of them starts a thread.
+        reason = anyThreadStart.map { .threadStartedBefore($0) }
+      } else if covering.isEmpty {
+        reason = .library
+      } else {
+        reason = covering.lazy.compactMap { startsThread[$0.symbol] }.first.map { .threadStartedBefore($0) }
+      }
       indirectEntryByFile[file] = .some(reason)
       return reason
     }

@@ -200,6 +200,8 @@ public struct CheckRun {
     } else if let programs = try linkedPrograms(options) {
       policy.programOf = { programs[$0] }
     }
+    let privateLibraryFiles = AutomakeLibraries.privateLibraryFiles(under: roots)
+    policy.isPrivateLibraryFile = { privateLibraryFiles.contains($0) }
     let program = ProgramGraph(files: facts, policy: policy)
     phase("program graph")
     var findings: [Diagnostic] = []

@@ -35,6 +35,8 @@ public struct JSONReporter: Reporter {
     var notes: [Note]
     /// The other contexts that reach the same call (left out when there are none).
     var otherContexts: [Context]?
+    /// `true` for a count of findings left out (deeper chains), not a finding of its own.
+    var summary: Bool?
   }
 
   public func render(_ diagnostics: [Diagnostic]) -> String {
@@ -54,7 +56,8 @@ public struct JSONReporter: Reporter {
               Context(
                 context: other.context,
                 notes: other.notes.map { Note(location: place($0.location), message: $0.message) })
-            })
+            },
+          summary: diagnostic.isSummary ? true : nil)
       })
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

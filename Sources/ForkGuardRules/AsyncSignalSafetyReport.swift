@@ -41,12 +41,13 @@ struct AsyncSignalSafetyReport {
     let limit = input.options.maxChainDepth ?? Int.max
     let deep = findings.filter { $0.chain.count > limit }
     if let start = contextNotes.first, !deep.isEmpty {
-      report(
-        Diagnostic(
-          ruleID: ruleID, severity: .note, location: start.location,
-          message:
-            "\(Self.contextName(start)) also reaches \(deep.count) call\(deep.count == 1 ? "" : "s") that \(deep.count == 1 ? "is" : "are") not async-signal-safe more than \(limit) calls deep (such chains mostly pass conditions that keep them from running here); --max-chain-depth 0 reports them"
-        ))
+      var summary = Diagnostic(
+        ruleID: ruleID, severity: .note, location: start.location,
+        message:
+          "\(Self.contextName(start)) also reaches \(deep.count) call\(deep.count == 1 ? "" : "s") that \(deep.count == 1 ? "is" : "are") not async-signal-safe more than \(limit) calls deep (such chains mostly pass conditions that keep them from running here); --max-chain-depth 0 reports them"
+      )
+      summary.isSummary = true
+      report(summary)
     }
     for finding in findings where finding.chain.count <= limit {
       let chainNotes = finding.chain.reversed().map { link in

@@ -215,7 +215,7 @@ struct Check: ParsableCommand {
     try emit(result.diagnostics, format: format, output: output, terminal: .standardOutput)
     for error in result.errors { printError("forkguard: error: \(error)") }
 
-    let findings = result.diagnostics.filter { $0.ruleID != nil }
+    let findings = result.diagnostics.filter { $0.ruleID != nil && !$0.isSummary }
     if !findings.isEmpty || result.baselined > 0 {
       let accepted = result.baselined > 0 ? " (\(result.baselined) more accepted by the baseline)" : ""
       let unparsed =

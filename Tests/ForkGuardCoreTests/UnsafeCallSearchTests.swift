@@ -46,3 +46,48 @@ struct UnsafeCallSearchTests {
     #expect(resolved.map(\.name) == ["on_term"])
   }
 }
+
+@Suite("Reachable calls")
+struct ReachableCallsTests {
+  static let at = UnsafeCallSearchTests.at
+
+  /// `void helper(int flags) { if (flags & 1) malloc(); switch (flags) { case 2: free(); default: write(); } }`
+  static let helper = FunctionFacts(
+    symbol: "c:@F@helper", name: "helper", location: at(0),
+    calls: [
+      CallSite(callee: "malloc", symbol: "c:@F@malloc", location: at(1)),
+      CallSite(callee: "free", symbol: "c:@F@free", location: at(2)),
+      CallSite(callee: "write", symbol: "c:@F@write", location: at(3)),
+    ], nonLocalWrites: [],
+    body: .block([
+      .branch(.bitsSet(variable: "flags", mask: 1), then: .call(index: 0, result: nil), else: .block([])),
+      .switchOn(
+        variable: "flags",
+        arms: [
+          SwitchArm(values: [2], isDefault: false, body: .block([.call(index: 1, result: nil), .jump(.breakOut)])),
+          SwitchArm(values: [], isDefault: true, body: .call(index: 2, result: nil)),
+        ]),
+    ]), parameters: ["flags"])
+
+  @Test func knownValuesDecideBranchesAndSwitchArms() {
+    #expect(ReachableCalls.indices(of: Self.helper, given: [0: .exactly(2)]) == [1])
+    #expect(ReachableCalls.indices(of: Self.helper, given: [0: .exactly(1)]) == [0, 2])
+    #expect(ReachableCalls.indices(of: Self.helper, given: [:]) == [0, 1, 2])
+    // A range decides what every value in it agrees on: 1...64 never equals 0 or 100.
+    #expect(ReachableCalls.indices(of: Self.helper, given: [0: .within(3...64)]) == [0, 2])
+    #expect(ReachableCalls.relevantParameters(of: Self.helper) == [0])
+  }
+
+  @Test func constantArgumentsFlowIntoCallees() throws {
+    let caller = FunctionFacts(
+      symbol: "c:@F@caller", name: "caller", location: Self.at(10),
+      calls: [
+        CallSite(callee: "helper", symbol: "c:@F@helper", location: Self.at(11), argumentValues: [0: .constant(2)])
+      ], nonLocalWrites: [])
+    let program = ProgramGraph(files: [FileFacts(path: "a.c", functions: [caller, Self.helper])])
+    let search = UnsafeCallSearch { if case .unsafe = $0 { return true } else { return false } }
+    let findings = search.findings(
+      startingWith: caller.calls, in: "caller", program: program, knowledge: try Knowledge())
+    #expect(findings.map(\.call.callee) == ["free"])
+  }
+}
