@@ -328,7 +328,17 @@ final class CFunctionLowering {
     guard expression.kind != CXCursor_CallExpr, Self.isInteger(clang_getCanonicalType(argument.type)) else {
       return nil
     }
-    return expression.integerValue.map { .constant($0) }
+    if let value = expression.integerValue { return .constant(value) }
+    // `CLONE_VM | SIGCHLD | extra`: the constant bits are known to be set.
+    let bits = Self.constantBits(expression)
+    return bits == 0 ? nil : .bitsIncluding(bits)
+  }
+
+  private static func constantBits(_ cursor: Cursor) -> Int {
+    let expression = cursor.strippingParenthesesAndCasts
+    if let value = expression.integerValue { return value }
+    guard expression.kind == CXCursor_BinaryOperator, expression.operatorSpelling == "|" else { return 0 }
+    return expression.children.filter(\.isExpression).reduce(0) { $0 | constantBits($1) }
   }
 
   private static func isInteger(_ type: CXType) -> Bool {
@@ -358,24 +368,6 @@ final class CFunctionLowering {
     }
     if let entry = process.threadStarts.first(where: { $0.function == name }) {
       register(.threadStart, argument: entry.entryArgument)
-    }
-    if process.clone.functions.contains(name), process.clone.flagsArgument < arguments.count {
-      let flagsCursor = arguments[process.clone.flagsArgument]
-      let vm = process.clone.flags["CLONE_VM"] ?? 0
-      let vfork = process.clone.flags["CLONE_VFORK"] ?? 0
-      let flags: Int
-      if let value = flagsCursor.integerValue {
-        flags = value
-      } else {
-        // Not a constant: take the flag names spelled in the expression.
-        let spelled = Set(flagsCursor.tokens.map(\.spelling))
-        flags = (spelled.contains("CLONE_VM") ? vm : 0) | (spelled.contains("CLONE_VFORK") ? vfork : 0)
-      }
-      if flags & vm == 0 {
-        register(.cloneForkChild, argument: process.clone.entryArgument)
-      } else if flags & vfork != 0 {
-        register(.cloneVforkChild, argument: process.clone.entryArgument)
-      }
     }
   }
 

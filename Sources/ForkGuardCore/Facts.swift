@@ -48,6 +48,9 @@ public enum ArgumentValue: Codable, Hashable, Sendable {
   case constant(Int)
   /// The calling function's own parameter at this index, passed on unchanged.
   case parameter(Int)
+  /// Not a constant, but an `|` of these constant bits with something else
+  /// (`CLONE_VM | SIGCHLD | extra`): at least these bits are set.
+  case bitsIncluding(Int)
 }
 
 /// Which lock an expression names. Locks are identified as lockdep groups them: a global or

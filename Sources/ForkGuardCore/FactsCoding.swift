@@ -117,6 +117,9 @@ public struct FactsWriter {
       case .parameter(let index):
         w.uint(1)
         w.uint(index)
+      case .bitsIncluding(let bits):
+        w.uint(2)
+        w.int(bits)
       }
     }
   }
@@ -367,6 +370,7 @@ public struct FactsReader {
           switch try r.uint() {
           case 0: return (index, ArgumentValue.constant(try r.int()))
           case 1: return (index, ArgumentValue.parameter(try r.uint()))
+          case 2: return (index, ArgumentValue.bitsIncluding(try r.int()))
           default: throw FactsCoding.Malformed()
           }
         }, uniquingKeysWith: { first, _ in first }))

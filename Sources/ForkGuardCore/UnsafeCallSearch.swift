@@ -66,7 +66,7 @@ public struct UnsafeCallSearch {
             switch call.argumentValues[index] {
             case .constant(let value)?: known[index] = .exactly(value)
             case .parameter(let outer)?: known[index] = values[outer]
-            case nil: break
+            case .bitsIncluding?, nil: break
             }
           }
           // A function entered without known values has had every call searched; a few
