@@ -302,11 +302,20 @@ final class CFunctionLowering {
       }
     }
     let declaration = cursor.referenced.flatMap { $0.kind == CXCursor_FunctionDecl ? $0 : nil }
+    // The objects pointer arguments are rooted at, for the callee's field locks.
+    var objectArguments: [Int: String] = [:]
+    if let declaration, !declaration.isInSystemHeader {
+      for (position, argument) in arguments.enumerated()
+      where clang_getCanonicalType(argument.type).kind == CXType_Pointer && lockArguments[position] == nil {
+        if let identity = objectIdentity(argument) { objectArguments[position] = identity }
+      }
+    }
     calls.append(
       CallSite(
         callee: callee, symbol: symbol, location: location, lockArguments: lockArguments,
         functionArguments: functionArguments, neverReturns: declaration?.isDeclaredNoReturn ?? false,
         declaredBySystem: declaration?.isInSystemHeader ?? false, argumentValues: argumentValues))
+    calls[calls.count - 1].objectArguments = objectArguments
     if symbol != nil {
       noteRegistrations(callee: callee, arguments: arguments, at: location)
       noteMutexType(callee: callee, arguments: arguments, at: location)
@@ -405,7 +414,28 @@ final class CFunctionLowering {
     case CXCursor_MemberRefExpr:
       guard let field = expression.referenced, field.kind == CXCursor_FieldDecl else { return nil }
       let text = expression.tokens.map(\.spelling).joined()
-      return LockReference(kind: .field, symbol: field.usr, text: text)
+      let base = expression.children.first(where: \.isExpression)
+      return LockReference(kind: .field, symbol: field.usr, text: text, container: base.flatMap(objectIdentity))
+    default:
+      return nil
+    }
+  }
+
+  /// The object an expression is rooted at (`ObjectIdentity`): a global (also through `&`,
+  /// `*` and indexing), this function's parameter, or the object a field points to.
+  func objectIdentity(_ cursor: Cursor) -> String? {
+    let expression = cursor.strippingParenthesesAndCasts
+    switch expression.kind {
+    case CXCursor_UnaryOperator, CXCursor_ArraySubscriptExpr:
+      return expression.children.first(where: \.isExpression).flatMap(objectIdentity)
+    case CXCursor_DeclRefExpr:
+      guard let declaration = expression.referenced else { return nil }
+      if declaration.kind == CXCursor_ParmDecl { return parameterIndex[declaration.usr].map(ObjectIdentity.parameter) }
+      guard declaration.kind == CXCursor_VarDecl, classifyStorage(expression).0 == .global else { return nil }
+      return ObjectIdentity.global(declaration.usr)
+    case CXCursor_MemberRefExpr:
+      guard let field = expression.referenced, field.kind == CXCursor_FieldDecl else { return nil }
+      return ObjectIdentity.field(field.usr)
     default:
       return nil
     }

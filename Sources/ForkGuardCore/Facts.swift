@@ -25,6 +25,9 @@ public struct CallSite: Codable, Hashable, Sendable {
   /// Arguments whose value the call site knows (by argument index): constants, and the
   /// caller's own parameters passed on. A callee's branches on them are decided per call.
   public var argumentValues: [Int: ArgumentValue]
+  /// Pointer arguments whose object is known (`ObjectIdentity`), by argument index: a
+  /// callee's field locks on its parameters are read as fields of these objects.
+  public var objectArguments: [Int: String] = [:]
 
   public init(
     callee: String, symbol: SymbolID?, location: SourceLocation, lockArguments: [Int: LockReference] = [:],
@@ -65,16 +68,30 @@ public struct LockReference: Codable, Hashable, Sendable, CustomStringConvertibl
   public var symbol: String
   /// As written where it was seen, e.g. `cfg->mu`.
   public var text: String
+  /// For a field: the object it is a field of, where known (`ObjectIdentity`): nil when the
+  /// object is unknown (a local pointer, a thread's argument), so that any object of the
+  /// type may be meant.
+  public var container: String?
 
-  public init(kind: Kind, symbol: String, text: String) {
+  public init(kind: Kind, symbol: String, text: String, container: String? = nil) {
     self.kind = kind
     self.symbol = symbol
     self.text = text
+    self.container = container
   }
 
-  /// Identity: two references are the same lock when kind and symbol agree.
+  /// Identity: the same kind, symbol and (for fields) object.
   public static func == (a: LockReference, b: LockReference) -> Bool {
-    a.kind == b.kind && a.symbol == b.symbol
+    a.kind == b.kind && a.symbol == b.symbol && a.container == b.container
+  }
+
+  /// Whether the two may be one lock: the same field of objects that are not known to be
+  /// different. Every dbus `DBusRMutex` is `mutex->lock`; the one in a global table and the
+  /// one a counter points to are not the same lock.
+  public func mayAlias(_ other: LockReference) -> Bool {
+    guard kind == other.kind, symbol == other.symbol else { return false }
+    guard let mine = container, let theirs = other.container else { return true }
+    return mine == theirs || ObjectIdentity.isParameter(mine) || ObjectIdentity.isParameter(theirs)
   }
   public func hash(into hasher: inout Hasher) {
     hasher.combine(kind)
@@ -85,6 +102,20 @@ public struct LockReference: Codable, Hashable, Sendable, CustomStringConvertibl
   public var isShared: Bool { kind == .global || kind == .field }
 
   public var description: String { text }
+}
+
+/// How a front end names the object a pointer or field access is rooted at, so that a
+/// field lock can be told apart by its object: a global (`global:<usr>`), the object a field
+/// points to (`field:<usr>`), or the enclosing function's parameter (`param:<index>`), read
+/// in each caller's terms through `CallSite.objectArguments`.
+public enum ObjectIdentity {
+  public static func global(_ symbol: String) -> String { "global:" + symbol }
+  public static func field(_ symbol: String) -> String { "field:" + symbol }
+  public static func parameter(_ index: Int) -> String { "param:\(index)" }
+  public static func isParameter(_ identity: String) -> Bool { identity.hasPrefix("param:") }
+  public static func parameterIndex(_ identity: String) -> Int? {
+    isParameter(identity) ? Int(identity.dropFirst("param:".count)) : nil
+  }
 }
 
 /// A mutex whose type makes the owner's thread id matter (recursive, error-checking).

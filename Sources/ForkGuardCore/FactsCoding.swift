@@ -91,6 +91,7 @@ public struct FactsWriter {
     string(lock.kind.rawValue)
     string(lock.symbol)
     string(lock.text)
+    optionalString(lock.container)
   }
 
   mutating func call(_ call: CallSite) {
@@ -121,6 +122,10 @@ public struct FactsWriter {
         w.uint(2)
         w.int(bits)
       }
+    }
+    list(call.objectArguments.sorted { $0.key < $1.key }) { w, pair in
+      w.uint(pair.key)
+      w.string(pair.value)
     }
   }
 
@@ -350,7 +355,9 @@ public struct FactsReader {
   }
 
   mutating func lock() throws -> LockReference {
-    LockReference(kind: try enumValue(LockReference.Kind.self), symbol: try string(), text: try string())
+    LockReference(
+      kind: try enumValue(LockReference.Kind.self), symbol: try string(), text: try string(),
+      container: try optionalString())
   }
 
   mutating func call() throws -> CallSite {
@@ -359,7 +366,7 @@ public struct FactsReader {
     let location = try location()
     let pairs = try list { r in (try r.uint(), try r.lock()) }
     let functionPairs = try list { r in (try r.uint(), try r.list { try $0.reference() }) }
-    return CallSite(
+    var call = CallSite(
       callee: callee, symbol: symbol, location: location,
       lockArguments: Dictionary(pairs, uniquingKeysWith: { first, _ in first }),
       functionArguments: Dictionary(functionPairs, uniquingKeysWith: { first, _ in first }),
@@ -374,6 +381,9 @@ public struct FactsReader {
           default: throw FactsCoding.Malformed()
           }
         }, uniquingKeysWith: { first, _ in first }))
+    call.objectArguments = Dictionary(
+      try list { r in (try r.uint(), try r.string()) }, uniquingKeysWith: { first, _ in first })
+    return call
   }
 
   mutating func memoryWrite() throws -> MemoryWrite {

@@ -230,7 +230,13 @@ public struct LockAnalysis: Sendable {
     switch lock.kind {
     case .parameter: return Int(lock.symbol).flatMap { call.lockArguments[$0] }
     case .local: return nil
-    case .global, .field: return lock
+    case .global: return lock
+    case .field:
+      // A field of a parameter's object is a field of the object the caller passes.
+      guard let container = lock.container, let index = ObjectIdentity.parameterIndex(container) else { return lock }
+      var translated = lock
+      translated.container = call.objectArguments[index]
+      return translated
     }
   }
 
@@ -400,9 +406,9 @@ struct LockFlow: FlowDomain {
       for (lock, use) in Self.acquisitions(
         of: call, in: function.name, program: program, knowledge: knowledge, summaries: summaries)
       {
-        guard let slot = state.held.index(forKey: lock) else { continue }
-        let (heldLock, hold) = state.held[slot]
-        guard hold.event.conflicts(with: use, knowledge) else { continue }
+        guard let (heldLock, hold) = state.held.alias(of: lock), hold.event.conflicts(with: use, knowledge) else {
+          continue
+        }
         for fork in hold.forks.intersection(childForks).sorted() {
           findings.append(
             LockHeldAtFork(
@@ -416,17 +422,16 @@ struct LockFlow: FlowDomain {
     if let definition = program.definition(of: call), let summary = summaries[definition.symbol] {
       // A fork further down whose child takes a lock held here.
       for use in summary.forkChildAcquires {
-        guard let lock = LockAnalysis.translate(use.lock, at: call), let slot = state.held.index(forKey: lock),
-          state.held[slot].value.event.conflicts(with: use.use, knowledge)
+        guard let lock = LockAnalysis.translate(use.lock, at: call), let (heldLock, hold) = state.held.alias(of: lock),
+          hold.event.conflicts(with: use.use, knowledge)
         else { continue }
-        let (heldLock, hold) = state.held[slot]
         findings.append(
           LockHeldAtFork(
             lock: heldLock, acquisition: hold.event, holder: function.name, fork: use.fork,
             chainToFork: [UnsafeCallSearch.Link(call: call, caller: function.name)] + use.chainToFork, use: use.use))
       }
       for lock in summary.releasedOnReturn.compactMap({ LockAnalysis.translate($0, at: call) }) {
-        if next.held.removeValue(forKey: lock) == nil { next.released.insert(lock) }
+        if next.held.removeAliases(of: lock) == 0 { next.released.insert(lock) }
       }
       for (lock, event) in summary.heldOnReturn {
         guard let translated = LockAnalysis.translate(lock, at: call) else { continue }
@@ -442,12 +447,12 @@ struct LockFlow: FlowDomain {
       case .tryAcquire:
         next.held[lock] = Hold(event: event, condition: result)
       case .release:
-        if next.held.removeValue(forKey: lock) == nil { next.released.insert(lock) }
+        if next.held.removeAliases(of: lock) == 0 { next.released.insert(lock) }
       case .initialise:
-        next.held[lock] = nil
+        next.held.removeAliases(of: lock)
         next.released.insert(lock)
       case .destroy:
-        next.held[lock] = nil
+        next.held.removeAliases(of: lock)
       case .scoped:
         // Held only while its closure runs; a front end lowers the closure between an
         // acquire and a release, so the call itself changes nothing.
@@ -508,5 +513,21 @@ struct LockFlow: FlowDomain {
       exitHeld[lock] = hold.event
     }
     exitReleased = exitReleased.map { $0.intersection(state.released) } ?? state.released
+  }
+}
+
+extension Dictionary where Key == LockReference {
+  /// The entry for this lock, or for one it may be (`mayAlias`).
+  public func alias(of lock: LockReference) -> (key: LockReference, value: Value)? {
+    if let index = index(forKey: lock) { return self[index] }
+    return first { $0.key.mayAlias(lock) }
+  }
+
+  /// Removes the entries the lock may be; how many there were.
+  @discardableResult
+  public mutating func removeAliases(of lock: LockReference) -> Int {
+    let keys = self.keys.filter { $0.mayAlias(lock) }
+    for key in keys { removeValue(forKey: key) }
+    return keys.count
   }
 }

@@ -52,6 +52,9 @@ public struct ProgramGraph: Sendable {
   private var comparedFunctions = Set<SymbolID>()
   /// Files built for another platform, judged by their path below the files' common folder.
   private let otherPlatformFiles: Set<String>
+  /// Each `main` by the file that defines it, and the folders that hold them.
+  private var entryByFile: [String: SymbolID] = [:]
+  private var entriesByFolder: [Substring: [SymbolID]] = [:]
 
   public init(files: [FileFacts], policy: LinkPolicy = LinkPolicy()) {
     let files = files.sorted { $0.path < $1.path }
@@ -103,6 +106,11 @@ public struct ProgramGraph: Sendable {
     var placesSeen = Set(files.map(\.path))
     placesSeen.formUnion(functions.values.map(\.location.file))
     for place in placesSeen { if let program = policy.programOf(place) { programByFile[place] = program } }
+    for function in functions.values.sorted(by: { $0.symbol < $1.symbol })
+    where SymbolSpelling.isProgramEntry(function.symbol, name: function.name) {
+      entryByFile[function.location.file] = function.symbol
+      entriesByFolder[Self.folder(of: function.location.file), default: []].append(function.symbol)
+    }
     for (symbol, identities) in definitions {
       let candidates = identities.compactMap { identity in
         functions[identity].map {
@@ -194,6 +202,30 @@ public struct ProgramGraph: Sendable {
 
   /// The program a file was named part of in the configuration, if any.
   public func program(of file: String) -> String? { programByFile[file] }
+
+  /// The `main`s of the programs a file is part of: the program named for it by hand; the
+  /// file's own `main`; else every `main` in the nearest folder at or above it that has
+  /// one. Empty for library code no `main` covers.
+  public func programEntries(of file: String) -> Set<SymbolID> {
+    if let name = programByFile[file] {
+      return Set(entryByFile.filter { programByFile[$0.key] == name }.map(\.value))
+    }
+    if let own = entryByFile[file] { return [own] }
+    var folder = Self.folder(of: file)
+    while true {
+      if let entries = entriesByFolder[folder] { return Set(entries) }
+      guard let slash = folder.lastIndex(of: "/") else { break }
+      folder = folder[..<slash]
+    }
+    return entriesByFolder[""].map(Set.init) ?? []
+  }
+
+  /// Whether code in the two files can run in one process: they share a program, or one of
+  /// them is library code (which any program may link).
+  public func mayShareProcess(_ a: String, _ b: String) -> Bool {
+    let (x, y) = (programEntries(of: a), programEntries(of: b))
+    return x.isEmpty || y.isEmpty || !x.isDisjoint(with: y)
+  }
 
   /// Whether the file is built only into a library the tree's programs link (never installed).
   public func isPrivateLibraryFile(_ file: String) -> Bool { policy.isPrivateLibraryFile(file) }

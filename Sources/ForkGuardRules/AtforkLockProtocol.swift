@@ -26,7 +26,11 @@ public struct AtforkLockProtocol: Rule {
         for (lock, event) in held.sorted(by: { $0.value.call.location < $1.value.call.location }) where lock.isShared {
           for (kind, side) in [(HandlerRegistration.Kind.atforkChild, "child"), (.atforkParent, "parent")] {
             let releasers = handlers[kind] ?? []
-            if releasers.contains(where: { summaries[$0.symbol]?.releasedOnReturn.contains(lock) == true }) { continue }
+            if releasers.contains(where: {
+              summaries[$0.symbol]?.releasedOnReturn.contains(where: { $0.mayAlias(lock) }) == true
+            }) {
+              continue
+            }
             let consequence =
               side == "child"
               ? "the fork child starts with it locked by a thread it does not have"
@@ -48,7 +52,7 @@ public struct AtforkLockProtocol: Rule {
       for child in handlers[.atforkChild] ?? [] {
         guard let releases = summaries[child.symbol]?.releases else { continue }
         for (lock, event) in releases.sorted(by: { $0.value.call.location < $1.value.call.location }) {
-          guard let attribute = input.locks.lockTypes[lock] else { continue }
+          guard let attribute = input.locks.lockTypes.alias(of: lock)?.value else { continue }
           var notes = LockNotes.chain(event.chain)
           notes.append(
             DiagnosticNote(

@@ -38,12 +38,16 @@ public struct ForkChildLock: Rule {
     for child in children {
       for call in child.calls {
         for (lock, use) in locks.acquisitions(of: call, in: child.caller, program: program, knowledge: input.knowledge)
-        where lock.isShared && !protected.contains(lock) {
+        where lock.isShared && !protected.contains(where: { $0.mayAlias(lock) }) {
+          // A thread another program starts (dbus's test-counter beside test-service) is
+          // not in the child's parent.
           guard
             let thread = threads.first(where: {
-              locks.summaries[$0.handler.symbol]?.acquires[lock]?.conflicts(with: use, input.knowledge) == true
+              program.mayShareProcess($0.registration.location.file, child.start.location.file)
+                && locks.summaries[$0.handler.symbol]?.acquires.alias(of: lock)?.value.conflicts(
+                  with: use, input.knowledge) == true
             }),
-            let threadUse = locks.summaries[thread.handler.symbol]?.acquires[lock],
+            let threadUse = locks.summaries[thread.handler.symbol]?.acquires.alias(of: lock)?.value,
             reported.insert("\(child.start.location)|\(use.call.location)|\(lock.kind)|\(lock.symbol)").inserted
           else { continue }
           let name = LockNotes.text(of: use, input.knowledge, or: lock)
