@@ -58,6 +58,9 @@ final class CFunctionLowering {
         cursor.location(in: extractor.names) ?? SourceLocation(file: extractor.mainFile, line: 0, column: 0)
       // `return fork();` and `return pid;` say what the function returns: a fork wrapper.
       if let value = children.first(where: \.isExpression) {
+        if let constant = value.strippingParenthesesAndCasts.integerValue {
+          return .block([.returnConstant(constant), .jump(.returnFromFunction(location))])
+        }
         let (prefix, variable) = operand(value)
         return .block([prefix] + (variable.map { [.returnValue($0)] } ?? []) + [.jump(.returnFromFunction(location))])
       }

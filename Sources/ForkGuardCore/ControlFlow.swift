@@ -19,6 +19,9 @@ public indirect enum FlowNode: Codable, Hashable, Sendable {
   /// The function returns the value of this variable (placed before the return's jump); a
   /// front end names a returned call's value as it names a tested one.
   case returnValue(String)
+  /// The function returns this constant (`return FALSE;`), placed before the return's jump:
+  /// what a conditional lock wrapper returns when it did not lock.
+  case returnConstant(Int)
 }
 
 public struct SwitchArm: Codable, Hashable, Sendable {

@@ -227,6 +227,9 @@ public struct FactsWriter {
     case .returnValue(let name):
       uint(8)
       string(name)
+    case .returnConstant(let value):
+      uint(9)
+      int(value)
     }
   }
 
@@ -437,6 +440,7 @@ public struct FactsReader {
     case 6: return .write(try memoryWrite())
     case 7: return .declare(try string())
     case 8: return .returnValue(try string())
+    case 9: return .returnConstant(try int())
     default: throw FactsCoding.Malformed()
     }
   }

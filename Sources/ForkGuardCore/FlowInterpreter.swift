@@ -14,10 +14,13 @@ public protocol FlowDomain {
   mutating func leave(_ state: State, at location: SourceLocation)
   /// The function is about to return the value of `variable`.
   mutating func returnsValue(of variable: String, _ state: State)
+  /// The function is about to return a constant.
+  mutating func returnsConstant(_ value: Int, _ state: State)
 }
 
 extension FlowDomain {
   public mutating func returnsValue(of variable: String, _ state: State) {}
+  public mutating func returnsConstant(_ value: Int, _ state: State) {}
 }
 
 public struct FlowInterpreter<Domain: FlowDomain> {
@@ -101,6 +104,10 @@ public struct FlowInterpreter<Domain: FlowDomain> {
 
     case .returnValue(let variable):
       domain.returnsValue(of: variable, state)
+      return Exits(next: state)
+
+    case .returnConstant(let value):
+      domain.returnsConstant(value, state)
       return Exits(next: state)
     }
   }

@@ -2,6 +2,10 @@
 /// references and are read in a caller's terms through the call's `lockArguments`.
 public struct LockSummary: Equatable, Sendable {
   public var heldOnReturn: [LockReference: LockEvent] = [:]
+  /// Of those, the ones held only when the function returns non-zero: it returns 0 on
+  /// every path that does not hold them (dbus's `_dbus_lock`, a conditional lock wrapper).
+  /// A caller treats the call like a trylock that succeeds with a non-zero result.
+  public var heldOnlyWhenNonZero: Set<LockReference> = []
   /// Locks it unlocks or re-initialises without having locked them, on every path.
   public var releasedOnReturn: Set<LockReference> = []
   /// Every lock it or anything it calls locks (or tries to), with one witness each.
@@ -253,8 +257,10 @@ public struct LockAnalysis: Sendable {
 struct LockFlow: FlowDomain {
   struct Hold: Equatable {
     var event: LockEvent
-    /// The trylock result variable the hold depends on (held when it is 0), if any.
+    /// The result variable the hold depends on, if any: a trylock's (held when it is 0), or
+    /// a conditional lock wrapper's (held when it is not).
     var condition: String?
+    var heldWhenZero = true
     /// Forks (call indices) made while the lock was held.
     var forks: Set<Int> = []
   }
@@ -274,6 +280,13 @@ struct LockFlow: FlowDomain {
   private var children: ChildRegionAnalysis
   private var exitHeld: [LockReference: LockEvent] = [:]
   private var exitReleased: Set<LockReference>?
+  /// The constant the function is about to return, set just before the return's jump.
+  private var returning: Int?
+  /// Locks held at some exit that returns 0 (or an unknown value), and at exits returning
+  /// another constant.
+  private var heldAtZeroOrUnknownExits = Set<LockReference>()
+  private var heldAtNonZeroExits = Set<LockReference>()
+  private var hasZeroExit = false
   private(set) var findings: [LockHeldAtFork] = []
 
   init(
@@ -295,6 +308,9 @@ struct LockFlow: FlowDomain {
     self = interpreter.domain
     var summary = LockSummary()
     summary.heldOnReturn = exitHeld
+    if hasZeroExit {
+      summary.heldOnlyWhenNonZero = heldAtNonZeroExits.subtracting(heldAtZeroOrUnknownExits)
+    }
     summary.releasedOnReturn = exitReleased ?? []
     for call in function.calls {
       // One witness per lock, preferring an exclusive one: it conflicts with every holder.
@@ -383,7 +399,9 @@ struct LockFlow: FlowDomain {
     result.child = children.merge(a.child, b.child)
     for (lock, hold) in b.held {
       if var existing = result.held[lock] {
-        if existing.condition != hold.condition { existing.condition = nil }
+        if existing.condition != hold.condition || existing.heldWhenZero != hold.heldWhenZero {
+          existing.condition = nil
+        }
         existing.forks.formUnion(hold.forks)
         result.held[lock] = existing
       } else {
@@ -435,7 +453,12 @@ struct LockFlow: FlowDomain {
       }
       for (lock, event) in summary.heldOnReturn {
         guard let translated = LockAnalysis.translate(lock, at: call) else { continue }
-        next.held[translated] = Hold(event: event.called(from: call, in: function.name))
+        var hold = Hold(event: event.called(from: call, in: function.name))
+        if summary.heldOnlyWhenNonZero.contains(lock), let result {
+          hold.condition = result
+          hold.heldWhenZero = false
+        }
+        next.held[translated] = hold
       }
     } else if let lockFunction = knowledge.lockFunction(call.callee),
       let lock = call.lockArguments[lockFunction.lockArgument]
@@ -492,23 +515,37 @@ struct LockFlow: FlowDomain {
     return next
   }
 
-  /// A successful trylock returns 0; a failed one an error number.
+  /// A successful trylock returns 0, a failed one an error number; a conditional lock
+  /// wrapper returns non-zero when it locked.
   func narrow(_ state: State, by condition: Condition, holds: Bool) -> State? {
     guard let child = children.narrow(state.child, by: condition, holds: holds) else { return nil }
     var next = state
     next.child = child
     for (lock, hold) in state.held {
       guard let variable = hold.condition else { continue }
-      if !AbstractValue.exactly(0).survives(condition, variable: variable, holds: holds) {
+      let (held, free): (AbstractValue, AbstractValue) =
+        hold.heldWhenZero ? (.exactly(0), .positive) : (.positive, .exactly(0))
+      if !held.survives(condition, variable: variable, holds: holds) {
         next.held[lock] = nil
-      } else if !AbstractValue.positive.survives(condition, variable: variable, holds: holds) {
+      } else if !free.survives(condition, variable: variable, holds: holds) {
         next.held[lock]!.condition = nil
       }
     }
     return next
   }
 
+  mutating func returnsConstant(_ value: Int, _ state: State) { returning = value }
+
   mutating func leave(_ state: State, at location: SourceLocation) {
+    let value = returning
+    returning = nil
+    if value == 0 { hasZeroExit = true }
+    if let value, value != 0 {
+      heldAtNonZeroExits.formUnion(state.held.keys)
+    } else {
+      // A hold that depends on a result variable is not known to be held at the exit.
+      heldAtZeroOrUnknownExits.formUnion(state.held.filter { $0.value.condition == nil }.keys)
+    }
     for (lock, hold) in state.held where exitHeld[lock].map({ hold.event.chainLength < $0.chainLength }) ?? true {
       exitHeld[lock] = hold.event
     }

@@ -136,7 +136,7 @@ extension FlowNode {
     case .switchOn(_, let arms): return arms.contains { $0.body.containsUnstructuredJump }
     case .loop(let body): return body.containsUnstructuredJump
     case .jump(.unstructured): return true
-    case .call, .jump, .write, .declare, .returnValue: return false
+    case .call, .jump, .write, .declare, .returnValue, .returnConstant: return false
     }
   }
 }

@@ -48,7 +48,7 @@ public struct ReachableCalls: FlowDomain {
         if let variable { tested.insert(variable) }
         for arm in arms { visit(arm.body) }
       case .loop(let body): visit(body)
-      case .call, .jump, .write, .declare, .returnValue: break
+      case .call, .jump, .write, .declare, .returnValue, .returnConstant: break
       }
     }
     visit(function.body)
