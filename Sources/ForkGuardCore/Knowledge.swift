@@ -331,9 +331,12 @@ public struct Knowledge: Sendable {
   /// How the program graph links names, per this knowledge.
   public var linkPolicy: LinkPolicy {
     let knowledge = self
-    return LinkPolicy(
+    var policy = LinkPolicy(
       isLibraryFunction: { knowledge.isLibraryFunction($0) }, isOtherPlatformFile: { knowledge.isOtherPlatformFile($0) }
     )
+    let swiftNames = Set(swift.unsafe.keys).union(swift.safe)
+    policy.isSwiftLibraryMethod = { swiftNames.contains($0) }
+    return policy
   }
 
   public func suggestion(for name: String) -> String? {

@@ -10,6 +10,9 @@ public struct LinkPolicy: Sendable {
 
   /// The program a file belongs to, when the user named programs by hand.
   public var programOf: @Sendable (String) -> String?
+  /// A Swift library method the knowledge base describes (`append`, `removeAll`): a call of
+  /// that name on a value is the library's, even when a project type has a method so named.
+  public var isSwiftLibraryMethod: @Sendable (String) -> Bool = { _ in false }
   /// A file built only into a library the tree's own programs link and nobody installs
   /// (automake's `noinst_LIBRARIES`): what no program reaches in it is never called.
   public var isPrivateLibraryFile: @Sendable (String) -> Bool
@@ -41,6 +44,8 @@ public struct ProgramGraph: Sendable {
   private var links: [SymbolID: Link] = [:]
   /// Swift methods by file and base name, for a bare call inside a type.
   private let swiftMethods: [String: [String: SymbolID]]
+  /// Swift methods (and computed-property getters) by base name, across the program.
+  private let swiftMethodsByName: [String: [SymbolID]]
   private let storesByVariable: [SymbolID: [FunctionReference]]
   private let policy: LinkPolicy
   /// Every handler registration: those the front ends saw, and the calls to registration
@@ -75,6 +80,7 @@ public struct ProgramGraph: Sendable {
     var functions: [SymbolID: FunctionFacts] = [:]
     var definitions: [SymbolID: [SymbolID]] = [:]
     var methods: [String: [String: SymbolID]] = [:]
+    var methodsByName: [String: [SymbolID]] = [:]
     for (symbol, byPlace) in places {
       let sorted = byPlace.values.sorted { $0.location < $1.location }
       for function in sorted {
@@ -84,6 +90,7 @@ public struct ProgramGraph: Sendable {
         definitions[symbol, default: []].append(defined.symbol)
         if let base = SymbolSpelling.swiftMethodBaseName(symbol) {
           methods[function.location.file, default: [:]][base] = defined.symbol
+          methodsByName[base, default: []].append(defined.symbol)
         }
       }
     }
@@ -102,6 +109,7 @@ public struct ProgramGraph: Sendable {
         return policy.isOtherPlatformFile(relative)
       })
     self.swiftMethods = methods
+    self.swiftMethodsByName = methodsByName
     self.storesByVariable = stores
     var placesSeen = Set(files.map(\.path))
     placesSeen.formUnion(functions.values.map(\.location.file))
@@ -149,6 +157,14 @@ public struct ProgramGraph: Sendable {
     if let name = SymbolSpelling.swiftCallName(symbol) {
       if let method = swiftMethods[file]?[name] { return functions[method] }
       return function(symbol: SymbolSpelling.cExternal(name), near: file)
+    }
+    // `stats.record(sig)`: the receiver's type is not known, but when one project type has
+    // a method of that name (and the library has none), that is the one called.
+    if SymbolSpelling.isSwiftMemberCall(symbol) {
+      let name = String(symbol.dropFirst("swift:.".count))
+      if !policy.isSwiftLibraryMethod(name), let methods = swiftMethodsByName[name], methods.count == 1 {
+        return functions[methods[0]]
+      }
     }
     return nil
   }

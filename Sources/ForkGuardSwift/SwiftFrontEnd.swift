@@ -93,6 +93,10 @@ final class SwiftFactExtractor {
   private(set) var closureBindings: [String: ClosureExprSyntax] = [:]
   /// Functions the file declares, by name.
   private(set) var functionNames = Set<String>()
+  /// Variables and properties declared as Swift arrays, dictionaries or sets.
+  private(set) var collectionNames = Set<String>()
+  /// Computed properties by name, to the `Type.name` of their getter: a read runs it.
+  private(set) var computedProperties: [String: String] = [:]
 
   func extract(_ file: SourceFileSyntax) {
     noteLockTypes(file)
@@ -100,6 +104,8 @@ final class SwiftFactExtractor {
     names.walk(file)
     closureBindings = names.closures
     functionNames = names.functions
+    collectionNames = names.collections
+    computedProperties = names.computedProperties.filter { !$0.value.isEmpty }
     var topLevel: [CodeBlockItemSyntax] = []
     func collect(_ items: CodeBlockItemListSyntax) {
       for item in items {
@@ -155,6 +161,8 @@ final class SwiftFactExtractor {
   private func declarations(_ declaration: DeclSyntax, in type: String?) {
     if let function = declaration.as(FunctionDeclSyntax.self) {
       self.function(function, in: type)
+    } else if let variable = declaration.as(VariableDeclSyntax.self), let type {
+      computedPropertyGetters(variable, in: type)
     } else if let type = declaration.as(StructDeclSyntax.self) {
       members(type.memberBlock, in: type.name.text)
     } else if let type = declaration.as(ClassDeclSyntax.self) {
@@ -207,6 +215,21 @@ final class SwiftFactExtractor {
       end: endLocation(body), neverReturns: returnsNever)
   }
 
+  /// `var total: Int { … }`: the getter is a function `Type.total` that every read runs.
+  private func computedPropertyGetters(_ variable: VariableDeclSyntax, in type: String) {
+    for binding in variable.bindings {
+      guard let name = binding.pattern.as(IdentifierPatternSyntax.self)?.identifier.text,
+        let body = NameCollector.getterBody(binding)
+      else { continue }
+      let qualified = "\(type).\(name)"
+      let lowering = SwiftLowering(extractor: self, functionName: qualified, enclosingType: type)
+      let flow = lowering.block(Array(body))
+      add(
+        symbol: SymbolSpelling.swift(qualified), name: qualified, location: location(binding.pattern),
+        lowering: lowering, body: flow, end: endLocation(binding))
+    }
+  }
+
   /// A closure that runs elsewhere (a signal handler, a thread body) as a function of its own.
   func closureFunction(_ closure: ClosureExprSyntax, purpose: String, enclosingType: String?) -> FunctionReference {
     let place = location(closure)
@@ -244,6 +267,31 @@ final class SwiftFactExtractor {
 private final class NameCollector: SyntaxVisitor {
   var closures: [String: ClosureExprSyntax] = [:]
   var functions = Set<String>()
+  var collections = Set<String>()
+  /// Name to `Type.name`; empty when two types declare the name (a read is then not known).
+  var computedProperties: [String: String] = [:]
+
+  static let collectionTypes: Set<String> = ["Array", "Dictionary", "Set", "ContiguousArray"]
+
+  static func getterBody(_ binding: PatternBindingSyntax) -> CodeBlockItemListSyntax? {
+    switch binding.accessorBlock?.accessors {
+    case .getter(let items)?: return items
+    case .accessors(let list)?: return list.first { $0.accessorSpecifier.tokenKind == .keyword(.get) }?.body?.statements
+    case nil: return nil
+    }
+  }
+
+  private static func isCollection(_ binding: PatternBindingSyntax) -> Bool {
+    if let type = binding.typeAnnotation?.type {
+      if type.is(ArrayTypeSyntax.self) || type.is(DictionaryTypeSyntax.self) { return true }
+      if let named = type.as(IdentifierTypeSyntax.self), collectionTypes.contains(named.name.text) { return true }
+    }
+    guard var value = binding.initializer?.value else { return false }
+    if let call = value.as(FunctionCallExprSyntax.self) { value = call.calledExpression }
+    if value.is(ArrayExprSyntax.self) || value.is(DictionaryExprSyntax.self) { return true }
+    if let generic = value.as(GenericSpecializationExprSyntax.self) { value = generic.expression }
+    return value.as(DeclReferenceExprSyntax.self).map { collectionTypes.contains($0.baseName.text) } ?? false
+  }
 
   override func visit(_ node: PatternBindingSyntax) -> SyntaxVisitorContinueKind {
     if let name = node.pattern.as(IdentifierPatternSyntax.self)?.identifier.text, let value = node.initializer?.value,
@@ -253,7 +301,27 @@ private final class NameCollector: SyntaxVisitor {
     {
       closures[name] = closure
     }
+    if let name = node.pattern.as(IdentifierPatternSyntax.self)?.identifier.text {
+      if Self.isCollection(node) { collections.insert(name) }
+      if Self.getterBody(node) != nil, let type = Self.enclosingType(of: node) {
+        computedProperties[name] = computedProperties[name] == nil ? "\(type).\(name)" : ""
+      }
+    }
     return .visitChildren
+  }
+
+  private static func enclosingType(of node: some SyntaxProtocol) -> String? {
+    var current = node.parent
+    while let next = current {
+      if let type = next.as(StructDeclSyntax.self) { return type.name.text }
+      if let type = next.as(ClassDeclSyntax.self) { return type.name.text }
+      if let type = next.as(EnumDeclSyntax.self) { return type.name.text }
+      if let type = next.as(ActorDeclSyntax.self) { return type.name.text }
+      if let type = next.as(ExtensionDeclSyntax.self) { return type.extendedType.trimmedDescription }
+      if next.is(FunctionDeclSyntax.self) || next.is(ClosureExprSyntax.self) { return nil }
+      current = next.parent
+    }
+    return nil
   }
 
   override func visit(_ node: FunctionDeclSyntax) -> SyntaxVisitorContinueKind {

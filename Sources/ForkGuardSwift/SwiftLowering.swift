@@ -156,7 +156,17 @@ final class SwiftLowering {
     if let ifExpression = expression.as(IfExprSyntax.self) { return self.ifExpression(ifExpression) }
     if let switchExpression = expression.as(SwitchExprSyntax.self) { return self.switchExpression(switchExpression) }
     if let infix = expression.as(InfixOperatorExprSyntax.self) {
-      if infix.operator.is(AssignmentExprSyntax.self) { return assignment(infix.leftOperand, infix.rightOperand) }
+      if infix.operator.is(AssignmentExprSyntax.self) {
+        return .block([assignment(infix.leftOperand, infix.rightOperand)] + collectionStore(infix.leftOperand))
+      }
+      // `counts[key, default: 0] += 1`
+      if let op = infix.operator.as(BinaryOperatorExprSyntax.self)?.operator.text, op.count > 1, op.hasSuffix("="),
+        !["==", "!=", "<=", ">=", "==="].contains(op)
+      {
+        return .block(
+          [self.expression(infix.rightOperand), self.expression(infix.leftOperand)] + collectionStore(infix.leftOperand)
+        )
+      }
       if let op = infix.operator.as(BinaryOperatorExprSyntax.self)?.operator.text, op == "&&" || op == "||" {
         let (prefix, condition) = self.condition(infix.leftOperand)
         let right = self.expression(infix.rightOperand)
@@ -188,6 +198,19 @@ final class SwiftLowering {
         nodes.append(synthetic("<dictionary literal>", at: dictionary))
       }
       return .block(nodes)
+    }
+    // A computed property's getter runs on every read: `stats.summary`, or `summary`
+    // inside the type.
+    if let member = expression.as(MemberAccessExprSyntax.self),
+      let getter = extractor.computedProperties[member.declName.baseName.text]
+    {
+      let base = member.base.map { self.expression($0) } ?? .block([])
+      return .block([base, getterCall(getter, at: member.declName)])
+    }
+    if let reference = expression.as(DeclReferenceExprSyntax.self), enclosingType != nil,
+      !locals.contains(reference.baseName.text), let getter = extractor.computedProperties[reference.baseName.text]
+    {
+      return getterCall(getter, at: reference)
     }
     // A closure's body runs when it is called, not here; but one that captures a local
     // allocates its context now.
@@ -396,6 +419,24 @@ final class SwiftLowering {
       token.tokenKind.isIdentifier && locals.contains(token.text) && !own.contains(token.text)
         && token.parent?.is(DeclReferenceExprSyntax.self) == true
     }
+  }
+
+  private func getterCall(_ getter: String, at node: some SyntaxProtocol) -> FlowNode {
+    let index = calls.count
+    calls.append(CallSite(callee: getter, symbol: SymbolSpelling.swift(getter), location: extractor.location(node)))
+    return .call(index: index, result: nil)
+  }
+
+  /// A store through a subscript of a Swift collection (`counts[key] = 1`) may grow or copy
+  /// its storage. Pointers' subscripts (`buffer[i] = 0`) are plain stores.
+  private func collectionStore(_ target: ExprSyntax) -> [FlowNode] {
+    guard let access = target.as(SubscriptCallExprSyntax.self) else { return [] }
+    let base = access.calledExpression
+    let name =
+      base.as(DeclReferenceExprSyntax.self)?.baseName.text
+      ?? base.as(MemberAccessExprSyntax.self)?.declName.baseName.text
+    guard let name, extractor.collectionNames.contains(name) else { return [] }
+    return [synthetic("<collection mutation>", at: target)]
   }
 
   private func synthetic(_ name: String, at node: some SyntaxProtocol) -> FlowNode {
