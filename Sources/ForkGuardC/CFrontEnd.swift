@@ -74,7 +74,7 @@ public final class CFrontEnd {
     facts.childRegions = extractor.childRegions
     facts.registrations = extractor.registrations
     facts.pointerStores = extractor.pointerStores
-    facts.registrations += CloneRecognition.registrations(in: facts, knowledge: knowledge)
+    facts.registrations += CallRegistrations.registrations(in: facts, knowledge: knowledge)
     facts.lockAttributes = extractor.lockAttributes
     facts.comparedFunctions = extractor.comparedFunctions.sorted()
     facts.dependencies = Self.inclusions(of: unit).filter { $0 != file }

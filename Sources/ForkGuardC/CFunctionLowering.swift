@@ -294,7 +294,11 @@ final class CFunctionLowering {
       lockArguments[position] = lockReference(argument)
     }
     var functionArguments: [Int: [FunctionReference]] = [:]
-    for (position, argument) in arguments.enumerated() where Self.isFunctionValued(argument.type) {
+    // Function values, and whatever is passed where a registration takes its handler (a
+    // parse that lost the types still names the function).
+    let handlerPositions = Set(CallRegistrations.handlerArguments(of: callee, knowledge: knowledge).map(\.1))
+    for (position, argument) in arguments.enumerated()
+    where Self.isFunctionValued(argument.type) || handlerPositions.contains(position) {
       let references = functionReferences(argument)
       if !references.isEmpty { functionArguments[position] = references }
     }
@@ -320,7 +324,6 @@ final class CFunctionLowering {
         declaredBySystem: declaration?.isInSystemHeader ?? false, argumentValues: argumentValues))
     calls[calls.count - 1].objectArguments = objectArguments
     if symbol != nil {
-      noteRegistrations(callee: callee, arguments: arguments, at: location)
       noteMutexType(callee: callee, arguments: arguments, at: location)
     }
     nodes.append(.call(index: index, result: result))
@@ -356,31 +359,6 @@ final class CFunctionLowering {
   private static func isInteger(_ type: CXType) -> Bool {
     type.kind == CXType_Enum
       || (type.kind.rawValue >= CXType_Bool.rawValue && type.kind.rawValue <= CXType_Int128.rawValue)
-  }
-
-  private func noteRegistrations(callee: String, arguments: [Cursor], at location: SourceLocation) {
-    let name = knowledge.canonicalName(callee)
-    let process = knowledge.process
-    func register(_ kind: HandlerRegistration.Kind, argument: Int?) {
-      guard let argument, argument < arguments.count else { return }
-      for reference in functionReferences(arguments[argument]) {
-        extractor.addRegistration(
-          HandlerRegistration(
-            kind: kind, handler: reference, location: location, via: callee, registeringFunction: functionName,
-            registeringSymbol: functionSymbol))
-      }
-    }
-    if let entry = process.signalRegistrations.first(where: { $0.function == name || $0.function == callee }) {
-      register(.signalHandler, argument: entry.handlerArgument)
-    }
-    if let entry = process.atforkRegistrations.first(where: { $0.function == name || $0.function == callee }) {
-      register(.atforkPrepare, argument: entry.prepareArgument)
-      register(.atforkParent, argument: entry.parentArgument)
-      register(.atforkChild, argument: entry.childArgument)
-    }
-    if let entry = process.threadStarts.first(where: { $0.function == name }) {
-      register(.threadStart, argument: entry.entryArgument)
-    }
   }
 
   private func registerSignalAction(handler: Cursor, at location: SourceLocation?) {

@@ -44,7 +44,7 @@ public final class SwiftFrontEnd {
     facts.childRegions = extractor.functions.flatMap { ChildRegionAnalysis.childRegions(of: $0, knowledge: knowledge) }
     facts.registrations = extractor.registrations
     facts.pointerStores = extractor.pointerStores
-    facts.registrations += CloneRecognition.registrations(in: facts, knowledge: knowledge)
+    facts.registrations += CallRegistrations.registrations(in: facts, knowledge: knowledge)
     if parsed.hasError {
       facts.parseProblem = ParseProblem(
         location: extractor.firstErrorLocation(parsed) ?? ForkGuardCore.SourceLocation(file: path, line: 1, column: 1),

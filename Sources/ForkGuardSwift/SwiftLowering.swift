@@ -326,10 +326,22 @@ final class SwiftLowering {
     let symbol = onValue ? SymbolSpelling.swiftValueCall(callee) : SymbolSpelling.swift(callee)
     // Function values passed on: a parameter makes the caller a registration wrapper when
     // the callee is one, and what a caller passes to a wrapper is registered.
+    // A registration's handler arguments (and a thread start's trailing closure) run
+    // elsewhere: they become functions of their own, which Core registers.
+    let elsewhere = CallRegistrations.handlerArguments(of: callee, knowledge: knowledge)
     var functionArguments: [Int: [FunctionReference]] = [:]
-    for (position, argument) in arguments.enumerated() where passesFunction(argument) {
-      let references = functionReferences(argument, purpose: "function value")
+    for (position, argument) in arguments.enumerated()
+    where passesFunction(argument) || elsewhere.contains(where: { $0.1 == position }) {
+      let purpose = elsewhere.first(where: { $0.1 == position }).map { Self.purpose($0.0) } ?? "function value"
+      let references = functionReferences(argument, purpose: purpose)
       if !references.isEmpty { functionArguments[position] = references }
+    }
+    if let trailing = node.trailingClosure,
+      let (kind, _) = elsewhere.first(where: { $0.1 == -1 || $0.1 == arguments.count })
+    {
+      let closure = extractor.closureFunction(trailing, purpose: Self.purpose(kind), enclosingType: enclosingType)
+      functionArguments[arguments.count] = [closure]
+      functionArguments[-1] = [closure]
     }
     // Integer constants and this function's parameters passed on: a callee's branches on
     // them are decided per call.
@@ -347,7 +359,7 @@ final class SwiftLowering {
       CallSite(
         callee: callee, symbol: symbol, location: location, lockArguments: lockArguments,
         functionArguments: functionArguments, argumentValues: argumentValues))
-    if !noteRegistrations(callee: callee, arguments: arguments, trailing: node.trailingClosure, at: location) {
+    if elsewhere.isEmpty {
       // A closure passed to any other call (`forEach`, `withCString`, `map`) runs during it.
       let closures = arguments.compactMap { $0.as(ClosureExprSyntax.self) } + (node.trailingClosure.map { [$0] } ?? [])
       nodes += closures.map { block(Array($0.statements)) }
@@ -474,51 +486,15 @@ final class SwiftLowering {
 
   /// Notes the handlers and thread bodies a call registers; whether it is a registration.
   @discardableResult
-  private func noteRegistrations(
-    callee: String, arguments: [ExprSyntax], trailing: ClosureExprSyntax?, at location: ForkGuardCore.SourceLocation
-  ) -> Bool {
-    var registered = false
-    let process = knowledge.process
-    func handler(_ position: Int?, purpose: String) -> [FunctionReference] {
-      guard let position else { return [] }
-      if position < arguments.count { return functionReferences(arguments[position], purpose: purpose) }
-      if position == arguments.count, let trailing {
-        return [extractor.closureFunction(trailing, purpose: purpose, enclosingType: enclosingType)]
-      }
-      return []
+  private static func purpose(_ kind: HandlerRegistration.Kind) -> String {
+    switch kind {
+    case .signalHandler: return "signal handler"
+    case .atforkPrepare: return "atfork prepare"
+    case .atforkParent: return "atfork parent"
+    case .atforkChild: return "atfork child"
+    case .threadStart: return "thread"
+    case .cloneForkChild, .cloneVforkChild: return "clone child"
     }
-    func register(_ kind: HandlerRegistration.Kind, _ references: [FunctionReference]) {
-      registered = true
-      for reference in references {
-        extractor.registrations.append(
-          HandlerRegistration(
-            kind: kind, handler: reference, location: location, via: callee, registeringFunction: functionName,
-            registeringSymbol: functionSymbol))
-      }
-    }
-    if let entry = process.signalRegistrations.first(where: { $0.function == callee }) {
-      register(.signalHandler, handler(entry.handlerArgument, purpose: "signal handler"))
-    }
-    if let entry = process.atforkRegistrations.first(where: { $0.function == callee }) {
-      register(.atforkPrepare, handler(entry.prepareArgument, purpose: "atfork prepare"))
-      register(.atforkParent, handler(entry.parentArgument, purpose: "atfork parent"))
-      register(.atforkChild, handler(entry.childArgument, purpose: "atfork child"))
-    }
-    // `Thread { … }`, `DispatchQueue.global().async { … }`, `Task { … }`: the trailing closure runs on a thread.
-    if let entry = process.threadStarts.first(where: { $0.language == "swift" && Self.matches(callee, $0.function) }),
-      entry.entryArgument == -1, let trailing
-    {
-      register(.threadStart, [extractor.closureFunction(trailing, purpose: "thread", enclosingType: enclosingType)])
-    }
-    return registered
-  }
-
-  /// `Thread.init` matches `Thread(…)`; `DispatchQueue.async` matches any queue's `async`.
-  private static func matches(_ callee: String, _ pattern: String) -> Bool {
-    if pattern.hasSuffix(".init") { return callee == String(pattern.dropLast(5)) }
-    if callee == pattern { return true }
-    let parts = pattern.split(separator: ".")
-    return parts.count == 2 && callee.hasPrefix(String(parts[0])) && callee.hasSuffix("." + parts[1])
   }
 
   /// Whether an argument may be a function value worth following: a name that is a
