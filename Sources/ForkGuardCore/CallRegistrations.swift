@@ -12,12 +12,14 @@ public enum CallRegistrations {
     var registrations: [HandlerRegistration] = []
     for function in file.functions {
       for call in function.calls where call.symbol != nil && !call.functionArguments.isEmpty {
+        let signal = signalArgument(of: call.callee, knowledge: knowledge).flatMap { call.argumentValues[$0] }
         for (kind, argument) in handlerArguments(of: call.callee, knowledge: knowledge) {
           for handler in call.functionArguments[argument] ?? [] {
-            registrations.append(
-              HandlerRegistration(
-                kind: kind, handler: handler, location: call.location, via: call.callee,
-                registeringFunction: function.name, registeringSymbol: function.symbol))
+            var registration = HandlerRegistration(
+              kind: kind, handler: handler, location: call.location, via: call.callee,
+              registeringFunction: function.name, registeringSymbol: function.symbol)
+            if kind == .signalHandler { registration.signal = signal }
+            registrations.append(registration)
           }
         }
       }
@@ -52,6 +54,12 @@ public enum CallRegistrations {
       result.append((.threadStart, entry.entryArgument))
     }
     return result
+  }
+
+  /// Which argument of a signal registration is the signal number, where the data says.
+  static func signalArgument(of callee: String, knowledge: Knowledge) -> Int? {
+    let name = knowledge.canonicalName(callee)
+    return knowledge.process.signalRegistrations.first { $0.function == name || $0.function == callee }?.signalArgument
   }
 
   /// `Thread.init` matches `Thread(…)`; `DispatchQueue.async` matches any queue's `async`.

@@ -275,6 +275,10 @@ public struct HandlerRegistration: Codable, Hashable, Sendable {
   /// The registering function's symbol: a registration of its own parameter makes it a
   /// registration wrapper.
   public var registeringSymbol: SymbolID?
+  /// For a signal handler, the signal it is registered for, where the call says: a constant
+  /// (`SIGTERM`), or the registering function's parameter (a wrapper's `sig`); nil when not
+  /// known (a `sigaction` store, a computed number).
+  public var signal: ArgumentValue?
 
   public init(
     kind: Kind, handler: FunctionReference, location: SourceLocation, via: String,

@@ -111,21 +111,25 @@ public struct FactsWriter {
     bool(call.declaredBySystem)
     list(call.argumentValues.sorted { $0.key < $1.key }) { w, pair in
       w.uint(pair.key)
-      switch pair.value {
-      case .constant(let value):
-        w.uint(0)
-        w.int(value)
-      case .parameter(let index):
-        w.uint(1)
-        w.uint(index)
-      case .bitsIncluding(let bits):
-        w.uint(2)
-        w.int(bits)
-      }
+      w.argumentValue(pair.value)
     }
     list(call.objectArguments.sorted { $0.key < $1.key }) { w, pair in
       w.uint(pair.key)
       w.string(pair.value)
+    }
+  }
+
+  mutating func argumentValue(_ value: ArgumentValue) {
+    switch value {
+    case .constant(let value):
+      uint(0)
+      int(value)
+    case .parameter(let index):
+      uint(1)
+      uint(index)
+    case .bitsIncluding(let bits):
+      uint(2)
+      int(bits)
     }
   }
 
@@ -266,6 +270,8 @@ public struct FactsWriter {
       w.string(registration.via)
       w.string(registration.registeringFunction)
       w.optionalString(registration.registeringSymbol)
+      w.bool(registration.signal != nil)
+      if let signal = registration.signal { w.argumentValue(signal) }
     }
     list(file.pointerStores) { w, store in
       w.string(store.variable)
@@ -375,18 +381,19 @@ public struct FactsReader {
       functionArguments: Dictionary(functionPairs, uniquingKeysWith: { first, _ in first }),
       neverReturns: try bool(), declaredBySystem: try bool(),
       argumentValues: Dictionary(
-        try list { r in
-          let index = try r.uint()
-          switch try r.uint() {
-          case 0: return (index, ArgumentValue.constant(try r.int()))
-          case 1: return (index, ArgumentValue.parameter(try r.uint()))
-          case 2: return (index, ArgumentValue.bitsIncluding(try r.int()))
-          default: throw FactsCoding.Malformed()
-          }
-        }, uniquingKeysWith: { first, _ in first }))
+        try list { r in (try r.uint(), try r.argumentValue()) }, uniquingKeysWith: { first, _ in first }))
     call.objectArguments = Dictionary(
       try list { r in (try r.uint(), try r.string()) }, uniquingKeysWith: { first, _ in first })
     return call
+  }
+
+  mutating func argumentValue() throws -> ArgumentValue {
+    switch try uint() {
+    case 0: return .constant(try int())
+    case 1: return .parameter(try uint())
+    case 2: return .bitsIncluding(try int())
+    default: throw FactsCoding.Malformed()
+    }
   }
 
   mutating func memoryWrite() throws -> MemoryWrite {
@@ -463,9 +470,11 @@ public struct FactsReader {
         returnsForkResult: try r.bool())
     }
     file.registrations = try list { r in
-      HandlerRegistration(
+      var registration = HandlerRegistration(
         kind: try r.enumValue(HandlerRegistration.Kind.self), handler: try r.reference(), location: try r.location(),
         via: try r.string(), registeringFunction: try r.string(), registeringSymbol: try r.optionalString())
+      if try r.bool() { registration.signal = try r.argumentValue() }
+      return registration
     }
     file.pointerStores = try list { r in PointerStore(variable: try r.string(), value: try r.reference()) }
     file.lockAttributes = try list { r in

@@ -53,6 +53,8 @@ public struct LockFunction: Codable, Hashable, Sendable {
 public struct RegistrationFunction: Codable, Hashable, Sendable {
   public var function: String
   public var handlerArgument: Int?
+  /// For a signal registration, the argument that is the signal number.
+  public var signalArgument: Int?
   public var prepareArgument: Int?
   public var parentArgument: Int?
   public var childArgument: Int?

@@ -300,6 +300,9 @@ public struct HandlerContext: Sendable {
   public var registration: HandlerRegistration
   /// Further registrations of the same handler for the same purpose.
   public var otherRegistrations: Int
+  /// For a signal handler, every signal number its registrations name; nil when one of
+  /// them does not say (any signal may then be delivered).
+  public var signals: Set<Int>?
 }
 
 extension ProgramGraph {
@@ -307,17 +310,25 @@ extension ProgramGraph {
   /// earliest registration in report order speaks for all.
   public func handlerContexts(_ kinds: Set<HandlerRegistration.Kind>) -> [HandlerContext] {
     var byHandler: [String: HandlerContext] = [:]
-    let sorted = Set(registrations).sorted { ($0.location, $0.kind.rawValue) < ($1.location, $1.kind.rawValue) }
+    let sorted = Set(registrations).sorted {
+      ($0.location, $0.kind.rawValue, "\($0.signal as Any)") < ($1.location, $1.kind.rawValue, "\($1.signal as Any)")
+    }
     for registration in sorted where kinds.contains(registration.kind) {
       for (symbol, _) in functions(for: registration.handler) {
         // A function a stored handler is compared against is a sentinel, not a handler.
         if case .function = registration.handler {} else if comparedFunctions.contains(symbol) { continue }
         guard let handler = function(symbol: symbol, near: registration.location.file) else { continue }
         let key = registration.kind.rawValue + "\u{0}" + handler.symbol
-        if byHandler[key] != nil {
+        let signals: Set<Int>? = {
+          if case .constant(let number)? = registration.signal { return [number] }
+          return nil
+        }()
+        if let known = byHandler[key] {
           byHandler[key]!.otherRegistrations += 1
+          byHandler[key]!.signals = known.signals.flatMap { mine in signals.map { mine.union($0) } }
         } else {
-          byHandler[key] = HandlerContext(handler: handler, registration: registration, otherRegistrations: 0)
+          byHandler[key] = HandlerContext(
+            handler: handler, registration: registration, otherRegistrations: 0, signals: signals)
         }
       }
     }

@@ -7,6 +7,15 @@ enum RegistrationWrappers {
   struct Slot: Hashable {
     var argument: Int
     var kind: HandlerRegistration.Kind
+    /// The signal the wrapper registers it for, in the wrapper's terms (`sigchain_push(sig,
+    /// f)`: its parameter 0; `sigchain_push_common(f)`: SIGINT, SIGHUP… one slot each).
+    var signal: ArgumentValue?
+  }
+
+  /// A wrapper's signal, read at a call to it.
+  static func signal(_ signal: ArgumentValue?, at call: CallSite) -> ArgumentValue? {
+    guard case .parameter(let index)? = signal else { return signal }
+    return call.argumentValues[index]
   }
 
   static func registrations(in program: ProgramGraph) -> [HandlerRegistration] {
@@ -26,7 +35,7 @@ enum RegistrationWrappers {
         guard let symbol = registration.registeringSymbol,
           let wrapper = program.function(symbol: symbol, near: registration.location.file)
         else { continue }
-        addSlot(wrapper.symbol, Slot(argument: index, kind: registration.kind))
+        addSlot(wrapper.symbol, Slot(argument: index, kind: registration.kind, signal: registration.signal))
       }
     }
     guard !pending.isEmpty else { return registrations }
@@ -42,16 +51,20 @@ enum RegistrationWrappers {
     while let wrapper = pending.popLast() {
       for (caller, call) in callsTo[wrapper] ?? [] {
         for slot in (slots[wrapper] ?? []).sorted(by: {
-          ($0.argument, $0.kind.rawValue) < ($1.argument, $1.kind.rawValue)
+          ($0.argument, $0.kind.rawValue, "\($0.signal as Any)") < (
+            $1.argument, $1.kind.rawValue, "\($1.signal as Any)"
+          )
         }) {
+          let signal = Self.signal(slot.signal, at: call)
           for reference in call.functionArguments[slot.argument] ?? [] {
             if case .parameter(let index, _) = reference {
-              addSlot(caller.symbol, Slot(argument: index, kind: slot.kind))
+              addSlot(caller.symbol, Slot(argument: index, kind: slot.kind, signal: signal))
               continue
             }
-            let registration = HandlerRegistration(
+            var registration = HandlerRegistration(
               kind: slot.kind, handler: reference, location: call.location, via: call.callee,
               registeringFunction: caller.name, registeringSymbol: caller.symbol)
+            registration.signal = signal
             if seen.insert(registration).inserted { registrations.append(registration) }
           }
         }

@@ -23,8 +23,11 @@ public struct SignalHandlerUnsafeCall: Rule {
           message: "'\(context.handler.name)' registered here as signal handler")
       ]
       // The kernel calls a handler with the number of a signal it was registered for:
-      // never 0 (inetd's `config(0)` start-up branch) and never above SIGRTMAX.
-      let signalNumber: [Int: AbstractValue] = [0: .within(1...Self.highestSignal)]
+      // never 0 (inetd's `config(0)` start-up branch) and never above SIGRTMAX; when
+      // every registration names its signal, within the lowest and highest of them
+      // (git's `check_signum` rejects 32 and above; its handlers get SIGINT … SIGTERM).
+      let range = context.signals.flatMap { signals in signals.min().map { $0...signals.max()! } }
+      let signalNumber: [Int: AbstractValue] = [0: .within(range ?? 1...Self.highestSignal)]
       let calls = ReachableCalls.indices(of: context.handler, given: signalNumber).map { context.handler.calls[$0] }
       wording.report(
         from: calls, in: context.handler.name, entered: [context.handler.symbol], parameterValues: signalNumber,
