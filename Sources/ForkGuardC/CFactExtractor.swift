@@ -63,6 +63,15 @@ final class CFactExtractor {
     registrations.append(registration)
   }
 
+  /// Bits stored into each file-scope `static` integer variable; nil once a store is not a
+  /// constant (or the address is taken).
+  private(set) var staticVariableBits: [SymbolID: Int?] = [:]
+
+  func noteStaticStore(_ symbol: SymbolID, bits: Int?) {
+    let known = staticVariableBits[symbol] ?? 0
+    staticVariableBits[symbol] = known.flatMap { known in bits.flatMap { $0 >= 0 ? known | $0 : nil } }
+  }
+
   func addComparedFunction(_ symbol: SymbolID) {
     comparedFunctions.insert(symbol)
   }

@@ -77,6 +77,7 @@ public final class CFrontEnd {
     facts.registrations += CallRegistrations.registrations(in: facts, knowledge: knowledge)
     facts.lockAttributes = extractor.lockAttributes
     facts.comparedFunctions = extractor.comparedFunctions.sorted()
+    facts.staticVariableBits = extractor.staticVariableBits
     facts.dependencies = Self.inclusions(of: unit).filter { $0 != file }
     return facts
   }

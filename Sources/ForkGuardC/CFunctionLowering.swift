@@ -83,7 +83,12 @@ final class CFunctionLowering {
   func declaration(_ variable: Cursor) -> FlowNode {
     let name = variable.spelling
     var nodes: [FlowNode] = [.declare(name)]
-    guard let initializer = variable.children.last(where: \.isExpression) else { return .block(nodes) }
+    let initializer = variable.children.last(where: \.isExpression)
+    if Self.isStaticInteger(variable) {
+      // Zero unless initialised.
+      extractor.noteStaticStore(variable.usr, bits: initializer.map { $0.integerValue } ?? 0)
+    }
+    guard let initializer else { return .block(nodes) }
     let stripped = initializer.strippingParenthesesAndCasts
     if stripped.kind == CXCursor_CallExpr {
       nodes.append(call(stripped, result: name))
@@ -163,8 +168,22 @@ final class CFunctionLowering {
       }
     case CXCursor_CompoundAssignOperator:
       guard children.count == 2 else { break }
+      if let symbol = staticIntegerVariable(children[0]) {
+        // `flags |= MASK` can add MASK's bits, `flags &= MASK` none; anything else, any.
+        let constant = children[1].integerValue
+        switch cursor.operatorSpelling {
+        case "|=", "^=": extractor.noteStaticStore(symbol, bits: constant)
+        case "&=": extractor.noteStaticStore(symbol, bits: 0)
+        default: extractor.noteStaticStore(symbol, bits: nil)
+        }
+      }
       return .block([expression(children[1]), expression(children[0])] + write(to: children[0]))
     case CXCursor_UnaryOperator:
+      if let op = cursor.operatorSpelling, op == "++" || op == "--" || op == "&", let operand = children.first,
+        let symbol = staticIntegerVariable(operand)
+      {
+        extractor.noteStaticStore(symbol, bits: nil)
+      }
       if let op = cursor.operatorSpelling, op == "++" || op == "--", let operand = children.first {
         return .block([expression(operand)] + write(to: operand))
       }
@@ -197,6 +216,9 @@ final class CFunctionLowering {
     } else {
       nodes.append(expression(value))
       nodes += write(to: target)
+    }
+    if let symbol = staticIntegerVariable(strippedTarget) {
+      extractor.noteStaticStore(symbol, bits: value.integerValue)
     }
     if let symbol = storeSymbol(strippedTarget) {
       noteStores(into: symbol, type: strippedTarget.type, value: value)
@@ -344,6 +366,7 @@ final class CFunctionLowering {
       return nil
     }
     if let value = expression.integerValue { return .constant(value) }
+    if let symbol = staticIntegerVariable(expression) { return .variable(symbol) }
     // `CLONE_VM | SIGCHLD | extra`: the constant bits are known to be set.
     let bits = Self.constantBits(expression)
     return bits == 0 ? nil : .bitsIncluding(bits)
@@ -354,6 +377,21 @@ final class CFunctionLowering {
     if let value = expression.integerValue { return value }
     guard expression.kind == CXCursor_BinaryOperator, expression.operatorSpelling == "|" else { return 0 }
     return expression.children.filter(\.isExpression).reduce(0) { $0 | constantBits($1) }
+  }
+
+  /// A file-scope `static` integer variable named directly: its every store is in this file.
+  private func staticIntegerVariable(_ cursor: Cursor) -> SymbolID? {
+    let expression = cursor.strippingParenthesesAndCasts
+    guard expression.kind == CXCursor_DeclRefExpr, let declaration = expression.referenced,
+      Self.isStaticInteger(declaration)
+    else { return nil }
+    return declaration.usr
+  }
+
+  private static func isStaticInteger(_ declaration: Cursor) -> Bool {
+    declaration.kind == CXCursor_VarDecl && declaration.storageClass == CX_SC_Static
+      && declaration.semanticParent.kind == CXCursor_TranslationUnit
+      && isInteger(clang_getCanonicalType(declaration.type))
   }
 
   private static func isInteger(_ type: CXType) -> Bool {

@@ -54,6 +54,9 @@ public enum ArgumentValue: Codable, Hashable, Sendable {
   /// Not a constant, but an `|` of these constant bits with something else
   /// (`CLONE_VM | SIGCHLD | extra`): at least these bits are set.
   case bitsIncluding(Int)
+  /// The value of a file's `static` integer variable (`FileFacts.staticVariableBits` says
+  /// which bits it can ever hold).
+  case variable(SymbolID)
 }
 
 /// Which lock an expression names. Locks are identified as lockdep groups them: a global or
@@ -318,6 +321,11 @@ public struct FileFacts: Codable, Hashable, Sendable {
   /// Functions compared against (`handler != INVALID_HANDLER`): sentinels, not handlers,
   /// when they reach a registration through a variable.
   public var comparedFunctions: [SymbolID] = []
+  /// The file's `static` integer variables and the bits they can ever hold: the OR of
+  /// their initialiser and of every constant stored or OR-ed into them (git's
+  /// `junk_work_tree_flags |= REMOVE_DIR_KEEP_TOPLEVEL`); nil when a store is not a
+  /// constant, or the address is taken.
+  public var staticVariableBits: [SymbolID: Int?] = [:]
   /// Set when the parse had errors; the facts hold what the parser recovered.
   public var parseProblem: ParseProblem?
   /// Every file the parse read besides this one (headers), for cache validation.

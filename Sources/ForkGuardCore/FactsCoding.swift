@@ -130,6 +130,9 @@ public struct FactsWriter {
     case .bitsIncluding(let bits):
       uint(2)
       int(bits)
+    case .variable(let symbol):
+      uint(3)
+      string(symbol)
     }
   }
 
@@ -283,6 +286,11 @@ public struct FactsWriter {
       w.location(attribute.location)
     }
     list(file.comparedFunctions) { w, s in w.string(s) }
+    list(file.staticVariableBits.sorted { $0.key < $1.key }) { w, pair in
+      w.string(pair.key)
+      w.bool(pair.value != nil)
+      if let bits = pair.value { w.int(bits) }
+    }
     bool(file.parseProblem != nil)
     if let problem = file.parseProblem {
       location(problem.location)
@@ -392,6 +400,7 @@ public struct FactsReader {
     case 0: return .constant(try int())
     case 1: return .parameter(try uint())
     case 2: return .bitsIncluding(try int())
+    case 3: return .variable(try string())
     default: throw FactsCoding.Malformed()
     }
   }
@@ -481,6 +490,11 @@ public struct FactsReader {
       LockAttribute(lock: try r.lock(), type: try r.string(), location: try r.location())
     }
     file.comparedFunctions = try list { try $0.string() }
+    file.staticVariableBits = Dictionary(
+      try list { r -> (SymbolID, Int?) in
+        let symbol = try r.string()
+        return (symbol, try r.bool() ? try r.int() : nil)
+      }, uniquingKeysWith: { first, _ in first })
     if try bool() {
       file.parseProblem = ParseProblem(
         location: try location(), message: try string(), errorCount: try uint(),

@@ -150,6 +150,8 @@ public enum AbstractValue: Hashable, Sendable {
   case positive
   /// Some value in the range (a signal number a handler is called with).
   case within(ClosedRange<Int>)
+  /// A value whose set bits are among these (a flags variable every store of which is known).
+  case bitsWithin(Int)
 
   /// true/false when decided for this value of `variable`, nil when not.
   public func evaluate(_ condition: Condition, variable: String) -> Bool? {
@@ -164,8 +166,11 @@ public enum AbstractValue: Hashable, Sendable {
     case .truthy(let name):
       return values(name)?.compare(.notEqual, 0)
     case .bitsSet(let name, let mask):
-      guard case .exactly(let value)? = values(name) else { return nil }
-      return value & mask != 0
+      switch values(name) {
+      case .exactly(let value)?: return value & mask != 0
+      case .bitsWithin(let possible)?: return possible & mask == 0 ? false : nil
+      default: return nil
+      }
     case .not(let inner):
       return evaluate(inner, values: values).map { !$0 }
     case .and(let a, let b):
@@ -191,6 +196,12 @@ public enum AbstractValue: Hashable, Sendable {
       return Self.apply(op, value, constant)
     case .positive:
       return AbstractValue.within(1...Int.max).compare(op, constant)
+    case .bitsWithin(let possible):
+      guard possible >= 0 else { return nil }
+      // A constant with a bit the variable never has is never equal to it; and the value
+      // is at most `possible`.
+      if op == .equal || op == .notEqual, constant & ~possible != 0 { return op == .notEqual }
+      return AbstractValue.within(0...possible).compare(op, constant)
     case .within(let range):
       // Decided only when every value in the range agrees: the ends decide an ordering,
       // and equality is decided when the constant is outside or the range is one value.

@@ -57,6 +57,8 @@ public struct ProgramGraph: Sendable {
   private var comparedFunctions = Set<SymbolID>()
   /// Files built for another platform, judged by their path below the files' common folder.
   private let otherPlatformFiles: Set<String>
+  /// `static` integer variables whose every store is known, and the bits they can hold.
+  private var knownStaticBits: [SymbolID: Int] = [:]
   /// Each `main` by the file that defines it, and the folders that hold them.
   private var entryByFile: [String: SymbolID] = [:]
   private var entriesByFolder: [Substring: [SymbolID]] = [:]
@@ -114,6 +116,15 @@ public struct ProgramGraph: Sendable {
     var placesSeen = Set(files.map(\.path))
     placesSeen.formUnion(functions.values.map(\.location.file))
     for place in placesSeen { if let program = policy.programOf(place) { programByFile[place] = program } }
+    // A static variable's symbol names its file; two files of one name in different
+    // folders may share it, so any file that does not know its stores makes it unknown.
+    var unknownStatics = Set<SymbolID>()
+    for file in files {
+      for (symbol, bits) in file.staticVariableBits {
+        if let bits { knownStaticBits[symbol, default: 0] |= bits } else { unknownStatics.insert(symbol) }
+      }
+    }
+    for symbol in unknownStatics { knownStaticBits[symbol] = nil }
     for function in functions.values.sorted(by: { $0.symbol < $1.symbol })
     where SymbolSpelling.isProgramEntry(function.symbol, name: function.name) {
       entryByFile[function.location.file] = function.symbol
@@ -235,6 +246,9 @@ public struct ProgramGraph: Sendable {
     }
     return entriesByFolder[""].map(Set.init) ?? []
   }
+
+  /// The bits a file's `static` integer variable can ever hold, when every store is known.
+  public func staticVariableBits(_ symbol: SymbolID) -> Int? { knownStaticBits[symbol] }
 
   /// Whether code in the two files can run in one process: they share a program, or one of
   /// them is library code (which any program may link).

@@ -66,6 +66,8 @@ public struct UnsafeCallSearch {
             switch call.argumentValues[index] {
             case .constant(let value)?: known[index] = .exactly(value)
             case .parameter(let outer)?: known[index] = values[outer]
+            case .variable(let symbol)?:
+              if let bits = program.staticVariableBits(symbol) { known[index] = .bitsWithin(bits) }
             case .bitsIncluding?, nil: break
             }
           }
