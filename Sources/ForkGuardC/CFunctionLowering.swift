@@ -12,6 +12,8 @@ final class CFunctionLowering {
   private(set) var writes: [MemoryWrite] = []
   /// Parameter symbols to their positions, for locks passed in.
   private var parameterIndex: [String: Int] = [:]
+  /// Constant bytes written into local arrays, for the buffers passed to callees.
+  private let arrays = LocalArrayBytes()
   /// Local pointers that were set to a lock (`pthread_mutex_t *m = &cfg->mu;`).
   private var lockAliases: [String: LockReference] = [:]
   /// Mutex attribute objects given an owner-checking type in this function.
@@ -36,23 +38,27 @@ final class CFunctionLowering {
       let parts = children.filter { $0.kind != CXCursor_VarDecl }
       guard parts.count >= 2 else { return .block(parts.map(statement)) }
       let (prefix, condition) = self.condition(parts[0])
-      let elseNode = parts.count > 2 ? statement(parts[2]) : .block([])
-      return .block([prefix, .branch(condition, then: statement(parts[1]), else: elseNode)])
+      let (thenNode, elseNode) = arrays.nested {
+        (statement(parts[1]), parts.count > 2 ? statement(parts[2]) : .block([]))
+      }
+      return .block([prefix, .branch(condition, then: thenNode, else: elseNode)])
     case CXCursor_SwitchStmt:
       guard let body = children.last, let subject = children.first(where: \.isExpression) else {
         return .block([])
       }
       let (prefix, variable) = operand(subject)
-      return .block([prefix, .switchOn(variable: variable, arms: switchArms(body))])
+      return .block([prefix, .switchOn(variable: variable, arms: arrays.nested { switchArms(body) })])
     case CXCursor_WhileStmt:
-      guard children.count == 2 else { return .loop(.block(children.map(statement))) }
-      let (prefix, condition) = self.condition(children[0])
-      return .loop(.block([prefix, .branch(condition, then: statement(children[1]), else: .jump(.breakOut))]))
+      return arrays.nested {
+        guard children.count == 2 else { return .loop(.block(children.map(statement))) }
+        let (prefix, condition) = self.condition(children[0])
+        return .loop(.block([prefix, .branch(condition, then: statement(children[1]), else: .jump(.breakOut))]))
+      }
     case CXCursor_DoStmt:
-      return .loop(.block(children.map(statement)))
+      return arrays.nested { .loop(.block(children.map(statement))) }
     case CXCursor_ForStmt:
       guard let body = children.last else { return .block([]) }
-      return .block(children.dropLast().map(statement) + [.loop(statement(body))])
+      return arrays.nested { .block(children.dropLast().map(statement) + [.loop(statement(body))]) }
     case CXCursor_ReturnStmt:
       let location =
         cursor.location(in: extractor.names) ?? SourceLocation(file: extractor.mainFile, line: 0, column: 0)
@@ -89,6 +95,7 @@ final class CFunctionLowering {
       extractor.noteStaticStore(variable.usr, bits: initializer.map { $0.integerValue } ?? 0)
     }
     guard let initializer else { return .block(nodes) }
+    arrays.initialise(variable.usr, with: initializer)
     let stripped = initializer.strippingParenthesesAndCasts
     if stripped.kind == CXCursor_CallExpr {
       nodes.append(call(stripped, result: name))
@@ -159,10 +166,10 @@ final class CFunctionLowering {
         return assignment(children[0], children[1])
       case "&&":
         let (prefix, condition) = self.condition(children[0])
-        return .block([prefix, .branch(condition, then: expression(children[1]), else: .block([]))])
+        return .block([prefix, .branch(condition, then: arrays.nested { expression(children[1]) }, else: .block([]))])
       case "||":
         let (prefix, condition) = self.condition(children[0])
-        return .block([prefix, .branch(condition, then: .block([]), else: expression(children[1]))])
+        return .block([prefix, .branch(condition, then: .block([]), else: arrays.nested { expression(children[1]) })])
       default:
         break
       }
@@ -185,12 +192,14 @@ final class CFunctionLowering {
         extractor.noteStaticStore(symbol, bits: nil)
       }
       if let op = cursor.operatorSpelling, op == "++" || op == "--", let operand = children.first {
+        arrays.step(operand, by: op == "++" ? 1 : -1)
         return .block([expression(operand)] + write(to: operand))
       }
     case CXCursor_ConditionalOperator:
       guard children.count == 3 else { break }
       let (prefix, condition) = self.condition(children[0])
-      return .block([prefix, .branch(condition, then: expression(children[1]), else: expression(children[2]))])
+      let (thenNode, elseNode) = arrays.nested { (expression(children[1]), expression(children[2])) }
+      return .block([prefix, .branch(condition, then: thenNode, else: elseNode)])
     case CXCursor_StmtExpr:
       return .block(children.map(statement))
     case CXCursor_InitListExpr:
@@ -205,6 +214,7 @@ final class CFunctionLowering {
     var nodes: [FlowNode] = []
     let strippedValue = value.strippingParenthesesAndCasts
     let strippedTarget = target.strippingParenthesesAndCasts
+    arrays.assign(target: strippedTarget, value: value)
     if strippedValue.kind == CXCursor_CallExpr, let local = localVariableName(strippedTarget) {
       // `pid = fork()`: the call's result lands in `pid`, which the child analysis follows.
       nodes.append(call(strippedValue, result: local))
@@ -360,6 +370,7 @@ final class CFunctionLowering {
     {
       return parameterIndex[declaration.usr].map { .parameter($0) }
     }
+    if let elements = arrays.elements(of: argument) { return .elements(elements) }
     // Evaluating costs a little; only integer-typed expressions that are not calls can
     // be constants worth knowing.
     guard expression.kind != CXCursor_CallExpr, Self.isInteger(clang_getCanonicalType(argument.type)) else {

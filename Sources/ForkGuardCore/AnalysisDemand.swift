@@ -46,11 +46,18 @@ public struct AnalysisDemand {
   private let isLibraryFunction: (String) -> Bool
   /// Functions that start a thread: their way from the entry matters once a fork's does.
   private var threadStarters = Set<SymbolID>()
+  /// Whether any input may start a thread (a scan found a thread-start name, or there is
+  /// Swift code). When none can, a fork a `main` covers is single-threaded whatever the way
+  /// to it, and its callers need not be parsed to judge it.
+  private let threadsPossible: Bool
 
   public init(
     takesLock: @escaping (String) -> Bool, startsThread: @escaping (String) -> Bool = { _ in false },
-    isUnsafe: @escaping (String) -> Bool = { _ in true }, isLibraryFunction: @escaping (String) -> Bool = { _ in false }
+    isUnsafe: @escaping (String) -> Bool = { _ in true },
+    isLibraryFunction: @escaping (String) -> Bool = { _ in false },
+    threadsPossible: Bool = true
   ) {
+    self.threadsPossible = threadsPossible
     self.takesLock = takesLock
     self.startsThread = startsThread
     self.isUnsafe = isUnsafe
@@ -122,8 +129,14 @@ public struct AnalysisDemand {
     // Whether a thread can run at a fork matters only for a child that makes an unsafe
     // call: then the way from the entry to the fork, and to every thread start, is wanted.
     var judged = false
+    let mainFolders = Set((functions[SymbolSpelling.cExternal("main")] ?? []).map { Self.folder(of: $0.location.file) })
+    func coveredByMain(_ file: String) -> Bool {
+      let folder = Self.folder(of: file)
+      return mainFolders.contains { folder == $0 || folder.hasPrefix($0 + "/") }
+    }
     for region in forkRegions
     where !ancestors.contains(region.function) && (childMayCallUnsafe(region) || childTakesLock(region)) {
+      if !threadsPossible, coveredByMain(region.forkLocation.file) { continue }
       markAncestors(region.function)
       judged = true
     }
@@ -235,5 +248,8 @@ public struct AnalysisDemand {
   }
 
   private static func aliases(of symbol: SymbolID) -> [SymbolID] { SymbolSpelling.linkAliases(of: symbol) }
+  private static func folder(of path: String) -> Substring {
+    path.lastIndex(of: "/").map { path[..<$0] } ?? ""
+  }
   private static func linkName(_ symbol: SymbolID) -> String? { SymbolSpelling.linkName(symbol) }
 }

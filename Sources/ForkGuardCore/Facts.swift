@@ -57,6 +57,9 @@ public enum ArgumentValue: Codable, Hashable, Sendable {
   /// The value of a file's `static` integer variable (`FileFacts.staticVariableBits` says
   /// which bits it can ever hold).
   case variable(SymbolID)
+  /// A pointer to a local buffer whose first bytes are known, by offset (telnet's
+  /// `tmp + 2` after `*cp++ = IAC; *cp++ = SB; *cp++ = TELOPT_NAWS`).
+  case elements([Int: Int])
 }
 
 /// Which lock an expression names. Locks are identified as lockdep groups them: a global or

@@ -133,6 +133,12 @@ public struct FactsWriter {
     case .variable(let symbol):
       uint(3)
       string(symbol)
+    case .elements(let elements):
+      uint(4)
+      list(elements.sorted { $0.key < $1.key }) { w, pair in
+        w.uint(pair.key)
+        w.int(pair.value)
+      }
     }
   }
 
@@ -401,6 +407,9 @@ public struct FactsReader {
     case 1: return .parameter(try uint())
     case 2: return .bitsIncluding(try int())
     case 3: return .variable(try string())
+    case 4:
+      return .elements(
+        Dictionary(try list { r in (try r.uint(), try r.int()) }, uniquingKeysWith: { first, _ in first }))
     default: throw FactsCoding.Malformed()
     }
   }

@@ -152,6 +152,8 @@ public enum AbstractValue: Hashable, Sendable {
   case within(ClosedRange<Int>)
   /// A value whose set bits are among these (a flags variable every store of which is known).
   case bitsWithin(Int)
+  /// A pointer to a buffer whose bytes at these offsets are known: the values of `p[k]`.
+  case elements([Int: Int])
 
   /// true/false when decided for this value of `variable`, nil when not.
   public func evaluate(_ condition: Condition, variable: String) -> Bool? {
@@ -196,6 +198,9 @@ public enum AbstractValue: Hashable, Sendable {
       return Self.apply(op, value, constant)
     case .positive:
       return AbstractValue.within(1...Int.max).compare(op, constant)
+    case .elements:
+      // The pointer itself: not null, nothing else known.
+      return op == .notEqual && constant == 0 ? true : (op == .equal && constant == 0 ? false : nil)
     case .bitsWithin(let possible):
       guard possible >= 0 else { return nil }
       // A constant with a bit the variable never has is never equal to it; and the value

@@ -314,6 +314,11 @@ public struct Knowledge: Sendable {
   /// Every function the C library exports, sorted.
   public var libraryFunctionNames: [String] { libraryNames.sorted() }
 
+  /// The C functions that start a thread (`pthread_create`, `g_thread_new`…).
+  public var threadStartNames: Set<String> {
+    Set(process.threadStarts.filter { $0.language != "swift" }.map(\.function)).union(process.threadStartingCalls)
+  }
+
   public func joinsThread(_ name: String) -> Bool { process.threadJoins.contains(canonicalName(name)) }
 
   /// Whether the C library (or the Swift runtime) defines the name: a project definition

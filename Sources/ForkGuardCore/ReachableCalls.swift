@@ -14,7 +14,12 @@ public struct ReachableCalls: FlowDomain {
   public static func indices(of function: FunctionFacts, given parameterValues: [Int: AbstractValue]) -> [Int] {
     var values: [String: AbstractValue] = [:]
     for (index, value) in parameterValues where index < function.parameters.count {
-      values[function.parameters[index]] = value
+      let name = function.parameters[index]
+      values[name] = value
+      // A buffer's known bytes are the values of `name[k]`, as conditions spell them.
+      if case .elements(let elements) = value {
+        for (offset, byte) in elements { values["\(name)[\(offset)]"] = .exactly(byte) }
+      }
     }
     guard !values.isEmpty else { return Array(function.calls.indices) }
     var interpreter = FlowInterpreter(domain: ReachableCalls())
@@ -52,7 +57,12 @@ public struct ReachableCalls: FlowDomain {
       }
     }
     visit(function.body)
-    var relevant = Set(function.parameters.indices.filter { tested.contains(function.parameters[$0]) })
+    // `pointer[0]` tests what `pointer` points to.
+    let testedBases = Set(tested.compactMap { name in name.firstIndex(of: "[").map { String(name[..<$0]) } })
+    var relevant = Set(
+      function.parameters.indices.filter {
+        tested.contains(function.parameters[$0]) || testedBases.contains(function.parameters[$0])
+      })
     for call in function.calls {
       for case .parameter(let index) in call.argumentValues.values where index < function.parameters.count {
         relevant.insert(index)
@@ -67,23 +77,23 @@ public struct ReachableCalls: FlowDomain {
 
   public mutating func call(_ index: Int, result: String?, _ state: State) -> State? {
     reached.insert(index)
-    guard let result, state.values[result] != nil else { return state }
-    var next = state
-    next.values[result] = nil
-    return next
+    guard let result else { return state }
+    return forgetting(result, state)
   }
 
   public func write(_ write: MemoryWrite, _ state: State) -> State {
-    guard write.target == .local, let variable = write.variable, state.values[variable] != nil else { return state }
-    var next = state
-    next.values[variable] = nil
-    return next
+    guard write.target == .local, let variable = write.variable else { return state }
+    return forgetting(variable, state)
   }
 
-  public func declare(_ variable: String, _ state: State) -> State {
-    guard state.values[variable] != nil else { return state }
+  public func declare(_ variable: String, _ state: State) -> State { forgetting(variable, state) }
+
+  /// A store to `p` loses what was known of `p` and of `p[k]`.
+  private func forgetting(_ variable: String, _ state: State) -> State {
+    let prefix = variable + "["
+    guard state.values.keys.contains(where: { $0 == variable || $0.hasPrefix(prefix) }) else { return state }
     var next = state
-    next.values[variable] = nil
+    next.values = next.values.filter { $0.key != variable && !$0.key.hasPrefix(prefix) }
     return next
   }
 

@@ -66,6 +66,7 @@ public struct UnsafeCallSearch {
             switch call.argumentValues[index] {
             case .constant(let value)?: known[index] = .exactly(value)
             case .parameter(let outer)?: known[index] = values[outer]
+            case .elements(let elements)?: known[index] = .elements(elements)
             case .variable(let symbol)?:
               if let bits = program.staticVariableBits(symbol) { known[index] = .bitsWithin(bits) }
             case .bitsIncluding?, nil: break

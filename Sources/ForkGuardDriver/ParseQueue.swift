@@ -108,6 +108,14 @@ final class ParseDemand: @unchecked Sendable {
       names.contains(name) || names.contains(canonical.canonicalName(name))
     }
     initial = (alwaysParsed + (roots + index.unitsToParse).map { unitFiles[$0] }).sorted()
+    // No thread can start where no file (with its project headers) names a way to start
+    // one, there is no Swift code, and every unit could be scanned.
+    let threadNames = knowledges.reduce(into: Set<String>()) { $0.formUnion($1.threadStartNames) }
+    let threadsPossible =
+      !alwaysParsed.isEmpty || !index.unitsToParse.isEmpty
+      || !index.units(mentioningAnyOf: threadNames) { name in
+        threadNames.contains(name) || threadNames.contains(canonical.canonicalName(name))
+      }.isEmpty
     demand = AnalysisDemand(
       takesLock: { name in knowledges.contains { $0.takesLock(name) } },
       startsThread: { name in canonical.startsThread(name) },
@@ -119,7 +127,7 @@ final class ParseDemand: @unchecked Sendable {
           }
         }
       },
-      isLibraryFunction: { name in canonical.isLibraryFunction(name) })
+      isLibraryFunction: { name in canonical.isLibraryFunction(name) }, threadsPossible: threadsPossible)
   }
 
   /// Files to parse because of what `facts` shows.

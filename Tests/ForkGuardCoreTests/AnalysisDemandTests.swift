@@ -146,6 +146,29 @@ struct AnalysisDemandTests {
     #expect(demand.takeWants().isEmpty)
   }
 
+  @Test func withoutThreadStartsAForkAMainCoversNeedsNoCallers() throws {
+    // No file names a way to start a thread: a fork below a `main`'s folder is
+    // single-threaded whatever calls it. A fork no `main` covers (library code) still
+    // wants its callers: they decide whether a program reaches it.
+    let knowledge = try Knowledge()
+    var demand = AnalysisDemand(
+      takesLock: knowledge.takesLock, startsThread: knowledge.startsThread, isUnsafe: { _ in true },
+      isLibraryFunction: knowledge.isLibraryFunction, threadsPossible: false)
+    demand.add(
+      FileFacts(path: "src/main.c", functions: [Self.function("main", in: "src/main.c", [Self.call("run")])]))
+    var spawn = FileFacts(
+      path: "src/spawn.c", functions: [Self.function("spawn", in: "src/spawn.c", [Self.call("fork")])])
+    spawn.childRegions = [Self.region(in: "spawn", file: "src/spawn.c", [Self.call("printf")])]
+    var daemon = FileFacts(
+      path: "lib/daemon.c", functions: [Self.function("detach", in: "lib/daemon.c", [Self.call("fork")])])
+    daemon.childRegions = [Self.region(in: "detach", file: "lib/daemon.c", [Self.call("printf")])]
+    demand.add(spawn)
+    demand.add(daemon)
+    _ = demand.takeWants()
+    demand.settle()
+    #expect(demand.takeWants() == [.mention("detach")])
+  }
+
   @Test func aCarefulChildLeavesTheWayToItsForkAlone() throws {
     // A child that only execs and _exits is fine whatever threads run: its callers are
     // not parsed for it; nor are callers of a compat file's own `daemon`.
