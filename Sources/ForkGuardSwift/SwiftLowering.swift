@@ -116,7 +116,11 @@ final class SwiftLowering {
     }
     if let returnStatement = statement.as(ReturnStmtSyntax.self) {
       let value = returnStatement.expression.map { expression($0) } ?? .block([])
-      return .block([value, leaving(), .jump(.returnFromFunction(extractor.location(returnStatement)))])
+      // `return false` / `return 0`: what a conditional lock wrapper returns when it did not lock.
+      let constant = returnStatement.expression.flatMap { integer($0) ?? Self.boolean($0) }
+      return .block(
+        [value, leaving()] + (constant.map { [.returnConstant($0)] } ?? [])
+          + [.jump(.returnFromFunction(extractor.location(returnStatement)))])
     }
     if let throwStatement = statement.as(ThrowStmtSyntax.self) {
       return .block([
@@ -592,6 +596,11 @@ final class SwiftLowering {
         return (.block([leftNodes, .branch(left, then: .block([]), else: rightNodes)]), .or(left, right))
       }
     }
+    // `if lockState()`: the call's result, named as C names it, is what is tested.
+    if expression.is(FunctionCallExprSyntax.self) {
+      let (nodes, variable) = operand(expression)
+      return (nodes, variable.map { .truthy($0) } ?? .unknown)
+    }
     return (self.expression(expression), .unknown)
   }
 
@@ -606,6 +615,10 @@ final class SwiftLowering {
       return operand(only.expression)
     }
     return (self.expression(expression), nil)
+  }
+
+  private static func boolean(_ expression: ExprSyntax) -> Int? {
+    expression.as(BooleanLiteralExprSyntax.self).map { $0.literal.tokenKind == .keyword(.true) ? 1 : 0 }
   }
 
   private func integer(_ expression: ExprSyntax) -> Int? {
