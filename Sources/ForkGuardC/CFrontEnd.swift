@@ -40,29 +40,35 @@ public final class CFrontEnd {
       + includeDirectories.map { "-I\($0)" }
   }
 
+  /// The defaults, minus what the user's own flags decide: their `-x` picks the language
+  /// (and so the standard), their `-std=` the standard.
+  public static func arguments(defaults: [String], userFlags: [String]) -> [String] {
+    let setsLanguage = userFlags.contains { $0 == "-x" || ($0.hasPrefix("-x") && $0.count > 2) }
+    let setsStandard = userFlags.contains { $0.hasPrefix("-std=") || $0.hasPrefix("--std=") }
+    var result: [String] = []
+    var index = 0
+    while index < defaults.count {
+      let flag = defaults[index]
+      if flag == "-x", setsLanguage {
+        index += 2
+        continue
+      }
+      if flag.hasPrefix("-std="), setsLanguage || setsStandard {
+        index += 1
+        continue
+      }
+      result.append(flag)
+      index += 1
+    }
+    return result + userFlags
+  }
+
   /// - Parameter unsaved: editor buffers that differ from the files on disk, by path.
   public func facts(for file: String, arguments: [String], unsaved: [String: String] = [:]) throws -> FileFacts {
     var unit: CXTranslationUnit?
-    // The resource directory holds clang's own headers (stddef.h); libclang finds it
-    // relative to its own path, which Debian's symlinks can hide.
-    let fullArguments = ["clang"] + Self.resourceDirectoryArguments + arguments + ["-ferror-limit=0", "-w"]
-    let options =
-      CXTranslationUnit_KeepGoing.rawValue
-    let paths = Array(unsaved.keys)
-    let contents = paths.map { unsaved[$0]! }
-    let error = withCStrings(fullArguments) { argv in
-      withCStrings(paths) { names in
-        withCStrings(contents) { texts in
-          var buffers = (0..<paths.count).map { index in
-            CXUnsavedFile(Filename: names[index], Contents: texts[index], Length: UInt(strlen(texts[index]!)))
-          }
-          return clang_parseTranslationUnit2FullArgv(
-            index, file, argv, Int32(fullArguments.count), &buffers, UInt32(buffers.count), UInt32(options), &unit)
-        }
-      }
-    }
+    let error = parse(file, arguments: arguments, unsaved: unsaved, into: &unit)
     guard error == CXError_Success, let unit else {
-      throw ParseFailure(file: file, problem: "libclang could not parse the file (error \(error.rawValue))")
+      throw ParseFailure(file: file, problem: failureReason(arguments: arguments, error: error))
     }
     defer { clang_disposeTranslationUnit(unit) }
     var facts = FileFacts(path: file)
@@ -80,6 +86,53 @@ public final class CFrontEnd {
     facts.staticVariableBits = extractor.staticVariableBits
     facts.dependencies = Self.inclusions(of: unit).filter { $0 != file }
     return facts
+  }
+
+  private func parse(
+    _ file: String, arguments: [String], unsaved: [String: String], into unit: inout CXTranslationUnit?
+  ) -> CXErrorCode {
+    // The resource directory holds clang's own headers (stddef.h); libclang finds it
+    // relative to its own path, which Debian's symlinks can hide.
+    let fullArguments = ["clang"] + Self.resourceDirectoryArguments + arguments + ["-ferror-limit=0", "-w"]
+    let options = CXTranslationUnit_KeepGoing.rawValue
+    let paths = Array(unsaved.keys)
+    let contents = paths.map { unsaved[$0]! }
+    return withCStrings(fullArguments) { argv in
+      withCStrings(paths) { names in
+        withCStrings(contents) { texts in
+          var buffers = (0..<paths.count).map { index in
+            CXUnsavedFile(Filename: names[index], Contents: texts[index], Length: UInt(strlen(texts[index]!)))
+          }
+          return clang_parseTranslationUnit2FullArgv(
+            index, file, argv, Int32(fullArguments.count), &buffers, UInt32(buffers.count), UInt32(options), &unit)
+        }
+      }
+    }
+  }
+
+  /// libclang says only "error 4" when its driver refuses the command line. Find the flags
+  /// it refuses by parsing an empty file without each flag in turn: the ones whose removal
+  /// makes the parse work are named, with what they are.
+  private func failureReason(arguments: [String], error: CXErrorCode) -> String {
+    let probe = "/forkguard-flag-probe/probe.c"
+    func parses(_ flags: [String]) -> Bool {
+      var unit: CXTranslationUnit?
+      let result = parse(probe, arguments: flags, unsaved: [probe: ""], into: &unit)
+      if let unit { clang_disposeTranslationUnit(unit) }
+      return result == CXError_Success
+    }
+    let groups = CommandLineFlags.groups(arguments)
+    guard !parses(arguments) else {
+      return "libclang could not read or parse the file (error \(error.rawValue)), although it accepts its flags"
+    }
+    let culprits = groups.indices.filter { index in
+      parses(groups.enumerated().filter { $0.offset != index }.flatMap(\.element))
+    }.map { groups[$0].joined(separator: " ") }
+    guard !culprits.isEmpty else {
+      return
+        "libclang rejected the command line (error \(error.rawValue)); check the flags: \(arguments.joined(separator: " "))"
+    }
+    return CommandLineFlags.rejection(of: culprits)
   }
 
   /// Every file the translation unit included, directly or not.

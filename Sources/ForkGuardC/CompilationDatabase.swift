@@ -23,6 +23,9 @@ public struct CompilationDatabase: Sendable {
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
       throw LoadError(path: path, problem: "cannot read compilation database")
     }
+    guard !data.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) else {
+      throw LoadError(path: path, problem: "the compilation database is empty")
+    }
     guard let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
       throw LoadError(path: path, problem: "not a JSON array of compile commands")
     }

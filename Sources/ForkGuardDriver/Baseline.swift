@@ -14,6 +14,22 @@ public struct Baseline: Codable, Sendable {
   }
 
   public static let version = 1
+
+  /// The folder a baseline's paths are relative to, so that it works from any working
+  /// directory and on another machine: the nearest folder at or above the baseline holding
+  /// `.forkguard.yml` or `.git`, else the baseline's own folder.
+  public static func projectRoot(of baselinePath: String) -> String {
+    let own = (baselinePath as NSString).deletingLastPathComponent
+    var folder = own
+    while true {
+      if ["/.forkguard.yml", "/.git"].contains(where: { FileManager.default.fileExists(atPath: folder + $0) }) {
+        return folder
+      }
+      let parent = (folder as NSString).deletingLastPathComponent
+      if parent == folder || parent.isEmpty { return own }
+      folder = parent
+    }
+  }
   public var version: Int
   public var findings: [Entry]
 

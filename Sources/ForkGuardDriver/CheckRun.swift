@@ -100,10 +100,17 @@ public struct CheckRun {
     var paths = options.paths
     if paths.isEmpty, options.factsPaths.isEmpty, let database {
       paths = database.files
+      guard !paths.isEmpty else { throw SetupError(description: "\(database.path): lists no compile commands") }
     }
     var (files, problems) = InputFiles.collect(paths, base: options.base)
     errors += problems.map(\.description)
+    let found = files.count
     files = try files.filter { !(try configurations.configuration(for: $0).excludes($0)) }
+    // "Analysed nothing" must not look like "all clean".
+    if files.isEmpty, problems.isEmpty, options.factsPaths.isEmpty, options.shard == nil {
+      let excluded = found > 0 ? " (\(found) excluded by the configuration)" : ""
+      errors.append("no C or Swift files found in \(paths.joined(separator: ", "))\(excluded)")
+    }
     if let shard = options.shard {
       files = files.enumerated().filter { $0.offset % shard.count == shard.index - 1 }.map(\.element)
     }
@@ -136,7 +143,7 @@ public struct CheckRun {
         salt: parsingKnowledge.parsingFingerprint) : nil
     func arguments(for file: String) -> [String] {
       if let arguments = database?.parseArguments(for: file) { return arguments + options.extraArguments }
-      return defaultArguments[file]! + options.extraArguments
+      return CFrontEnd.arguments(defaults: defaultArguments[file]!, userFlags: options.extraArguments)
     }
     let inputFiles = files
     // Shards write facts for others to merge, so they cannot know what those will need.
@@ -170,7 +177,10 @@ public struct CheckRun {
               message: "parse incomplete: \(problem.message)\(more); analysed as far as clang recovered"))
         }
       case .failure(let error):
-        errors.append("\(error)")
+        // Named as the user named it: relative to where forkguard runs.
+        let text = "\(error)"
+        let base = options.base.hasSuffix("/") ? options.base : options.base + "/"
+        errors.append(text.hasPrefix(base) ? String(text.dropFirst(base.count)) : text)
       }
     }
     if let path = options.writeFactsPath {
@@ -260,8 +270,12 @@ public struct CheckRun {
       }
     }
 
-    var keyer = BaselineKeyer(base: options.base, program: program)
+    func absolute(_ path: String) -> String {
+      URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: options.base, isDirectory: true))
+        .standardizedFileURL.path
+    }
     if let path = options.writeBaselinePath {
+      var keyer = BaselineKeyer(base: Baseline.projectRoot(of: absolute(path)), program: program)
       var counts: [Baseline.Entry: Int] = [:]
       for finding in findings { if let key = keyer.key(finding) { counts[key, default: 0] += 1 } }
       let entries = counts.map { key, count in
@@ -277,6 +291,7 @@ public struct CheckRun {
     if let path = options.baselinePath {
       let baseline: Baseline
       do { baseline = try Baseline.load(path: path) } catch { throw SetupError(description: "\(error)") }
+      var keyer = BaselineKeyer(base: Baseline.projectRoot(of: absolute(path)), program: program)
       var remaining: [Baseline.Entry: Int] = [:]
       for entry in baseline.findings {
         var key = entry
@@ -474,29 +489,44 @@ struct IncludeDirectories {
 }
 
 /// The configuration of every file: `--config` for all, or the nearest `.forkguard.yml`
-/// above each file, or none. Loaded once per file found.
+/// above each file refining those above it (up to one with `root: true`), or none. Each
+/// file is loaded once.
 struct ConfigurationSet {
   let explicit: Configuration?
   let searches: Bool
   let root: Configuration
   private var byDirectory: [String: String?] = [:]
-  private var loaded: [String: Configuration] = [:]
+  private var effective: [String: Configuration] = [:]
 
   init(options: CheckRun.Options) throws {
     searches = options.searchesConfiguration
+    var effective: [String: Configuration] = [:]
     do {
       explicit = try options.configurationPath.map(Configuration.load(path:))
       if let explicit {
         root = explicit
       } else if searches, let path = Configuration.find(from: options.base) {
-        root = try Configuration.load(path: path)
+        root = try Self.effective(path, cache: &effective)
       } else {
         root = Configuration()
       }
     } catch {
       throw CheckRun.SetupError(description: "\(error)")
     }
-    if let path = root.path { loaded[path] = root }
+    self.effective = effective
+  }
+
+  /// The configuration at `path` over everything it inherits.
+  private static func effective(_ path: String, cache: inout [String: Configuration]) throws -> Configuration {
+    if let known = cache[path] { return known }
+    var configuration = try Configuration.load(path: path)
+    let folder = (path as NSString).deletingLastPathComponent
+    let above = (folder as NSString).deletingLastPathComponent
+    if !configuration.isRoot, above != folder, let parentPath = Configuration.find(from: above) {
+      configuration = configuration.refining(try effective(parentPath, cache: &cache))
+    }
+    cache[path] = configuration
+    return configuration
   }
 
   mutating func configuration(for file: String) throws -> Configuration {
@@ -511,11 +541,8 @@ struct ConfigurationSet {
       byDirectory[directory] = path
     }
     guard let path else { return Configuration() }
-    if let configuration = loaded[path] { return configuration }
     do {
-      let configuration = try Configuration.load(path: path)
-      loaded[path] = configuration
-      return configuration
+      return try Self.effective(path, cache: &effective)
     } catch {
       throw CheckRun.SetupError(description: "\(error)")
     }

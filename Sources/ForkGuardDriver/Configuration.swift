@@ -1,10 +1,14 @@
 import ForkGuardCore
+import ForkGuardRules
 import Foundation
 import Yams
 
-/// `.forkguard.yml`, found upward from each file (the nearest one wins, as with
-/// .clang-tidy):
+/// `.forkguard.yml`, found upward from each file. A nested one refines the ones above it,
+/// as in EditorConfig: the settings it makes win, the rest is inherited (`rules`, the
+/// function tables and `programs` merge entry by entry; `exclude` lists add up, each
+/// pattern relative to its own file's folder); `root: true` stops the climb.
 ///
+///     root: true                          # do not inherit from folders above
 ///     profile: glibc                      # posix-2024 (default), posix-2017, glibc
 ///     threads: always                     # auto (default): a fork child is judged as a
 ///                                         # multithreaded process's when a thread may run
@@ -28,21 +32,58 @@ import Yams
 public struct Configuration: Sendable {
   public static let fileName = ".forkguard.yml"
   public static let keys = [
-    "profile", "threads", "rules", "safe-functions", "unsafe-functions", "lock-functions", "signal-registrations",
+    "root", "profile", "threads", "rules", "safe-functions", "unsafe-functions", "lock-functions",
+    "signal-registrations",
     "exclude", "programs",
   ]
 
   public var path: String?
+  /// `root: true`: the folders above are not consulted.
+  public var isRoot = false
   public var profile: SafetyProfile?
   public var threads: AnalysisOptions.Threads?
   public var overrides = KnowledgeOverrides()
   /// Rule id to severity; nil severity turns the rule off.
   public var ruleSeverities: [String: Severity?] = [:]
-  /// Glob patterns, relative to the configuration file's folder.
-  public var exclude: [String] = []
-  /// Programs named by hand: name to the globs of their files (relative to this file's
-  /// folder), for where the inference of programs gets a tree wrong.
-  public var programs: [String: [String]] = [:]
+  /// Glob patterns, each relative to the folder of the file that wrote it.
+  public var exclude: [ScopedGlob] = []
+  /// Programs named by hand: name to the globs of their files, for where the inference of
+  /// programs gets a tree wrong.
+  public var programs: [String: [ScopedGlob]] = [:]
+
+  /// A glob and the folder it is relative to.
+  public struct ScopedGlob: Sendable, Hashable {
+    public var folder: String
+    public var pattern: String
+
+    func matches(_ file: String) -> Bool {
+      let base = folder.hasSuffix("/") ? folder : folder + "/"
+      guard file.hasPrefix(base) else { return false }
+      return Glob.matches(pattern, String(file.dropFirst(base.count)))
+    }
+  }
+
+  /// The rule ids `rules:` and suppression comments may name.
+  public static var configurableRuleIDs: [String] {
+    RuleRegistry.all.map(\.id) + RuleRegistry.suppressions.map(\.id)
+  }
+
+  /// This file's settings over `parent`'s: what this file sets wins, the rest is inherited.
+  public func refining(_ parent: Configuration) -> Configuration {
+    var merged = self
+    merged.profile = profile ?? parent.profile
+    merged.threads = threads ?? parent.threads
+    merged.ruleSeverities = parent.ruleSeverities.merging(ruleSeverities) { $1 }
+    merged.overrides.safe = parent.overrides.safe.merging(overrides.safe) { $1 }
+    merged.overrides.unsafe = parent.overrides.unsafe.merging(overrides.unsafe) { $1 }
+    merged.overrides.locks = parent.overrides.locks.merging(overrides.locks) { $1 }
+    merged.overrides.signalRegistrations = parent.overrides.signalRegistrations.merging(
+      overrides.signalRegistrations
+    ) { $1 }
+    merged.exclude = parent.exclude + exclude
+    merged.programs = parent.programs.merging(programs) { $1 }
+    return merged
+  }
 
   public init() {}
 
@@ -69,20 +110,12 @@ public struct Configuration: Sendable {
 
   /// Whether `file` matches one of the exclude patterns.
   public func excludes(_ file: String) -> Bool {
-    guard let path, !exclude.isEmpty else { return false }
-    let base = (path as NSString).deletingLastPathComponent + "/"
-    guard file.hasPrefix(base) else { return false }
-    let relative = String(file.dropFirst(base.count))
-    return exclude.contains { Glob.matches($0, relative) }
+    exclude.contains { $0.matches(file) }
   }
 
   /// The program a file belongs to, when `programs:` names it (first name in order).
   public func program(of file: String) -> String? {
-    guard let path, !programs.isEmpty else { return nil }
-    let base = (path as NSString).deletingLastPathComponent + "/"
-    guard file.hasPrefix(base) else { return nil }
-    let relative = String(file.dropFirst(base.count))
-    return programs.keys.sorted().first { name in programs[name]!.contains { Glob.matches($0, relative) } }
+    programs.keys.sorted().first { name in programs[name]!.contains { $0.matches(file) } }
   }
 
   public static func load(path: String) throws -> Configuration {
@@ -96,6 +129,7 @@ public struct Configuration: Sendable {
     }
     var configuration = Configuration()
     configuration.path = path
+    let folder = (path as NSString).deletingLastPathComponent
     guard let node else { return configuration }
     guard let mapping = node.mapping else {
       throw Problem(path: path, line: line(of: node), problem: "expected a mapping of settings")
@@ -106,6 +140,9 @@ public struct Configuration: Sendable {
     for (key, value) in mapping {
       guard let name = key.string else { throw fail(key, "keys must be strings") }
       switch name {
+      case "root":
+        guard let flag = value.bool else { throw fail(value, "'root' must be true or false") }
+        configuration.isRoot = flag
       case "profile":
         guard let text = value.string, let profile = SafetyProfile(rawValue: text) else {
           let choices = SafetyProfile.allCases.map(\.rawValue).joined(separator: ", ")
@@ -123,6 +160,9 @@ public struct Configuration: Sendable {
         }
         for (rule, setting) in rules {
           guard let id = rule.string else { throw fail(rule, "rule ids must be strings") }
+          guard configurableRuleIDs.contains(id) else {
+            throw fail(rule, unknownRule(id))
+          }
           switch setting.string {
           case "off": configuration.ruleSeverities[id] = .some(nil)
           case "note": configuration.ruleSeverities[id] = .note
@@ -186,20 +226,30 @@ public struct Configuration: Sendable {
           }
           configuration.programs[program] = try list.map {
             guard let pattern = $0.string else { throw fail($0, "'programs' globs must be strings") }
-            return pattern
+            return ScopedGlob(folder: folder, pattern: pattern)
           }
         }
       case "exclude":
         guard let list = value.sequence else { throw fail(value, "'exclude' must be a list of paths") }
         configuration.exclude = try list.map {
           guard let pattern = $0.string else { throw fail($0, "'exclude' entries must be strings") }
-          return pattern
+          return ScopedGlob(folder: folder, pattern: pattern)
         }
       default:
-        throw fail(key, "unknown key '\(name)' (known: \(keys.joined(separator: ", ")))")
+        let guess = DidYouMean.closest(to: name, in: keys).map { "did you mean '\($0)'? " } ?? ""
+        throw fail(key, "unknown key '\(name)' (\(guess)known: \(keys.joined(separator: ", ")))")
       }
     }
     return configuration
+  }
+
+  /// "unknown rule 'X'", with the nearest id and where the runtime rules are set instead.
+  static func unknownRule(_ id: String) -> String {
+    if RuleRegistry.runtime.contains(where: { $0.id == id }) {
+      return "'\(id)' is a rule of forkguard run; set it with run's options, not here"
+    }
+    let guess = DidYouMean.closest(to: id, in: configurableRuleIDs).map { "; did you mean '\($0)'?" } ?? ""
+    return "unknown rule '\(id)'\(guess) (rules: \(configurableRuleIDs.joined(separator: ", ")))"
   }
 
   /// A mapping from function name to the reason, which the messages quote.

@@ -59,6 +59,14 @@ enum SuppressionScanner {
         problems.append(problem(location, "suppression names no rule; write 'forkguard:ignore RULE -- reason'"))
         continue
       }
+      // A misspelt id silences nothing: say so where it is written, with the likely id.
+      let known = Set(Configuration.configurableRuleIDs + ["all"])
+      for unknown in rules.subtracting(known).sorted() {
+        let guess =
+          DidYouMean.closest(to: unknown, in: Configuration.configurableRuleIDs).map { "; did you mean '\($0)'?" }
+          ?? "; 'forkguard rules' lists the rules"
+        problems.append(problem(location, "suppression names unknown rule '\(unknown)'\(guess)"))
+      }
       if reason == nil || reason!.isEmpty {
         problems.append(
           problem(

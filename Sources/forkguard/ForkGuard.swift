@@ -216,15 +216,16 @@ struct Check: ParsableCommand {
     for error in result.errors { printError("forkguard: error: \(error)") }
 
     let findings = result.diagnostics.filter { $0.ruleID != nil && !$0.isSummary }
-    if !findings.isEmpty || result.baselined > 0 {
-      let accepted = result.baselined > 0 ? " (\(result.baselined) more accepted by the baseline)" : ""
-      let unparsed =
-        result.notNeeded > 0
-        ? "; \(result.notNeeded) of them cannot reach a fork, handler, thread or lock and were not parsed" : ""
-      printError(
-        "forkguard: \(findings.count) finding\(findings.count == 1 ? "" : "s") in \(result.filesAnalysed) file\(result.filesAnalysed == 1 ? "" : "s") analysed\(accepted)\(unparsed)"
-      )
-    }
+    // Every run ends with this line, a clean one too: "analysed nothing" must not look
+    // like "all clean".
+    let accepted = result.baselined > 0 ? " (\(result.baselined) more accepted by the baseline)" : ""
+    let unparsed =
+      result.notNeeded > 0
+      ? "; \(result.notNeeded) of them cannot reach a fork, handler, thread or lock and were not parsed" : ""
+    let counted = findings.isEmpty ? "no findings" : "\(findings.count) finding\(findings.count == 1 ? "" : "s")"
+    printError(
+      "forkguard: \(counted) in \(result.filesAnalysed) file\(result.filesAnalysed == 1 ? "" : "s") analysed\(accepted)\(unparsed)"
+    )
     if let summary = Self.incompleteParseSummary(result) { printError(summary) }
     if !result.errors.isEmpty { throw ExitCode(ExitStatus.trouble) }
     let failing: Bool
@@ -385,7 +386,12 @@ func emit(_ diagnostics: [Diagnostic], format: String, output: String?, terminal
     terminal.write(Data(chosen.render(diagnostics).utf8))
     return
   }
-  do { try chosen.render(diagnostics).write(toFile: output, atomically: true, encoding: .utf8) } catch {
+  // A regular file is replaced whole (a reader never sees half a report); anything else
+  // (/dev/null, a FIFO, /dev/stdout) is written in place: renaming over it would replace
+  // the device or pipe with a file.
+  var status = stat()
+  let inPlace = stat(output, &status) == 0 && (status.st_mode & S_IFMT) != S_IFREG
+  do { try chosen.render(diagnostics).write(toFile: output, atomically: !inPlace, encoding: .utf8) } catch {
     printError("forkguard: error: \(output): cannot write: \(error.localizedDescription)")
     throw ExitCode(ExitStatus.trouble)
   }
