@@ -301,9 +301,10 @@ static int fg_child_of_threads;
 static pid_t fg_forker;        /* the forking thread's id in the parent */
 static void *fg_fork_site;     /* where fork was called */
 static int fg_fork_underscore; /* _Fork: glibc repaired nothing */
-static void *fg_reported_locks[64];
-static int fg_reported_count;
-static uint64_t fg_unsafe_reported;
+/* What the child has reported: threads the child starts report too, so these are claimed
+ * with atomics. */
+static void *volatile fg_reported_locks[64];
+static volatile char fg_unsafe_reported[64];
 
 static int fg_count_threads(void) {
   int directory = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -356,34 +357,34 @@ static struct fg_thread *fg_find_thread(pid_t tid) {
   return NULL;
 }
 
-static void fg_report_thread(const char *prefix, pid_t tid) {
+static void fg_report_thread(struct fg_report *report, const char *prefix, pid_t tid) {
   char key[32];
   size_t length = strlen(prefix);
   memcpy(key, prefix, length);
   memcpy(key + length, "_tid", 5);
-  fg_report_number(key, tid);
+  fg_report_number(report, key, tid);
   struct fg_thread *thread = fg_find_thread(tid);
   if (!thread) return;
   if (thread->name[0]) {
     memcpy(key + length, "_name", 6);
-    fg_report_field(key, thread->name);
+    fg_report_field(report, key, thread->name);
   }
   if (thread->start_routine) {
     memcpy(key + length, "_start", 7);
-    fg_report_pointer(key, thread->start_routine);
+    fg_report_pointer(report, key, thread->start_routine);
   }
   if (thread->creator) {
     void *creator = thread->creator;
     memcpy(key + length, "_created", 9);
-    fg_report_frames(key, &creator, 1);
+    fg_report_frames(report, key, &creator, 1);
   }
 }
 
-static void fg_report_fork(void) {
-  fg_report_field("fork", fg_fork_underscore ? "_Fork" : "fork");
-  fg_report_number("forker_tid", fg_forker);
-  fg_report_number("threads_at_fork", fg_child_of_threads ? 2 : 1);
-  fg_report_frames("fork", &fg_fork_site, 1);
+static void fg_report_fork(struct fg_report *report) {
+  fg_report_field(report, "fork", fg_fork_underscore ? "_Fork" : "fork");
+  fg_report_number(report, "forker_tid", fg_forker);
+  fg_report_number(report, "threads_at_fork", fg_child_of_threads ? 2 : 1);
+  fg_report_frames(report, "fork", &fg_fork_site, 1);
 }
 
 static const char *fg_kind_name(int kind, int read) {
@@ -394,8 +395,10 @@ static const char *fg_kind_name(int kind, int read) {
   }
 }
 
-/* Track mode: every lock another thread held at the fork, even if the child never uses it. */
-static void fg_report_held_at_fork(void) {
+/* Track mode: every lock another thread held at the fork, even if the child never uses it.
+ * Reporting functions are kept out of line: their report buffer (4 KB on the stack) must not
+ * become part of every lock wrapper's frame. */
+__attribute__((noinline, cold)) static void fg_report_held_at_fork(void) {
   for (int i = 0; i < FG_MAX_THREADS; i++) {
     if (i == fg_self) continue;
     struct fg_thread *thread = &fg_threads[i];
@@ -403,14 +406,15 @@ static void fg_report_held_at_fork(void) {
     int count = thread->nheld;
     for (int h = 0; h < count && h < FG_MAX_HELD; h++) {
       struct fg_held *entry = &thread->held[h];
-      fg_report_begin("runtime-lock-held-at-fork", "a lock held by another thread at fork() stays locked in the child");
-      fg_report_pointer("lock", entry->lock);
-      fg_report_field("kind", fg_kind_name(entry->kind, entry->read));
-      fg_report_number("depth", entry->depth);
-      fg_report_thread("owner", thread->tid);
-      fg_report_fork();
-      fg_report_frames("owner", entry->frames, entry->nframes);
-      fg_report_end();
+      struct fg_report report;
+      fg_report_begin(&report, "runtime-lock-held-at-fork", "a lock held by another thread at fork() stays locked in the child");
+      fg_report_pointer(&report, "lock", entry->lock);
+      fg_report_field(&report, "kind", fg_kind_name(entry->kind, entry->read));
+      fg_report_number(&report, "depth", entry->depth);
+      fg_report_thread(&report, "owner", thread->tid);
+      fg_report_fork(&report);
+      fg_report_frames(&report, "owner", entry->frames, entry->nframes);
+      fg_report_end(&report);
     }
   }
 }
@@ -422,8 +426,8 @@ static void fg_child_start(int threads, pid_t forker, int underscore, void *site
   fg_forker = forker;
   fg_fork_site = site;
   fg_fork_underscore = underscore;
-  fg_reported_count = 0;
-  fg_unsafe_reported = 0;
+  memset((void *)fg_reported_locks, 0, sizeof fg_reported_locks);
+  memset((void *)fg_unsafe_reported, 0, sizeof fg_unsafe_reported);
   fg_child_of_threads = threads > 1;
   fg_child = 1;
   if (fg_child_of_threads && fg_options.mode == FG_MODE_TRACK) fg_report_held_at_fork();
@@ -469,43 +473,50 @@ __asm__(".text\n"
 
 /* ---- checks before a lock call in the child --------------------------------------- */
 
+/* Whether `lock` was reported in this child, claiming it if not: the first free slot is
+ * taken with a compare-and-swap, so two threads never both report one lock, and none waits.
+ * Once the table is full, further locks are reported every time rather than never. */
 static int fg_already_reported(void *lock) {
-  for (int i = 0; i < fg_reported_count; i++)
-    if (fg_reported_locks[i] == lock) return 1;
-  if (fg_reported_count < (int)(sizeof fg_reported_locks / sizeof fg_reported_locks[0]))
-    fg_reported_locks[fg_reported_count++] = lock;
+  for (size_t i = 0; i < sizeof fg_reported_locks / sizeof fg_reported_locks[0]; i++) {
+    void *seen = __atomic_load_n(&fg_reported_locks[i], __ATOMIC_ACQUIRE);
+    if (seen == NULL &&
+        __atomic_compare_exchange_n(&fg_reported_locks[i], &seen, lock, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      return 0;
+    if (seen == lock) return 1;
+  }
   return 0;
 }
 
 /* The owner's acquisition frames, when track mode recorded them. */
-static void fg_report_owner_frames(pid_t owner, void *lock) {
+static void fg_report_owner_frames(struct fg_report *report, pid_t owner, void *lock) {
   struct fg_thread *thread = fg_find_thread(owner);
   if (!thread && owner == fg_forker && fg_self >= 0) thread = &fg_threads[fg_self];
   if (!thread) return;
   for (int h = 0; h < thread->nheld && h < FG_MAX_HELD; h++) {
     if (thread->held[h].lock == lock) {
-      fg_report_frames("owner", thread->held[h].frames, thread->held[h].nframes);
+      fg_report_frames(report, "owner", thread->held[h].frames, thread->held[h].nframes);
       return;
     }
   }
 }
 
 /* What a lock call in the child does when the lock is stuck: report once, then act. */
-static int fg_stuck(const char *operation, void *lock, int kind, pid_t owner, long readers, int blocking, void *site,
+__attribute__((noinline, cold)) static int fg_stuck(const char *operation, void *lock, int kind, pid_t owner, long readers, int blocking, void *site,
                     const char *problem) {
   if (!fg_already_reported(lock)) {
-    fg_report_begin("runtime-child-deadlock", problem);
-    fg_report_field("operation", operation);
-    fg_report_pointer("lock", lock);
-    fg_report_field("kind", fg_kind_name(kind, 0));
-    if (owner) fg_report_thread("owner", owner);
-    if (readers) fg_report_number("readers", readers);
-    fg_report_field("blocking", blocking ? "1" : "0");
-    fg_report_field("action", !blocking ? "none" : fg_options.on_deadlock == FG_ABORT ? "abort" : fg_options.on_deadlock == FG_EDEADLK ? "edeadlk" : "continue");
-    fg_report_fork();
-    fg_report_frames("child", &site, 1);
-    if (owner) fg_report_owner_frames(owner, lock);
-    fg_report_end();
+    struct fg_report report;
+    fg_report_begin(&report, "runtime-child-deadlock", problem);
+    fg_report_field(&report, "operation", operation);
+    fg_report_pointer(&report, "lock", lock);
+    fg_report_field(&report, "kind", fg_kind_name(kind, 0));
+    if (owner) fg_report_thread(&report, "owner", owner);
+    if (readers) fg_report_number(&report, "readers", readers);
+    fg_report_field(&report, "blocking", blocking ? "1" : "0");
+    fg_report_field(&report, "action", !blocking ? "none" : fg_options.on_deadlock == FG_ABORT ? "abort" : fg_options.on_deadlock == FG_EDEADLK ? "edeadlk" : "continue");
+    fg_report_fork(&report);
+    fg_report_frames(&report, "child", &site, 1);
+    if (owner) fg_report_owner_frames(&report, owner, lock);
+    fg_report_end(&report);
   }
   if (!blocking) return 0;
   switch (fg_options.on_deadlock) {
@@ -692,19 +703,20 @@ enum fg_unsafe_function {
 
 /* glibc's fork() resets its own malloc and stdio locks in the child; _Fork() does not, and
  * nothing resets syslog's, the environment's or NSS's. */
-static void fg_unsafe_call(int which, const char *function, int repaired_by_fork, void *site) {
+__attribute__((noinline, cold)) static void fg_unsafe_call(int which, const char *function, int repaired_by_fork,
+                                                            void *site) {
   if (!fg_child_of_threads || !fg_options.unsafe_calls) return;
-  if (fg_unsafe_reported & (1ull << which)) return;
-  fg_unsafe_reported |= 1ull << which;
+  if (__atomic_exchange_n(&fg_unsafe_reported[which], 1, __ATOMIC_ACQ_REL)) return;
   int repaired = repaired_by_fork && !fg_fork_underscore;
-  fg_report_begin("runtime-child-unsafe-call",
+  struct fg_report report;
+  fg_report_begin(&report, "runtime-child-unsafe-call",
                   "a function that is not async-signal-safe was called in the child of a multithreaded fork before exec");
-  fg_report_field("function", function);
-  fg_report_field("grade", repaired ? "warning" : "error");
-  fg_report_field("repaired_by_glibc", repaired ? "1" : "0");
-  fg_report_fork();
-  fg_report_frames("child", &site, 1);
-  fg_report_end();
+  fg_report_field(&report, "function", function);
+  fg_report_field(&report, "grade", repaired ? "warning" : "error");
+  fg_report_field(&report, "repaired_by_glibc", repaired ? "1" : "0");
+  fg_report_fork(&report);
+  fg_report_frames(&report, "child", &site, 1);
+  fg_report_end(&report);
 }
 
 /* Calls a wrapped function makes itself (setenv's malloc) are its business, not the
