@@ -15,6 +15,7 @@
 #define FG_EXPORT __attribute__((visibility("default")))
 #define FG_HIDDEN __attribute__((visibility("hidden")))
 #define FG_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define FG_LIKELY(x) __builtin_expect(!!(x), 1)
 
 enum fg_mode { FG_MODE_DEFAULT = 0, FG_MODE_TRACK = 1 };
 enum fg_on_deadlock { FG_ABORT = 0, FG_EDEADLK = 1, FG_CONTINUE = 2 };
@@ -85,5 +86,7 @@ FG_HIDDEN size_t fg_format_decimal(char *out, long value);
 FG_HIDDEN size_t fg_format_hex(char *out, uintptr_t value);
 FG_HIDDEN void fg_log_reset_after_fork(void);
 FG_HIDDEN void fg_error(const char *text);
+/* Appends `text` to the string in out[size] of length *used, cutting it to fit. */
+FG_HIDDEN void fg_append_text(char *out, size_t size, size_t *used, const char *text);
 
 #endif

@@ -103,6 +103,14 @@ void fg_log_reset_after_fork(void) {
   __atomic_store_n(&fg_log_state, 0, __ATOMIC_RELEASE);
 }
 
+void fg_append_text(char *out, size_t size, size_t *used, const char *text) {
+  size_t length = strlen(text);
+  if (*used + length >= size) length = size - 1 - *used;
+  memcpy(out + *used, text, length);
+  *used += length;
+  out[*used] = 0;
+}
+
 void fg_error(const char *text) {
   /* One write, so the line arrives whole between other threads' output. */
   char line[600];
