@@ -22,10 +22,11 @@ let package = Package(
       providers: [.apt(["libclang-dev"])]
     ),
     // The knowledge base: async-signal-safety lists, lock and process function tables.
+    // rules/runtime is the preload library's (C, built by scripts/build-preload.sh).
     .target(
       name: "ForkGuardKnowledgeData",
       path: "rules",
-      exclude: ["README.md"],
+      exclude: ["README.md", "runtime"],
       resources: [.copy("data")]
     ),
     // The rule pages, for `forkguard explain`.

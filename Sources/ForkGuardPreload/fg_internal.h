@@ -1,7 +1,8 @@
 /* forkguard's LD_PRELOAD library: shared declarations.
  *
  * Everything on the fork child's path is async-signal-safe: no malloc, no stdio, no locks
- * of our own. Reports go out with write(2) loops into static buffers. */
+ * of our own. Each report is formatted on the reporting thread's stack and written with
+ * write(2). */
 #ifndef FG_INTERNAL_H
 #define FG_INTERNAL_H
 
@@ -14,6 +15,7 @@
 #define FG_EXPORT __attribute__((visibility("default")))
 #define FG_HIDDEN __attribute__((visibility("hidden")))
 #define FG_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define FG_LIKELY(x) __builtin_expect(!!(x), 1)
 
 enum fg_mode { FG_MODE_DEFAULT = 0, FG_MODE_TRACK = 1 };
 enum fg_on_deadlock { FG_ABORT = 0, FG_EDEADLK = 1, FG_CONTINUE = 2 };
@@ -58,17 +60,33 @@ FG_HIDDEN extern struct fg_thread fg_threads[FG_MAX_THREADS];
 /* fg_options.c */
 FG_HIDDEN void fg_read_options(void);
 
-/* fg_report.c: a report is a sequence of lines built in a static buffer, then written. */
-FG_HIDDEN void fg_report_begin(const char *rule, const char *message);
-FG_HIDDEN void fg_report_field(const char *key, const char *value);
-FG_HIDDEN void fg_report_number(const char *key, long value);
-FG_HIDDEN void fg_report_pointer(const char *key, const void *value);
-FG_HIDDEN void fg_report_frames(const char *who, void *const *frames, int count);
-FG_HIDDEN void fg_report_end(void);
+/* fg_report.c: a report is a sequence of lines built in a buffer of the reporting thread
+ * (a local variable), then written at once. FG_REPORT_BUFFER is PIPE_BUF, so one write of it
+ * is atomic on a pipe as well as on the O_APPEND log. */
+#define FG_REPORT_BUFFER 4096
+#define FG_LINE_MAX 1024
+
+struct fg_report {
+  int fd;
+  size_t used;
+  size_t line; /* where the line being built starts */
+  size_t prefix_length;
+  char prefix[24]; /* "==PID== " */
+  char text[FG_REPORT_BUFFER];
+};
+
+FG_HIDDEN void fg_report_begin(struct fg_report *report, const char *rule, const char *message);
+FG_HIDDEN void fg_report_field(struct fg_report *report, const char *key, const char *value);
+FG_HIDDEN void fg_report_number(struct fg_report *report, const char *key, long value);
+FG_HIDDEN void fg_report_pointer(struct fg_report *report, const char *key, const void *value);
+FG_HIDDEN void fg_report_frames(struct fg_report *report, const char *who, void *const *frames, int count);
+FG_HIDDEN void fg_report_end(struct fg_report *report);
 FG_HIDDEN void fg_write_all(int fd, const char *data, size_t size);
 FG_HIDDEN size_t fg_format_decimal(char *out, long value);
 FG_HIDDEN size_t fg_format_hex(char *out, uintptr_t value);
 FG_HIDDEN void fg_log_reset_after_fork(void);
 FG_HIDDEN void fg_error(const char *text);
+/* Appends `text` to the string in out[size] of length *used, cutting it to fit. */
+FG_HIDDEN void fg_append_text(char *out, size_t size, size_t *used, const char *text);
 
 #endif

@@ -8,8 +8,14 @@
  * With unsafe_calls=1 the child of a multithreaded parent reports calls to malloc, stdio,
  * syslog, setenv… before exec (runtime-child-unsafe-call).
  *
- * Real functions come from dlsym(RTLD_NEXT); while dlsym runs, allocations are served from
- * a static arena. Nothing on the child's path allocates, uses stdio or takes a lock. */
+ * The wrapped functions are listed once, in rules/runtime/preload-functions.def (an X-macro
+ * file): it declares each wrapper and its real function's type, fills the table of real
+ * functions, and generates the bodies of the plain unsafe-call wrappers; the build turns it
+ * into exports.map. Real functions come from dlsym(RTLD_NEXT), all of them in the
+ * constructor (and any called before it, one by one); while dlsym runs, its allocations are
+ * served from a static arena. Every result is checked: a wrapper whose real function is
+ * missing says so once on stderr and fails safe (its .def line says how), never calling
+ * NULL. Nothing on the child's path allocates, uses stdio, takes a lock or calls dlsym. */
 #include "fg_internal.h"
 
 #include <dirent.h>
@@ -38,54 +44,51 @@
 struct fg_options fg_options;
 struct fg_thread fg_threads[FG_MAX_THREADS];
 
-/* ---- real functions ---------------------------------------------------------------- */
+/* ---- the wrapped functions: rules/runtime/preload-functions.def ------------------------ */
 
-static pid_t (*real_fork)(void);
-static pid_t (*real__Fork)(void);
-FG_HIDDEN pid_t (*fg_real_vfork)(void);
-static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
-static int (*real_mutex_lock)(pthread_mutex_t *);
-static int (*real_mutex_trylock)(pthread_mutex_t *);
-static int (*real_mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
-static int (*real_mutex_clocklock)(pthread_mutex_t *, clockid_t, const struct timespec *);
-static int (*real_mutex_unlock)(pthread_mutex_t *);
-static int (*real_rwlock_rdlock)(pthread_rwlock_t *);
-static int (*real_rwlock_tryrdlock)(pthread_rwlock_t *);
-static int (*real_rwlock_timedrdlock)(pthread_rwlock_t *, const struct timespec *);
-static int (*real_rwlock_clockrdlock)(pthread_rwlock_t *, clockid_t, const struct timespec *);
-static int (*real_rwlock_wrlock)(pthread_rwlock_t *);
-static int (*real_rwlock_trywrlock)(pthread_rwlock_t *);
-static int (*real_rwlock_timedwrlock)(pthread_rwlock_t *, const struct timespec *);
-static int (*real_rwlock_clockwrlock)(pthread_rwlock_t *, clockid_t, const struct timespec *);
-static int (*real_rwlock_unlock)(pthread_rwlock_t *);
-static int (*real_spin_lock)(pthread_spinlock_t *);
-static int (*real_spin_trylock)(pthread_spinlock_t *);
-static int (*real_spin_unlock)(pthread_spinlock_t *);
-static int (*real_cond_wait)(pthread_cond_t *, pthread_mutex_t *);
-static int (*real_cond_timedwait)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
-static int (*real_cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *);
-static void *(*real_malloc)(size_t);
-static void *(*real_calloc)(size_t, size_t);
-static void *(*real_realloc)(void *, size_t);
-static void (*real_free)(void *);
-static int (*real_vprintf)(const char *, va_list);
-static int (*real_vfprintf)(FILE *, const char *, va_list);
-static int (*real_vprintf_chk)(int, const char *, va_list);
-static int (*real_vfprintf_chk)(FILE *, int, const char *, va_list);
-static int (*real_puts)(const char *);
-static int (*real_fputs)(const char *, FILE *);
-static void (*real_vsyslog)(int, const char *, va_list);
-static void (*real_vsyslog_chk)(int, int, const char *, va_list);
-static int (*real_setenv)(const char *, const char *, int);
-static int (*real_putenv)(char *);
-static int (*real_unsetenv)(const char *);
-static struct passwd *(*real_getpwnam)(const char *);
-static struct passwd *(*real_getpwuid)(uid_t);
-static DIR *(*real_opendir)(const char *);
-static void (*real_exit)(int) __attribute__((noreturn));
+/* Each wrapper's declaration, which the bodies below must match, and its real function's type. */
+#define FG_FUNCTION(name, returns, parameters, real, real_parameters) \
+  FG_EXPORT returns name parameters; \
+  typedef returns fg_real_##name##_t real_parameters;
+#include "preload-functions.def"
 
-static volatile int fg_resolving;
-static volatile int fg_resolved;
+enum fg_function_index {
+#define FG_FUNCTION(name, returns, parameters, real, real_parameters) FG_F_##name,
+#include "preload-functions.def"
+  FG_FUNCTION_COUNT
+};
+
+enum fg_lookup_state { FG_UNTRIED = 0, FG_FOUND, FG_NOTING, FG_MISSING };
+
+struct fg_function {
+  const char *name;         /* the wrapper */
+  const char *symbol;       /* the real function, for dlsym */
+  const char *when_missing; /* what calls do without it, as the complaint says */
+  int reported_as;          /* the line whose name that report gives */
+  int repaired;             /* glibc's fork() repairs what it takes */
+  const char *takes;
+  /* At run time: */
+  void *pointer; /* the real function; NULL until found, and when missing */
+  int state;     /* enum fg_lookup_state */
+  int complained;
+  char error[160]; /* dlerror() when missing */
+};
+
+static struct fg_function fg_functions[FG_FUNCTION_COUNT] = {
+#define FG_WRAPPER(wrapper, returns, parameters, missing) \
+  [FG_F_##wrapper] = {.name = #wrapper, .symbol = #wrapper, .when_missing = missing, .reported_as = FG_F_##wrapper},
+#define FG_UNSAFE(wrapper, returns, parameters, arguments, failure, repairs, needs) \
+  [FG_F_##wrapper] = {.name = #wrapper, .symbol = #wrapper, .when_missing = "calls fail with ENOSYS", \
+                      .reported_as = FG_F_##wrapper, .repaired = repairs, .takes = needs},
+#define FG_UNSAFE_BY_HAND(wrapper, returns, parameters, real, real_parameters, as, repairs, needs, missing) \
+  [FG_F_##wrapper] = {.name = #wrapper, .symbol = #real, .when_missing = missing, \
+                      .reported_as = FG_F_##as, .repaired = repairs, .takes = needs},
+#include "preload-functions.def"
+};
+
+/* Set while this thread is inside dlsym: its allocations come from the arena below, and a
+ * wrapper it reaches that is not looked up yet must not look up (and so recurse). */
+static __thread int fg_in_dlsym __attribute__((tls_model("initial-exec")));
 
 /* dlsym may allocate; while it runs, allocations come from here and are never freed. */
 static char fg_arena[65536] __attribute__((aligned(16)));
@@ -102,63 +105,73 @@ static int fg_in_arena(const void *pointer) {
   return (const char *)pointer >= fg_arena && (const char *)pointer < fg_arena + sizeof fg_arena;
 }
 
-#define FG_RESOLVE(variable, name) variable = (__typeof__(variable))dlsym(RTLD_NEXT, name)
-
-static void fg_resolve(void) {
-  if (fg_resolved || fg_resolving) return;
-  fg_resolving = 1;
-  /* The allocator first: dlsym below may call it. */
-  FG_RESOLVE(real_malloc, "malloc");
-  FG_RESOLVE(real_calloc, "calloc");
-  FG_RESOLVE(real_realloc, "realloc");
-  FG_RESOLVE(real_free, "free");
-  FG_RESOLVE(real_fork, "fork");
-  FG_RESOLVE(real__Fork, "_Fork");
-  FG_RESOLVE(fg_real_vfork, "vfork");
-  FG_RESOLVE(real_pthread_create, "pthread_create");
-  FG_RESOLVE(real_mutex_lock, "pthread_mutex_lock");
-  FG_RESOLVE(real_mutex_trylock, "pthread_mutex_trylock");
-  FG_RESOLVE(real_mutex_timedlock, "pthread_mutex_timedlock");
-  FG_RESOLVE(real_mutex_clocklock, "pthread_mutex_clocklock");
-  FG_RESOLVE(real_mutex_unlock, "pthread_mutex_unlock");
-  FG_RESOLVE(real_rwlock_rdlock, "pthread_rwlock_rdlock");
-  FG_RESOLVE(real_rwlock_tryrdlock, "pthread_rwlock_tryrdlock");
-  FG_RESOLVE(real_rwlock_timedrdlock, "pthread_rwlock_timedrdlock");
-  FG_RESOLVE(real_rwlock_clockrdlock, "pthread_rwlock_clockrdlock");
-  FG_RESOLVE(real_rwlock_wrlock, "pthread_rwlock_wrlock");
-  FG_RESOLVE(real_rwlock_trywrlock, "pthread_rwlock_trywrlock");
-  FG_RESOLVE(real_rwlock_timedwrlock, "pthread_rwlock_timedwrlock");
-  FG_RESOLVE(real_rwlock_clockwrlock, "pthread_rwlock_clockwrlock");
-  FG_RESOLVE(real_rwlock_unlock, "pthread_rwlock_unlock");
-  FG_RESOLVE(real_spin_lock, "pthread_spin_lock");
-  FG_RESOLVE(real_spin_trylock, "pthread_spin_trylock");
-  FG_RESOLVE(real_spin_unlock, "pthread_spin_unlock");
-  FG_RESOLVE(real_cond_wait, "pthread_cond_wait");
-  FG_RESOLVE(real_cond_timedwait, "pthread_cond_timedwait");
-  FG_RESOLVE(real_cond_clockwait, "pthread_cond_clockwait");
-  FG_RESOLVE(real_vprintf, "vprintf");
-  FG_RESOLVE(real_vfprintf, "vfprintf");
-  FG_RESOLVE(real_vprintf_chk, "__vprintf_chk");
-  FG_RESOLVE(real_vfprintf_chk, "__vfprintf_chk");
-  FG_RESOLVE(real_puts, "puts");
-  FG_RESOLVE(real_fputs, "fputs");
-  FG_RESOLVE(real_vsyslog, "vsyslog");
-  FG_RESOLVE(real_vsyslog_chk, "__vsyslog_chk");
-  FG_RESOLVE(real_setenv, "setenv");
-  FG_RESOLVE(real_putenv, "putenv");
-  FG_RESOLVE(real_unsetenv, "unsetenv");
-  FG_RESOLVE(real_getpwnam, "getpwnam");
-  FG_RESOLVE(real_getpwuid, "getpwuid");
-  FG_RESOLVE(real_opendir, "opendir");
-  FG_RESOLVE(real_exit, "exit");
-  fg_resolved = 1;
-  fg_resolving = 0;
+/* dlsym(RTLD_NEXT) for one function. Threads that look one up at once find the same thing;
+ * one of them (the compare-and-swap's winner) writes the error text of a missing one. Runs
+ * in the constructor for every function (fg_resolve_all), and before it only for a function
+ * called that early: never in a fork child, where dlsym is not safe. */
+static void fg_lookup(int which) {
+  struct fg_function *function = &fg_functions[which];
+  fg_in_dlsym++;
+  void *pointer = dlsym(RTLD_NEXT, function->symbol);
+  const char *error = pointer ? NULL : dlerror();
+  if (pointer) {
+    __atomic_store_n(&function->pointer, pointer, __ATOMIC_RELEASE);
+    __atomic_store_n(&function->state, FG_FOUND, __ATOMIC_RELEASE);
+  } else {
+    int untried = FG_UNTRIED;
+    if (__atomic_compare_exchange_n(&function->state, &untried, FG_NOTING, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      size_t used = 0;
+      fg_append_text(function->error, sizeof function->error, &used, error ? error : "no such symbol");
+      __atomic_store_n(&function->state, FG_MISSING, __ATOMIC_RELEASE);
+    }
+  }
+  fg_in_dlsym--;
 }
 
-#define FG_READY(pointer) \
-  do { \
-    if (FG_UNLIKELY(!(pointer))) fg_resolve(); \
-  } while (0)
+/* A missing real function is said once, on stderr, the first time its wrapper is called. */
+__attribute__((noinline, cold)) static void fg_complain(struct fg_function *function) {
+  if (__atomic_load_n(&function->state, __ATOMIC_ACQUIRE) != FG_MISSING) return;
+  if (__atomic_exchange_n(&function->complained, 1, __ATOMIC_ACQ_REL)) return;
+  char message[512];
+  size_t used = 0;
+  fg_append_text(message, sizeof message, &used, "preload: cannot find the real '");
+  fg_append_text(message, sizeof message, &used, function->name);
+  fg_append_text(message, sizeof message, &used, "' (dlsym: ");
+  fg_append_text(message, sizeof message, &used, function->error);
+  fg_append_text(message, sizeof message, &used, "); ");
+  fg_append_text(message, sizeof message, &used, function->when_missing);
+  fg_error(message);
+}
+
+__attribute__((noinline)) static void *fg_real_slow(int which) {
+  struct fg_function *function = &fg_functions[which];
+  if (__atomic_load_n(&function->state, __ATOMIC_ACQUIRE) == FG_UNTRIED) {
+    if (fg_in_dlsym) return NULL; /* reached from inside dlsym: the wrapper copes */
+    fg_lookup(which);
+  }
+  void *pointer = __atomic_load_n(&function->pointer, __ATOMIC_ACQUIRE);
+  if (!pointer) fg_complain(function);
+  return pointer;
+}
+
+/* The real function, or NULL when the libraries after this one lack it: every wrapper checks,
+ * and fails safe as its line in preload-functions.def says. One load and a branch once found. */
+static inline void *fg_real(int which) {
+  void *pointer = __atomic_load_n(&fg_functions[which].pointer, __ATOMIC_ACQUIRE);
+  return FG_UNLIKELY(!pointer) ? fg_real_slow(which) : pointer;
+}
+#define FG_REAL(name) ((fg_real_##name##_t *)fg_real(FG_F_##name))
+
+static volatile int fg_all_resolved;
+static void fg_resolve_vfork(void);
+
+/* Every function at once, the allocator first (the .def lists it first): dlsym may allocate. */
+static void fg_resolve_all(void) {
+  for (int i = 0; i < FG_FUNCTION_COUNT; i++)
+    if (__atomic_load_n(&fg_functions[i].state, __ATOMIC_ACQUIRE) == FG_UNTRIED) fg_lookup(i);
+  fg_resolve_vfork();
+  fg_all_resolved = 1;
+}
 
 /* ---- threads ----------------------------------------------------------------------- */
 
@@ -223,7 +236,8 @@ static void *fg_trampoline(void *pointer) {
 }
 
 FG_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attributes, void *(*start)(void *), void *argument) {
-  FG_READY(real_pthread_create);
+  fg_real_pthread_create_t *real = FG_REAL(pthread_create);
+  if (FG_UNLIKELY(!real)) return ENOSYS;
   for (size_t i = 0; i < sizeof fg_handoffs / sizeof fg_handoffs[0]; i++) {
     int expected = 0;
     if (!__atomic_compare_exchange_n(&fg_handoffs[i].busy, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
@@ -231,11 +245,11 @@ FG_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attributes
     fg_handoffs[i].start = start;
     fg_handoffs[i].argument = argument;
     fg_handoffs[i].creator = __builtin_return_address(0);
-    int result = real_pthread_create(thread, attributes, fg_trampoline, &fg_handoffs[i]);
+    int result = real(thread, attributes, fg_trampoline, &fg_handoffs[i]);
     if (result != 0) __atomic_store_n(&fg_handoffs[i].busy, 0, __ATOMIC_RELEASE);
     return result;
   }
-  return real_pthread_create(thread, attributes, start, argument);
+  return real(thread, attributes, start, argument);
 }
 
 /* ---- track mode: which locks each thread holds ---------------------------------------- */
@@ -301,9 +315,10 @@ static int fg_child_of_threads;
 static pid_t fg_forker;        /* the forking thread's id in the parent */
 static void *fg_fork_site;     /* where fork was called */
 static int fg_fork_underscore; /* _Fork: glibc repaired nothing */
-static void *fg_reported_locks[64];
-static int fg_reported_count;
-static uint64_t fg_unsafe_reported;
+/* What the child has reported: threads the child starts report too, so these are claimed
+ * with atomics. */
+static void *volatile fg_reported_locks[64];
+static volatile char fg_unsafe_reported[FG_FUNCTION_COUNT];
 
 static int fg_count_threads(void) {
   int directory = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -356,34 +371,34 @@ static struct fg_thread *fg_find_thread(pid_t tid) {
   return NULL;
 }
 
-static void fg_report_thread(const char *prefix, pid_t tid) {
+static void fg_report_thread(struct fg_report *report, const char *prefix, pid_t tid) {
   char key[32];
   size_t length = strlen(prefix);
   memcpy(key, prefix, length);
   memcpy(key + length, "_tid", 5);
-  fg_report_number(key, tid);
+  fg_report_number(report, key, tid);
   struct fg_thread *thread = fg_find_thread(tid);
   if (!thread) return;
   if (thread->name[0]) {
     memcpy(key + length, "_name", 6);
-    fg_report_field(key, thread->name);
+    fg_report_field(report, key, thread->name);
   }
   if (thread->start_routine) {
     memcpy(key + length, "_start", 7);
-    fg_report_pointer(key, thread->start_routine);
+    fg_report_pointer(report, key, thread->start_routine);
   }
   if (thread->creator) {
     void *creator = thread->creator;
     memcpy(key + length, "_created", 9);
-    fg_report_frames(key, &creator, 1);
+    fg_report_frames(report, key, &creator, 1);
   }
 }
 
-static void fg_report_fork(void) {
-  fg_report_field("fork", fg_fork_underscore ? "_Fork" : "fork");
-  fg_report_number("forker_tid", fg_forker);
-  fg_report_number("threads_at_fork", fg_child_of_threads ? 2 : 1);
-  fg_report_frames("fork", &fg_fork_site, 1);
+static void fg_report_fork(struct fg_report *report) {
+  fg_report_field(report, "fork", fg_fork_underscore ? "_Fork" : "fork");
+  fg_report_number(report, "forker_tid", fg_forker);
+  fg_report_number(report, "threads_at_fork", fg_child_of_threads ? 2 : 1);
+  fg_report_frames(report, "fork", &fg_fork_site, 1);
 }
 
 static const char *fg_kind_name(int kind, int read) {
@@ -394,8 +409,10 @@ static const char *fg_kind_name(int kind, int read) {
   }
 }
 
-/* Track mode: every lock another thread held at the fork, even if the child never uses it. */
-static void fg_report_held_at_fork(void) {
+/* Track mode: every lock another thread held at the fork, even if the child never uses it.
+ * Reporting functions are kept out of line: their report buffer (4 KB on the stack) must not
+ * become part of every lock wrapper's frame. */
+__attribute__((noinline, cold)) static void fg_report_held_at_fork(void) {
   for (int i = 0; i < FG_MAX_THREADS; i++) {
     if (i == fg_self) continue;
     struct fg_thread *thread = &fg_threads[i];
@@ -403,14 +420,15 @@ static void fg_report_held_at_fork(void) {
     int count = thread->nheld;
     for (int h = 0; h < count && h < FG_MAX_HELD; h++) {
       struct fg_held *entry = &thread->held[h];
-      fg_report_begin("runtime-lock-held-at-fork", "a lock held by another thread at fork() stays locked in the child");
-      fg_report_pointer("lock", entry->lock);
-      fg_report_field("kind", fg_kind_name(entry->kind, entry->read));
-      fg_report_number("depth", entry->depth);
-      fg_report_thread("owner", thread->tid);
-      fg_report_fork();
-      fg_report_frames("owner", entry->frames, entry->nframes);
-      fg_report_end();
+      struct fg_report report;
+      fg_report_begin(&report, "runtime-lock-held-at-fork", "a lock held by another thread at fork() stays locked in the child");
+      fg_report_pointer(&report, "lock", entry->lock);
+      fg_report_field(&report, "kind", fg_kind_name(entry->kind, entry->read));
+      fg_report_number(&report, "depth", entry->depth);
+      fg_report_thread(&report, "owner", thread->tid);
+      fg_report_fork(&report);
+      fg_report_frames(&report, "owner", entry->frames, entry->nframes);
+      fg_report_end(&report);
     }
   }
 }
@@ -422,23 +440,30 @@ static void fg_child_start(int threads, pid_t forker, int underscore, void *site
   fg_forker = forker;
   fg_fork_site = site;
   fg_fork_underscore = underscore;
-  fg_reported_count = 0;
-  fg_unsafe_reported = 0;
+  memset((void *)fg_reported_locks, 0, sizeof fg_reported_locks);
+  memset((void *)fg_unsafe_reported, 0, sizeof fg_unsafe_reported);
   fg_child_of_threads = threads > 1;
   fg_child = 1;
   if (fg_child_of_threads && fg_options.mode == FG_MODE_TRACK) fg_report_held_at_fork();
 }
 
 static pid_t fg_fork(int underscore, void *site) {
-  FG_READY(real_fork);
-  int threads = fg_count_threads();
-  if (threads > 1) fg_refresh_names();
-  pid_t forker = fg_tid();
-  pid_t (*call)(void) = underscore ? real__Fork : real_fork;
-  if (!call) {
+  /* Look everything up now: the child must never need dlsym. */
+  if (FG_UNLIKELY(!fg_all_resolved)) fg_resolve_all();
+  pid_t (*call)(void) = underscore ? FG_REAL(_Fork) : FG_REAL(fork);
+  if (FG_UNLIKELY(!call) && !underscore) {
+    /* No fork(): _Fork() splits the process as well, without atfork handlers or glibc's
+     * repairs, so the child is checked as a _Fork() child. */
+    call = FG_REAL(_Fork);
+    underscore = 1;
+  }
+  if (FG_UNLIKELY(!call)) {
     errno = ENOSYS;
     return -1;
   }
+  int threads = fg_count_threads();
+  if (threads > 1) fg_refresh_names();
+  pid_t forker = fg_tid();
   pid_t pid = call();
   if (pid == 0) fg_child_start(threads, forker, underscore, site);
   return pid;
@@ -448,64 +473,90 @@ FG_EXPORT pid_t fork(void) { return fg_fork(0, __builtin_return_address(0)); }
 FG_EXPORT pid_t _Fork(void) { return fg_fork(1, __builtin_return_address(0)); }
 
 /* vfork cannot be wrapped by a C function: the child would return through the parent's
- * frame. It is passed through with a jump, counting vforks on the way. */
-#if defined(__x86_64__)
+ * frame. It is passed through with a jump to fg_vfork_target, counting vforks on the way:
+ * the real vfork, or, when there is none, fg_vfork_by_fork (POSIX lets vfork be fork). On
+ * other architectures vfork is not wrapped, and the linker leaves its export out. */
 FG_HIDDEN volatile long fg_vforks;
-FG_HIDDEN void fg_resolve_for_vfork(void) { fg_resolve(); }
+FG_HIDDEN void *fg_vfork_target;
+
+/* Reached by a jump from vfork, so its return address is vfork's caller's. */
+static pid_t fg_vfork_by_fork(void) { return fg_fork(0, __builtin_return_address(0)); }
+
+/* From fg_resolve_all: the real vfork when found; the fallback waits for the first call,
+ * which also says that it is missing. */
+static void fg_resolve_vfork(void) {
+  void *real = __atomic_load_n(&fg_functions[FG_F_vfork].pointer, __ATOMIC_ACQUIRE);
+  if (real) __atomic_store_n(&fg_vfork_target, real, __ATOMIC_RELEASE);
+}
+
+/* From vfork's first call when no target is set yet. */
+FG_HIDDEN void fg_resolve_for_vfork(void) {
+  void *real = (void *)FG_REAL(vfork);
+  __atomic_store_n(&fg_vfork_target, real ? real : (void *)fg_vfork_by_fork, __ATOMIC_RELEASE);
+}
+
+#if defined(__x86_64__)
 __asm__(".text\n"
         ".globl vfork\n"
         ".type vfork, @function\n"
         "vfork:\n"
         "  lock incq fg_vforks(%rip)\n"
-        "  cmpq $0, fg_real_vfork(%rip)\n"
+        "  cmpq $0, fg_vfork_target(%rip)\n"
         "  jne 1f\n"
         "  subq $8, %rsp\n"
         "  call fg_resolve_for_vfork\n"
         "  addq $8, %rsp\n"
         "1:\n"
-        "  jmp *fg_real_vfork(%rip)\n"
+        "  jmp *fg_vfork_target(%rip)\n"
         ".size vfork, .-vfork\n");
 #endif
 
 /* ---- checks before a lock call in the child --------------------------------------- */
 
+/* Whether `lock` was reported in this child, claiming it if not: the first free slot is
+ * taken with a compare-and-swap, so two threads never both report one lock, and none waits.
+ * Once the table is full, further locks are reported every time rather than never. */
 static int fg_already_reported(void *lock) {
-  for (int i = 0; i < fg_reported_count; i++)
-    if (fg_reported_locks[i] == lock) return 1;
-  if (fg_reported_count < (int)(sizeof fg_reported_locks / sizeof fg_reported_locks[0]))
-    fg_reported_locks[fg_reported_count++] = lock;
+  for (size_t i = 0; i < sizeof fg_reported_locks / sizeof fg_reported_locks[0]; i++) {
+    void *seen = __atomic_load_n(&fg_reported_locks[i], __ATOMIC_ACQUIRE);
+    if (seen == NULL &&
+        __atomic_compare_exchange_n(&fg_reported_locks[i], &seen, lock, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      return 0;
+    if (seen == lock) return 1;
+  }
   return 0;
 }
 
 /* The owner's acquisition frames, when track mode recorded them. */
-static void fg_report_owner_frames(pid_t owner, void *lock) {
+static void fg_report_owner_frames(struct fg_report *report, pid_t owner, void *lock) {
   struct fg_thread *thread = fg_find_thread(owner);
   if (!thread && owner == fg_forker && fg_self >= 0) thread = &fg_threads[fg_self];
   if (!thread) return;
   for (int h = 0; h < thread->nheld && h < FG_MAX_HELD; h++) {
     if (thread->held[h].lock == lock) {
-      fg_report_frames("owner", thread->held[h].frames, thread->held[h].nframes);
+      fg_report_frames(report, "owner", thread->held[h].frames, thread->held[h].nframes);
       return;
     }
   }
 }
 
 /* What a lock call in the child does when the lock is stuck: report once, then act. */
-static int fg_stuck(const char *operation, void *lock, int kind, pid_t owner, long readers, int blocking, void *site,
+__attribute__((noinline, cold)) static int fg_stuck(const char *operation, void *lock, int kind, pid_t owner, long readers, int blocking, void *site,
                     const char *problem) {
   if (!fg_already_reported(lock)) {
-    fg_report_begin("runtime-child-deadlock", problem);
-    fg_report_field("operation", operation);
-    fg_report_pointer("lock", lock);
-    fg_report_field("kind", fg_kind_name(kind, 0));
-    if (owner) fg_report_thread("owner", owner);
-    if (readers) fg_report_number("readers", readers);
-    fg_report_field("blocking", blocking ? "1" : "0");
-    fg_report_field("action", !blocking ? "none" : fg_options.on_deadlock == FG_ABORT ? "abort" : fg_options.on_deadlock == FG_EDEADLK ? "edeadlk" : "continue");
-    fg_report_fork();
-    fg_report_frames("child", &site, 1);
-    if (owner) fg_report_owner_frames(owner, lock);
-    fg_report_end();
+    struct fg_report report;
+    fg_report_begin(&report, "runtime-child-deadlock", problem);
+    fg_report_field(&report, "operation", operation);
+    fg_report_pointer(&report, "lock", lock);
+    fg_report_field(&report, "kind", fg_kind_name(kind, 0));
+    if (owner) fg_report_thread(&report, "owner", owner);
+    if (readers) fg_report_number(&report, "readers", readers);
+    fg_report_field(&report, "blocking", blocking ? "1" : "0");
+    fg_report_field(&report, "action", !blocking ? "none" : fg_options.on_deadlock == FG_ABORT ? "abort" : fg_options.on_deadlock == FG_EDEADLK ? "edeadlk" : "continue");
+    fg_report_fork(&report);
+    fg_report_frames(&report, "child", &site, 1);
+    if (owner) fg_report_owner_frames(&report, owner, lock);
+    fg_report_end(&report);
   }
   if (!blocking) return 0;
   switch (fg_options.on_deadlock) {
@@ -563,157 +614,174 @@ static void fg_check_unlock(pthread_mutex_t *mutex, void *site) {
   } while (0)
 
 FG_EXPORT int pthread_mutex_lock(pthread_mutex_t *mutex) {
-  FG_READY(real_mutex_lock);
+  fg_real_pthread_mutex_lock_t *real = FG_REAL(pthread_mutex_lock);
+  if (FG_UNLIKELY(!real)) return ENOSYS;
   FG_CHILD_CHECK(fg_check_mutex(mutex, "pthread_mutex_lock", 1, __builtin_return_address(0)));
-  int result = real_mutex_lock(mutex);
+  int result = real(mutex);
   if (FG_TRACKING && result == 0) fg_track_acquire(mutex, FG_MUTEX, 0, __builtin_return_address(0));
   return result;
 }
 
 FG_EXPORT int pthread_mutex_trylock(pthread_mutex_t *mutex) {
-  FG_READY(real_mutex_trylock);
+  fg_real_pthread_mutex_trylock_t *real = FG_REAL(pthread_mutex_trylock);
+  if (FG_UNLIKELY(!real)) return ENOSYS;
   FG_CHILD_CHECK(fg_check_mutex(mutex, "pthread_mutex_trylock", 0, __builtin_return_address(0)));
-  int result = real_mutex_trylock(mutex);
+  int result = real(mutex);
   if (FG_TRACKING && result == 0) fg_track_acquire(mutex, FG_MUTEX, 0, __builtin_return_address(0));
   return result;
 }
 
 FG_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *deadline) {
-  FG_READY(real_mutex_timedlock);
+  fg_real_pthread_mutex_timedlock_t *real = FG_REAL(pthread_mutex_timedlock);
+  if (FG_UNLIKELY(!real)) return ENOSYS;
   FG_CHILD_CHECK(fg_check_mutex(mutex, "pthread_mutex_timedlock", 0, __builtin_return_address(0)));
-  int result = real_mutex_timedlock(mutex, deadline);
+  int result = real(mutex, deadline);
   if (FG_TRACKING && result == 0) fg_track_acquire(mutex, FG_MUTEX, 0, __builtin_return_address(0));
   return result;
 }
 
 FG_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *mutex, clockid_t clock, const struct timespec *deadline) {
-  FG_READY(real_mutex_clocklock);
+  fg_real_pthread_mutex_clocklock_t *real = FG_REAL(pthread_mutex_clocklock);
+  if (FG_UNLIKELY(!real)) return ENOSYS;
   FG_CHILD_CHECK(fg_check_mutex(mutex, "pthread_mutex_clocklock", 0, __builtin_return_address(0)));
-  int result = real_mutex_clocklock(mutex, clock, deadline);
+  int result = real(mutex, clock, deadline);
   if (FG_TRACKING && result == 0) fg_track_acquire(mutex, FG_MUTEX, 0, __builtin_return_address(0));
   return result;
 }
 
 FG_EXPORT int pthread_mutex_unlock(pthread_mutex_t *mutex) {
-  FG_READY(real_mutex_unlock);
+  fg_real_pthread_mutex_unlock_t *real = FG_REAL(pthread_mutex_unlock);
+  if (FG_UNLIKELY(!real)) return ENOSYS;
   if (FG_UNLIKELY(fg_child)) fg_check_unlock(mutex, __builtin_return_address(0));
   if (FG_TRACKING) fg_track_release(mutex, 0, NULL);
-  return real_mutex_unlock(mutex);
+  return real(mutex);
 }
 
 /* ---- rwlocks ------------------------------------------------------------------------- */
 
-#define FG_RWLOCK_WRAPPER(name, real, write, blocking, parameters, arguments) \
+#define FG_RWLOCK_WRAPPER(name, write, blocking, parameters, arguments) \
   FG_EXPORT int name parameters { \
-    FG_READY(real); \
+    fg_real_##name##_t *real = FG_REAL(name); \
+    if (FG_UNLIKELY(!real)) return ENOSYS; \
     FG_CHILD_CHECK(fg_check_rwlock(rwlock, #name, write, blocking, __builtin_return_address(0))); \
     int result = real arguments; \
     if (FG_TRACKING && result == 0) fg_track_acquire(rwlock, FG_RWLOCK, !(write), __builtin_return_address(0)); \
     return result; \
   }
 
-FG_RWLOCK_WRAPPER(pthread_rwlock_rdlock, real_rwlock_rdlock, 0, 1, (pthread_rwlock_t * rwlock), (rwlock))
-FG_RWLOCK_WRAPPER(pthread_rwlock_tryrdlock, real_rwlock_tryrdlock, 0, 0, (pthread_rwlock_t * rwlock), (rwlock))
-FG_RWLOCK_WRAPPER(pthread_rwlock_timedrdlock, real_rwlock_timedrdlock, 0, 0,
+FG_RWLOCK_WRAPPER(pthread_rwlock_rdlock, 0, 1, (pthread_rwlock_t * rwlock), (rwlock))
+FG_RWLOCK_WRAPPER(pthread_rwlock_tryrdlock, 0, 0, (pthread_rwlock_t * rwlock), (rwlock))
+FG_RWLOCK_WRAPPER(pthread_rwlock_timedrdlock, 0, 0,
                   (pthread_rwlock_t * rwlock, const struct timespec *deadline), (rwlock, deadline))
-FG_RWLOCK_WRAPPER(pthread_rwlock_clockrdlock, real_rwlock_clockrdlock, 0, 0,
+FG_RWLOCK_WRAPPER(pthread_rwlock_clockrdlock, 0, 0,
                   (pthread_rwlock_t * rwlock, clockid_t clock, const struct timespec *deadline), (rwlock, clock, deadline))
-FG_RWLOCK_WRAPPER(pthread_rwlock_wrlock, real_rwlock_wrlock, 1, 1, (pthread_rwlock_t * rwlock), (rwlock))
-FG_RWLOCK_WRAPPER(pthread_rwlock_trywrlock, real_rwlock_trywrlock, 1, 0, (pthread_rwlock_t * rwlock), (rwlock))
-FG_RWLOCK_WRAPPER(pthread_rwlock_timedwrlock, real_rwlock_timedwrlock, 1, 0,
+FG_RWLOCK_WRAPPER(pthread_rwlock_wrlock, 1, 1, (pthread_rwlock_t * rwlock), (rwlock))
+FG_RWLOCK_WRAPPER(pthread_rwlock_trywrlock, 1, 0, (pthread_rwlock_t * rwlock), (rwlock))
+FG_RWLOCK_WRAPPER(pthread_rwlock_timedwrlock, 1, 0,
                   (pthread_rwlock_t * rwlock, const struct timespec *deadline), (rwlock, deadline))
-FG_RWLOCK_WRAPPER(pthread_rwlock_clockwrlock, real_rwlock_clockwrlock, 1, 0,
+FG_RWLOCK_WRAPPER(pthread_rwlock_clockwrlock, 1, 0,
                   (pthread_rwlock_t * rwlock, clockid_t clock, const struct timespec *deadline), (rwlock, clock, deadline))
 
 FG_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rwlock) {
-  FG_READY(real_rwlock_unlock);
+  fg_real_pthread_rwlock_unlock_t *real = FG_REAL(pthread_rwlock_unlock);
+  if (FG_UNLIKELY(!real)) return ENOSYS;
   if (FG_TRACKING) fg_track_release(rwlock, 0, NULL);
-  return real_rwlock_unlock(rwlock);
+  return real(rwlock);
 }
 
 /* ---- spinlocks: no owner is recorded, so only track mode sees them ---------------------- */
 
 FG_EXPORT int pthread_spin_lock(pthread_spinlock_t *lock) {
-  FG_READY(real_spin_lock);
-  int result = real_spin_lock(lock);
+  fg_real_pthread_spin_lock_t *real = FG_REAL(pthread_spin_lock);
+  if (FG_UNLIKELY(!real)) return ENOSYS;
+  int result = real(lock);
   if (FG_TRACKING && result == 0) fg_track_acquire((void *)lock, FG_SPIN, 0, __builtin_return_address(0));
   return result;
 }
 
 FG_EXPORT int pthread_spin_trylock(pthread_spinlock_t *lock) {
-  FG_READY(real_spin_trylock);
-  int result = real_spin_trylock(lock);
+  fg_real_pthread_spin_trylock_t *real = FG_REAL(pthread_spin_trylock);
+  if (FG_UNLIKELY(!real)) return ENOSYS;
+  int result = real(lock);
   if (FG_TRACKING && result == 0) fg_track_acquire((void *)lock, FG_SPIN, 0, __builtin_return_address(0));
   return result;
 }
 
 FG_EXPORT int pthread_spin_unlock(pthread_spinlock_t *lock) {
-  FG_READY(real_spin_unlock);
+  fg_real_pthread_spin_unlock_t *real = FG_REAL(pthread_spin_unlock);
+  if (FG_UNLIKELY(!real)) return ENOSYS;
   if (FG_TRACKING) fg_track_release((void *)lock, 0, NULL);
-  return real_spin_unlock(lock);
+  return real(lock);
 }
 
 /* ---- condition variables: glibc releases and re-takes the mutex inside, unseen -------- */
 
 FG_EXPORT int pthread_cond_wait(pthread_cond_t *condition, pthread_mutex_t *mutex) {
-  FG_READY(real_cond_wait);
+  fg_real_pthread_cond_wait_t *real = FG_REAL(pthread_cond_wait);
+  if (FG_UNLIKELY(!real)) return ENOSYS;
   struct fg_held saved;
   int held = FG_TRACKING && fg_track_release(mutex, 1, &saved);
-  int result = real_cond_wait(condition, mutex);
+  int result = real(condition, mutex);
   if (held) fg_track_restore(&saved);
   return result;
 }
 
 FG_EXPORT int pthread_cond_timedwait(pthread_cond_t *condition, pthread_mutex_t *mutex, const struct timespec *deadline) {
-  FG_READY(real_cond_timedwait);
+  fg_real_pthread_cond_timedwait_t *real = FG_REAL(pthread_cond_timedwait);
+  if (FG_UNLIKELY(!real)) return ENOSYS;
   struct fg_held saved;
   int held = FG_TRACKING && fg_track_release(mutex, 1, &saved);
-  int result = real_cond_timedwait(condition, mutex, deadline);
+  int result = real(condition, mutex, deadline);
   if (held) fg_track_restore(&saved);
   return result;
 }
 
 FG_EXPORT int pthread_cond_clockwait(pthread_cond_t *condition, pthread_mutex_t *mutex, clockid_t clock,
                                      const struct timespec *deadline) {
-  FG_READY(real_cond_clockwait);
+  fg_real_pthread_cond_clockwait_t *real = FG_REAL(pthread_cond_clockwait);
+  if (FG_UNLIKELY(!real)) return ENOSYS;
   struct fg_held saved;
   int held = FG_TRACKING && fg_track_release(mutex, 1, &saved);
-  int result = real_cond_clockwait(condition, mutex, clock, deadline);
+  int result = real(condition, mutex, clock, deadline);
   if (held) fg_track_restore(&saved);
   return result;
 }
 
 /* ---- non-async-signal-safe calls in the child (unsafe_calls=1) ------------------------- */
 
-enum fg_unsafe_function {
-  FG_U_MALLOC, FG_U_CALLOC, FG_U_REALLOC, FG_U_FREE, FG_U_PRINTF, FG_U_FPRINTF, FG_U_PUTS, FG_U_FPUTS,
-  FG_U_SYSLOG, FG_U_SETENV, FG_U_PUTENV, FG_U_UNSETENV, FG_U_GETPWNAM, FG_U_GETPWUID, FG_U_OPENDIR, FG_U_EXIT
-};
-
 /* glibc's fork() resets its own malloc and stdio locks in the child; _Fork() does not, and
  * nothing resets syslog's, the environment's or NSS's. */
-static void fg_unsafe_call(int which, const char *function, int repaired_by_fork, void *site) {
+__attribute__((noinline, cold)) static void fg_unsafe_call(int which, void *site) {
   if (!fg_child_of_threads || !fg_options.unsafe_calls) return;
-  if (fg_unsafe_reported & (1ull << which)) return;
-  fg_unsafe_reported |= 1ull << which;
-  int repaired = repaired_by_fork && !fg_fork_underscore;
-  fg_report_begin("runtime-child-unsafe-call",
-                  "a function that is not async-signal-safe was called in the child of a multithreaded fork before exec");
-  fg_report_field("function", function);
-  fg_report_field("grade", repaired ? "warning" : "error");
-  fg_report_field("repaired_by_glibc", repaired ? "1" : "0");
-  fg_report_fork();
-  fg_report_frames("child", &site, 1);
-  fg_report_end();
+  const struct fg_function *function = &fg_functions[which];
+  const struct fg_function *reported = &fg_functions[function->reported_as];
+  if (__atomic_exchange_n(&fg_unsafe_reported[function->reported_as], 1, __ATOMIC_ACQ_REL)) return;
+  int repaired = function->repaired && !fg_fork_underscore;
+  char message[300];
+  size_t used = 0;
+  fg_append_text(message, sizeof message, &used, "'");
+  fg_append_text(message, sizeof message, &used, reported->name);
+  fg_append_text(message, sizeof message, &used,
+                 "' was called in the child of a multithreaded fork before exec; it is not async-signal-safe: it needs ");
+  fg_append_text(message, sizeof message, &used, function->takes);
+  fg_append_text(message, sizeof message, &used, ", which a thread that does not exist in the child may hold");
+  struct fg_report report;
+  fg_report_begin(&report, "runtime-child-unsafe-call", message);
+  fg_report_field(&report, "function", reported->name);
+  fg_report_field(&report, "grade", repaired ? "warning" : "error");
+  fg_report_field(&report, "repaired_by_glibc", repaired ? "1" : "0");
+  fg_report_fork(&report);
+  fg_report_frames(&report, "child", &site, 1);
+  fg_report_end(&report);
 }
 
 /* Calls a wrapped function makes itself (setenv's malloc) are its business, not the
  * program's: only the outermost is reported. */
 static __thread int fg_unsafe_depth __attribute__((tls_model("initial-exec")));
 
-static int fg_unsafe_enter(int which, const char *function, int repaired_by_fork, void *site) {
+static int fg_unsafe_enter(int which, void *site) {
   if (FG_UNLIKELY(fg_child)) {
-    if (fg_unsafe_depth == 0) fg_unsafe_call(which, function, repaired_by_fork, site);
+    if (fg_unsafe_depth == 0) fg_unsafe_call(which, site);
     fg_unsafe_depth++;
     return 1;
   }
@@ -724,200 +792,187 @@ static void fg_unsafe_leave(int entered) {
   if (entered) fg_unsafe_depth--;
 }
 
-#define FG_UNSAFE(which, name, repaired) \
-  int fg_entered = fg_unsafe_enter(which, name, repaired, __builtin_return_address(0))
-#define FG_UNSAFE_DONE() fg_unsafe_leave(fg_entered)
-
-FG_EXPORT void *malloc(size_t size) {
-  if (FG_UNLIKELY(!real_malloc)) {
-    if (fg_resolving) return fg_arena_alloc(size);
-    fg_resolve();
+/* The FG_UNSAFE lines' bodies: report in the child, then call through; without the real
+ * function, fail as the C library's own failure would look (errno ENOSYS). */
+#define FG_UNSAFE(name, returns, parameters, arguments, failure, repaired, takes) \
+  FG_EXPORT returns name parameters { \
+    fg_real_##name##_t *real = FG_REAL(name); \
+    if (FG_UNLIKELY(!real)) { \
+      errno = ENOSYS; \
+      return failure; \
+    } \
+    int entered = fg_unsafe_enter(FG_F_##name, __builtin_return_address(0)); \
+    returns result = real arguments; \
+    fg_unsafe_leave(entered); \
+    return result; \
   }
-  FG_UNSAFE(FG_U_MALLOC, "malloc", 1);
-  void *result = real_malloc(size);
-  FG_UNSAFE_DONE();
+#define FG_WRAPPER(name, returns, parameters, when_missing)
+#define FG_UNSAFE_BY_HAND(name, returns, parameters, real, real_parameters, reported_as, repaired, takes, when_missing)
+#include "preload-functions.def"
+
+/* The FG_UNSAFE_BY_HAND lines. The allocator serves dlsym from the arena; without a real
+ * allocator, allocations fail with ENOMEM and free does nothing. */
+FG_EXPORT void *malloc(size_t size) {
+  fg_real_malloc_t *real = FG_REAL(malloc);
+  if (FG_UNLIKELY(!real)) {
+    if (fg_in_dlsym) return fg_arena_alloc(size);
+    errno = ENOMEM;
+    return NULL;
+  }
+  int entered = fg_unsafe_enter(FG_F_malloc, __builtin_return_address(0));
+  void *result = real(size);
+  fg_unsafe_leave(entered);
   return result;
 }
 
 FG_EXPORT void *calloc(size_t count, size_t size) {
-  if (FG_UNLIKELY(!real_calloc)) {
-    if (fg_resolving) return count && size > (size_t)-1 / count ? NULL : fg_arena_alloc(count * size);
-    fg_resolve();
+  fg_real_calloc_t *real = FG_REAL(calloc);
+  if (FG_UNLIKELY(!real)) {
+    if (fg_in_dlsym) return count && size > (size_t)-1 / count ? NULL : fg_arena_alloc(count * size);
+    errno = ENOMEM;
+    return NULL;
   }
-  FG_UNSAFE(FG_U_CALLOC, "calloc", 1);
-  void *result = real_calloc(count, size);
-  FG_UNSAFE_DONE();
+  int entered = fg_unsafe_enter(FG_F_calloc, __builtin_return_address(0));
+  void *result = real(count, size);
+  fg_unsafe_leave(entered);
   return result;
 }
 
 FG_EXPORT void *realloc(void *pointer, size_t size) {
-  if (FG_UNLIKELY(!real_realloc)) {
-    if (fg_resolving) {
+  fg_real_realloc_t *real = FG_REAL(realloc);
+  if (FG_UNLIKELY(!real)) {
+    if (fg_in_dlsym) {
       void *fresh = fg_arena_alloc(size);
       if (fresh && pointer) memcpy(fresh, pointer, size);
       return fresh;
     }
-    fg_resolve();
+    errno = ENOMEM;
+    return NULL;
   }
-  FG_UNSAFE(FG_U_REALLOC, "realloc", 1);
+  int entered = fg_unsafe_enter(FG_F_realloc, __builtin_return_address(0));
   void *result;
   if (FG_UNLIKELY(fg_in_arena(pointer))) {
-    result = real_malloc(size);
-    if (result) memcpy(result, pointer, size);
+    /* Arena memory moves to the real allocator; its old size is unknown, so copy what the
+     * arena can hold after it. */
+    size_t available = (size_t)(fg_arena + sizeof fg_arena - (char *)pointer);
+    fg_real_malloc_t *real_malloc = FG_REAL(malloc);
+    result = real_malloc ? real_malloc(size) : NULL;
+    if (result) memcpy(result, pointer, size < available ? size : available);
   } else {
-    result = real_realloc(pointer, size);
+    result = real(pointer, size);
   }
-  FG_UNSAFE_DONE();
+  fg_unsafe_leave(entered);
   return result;
 }
 
 FG_EXPORT void free(void *pointer) {
   if (FG_UNLIKELY(fg_in_arena(pointer)) || !pointer) return;
-  FG_READY(real_free);
-  FG_UNSAFE(FG_U_FREE, "free", 1);
-  real_free(pointer);
-  FG_UNSAFE_DONE();
+  fg_real_free_t *real = FG_REAL(free);
+  if (FG_UNLIKELY(!real)) return;
+  int entered = fg_unsafe_enter(FG_F_free, __builtin_return_address(0));
+  real(pointer);
+  fg_unsafe_leave(entered);
 }
 
+/* The variadic ones call their va_list variant; without it they fail (-1, ENOSYS) or, for
+ * syslog, do nothing. */
 FG_EXPORT int printf(const char *format, ...) {
-  FG_READY(real_vprintf);
-  FG_UNSAFE(FG_U_PRINTF, "printf", 1);
+  fg_real_printf_t *real = FG_REAL(printf);
+  if (FG_UNLIKELY(!real)) {
+    errno = ENOSYS;
+    return -1;
+  }
+  int entered = fg_unsafe_enter(FG_F_printf, __builtin_return_address(0));
   va_list arguments;
   va_start(arguments, format);
-  int result = real_vprintf(format, arguments);
+  int result = real(format, arguments);
   va_end(arguments);
-  FG_UNSAFE_DONE();
+  fg_unsafe_leave(entered);
   return result;
 }
 
 FG_EXPORT int __printf_chk(int flag, const char *format, ...) {
-  FG_READY(real_vprintf_chk);
-  FG_UNSAFE(FG_U_PRINTF, "printf", 1);
+  fg_real___printf_chk_t *real = FG_REAL(__printf_chk);
+  if (FG_UNLIKELY(!real)) {
+    errno = ENOSYS;
+    return -1;
+  }
+  int entered = fg_unsafe_enter(FG_F___printf_chk, __builtin_return_address(0));
   va_list arguments;
   va_start(arguments, format);
-  int result = real_vprintf_chk(flag, format, arguments);
+  int result = real(flag, format, arguments);
   va_end(arguments);
-  FG_UNSAFE_DONE();
+  fg_unsafe_leave(entered);
   return result;
 }
 
 FG_EXPORT int fprintf(FILE *stream, const char *format, ...) {
-  FG_READY(real_vfprintf);
-  FG_UNSAFE(FG_U_FPRINTF, "fprintf", 1);
+  fg_real_fprintf_t *real = FG_REAL(fprintf);
+  if (FG_UNLIKELY(!real)) {
+    errno = ENOSYS;
+    return -1;
+  }
+  int entered = fg_unsafe_enter(FG_F_fprintf, __builtin_return_address(0));
   va_list arguments;
   va_start(arguments, format);
-  int result = real_vfprintf(stream, format, arguments);
+  int result = real(stream, format, arguments);
   va_end(arguments);
-  FG_UNSAFE_DONE();
+  fg_unsafe_leave(entered);
   return result;
 }
 
 FG_EXPORT int __fprintf_chk(FILE *stream, int flag, const char *format, ...) {
-  FG_READY(real_vfprintf_chk);
-  FG_UNSAFE(FG_U_FPRINTF, "fprintf", 1);
+  fg_real___fprintf_chk_t *real = FG_REAL(__fprintf_chk);
+  if (FG_UNLIKELY(!real)) {
+    errno = ENOSYS;
+    return -1;
+  }
+  int entered = fg_unsafe_enter(FG_F___fprintf_chk, __builtin_return_address(0));
   va_list arguments;
   va_start(arguments, format);
-  int result = real_vfprintf_chk(stream, flag, format, arguments);
+  int result = real(stream, flag, format, arguments);
   va_end(arguments);
-  FG_UNSAFE_DONE();
-  return result;
-}
-
-FG_EXPORT int puts(const char *text) {
-  FG_READY(real_puts);
-  FG_UNSAFE(FG_U_PUTS, "puts", 1);
-  int result = real_puts(text);
-  FG_UNSAFE_DONE();
-  return result;
-}
-
-FG_EXPORT int fputs(const char *text, FILE *stream) {
-  FG_READY(real_fputs);
-  FG_UNSAFE(FG_U_FPUTS, "fputs", 1);
-  int result = real_fputs(text, stream);
-  FG_UNSAFE_DONE();
+  fg_unsafe_leave(entered);
   return result;
 }
 
 FG_EXPORT void syslog(int priority, const char *format, ...) {
-  FG_READY(real_vsyslog);
-  FG_UNSAFE(FG_U_SYSLOG, "syslog", 0);
+  fg_real_syslog_t *real = FG_REAL(syslog);
+  if (FG_UNLIKELY(!real)) return;
+  int entered = fg_unsafe_enter(FG_F_syslog, __builtin_return_address(0));
   va_list arguments;
   va_start(arguments, format);
-  real_vsyslog(priority, format, arguments);
+  real(priority, format, arguments);
   va_end(arguments);
-  FG_UNSAFE_DONE();
+  fg_unsafe_leave(entered);
 }
 
 FG_EXPORT void __syslog_chk(int priority, int flag, const char *format, ...) {
-  FG_READY(real_vsyslog_chk);
-  FG_UNSAFE(FG_U_SYSLOG, "syslog", 0);
+  fg_real___syslog_chk_t *real = FG_REAL(__syslog_chk);
+  if (FG_UNLIKELY(!real)) return;
+  int entered = fg_unsafe_enter(FG_F___syslog_chk, __builtin_return_address(0));
   va_list arguments;
   va_start(arguments, format);
-  real_vsyslog_chk(priority, flag, format, arguments);
+  real(priority, flag, format, arguments);
   va_end(arguments);
-  FG_UNSAFE_DONE();
+  fg_unsafe_leave(entered);
 }
 
-FG_EXPORT int setenv(const char *name, const char *value, int overwrite) {
-  FG_READY(real_setenv);
-  FG_UNSAFE(FG_U_SETENV, "setenv", 0);
-  int result = real_setenv(name, value, overwrite);
-  FG_UNSAFE_DONE();
-  return result;
-}
-
-FG_EXPORT int putenv(char *assignment) {
-  FG_READY(real_putenv);
-  FG_UNSAFE(FG_U_PUTENV, "putenv", 0);
-  int result = real_putenv(assignment);
-  FG_UNSAFE_DONE();
-  return result;
-}
-
-FG_EXPORT int unsetenv(const char *name) {
-  FG_READY(real_unsetenv);
-  FG_UNSAFE(FG_U_UNSETENV, "unsetenv", 0);
-  int result = real_unsetenv(name);
-  FG_UNSAFE_DONE();
-  return result;
-}
-
-FG_EXPORT struct passwd *getpwnam(const char *name) {
-  FG_READY(real_getpwnam);
-  FG_UNSAFE(FG_U_GETPWNAM, "getpwnam", 0);
-  struct passwd *result = real_getpwnam(name);
-  FG_UNSAFE_DONE();
-  return result;
-}
-
-FG_EXPORT struct passwd *getpwuid(uid_t uid) {
-  FG_READY(real_getpwuid);
-  FG_UNSAFE(FG_U_GETPWUID, "getpwuid", 0);
-  struct passwd *result = real_getpwuid(uid);
-  FG_UNSAFE_DONE();
-  return result;
-}
-
-FG_EXPORT DIR *opendir(const char *path) {
-  FG_READY(real_opendir);
-  FG_UNSAFE(FG_U_OPENDIR, "opendir", 1);
-  DIR *result = real_opendir(path);
-  FG_UNSAFE_DONE();
-  return result;
-}
-
+/* Without the real exit, _exit: the process still ends with its status, which matters more
+ * than the atexit handlers and stdio buffers it loses. */
 FG_EXPORT void exit(int status) {
-  FG_READY(real_exit);
-  FG_UNSAFE(FG_U_EXIT, "exit", 0);
-  (void)fg_entered; /* exit does not return */
-  real_exit(status);
+  fg_real_exit_t *real = FG_REAL(exit);
+  if (FG_LIKELY(real)) {
+    (void)fg_unsafe_enter(FG_F_exit, __builtin_return_address(0)); /* exit does not return: nothing to leave */
+    real(status);
+  }
+  _exit(status);
 }
 
 /* ---- start-up ------------------------------------------------------------------------- */
 
 __attribute__((constructor)) static void fg_start(void) {
-  fg_resolve();
+  fg_resolve_all();
   fg_read_options();
   pthread_key_create(&fg_exit_key, fg_thread_exit);
   (void)fg_current(); /* the main thread */

@@ -7,23 +7,31 @@
  *   ==PID== fg1 map <line of /proc/self/maps>
  *   ==PID== fg1 end
  *
- * `forkguard run` reads the fg1 lines; a person reads the first. */
+ * `forkguard run` reads the fg1 lines; a person reads the first.
+ *
+ * Several threads of one process may report at once (a fork child that starts threads, each
+ * meeting a stuck lock). Each report is formatted in a `struct fg_report` on the reporting
+ * thread's own stack and written with one write(2): to the O_APPEND log file that lands as
+ * a whole, and a report fits in PIPE_BUF, so on a pipe too. Reports share nothing but the
+ * log descriptor and the once-per-process maps flag, both atomic. No lock: a signal
+ * handler that reports on a thread already reporting must not wait for itself. A report
+ * longer than the buffer (none is today) is flushed in whole lines, so every line stays
+ * well-formed. */
 #include "fg_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 
-static int fg_log_fd = -1;
-static pid_t fg_log_pid;
+/* The log's descriptor and the pid it was opened for, in one word: a thread sees both or
+ * neither. (pid << 32) | (fd + 1); 0 when no log is open in this process. */
+static uint64_t fg_log_state;
+/* The pid whose mappings are in the log, so each process writes them once. */
+static pid_t fg_maps_pid;
 
-/* Every report is built in one buffer and written at once, so concurrent reports from
- * threads of one process interleave only at report boundaries (O_APPEND). */
-static char fg_buffer[16384];
-static size_t fg_used;
-
+/* A short write (a signal, a full disk) is continued; only then can another thread's write
+ * land inside this one. */
 void fg_write_all(int fd, const char *data, size_t size) {
   while (size > 0) {
     ssize_t written = write(fd, data, size);
@@ -65,153 +73,186 @@ size_t fg_format_hex(char *out, uintptr_t value) {
   return length;
 }
 
-static void fg_append(const char *text) {
-  size_t length = strlen(text);
-  if (fg_used + length >= sizeof fg_buffer) length = sizeof fg_buffer - fg_used - 1;
-  memcpy(fg_buffer + fg_used, text, length);
-  fg_used += length;
-}
-
-static void fg_append_prefix(void) {
-  char number[24];
-  fg_append("==");
-  fg_format_decimal(number, (long)getpid());
-  fg_append(number);
-  fg_append("== ");
-}
-
-/* The log file: stderr, or <log_path>.<pid>, opened on first use in each process. */
+/* The log file: stderr, or <log_path>.<pid>, opened on first use in each process. Two
+ * threads may open it at once; the first to publish its descriptor wins, the other closes
+ * its own. */
 static int fg_log(void) {
   if (fg_options.log_path[0] == 0) return 2;
   pid_t pid = getpid();
-  if (fg_log_fd >= 0 && fg_log_pid == pid) return fg_log_fd;
+  uint64_t state = __atomic_load_n(&fg_log_state, __ATOMIC_ACQUIRE);
+  if (state != 0 && (pid_t)(state >> 32) == pid) return (int)(uint32_t)state - 1;
   char path[600];
   size_t length = strlen(fg_options.log_path);
   memcpy(path, fg_options.log_path, length);
   path[length++] = '.';
   fg_format_decimal(path + length, (long)pid);
   int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-  fg_log_fd = fd >= 0 ? fd : 2;
-  fg_log_pid = pid;
-  return fg_log_fd;
+  if (fd < 0) fd = 2;
+  uint64_t mine = (uint64_t)(uint32_t)pid << 32 | (uint32_t)(fd + 1);
+  if (__atomic_compare_exchange_n(&fg_log_state, &state, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return fd;
+  /* Another thread published first: use its descriptor if it is this process's. */
+  if (state != 0 && (pid_t)(state >> 32) == pid) {
+    if (fd != 2) close(fd);
+    return (int)(uint32_t)state - 1;
+  }
+  return fd;
 }
 
 void fg_log_reset_after_fork(void) {
   /* The child writes to a file of its own pid; the inherited descriptor stays the parent's. */
-  fg_log_fd = -1;
-  fg_used = 0;
+  __atomic_store_n(&fg_log_state, 0, __ATOMIC_RELEASE);
+}
+
+void fg_append_text(char *out, size_t size, size_t *used, const char *text) {
+  size_t length = strlen(text);
+  if (*used + length >= size) length = size - 1 - *used;
+  memcpy(out + *used, text, length);
+  *used += length;
+  out[*used] = 0;
 }
 
 void fg_error(const char *text) {
-  fg_write_all(2, "forkguard: ", 11);
-  fg_write_all(2, text, strlen(text));
-  fg_write_all(2, "\n", 1);
+  /* One write, so the line arrives whole between other threads' output. */
+  char line[600];
+  size_t length = strlen(text);
+  if (length > sizeof line - 13) length = sizeof line - 13;
+  memcpy(line, "forkguard: ", 11);
+  memcpy(line + 11, text, length);
+  line[11 + length] = '\n';
+  fg_write_all(2, line, 12 + length);
 }
 
-void fg_report_begin(const char *rule, const char *message) {
-  fg_used = 0;
-  fg_append_prefix();
-  fg_append("forkguard: ");
-  fg_append(rule);
-  fg_append(": ");
-  fg_append(message);
-  fg_append("\n");
-  fg_append_prefix();
-  fg_append("fg1 begin rule=");
-  fg_append(rule);
-  fg_append("\n");
+/* ---- building a report on the reporting thread's stack ---------------------------------- */
+
+static void fg_flush(struct fg_report *report) {
+  fg_write_all(report->fd, report->text, report->used);
+  report->used = 0;
 }
 
-void fg_report_field(const char *key, const char *value) {
-  fg_append_prefix();
-  fg_append("fg1 field ");
-  fg_append(key);
-  fg_append("=");
+/* A line never exceeds FG_LINE_MAX bytes (a longer one is cut, its newline kept), and one
+ * starts only with that much room left, so the buffer holds whole lines only. */
+static void fg_line_begin(struct fg_report *report) {
+  if (sizeof report->text - report->used < FG_LINE_MAX) fg_flush(report);
+  report->line = report->used;
+  memcpy(report->text + report->used, report->prefix, report->prefix_length);
+  report->used += report->prefix_length;
+}
+
+static void fg_put(struct fg_report *report, const char *text, size_t length) {
+  size_t room = report->line + FG_LINE_MAX - 1 - report->used;
+  if (length > room) length = room;
+  memcpy(report->text + report->used, text, length);
+  report->used += length;
+}
+
+static void fg_puts(struct fg_report *report, const char *text) { fg_put(report, text, strlen(text)); }
+
+static void fg_line_end(struct fg_report *report) { report->text[report->used++] = '\n'; }
+
+void fg_report_begin(struct fg_report *report, const char *rule, const char *message) {
+  report->fd = fg_log();
+  report->used = 0;
+  report->line = 0;
+  char number[24];
+  size_t length = fg_format_decimal(number, (long)getpid());
+  memcpy(report->prefix, "==", 2);
+  memcpy(report->prefix + 2, number, length);
+  memcpy(report->prefix + 2 + length, "== ", 3);
+  report->prefix_length = length + 5;
+  fg_line_begin(report);
+  fg_puts(report, "forkguard: ");
+  fg_puts(report, rule);
+  fg_puts(report, ": ");
+  fg_puts(report, message);
+  fg_line_end(report);
+  fg_line_begin(report);
+  fg_puts(report, "fg1 begin rule=");
+  fg_puts(report, rule);
+  fg_line_end(report);
+}
+
+void fg_report_field(struct fg_report *report, const char *key, const char *value) {
+  fg_line_begin(report);
+  fg_puts(report, "fg1 field ");
+  fg_puts(report, key);
+  fg_puts(report, "=");
   /* Values are single words or thread names; keep them on one line. */
   char clean[64];
   size_t i = 0;
   for (; value[i] && i < sizeof clean - 1; i++) clean[i] = (value[i] == '\n' || value[i] == ' ') ? '_' : value[i];
-  clean[i] = 0;
-  fg_append(clean);
-  fg_append("\n");
+  fg_put(report, clean, i);
+  fg_line_end(report);
 }
 
-void fg_report_number(const char *key, long value) {
+void fg_report_number(struct fg_report *report, const char *key, long value) {
   char number[24];
   fg_format_decimal(number, value);
-  fg_report_field(key, number);
+  fg_report_field(report, key, number);
 }
 
-void fg_report_pointer(const char *key, const void *value) {
+void fg_report_pointer(struct fg_report *report, const char *key, const void *value) {
   char number[24];
   fg_format_hex(number, (uintptr_t)value);
-  fg_report_field(key, number);
+  fg_report_field(report, key, number);
 }
 
-void fg_report_frames(const char *who, void *const *frames, int count) {
+void fg_report_frames(struct fg_report *report, const char *who, void *const *frames, int count) {
   char number[24];
   for (int i = 0; i < count; i++) {
     if (!frames[i]) continue;
-    fg_append_prefix();
-    fg_append("fg1 frame who=");
-    fg_append(who);
-    fg_append(" n=");
+    fg_line_begin(report);
+    fg_puts(report, "fg1 frame who=");
+    fg_puts(report, who);
+    fg_puts(report, " n=");
     fg_format_decimal(number, i);
-    fg_append(number);
-    fg_append(" pc=");
+    fg_puts(report, number);
+    fg_puts(report, " pc=");
     fg_format_hex(number, (uintptr_t)frames[i]);
-    fg_append(number);
-    fg_append("\n");
+    fg_puts(report, number);
+    fg_line_end(report);
   }
 }
 
-/* The file-backed mappings, so addresses can be symbolized after the process is gone. */
-static void fg_write_maps(int fd) {
+/* The file-backed mappings, so addresses can be symbolized after the process is gone. They
+ * go through the report's buffer, so they too are written in whole lines; a mapping whose
+ * line would not fit in one is left out rather than cut (a cut path would mislead). */
+static void fg_write_maps(struct fg_report *report) {
   int maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
   if (maps < 0) return;
-  char chunk[4096];
-  char line[1024];
+  char chunk[512];
+  char line[FG_LINE_MAX];
   size_t line_length = 0;
-  char prefix[48];
-  size_t prefix_length = 0;
-  {
-    char number[24];
-    prefix[prefix_length++] = '=';
-    prefix[prefix_length++] = '=';
-    size_t n = fg_format_decimal(number, (long)getpid());
-    memcpy(prefix + prefix_length, number, n);
-    prefix_length += n;
-    memcpy(prefix + prefix_length, "== fg1 map ", 11);
-    prefix_length += 11;
-  }
+  int overlong = 0;
+  const size_t fits = FG_LINE_MAX - report->prefix_length - 8; /* "fg1 map ", newline counted in line */
   for (;;) {
     ssize_t got = read(maps, chunk, sizeof chunk);
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) break;
     for (ssize_t i = 0; i < got; i++) {
       char c = chunk[i];
-      if (line_length < sizeof line - 1) line[line_length++] = c;
+      if (line_length < sizeof line) line[line_length++] = c;
+      else overlong = 1;
       if (c != '\n') continue;
       /* Only mappings backed by a file (a path starts with '/'). */
-      if (memchr(line, '/', line_length)) {
-        fg_write_all(fd, prefix, prefix_length);
-        fg_write_all(fd, line, line_length);
+      if (!overlong && line_length <= fits && memchr(line, '/', line_length)) {
+        fg_line_begin(report);
+        fg_puts(report, "fg1 map ");
+        fg_put(report, line, line_length - 1);
+        fg_line_end(report);
       }
       line_length = 0;
+      overlong = 0;
     }
   }
   close(maps);
+  fg_flush(report);
 }
 
-void fg_report_end(void) {
-  int fd = fg_log();
-  fg_append_prefix();
-  fg_append("fg1 end\n");
-  fg_write_all(fd, fg_buffer, fg_used);
-  fg_used = 0;
-  static pid_t maps_written_for;
-  if (maps_written_for != getpid()) {
-    maps_written_for = getpid();
-    fg_write_maps(fd);
-  }
+void fg_report_end(struct fg_report *report) {
+  fg_line_begin(report);
+  fg_puts(report, "fg1 end");
+  fg_line_end(report);
+  fg_flush(report);
+  pid_t pid = getpid();
+  if (__atomic_exchange_n(&fg_maps_pid, pid, __ATOMIC_ACQ_REL) != pid) fg_write_maps(report);
 }

@@ -78,13 +78,47 @@ struct RuntimeFixtureTests {
     #expect(needed.count == 1 && needed[0].contains("[libc.so.6]"), "\(needed)")
     let symbols = try Self.output(["nm", "-D", "--defined-only", library]).split(separator: "\n")
       .compactMap { $0.split(separator: " ").last.map(String.init) }
-    let map = try String(
-      contentsOf: Fixture.root.appendingPathComponent("Sources/ForkGuardPreload/exports.map"), encoding: .utf8)
-    let promised = Set(
-      map.components(separatedBy: "global:")[1].components(separatedBy: "local:")[0]
-        .split(whereSeparator: { " ;\n".contains($0) }).map(String.init))
+    let promised = Set(try Self.listedFunctions())
     #expect(Set(symbols) == promised)
     #expect(promised.isSuperset(of: ["fork", "_Fork", "vfork", "pthread_mutex_lock", "pthread_cond_wait"]))
+  }
+
+  /// What the library reports as runtime-child-unsafe-call is not async-signal-safe by the
+  /// data the static rules use: off POSIX's list, and AS-Unsafe in the glibc manual.
+  @Test func functionsReportedAsUnsafeAreUnsafeByTheRulesData() throws {
+    let reported = Set(
+      try Self.listedFunctions(
+        defining: [
+          "FG_UNSAFE(name, ...) name;",
+          "FG_UNSAFE_BY_HAND(name, returns, parameters, real, real_parameters, reported_as, ...) reported_as;",
+        ]))
+    #expect(reported.isSuperset(of: ["malloc", "printf", "setenv", "syslog", "exit"]))
+    let data = Fixture.root.appendingPathComponent("rules/data")
+    let posix = Set(
+      try String(contentsOf: data.appendingPathComponent("async-signal-safe-posix-2024.txt"), encoding: .utf8)
+        .split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#") })
+    #expect(reported.isDisjoint(with: posix))
+    let glibc = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: data.appendingPathComponent("glibc-as-safety.json")))
+    let functions = try #require((glibc as? [String: Any])?["functions"] as? [String: [String: Any]])
+    for name in reported.sorted() {
+      #expect(functions[name]?["as"] as? String == "AS-Unsafe", "\(name)")
+    }
+  }
+
+  /// The names in rules/runtime/preload-functions.def, read through the C preprocessor as
+  /// scripts/build-preload.sh reads them: one `name;` per line the given macros expand.
+  static func listedFunctions(defining macros: [String] = ["FG_FUNCTION(name, ...) name;"]) throws -> [String] {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("forkguard-list-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let file = directory.appendingPathComponent("list.c")
+    let text = macros.map { "#define \($0)\n" }.joined() + "#include \"preload-functions.def\"\n"
+    try text.write(to: file, atomically: true, encoding: .utf8)
+    let rules = Fixture.root.appendingPathComponent("rules/runtime").path
+    let run = try Command.run(["cc", "-E", "-P", "-I", rules, file.path])
+    try #require(run.status == 0, Comment(rawValue: run.stderr))
+    return run.stdout.split(whereSeparator: { " ;\n".contains($0) }).map(String.init)
   }
 
   @Test func badOptionsStopTheProcessWithAClearError() throws {
