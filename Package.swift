@@ -7,7 +7,14 @@ let package = Package(
   name: "forkguard",
   platforms: [.macOS(.v13)],
   products: [
-    .executable(name: "forkguard", targets: ["forkguard"])
+    .executable(name: "forkguard", targets: ["forkguard"]),
+    // The modules as a library, for the fuzz harnesses in fuzz/ (a package of their own:
+    // they build with -sanitize=fuzzer, which the tool and its tests must not).
+    .library(
+      name: "ForkGuardKit",
+      targets: [
+        "ForkGuardCore", "ForkGuardC", "ForkGuardSwift", "ForkGuardRules", "ForkGuardDriver", "ForkGuardLanguageServer",
+      ]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,7 +40,10 @@ let package = Package(
     .target(
       name: "ForkGuardDocs",
       path: "docs",
-      exclude: ["README.md", "editors-and-ci.md", "scale.md", "precision.md", "program-model.md", "ci", "problem-matchers"],
+      exclude: [
+        "README.md", "editors-and-ci.md", "scale.md", "precision.md", "program-model.md", "reliability.md", "ci",
+        "problem-matchers",
+      ],
       resources: [.copy("rules")]
     ),
     .target(

@@ -18,11 +18,16 @@ public struct CompilationDatabase: Sendable {
   }
 
   public init(path: String) throws {
-    self.path = path
     let data: Data
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
       throw LoadError(path: path, problem: "cannot read compilation database")
     }
+    try self.init(data: data, path: path)
+  }
+
+  /// The database `data` holds, as if read from `path`.
+  public init(data: Data, path: String) throws {
+    self.path = path
     guard !data.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) else {
       throw LoadError(path: path, problem: "the compilation database is empty")
     }

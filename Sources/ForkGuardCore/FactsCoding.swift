@@ -30,7 +30,10 @@ public enum FactsCoding {
       var reader = FactsReader(bytes: raw)
       guard raw.count >= magic.count, Array(raw.prefix(magic.count)) == magic else { throw Malformed() }
       reader.offset = magic.count
+      // Every count is checked against the bytes left: a corrupt one must be refused, not
+      // turned into a terabyte allocation.
       let count = try reader.uint()
+      guard count >= 0, count <= raw.count - reader.offset else { throw Malformed() }
       var files: [FileFacts] = []
       files.reserveCapacity(count)
       for _ in 0..<count { files.append(try reader.file()) }
@@ -350,7 +353,7 @@ public struct FactsReader {
       return strings[tag - 1]
     }
     let length = try uint()
-    guard length >= 0, offset + length <= bytes.count else { throw FactsCoding.Malformed() }
+    guard length >= 0, length <= bytes.count - offset else { throw FactsCoding.Malformed() }
     let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]), as: UTF8.self)
     offset += length
     strings.append(text)

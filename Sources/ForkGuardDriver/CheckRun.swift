@@ -104,6 +104,16 @@ public struct CheckRun {
     }
     var (files, problems) = InputFiles.collect(paths, base: options.base)
     errors += problems.map(\.description)
+    // An editor buffer not yet saved is an input too, when it is under a folder given.
+    let folders = paths.map { path in
+      URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: options.base, isDirectory: true))
+        .standardizedFileURL.path
+    }
+    let unsavedInputs = options.unsavedFiles.keys.filter { file in
+      ["c", "swift"].contains((file as NSString).pathExtension) && !FileManager.default.fileExists(atPath: file)
+        && folders.contains { file.hasPrefix($0 + "/") }
+    }
+    files = Set(files).union(unsavedInputs).sorted()
     let found = files.count
     files = try files.filter { !(try configurations.configuration(for: $0).excludes($0)) }
     // "Analysed nothing" must not look like "all clean".

@@ -122,7 +122,11 @@ public struct Configuration: Sendable {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw Problem(path: path, line: nil, problem: "cannot read configuration file")
     }
-    let text = String(decoding: data, as: UTF8.self)
+    return try parse(String(decoding: data, as: UTF8.self), path: path)
+  }
+
+  /// The configuration `text` says, as if read from `path`.
+  public static func parse(_ text: String, path: String) throws -> Configuration {
     let node: Node?
     do { node = try Yams.compose(yaml: text) } catch {
       throw Problem(path: path, line: nil, problem: "not valid YAML: \(error)")

@@ -5,7 +5,7 @@ import Foundation
 /// next; `forkguard:ignore-begin RULE… -- reason` … `forkguard:ignore-end` silences them in
 /// between. The same comments serve C (`//` or `/* */`) and Swift. A suppression needs a
 /// reason: one without is itself reported (`invalid-suppression`).
-struct Suppression {
+public struct Suppression {
   var location: SourceLocation
   var rules: Set<String>
   var reason: String?
@@ -19,10 +19,10 @@ struct Suppression {
   }
 }
 
-enum SuppressionScanner {
-  static let marker = "forkguard:ignore"
+public enum SuppressionScanner {
+  public static let marker = "forkguard:ignore"
 
-  static func scan(file: String, text: String) -> (suppressions: [Suppression], problems: [Diagnostic]) {
+  public static func scan(file: String, text: String) -> (suppressions: [Suppression], problems: [Diagnostic]) {
     var suppressions: [Suppression] = []
     var problems: [Diagnostic] = []
     var open: [(Suppression, Int)] = []

@@ -1,18 +1,20 @@
 import Foundation
 
 /// LSP's base protocol over a pair of file descriptors: `Content-Length` framed JSON.
-final class JSONRPCConnection {
+public final class JSONRPCConnection {
   private let input: Int32
   private let output: Int32
   private var buffer: [UInt8] = []
+  /// No editor sends a message this large (a whole file's text is far smaller).
+  static let maximumMessage = 256 << 20
 
-  init(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) {
+  public init(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) {
     self.input = input
     self.output = output
   }
 
   /// The next message, or nil at end of input.
-  func receive() -> [String: Any]? {
+  public func receive() -> [String: Any]? {
     while true {
       guard let headerEnd = find([13, 10, 13, 10]) else {
         guard fill() else { return nil }
@@ -27,6 +29,12 @@ final class JSONRPCConnection {
         }
       }
       let bodyStart = headerEnd + 4
+      // A negative or absurd length is a broken frame: drop its header and read on, rather
+      // than trap on the arithmetic or wait for a gigabyte that never comes.
+      guard length >= 0, length <= Self.maximumMessage else {
+        buffer.removeFirst(bodyStart)
+        continue
+      }
       while buffer.count < bodyStart + length {
         guard fill() else { return nil }
       }

@@ -14,8 +14,16 @@ public final class LanguageServer {
   private var shutdownRequested = false
   private let documentationBase = "https://github.com/forkguard/forkguard/blob/main/docs/rules/"
 
-  public init() {
-    connection = JSONRPCConnection()
+  private let analysis: (CheckRun.Options) throws -> CheckRun.Result
+
+  /// - Parameter analysis: runs one check (tests and the fuzz harness keep it to a scratch
+  ///   folder).
+  public init(
+    input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO,
+    analysis: @escaping (CheckRun.Options) throws -> CheckRun.Result = CheckRun.run
+  ) {
+    connection = JSONRPCConnection(input: input, output: output)
+    self.analysis = analysis
   }
 
   /// Serves until `exit`; returns the process exit status LSP asks for.
@@ -111,7 +119,7 @@ public final class LanguageServer {
     options.jobs = ProcessInfo.processInfo.activeProcessorCount
     var byFile: [String: [Diagnostic]] = [:]
     do {
-      let result = try CheckRun.run(options)
+      let result = try analysis(options)
       for diagnostic in result.diagnostics { byFile[diagnostic.location.file, default: []].append(diagnostic) }
     } catch {
       connection.send([

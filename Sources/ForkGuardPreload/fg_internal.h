@@ -59,6 +59,7 @@ FG_HIDDEN extern struct fg_thread fg_threads[FG_MAX_THREADS];
 
 /* fg_options.c */
 FG_HIDDEN void fg_read_options(void);
+FG_HIDDEN int fg_parse_options(const char *text, struct fg_options *out, char *message, size_t size);
 
 /* fg_report.c: a report is a sequence of lines built in a buffer of the reporting thread
  * (a local variable), then written at once. FG_REPORT_BUFFER is PIPE_BUF, so one write of it

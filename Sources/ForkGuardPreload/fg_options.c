@@ -17,23 +17,69 @@ static int fg_equal(const char *text, size_t length, const char *word) {
   return strlen(word) == length && memcmp(text, word, length) == 0;
 }
 
-static void fg_bad_option(const char *what, const char *text, size_t length) {
-  char message[600];
+/* Writes "bad FORKGUARD_OPTIONS: <what> '<text>'" into message (of size bytes, at least 64). */
+static int fg_bad_option(char *message, size_t size, const char *what, const char *text, size_t length) {
+  static const char lead[] = "bad FORKGUARD_OPTIONS: ";
   size_t used = 0;
-  const char *lead = "bad FORKGUARD_OPTIONS: ";
-  memcpy(message, lead, strlen(lead));
-  used += strlen(lead);
-  memcpy(message + used, what, strlen(what));
-  used += strlen(what);
-  message[used++] = ' ';
-  message[used++] = '\'';
-  if (length > 400) length = 400;
-  memcpy(message + used, text, length);
-  used += length;
-  message[used++] = '\'';
+  size_t room = size - 1;
+  for (const char *part = lead; *part && used < room; part++) message[used++] = *part;
+  for (const char *part = what; *part && used < room; part++) message[used++] = *part;
+  if (used + 2 < room) {
+    message[used++] = ' ';
+    message[used++] = '\'';
+  }
+  for (size_t i = 0; i < length && used + 1 < room; i++) message[used++] = text[i];
+  if (used < room) message[used++] = '\'';
   message[used] = 0;
-  fg_error(message);
-  _exit(2);
+  return -1;
+}
+
+/* The pure parser (the fuzz harness in fuzz/options drives it): 0, or -1 with the problem
+ * in message. out keeps what was parsed before the problem. */
+int fg_parse_options(const char *text, struct fg_options *out, char *message, size_t size) {
+  while (*text) {
+    const char *end = strchr(text, ':');
+    size_t length = end ? (size_t)(end - text) : strlen(text);
+    const char *equals = memchr(text, '=', length);
+    if (length == 0) {
+      if (!end) break;
+      text = end + 1;
+      continue;
+    }
+    if (!equals) return fg_bad_option(message, size, "expected key=value, got", text, length);
+    size_t key_length = (size_t)(equals - text);
+    const char *value = equals + 1;
+    size_t value_length = length - key_length - 1;
+    if (fg_equal(text, key_length, "mode")) {
+      if (fg_equal(value, value_length, "default")) out->mode = FG_MODE_DEFAULT;
+      else if (fg_equal(value, value_length, "track")) out->mode = FG_MODE_TRACK;
+      else return fg_bad_option(message, size, "mode must be default or track, got", value, value_length);
+    } else if (fg_equal(text, key_length, "on_deadlock")) {
+      if (fg_equal(value, value_length, "abort")) out->on_deadlock = FG_ABORT;
+      else if (fg_equal(value, value_length, "edeadlk")) out->on_deadlock = FG_EDEADLK;
+      else if (fg_equal(value, value_length, "continue")) out->on_deadlock = FG_CONTINUE;
+      else
+        return fg_bad_option(message, size, "on_deadlock must be abort, edeadlk or continue, got", value,
+                             value_length);
+    } else if (fg_equal(text, key_length, "unsafe_calls")) {
+      if (fg_equal(value, value_length, "1")) out->unsafe_calls = 1;
+      else if (fg_equal(value, value_length, "0")) out->unsafe_calls = 0;
+      else return fg_bad_option(message, size, "unsafe_calls must be 0 or 1, got", value, value_length);
+    } else if (fg_equal(text, key_length, "frames")) {
+      if (value_length == 1 && value[0] >= '1' && value[0] <= '8') out->frames = value[0] - '0';
+      else return fg_bad_option(message, size, "frames must be 1 to 8, got", value, value_length);
+    } else if (fg_equal(text, key_length, "log_path")) {
+      if (value_length == 0 || value_length >= sizeof out->log_path - 24)
+        return fg_bad_option(message, size, "log_path is empty or too long:", value, value_length);
+      memcpy(out->log_path, value, value_length);
+      out->log_path[value_length] = 0;
+    } else {
+      return fg_bad_option(message, size, "unknown key", text, key_length);
+    }
+    if (!end) break;
+    text = end + 1;
+  }
+  return 0;
 }
 
 void fg_read_options(void) {
@@ -45,44 +91,9 @@ void fg_read_options(void) {
   /* secure_getenv: a setuid program does not take instructions from its environment. */
   const char *text = secure_getenv("FORKGUARD_OPTIONS");
   if (!text) return;
-  while (*text) {
-    const char *end = strchr(text, ':');
-    size_t length = end ? (size_t)(end - text) : strlen(text);
-    const char *equals = memchr(text, '=', length);
-    if (length == 0) {
-      text += end ? 1 : 0;
-      if (!end) break;
-      continue;
-    }
-    if (!equals) fg_bad_option("expected key=value, got", text, length);
-    size_t key_length = (size_t)(equals - text);
-    const char *value = equals + 1;
-    size_t value_length = length - key_length - 1;
-    if (fg_equal(text, key_length, "mode")) {
-      if (fg_equal(value, value_length, "default")) fg_options.mode = FG_MODE_DEFAULT;
-      else if (fg_equal(value, value_length, "track")) fg_options.mode = FG_MODE_TRACK;
-      else fg_bad_option("mode must be default or track, got", value, value_length);
-    } else if (fg_equal(text, key_length, "on_deadlock")) {
-      if (fg_equal(value, value_length, "abort")) fg_options.on_deadlock = FG_ABORT;
-      else if (fg_equal(value, value_length, "edeadlk")) fg_options.on_deadlock = FG_EDEADLK;
-      else if (fg_equal(value, value_length, "continue")) fg_options.on_deadlock = FG_CONTINUE;
-      else fg_bad_option("on_deadlock must be abort, edeadlk or continue, got", value, value_length);
-    } else if (fg_equal(text, key_length, "unsafe_calls")) {
-      if (fg_equal(value, value_length, "1")) fg_options.unsafe_calls = 1;
-      else if (fg_equal(value, value_length, "0")) fg_options.unsafe_calls = 0;
-      else fg_bad_option("unsafe_calls must be 0 or 1, got", value, value_length);
-    } else if (fg_equal(text, key_length, "frames")) {
-      if (value_length == 1 && value[0] >= '1' && value[0] <= '8') fg_options.frames = value[0] - '0';
-      else fg_bad_option("frames must be 1 to 8, got", value, value_length);
-    } else if (fg_equal(text, key_length, "log_path")) {
-      if (value_length == 0 || value_length >= sizeof fg_options.log_path - 24)
-        fg_bad_option("log_path is empty or too long:", value, value_length);
-      memcpy(fg_options.log_path, value, value_length);
-      fg_options.log_path[value_length] = 0;
-    } else {
-      fg_bad_option("unknown key", text, key_length);
-    }
-    if (!end) break;
-    text = end + 1;
+  char message[600];
+  if (fg_parse_options(text, &fg_options, message, sizeof message) != 0) {
+    fg_error(message);
+    _exit(2);
   }
 }

@@ -212,4 +212,29 @@ final class BadInputTests: XCTestCase {
     XCTAssertEqual(stat(fifo.path, &status), 0)
     XCTAssertEqual(status.st_mode & S_IFMT, S_IFIFO, "--output replaced the FIFO")
   }
+
+  /// A broken frame (a negative or absurd Content-Length) is dropped; the session goes on.
+  func testTheLanguageServerSurvivesBrokenFrames() throws {
+    func frame(_ json: String) -> String { "Content-Length: \(json.utf8.count)\r\n\r\n\(json)" }
+    let session =
+      "Content-Length: -5\r\n\r\n" + "Content-Length: 99999999999999999999\r\n\r\n"
+      + "Content-Length: 9223372036854775807\r\n\r\n"
+      + frame(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#)
+      + frame(#"{"jsonrpc":"2.0","id":2,"method":"shutdown"}"#) + frame(#"{"jsonrpc":"2.0","method":"exit"}"#)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+    process.arguments = ["60", CLITests.binary.path, "lsp"]
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    try process.run()
+    input.fileHandleForWriting.write(Data(session.utf8))
+    try input.fileHandleForWriting.close()
+    let replies = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    XCTAssertEqual(process.terminationStatus, 0, replies)
+    XCTAssert(replies.contains(#""id":1"#) && replies.contains("capabilities"), replies)
+    XCTAssert(replies.contains(#""id":2"#), replies)
+  }
 }
