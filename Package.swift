@@ -94,7 +94,7 @@ let package = Package(
       name: "forkguard",
       dependencies: [
         "ForkGuardDriver", "ForkGuardRules", "ForkGuardReporters", "ForkGuardDocs", "ForkGuardRuntime",
-        "ForkGuardLanguageServer",
+        "ForkGuardLanguageServer", "ForkGuardC",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

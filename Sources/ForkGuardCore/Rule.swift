@@ -71,6 +71,33 @@ public protocol Rule: Sendable {
   /// One line, for `forkguard rules` and SARIF's shortDescription.
   var summary: String { get }
   func check(_ input: AnalysisInput, report: (Diagnostic) -> Void)
+  /// How code scanning should file and rank the rule's findings.
+  var traits: CodeScanningTraits { get }
+}
+
+/// What GitHub code scanning (and SARIF consumers like it) read about a rule besides its
+/// text: tags, how often its findings are right, and how grave a security risk they are.
+public struct CodeScanningTraits: Sendable, Hashable {
+  /// SARIF's `properties.precision`.
+  public enum Precision: String, Sendable {
+    case veryHigh = "very-high"
+    case high, medium, low
+  }
+  public var tags: [String]
+  public var precision: Precision
+  /// CVSS-style 0.0…10.0, for findings that are security risks (`security-severity`).
+  public var securitySeverity: Double?
+  /// `problem.severity`: error, warning or recommendation.
+  public var problemSeverity: String
+
+  public init(
+    tags: [String], precision: Precision, securitySeverity: Double? = nil, problemSeverity: String = "warning"
+  ) {
+    self.tags = tags
+    self.precision = precision
+    self.securitySeverity = securitySeverity
+    self.problemSeverity = problemSeverity
+  }
 }
 
 /// What reporters and `forkguard rules` need to know of a rule, static or runtime.
@@ -82,11 +109,18 @@ public struct RuleDescriptor: Sendable, Hashable {
   public var id: String
   public var summary: String
   public var kind: Kind
+  public var traits: CodeScanningTraits
+  /// The rule's documentation page, for SARIF's `help.markdown` (filled in by the CLI).
+  public var helpMarkdown: String?
 
-  public init(id: String, summary: String, kind: Kind) {
+  public init(
+    id: String, summary: String, kind: Kind,
+    traits: CodeScanningTraits = CodeScanningTraits(tags: ["fork-safety"], precision: .high)
+  ) {
     self.id = id
     self.summary = summary
     self.kind = kind
+    self.traits = traits
   }
 
   /// The rule's page, relative to the repository root.

@@ -20,15 +20,7 @@ public struct Baseline: Codable, Sendable {
   /// `.forkguard.yml` or `.git`, else the baseline's own folder.
   public static func projectRoot(of baselinePath: String) -> String {
     let own = (baselinePath as NSString).deletingLastPathComponent
-    var folder = own
-    while true {
-      if ["/.forkguard.yml", "/.git"].contains(where: { FileManager.default.fileExists(atPath: folder + $0) }) {
-        return folder
-      }
-      let parent = (folder as NSString).deletingLastPathComponent
-      if parent == folder || parent.isEmpty { return own }
-      folder = parent
-    }
+    return ProjectRoot.nearest(from: own) ?? own
   }
   public var version: Int
   public var findings: [Entry]

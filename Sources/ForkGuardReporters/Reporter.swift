@@ -27,7 +27,8 @@ public struct PathDisplay: Sendable {
 
 public enum ReporterRegistry {
   public static let all: [any Reporter.Type] = [
-    TextReporter.self, JSONReporter.self, SARIFReporter.self, GitHubReporter.self,
+    TextReporter.self, JSONReporter.self, SARIFReporter.self, GitHubReporter.self, JUnitReporter.self,
+    GitLabReporter.self,
   ]
 
   public static func reporter(named name: String) -> (any Reporter.Type)? {

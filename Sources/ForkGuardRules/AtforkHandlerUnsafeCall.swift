@@ -6,6 +6,8 @@ import ForkGuardCore
 public struct AtforkHandlerUnsafeCall: Rule {
   public let id = "atfork-handler-unsafe-call"
   public let summary = "non-async-signal-safe call in a pthread_atfork child handler"
+  public let traits = CodeScanningTraits(
+    tags: ["fork-safety", "async-signal-safety", "concurrency", "correctness"], precision: .high)
 
   public init() {}
 

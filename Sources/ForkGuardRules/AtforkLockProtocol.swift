@@ -6,6 +6,8 @@ import ForkGuardCore
 public struct AtforkLockProtocol: Rule {
   public let id = "atfork-lock-protocol"
   public let summary = "pthread_atfork handlers that leave a lock locked, or unlock one the child cannot"
+  public let traits = CodeScanningTraits(
+    tags: ["fork-safety", "deadlock", "concurrency", "external/cwe/cwe-667"], precision: .medium)
 
   public init() {}
 

@@ -5,6 +5,9 @@ import ForkGuardCore
 public struct ForkChildLock: Rule {
   public let id = "fork-child-lock"
   public let summary = "fork child takes a lock another thread may hold at the fork"
+  public let traits = CodeScanningTraits(
+    tags: ["fork-safety", "deadlock", "concurrency", "external/cwe/cwe-667", "external/cwe/cwe-833"], precision: .medium
+  )
 
   public init() {}
 

@@ -5,6 +5,8 @@ import ForkGuardCore
 public struct ForkChildUnsafeCall: Rule {
   public let id = "fork-child-unsafe-call"
   public let summary = "non-async-signal-safe call in a fork child before exec or _exit"
+  public let traits = CodeScanningTraits(
+    tags: ["fork-safety", "async-signal-safety", "concurrency", "correctness"], precision: .high)
 
   public init() {}
 

@@ -5,6 +5,8 @@ import ForkGuardCore
 public struct LockHeldAcrossFork: Rule {
   public let id = "lock-held-across-fork"
   public let summary = "fork while holding a lock that the child then takes"
+  public let traits = CodeScanningTraits(
+    tags: ["fork-safety", "deadlock", "concurrency", "external/cwe/cwe-667"], precision: .medium)
 
   public init() {}
 

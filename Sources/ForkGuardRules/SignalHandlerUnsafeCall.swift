@@ -4,6 +4,10 @@ import ForkGuardCore
 public struct SignalHandlerUnsafeCall: Rule {
   public let id = "signal-handler-unsafe-call"
   public let summary = "non-async-signal-safe call in a signal handler"
+  // Signal handlers that call unsafe functions are how CVE-2024-6387 (CVSS 8.1) happened.
+  public let traits = CodeScanningTraits(
+    tags: ["security", "async-signal-safety", "external/cwe/cwe-479", "external/cwe/cwe-364"], precision: .high,
+    securitySeverity: 8.1)
 
   public init() {}
 

@@ -6,6 +6,8 @@ import ForkGuardCore
 public struct VforkChild: Rule {
   public let id = "vfork-child"
   public let summary = "vfork child does more than exec or _exit"
+  public let traits = CodeScanningTraits(
+    tags: ["fork-safety", "vfork", "memory-corruption", "correctness"], precision: .high)
 
   public init() {}
 

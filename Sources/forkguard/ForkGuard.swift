@@ -1,4 +1,5 @@
 import ArgumentParser
+import ForkGuardC
 import ForkGuardCore
 import ForkGuardDocs
 import ForkGuardDriver
@@ -21,7 +22,8 @@ struct ForkGuard: ParsableCommand {
     commandName: "forkguard",
     abstract:
       "Finds fork-safety bugs in C and Swift: unsafe calls in fork children, vfork children, signal and atfork handlers, and locks held across fork.",
-    subcommands: [Check.self, Run.self, LSP.self, Rules.self, Explain.self],
+    version: Version.text,
+    subcommands: [Check.self, Run.self, LSP.self, Rules.self, Explain.self, Version.self],
     defaultSubcommand: Check.self
   )
 
@@ -90,6 +92,9 @@ struct Check: ParsableCommand {
   @Option(help: "Write the report in --format to this file; the terminal still gets text.")
   var output: String?
 
+  @Option(help: "Colour the terminal's text: auto (on a terminal, unless NO_COLOR is set), always or never.")
+  var color = "auto"
+
   @Option(help: "Exit 1 when a finding is at least this severe: error, warning or never.")
   var failOn = "warning"
 
@@ -148,6 +153,7 @@ struct Check: ParsableCommand {
   var facts: [String] = []
 
   func validate() throws {
+    if !["auto", "always", "never"].contains(color) { throw ValidationError("--color must be auto, always or never") }
     if let shard, parsedShard(shard) == nil {
       throw ValidationError("--shard must be I/N with 1 <= I <= N, e.g. 2/4")
     }
@@ -212,7 +218,7 @@ struct Check: ParsableCommand {
       if !result.errors.isEmpty { throw ExitCode(ExitStatus.trouble) }
       return
     }
-    try emit(result.diagnostics, format: format, output: output, terminal: .standardOutput)
+    try emit(result.diagnostics, format: format, output: output, terminal: .standardOutput, color: color)
     for error in result.errors { printError("forkguard: error: \(error)") }
 
     let findings = result.diagnostics.filter { $0.ruleID != nil && !$0.isSummary }
@@ -322,8 +328,11 @@ struct Run: ParsableCommand {
   @Option(help: "Write the report to this file instead of stderr.")
   var output: String?
 
+  @Option(help: "Colour the report on stderr: auto (on a terminal, unless NO_COLOR is set), always or never.")
+  var color = "auto"
+
   /// The options of `run` that take a value, so that value is not taken for the program.
-  static let optionsWithValues: Set<String> = ["--on-deadlock", "--format", "--output"]
+  static let optionsWithValues: Set<String> = ["--on-deadlock", "--format", "--output", "--color"]
 
   /// Splits the words after `run` into run's own options and the program's command line:
   /// the program starts at the first word that is neither an option nor an option's value,
@@ -341,6 +350,7 @@ struct Run: ParsableCommand {
   }
 
   func validate() throws {
+    if !["auto", "always", "never"].contains(color) { throw ValidationError("--color must be auto, always or never") }
     if ForkGuard.trailingArguments.isEmpty {
       throw ValidationError("give the program to run, e.g. forkguard run ./server --port 8080")
     }
@@ -371,7 +381,7 @@ struct Run: ParsableCommand {
     }
     // A clean run of the program stays silent in text; a machine format always reports.
     if !result.diagnostics.isEmpty || format != "text" || output != nil {
-      try emit(result.diagnostics, format: format, output: output, terminal: .standardError)
+      try emit(result.diagnostics, format: format, output: output, terminal: .standardError, color: color)
     }
     throw ExitCode(result.exitStatus)
   }
@@ -379,11 +389,25 @@ struct Run: ParsableCommand {
 
 /// Renders `diagnostics` in `format`, to the `output` file when one is given (the terminal
 /// then still gets text, so one run serves both CI and the person watching it), else to `terminal`.
-func emit(_ diagnostics: [Diagnostic], format: String, output: String?, terminal: FileHandle) throws {
+func emit(_ diagnostics: [Diagnostic], format: String, output: String?, terminal: FileHandle, color: String) throws {
+  // NO_COLOR (no-color.org) turns auto off; an explicit --color=always still wins.
+  let environment = ProcessInfo.processInfo.environment
+  let colors =
+    color == "always"
+    || (color == "auto" && isatty(terminal.fileDescriptor) != 0 && (environment["NO_COLOR"] ?? "").isEmpty
+      && environment["TERM"] != "dumb")
+  let terminalText = TextReporter(paths: PathDisplay(), colors: colors)
   let paths = PathDisplay()
-  let chosen = ReporterRegistry.reporter(named: format)!.init(paths: paths, rules: RuleRegistry.descriptors)
+  // The rule pages ride along for formats that embed them (SARIF's help.markdown).
+  let rules = RuleRegistry.descriptors.map { rule in
+    var described = rule
+    described.helpMarkdown = ForkGuardDocs.rulePage(rule.id)
+    return described
+  }
+  let chosen = ReporterRegistry.reporter(named: format)!.init(paths: paths, rules: rules)
   guard let output else {
-    terminal.write(Data(chosen.render(diagnostics).utf8))
+    let text = format == TextReporter.name ? terminalText.render(diagnostics) : chosen.render(diagnostics)
+    terminal.write(Data(text.utf8))
     return
   }
   // A regular file is replaced whole (a reader never sees half a report); anything else
@@ -395,7 +419,17 @@ func emit(_ diagnostics: [Diagnostic], format: String, output: String?, terminal
     printError("forkguard: error: \(output): cannot write: \(error.localizedDescription)")
     throw ExitCode(ExitStatus.trouble)
   }
-  terminal.write(Data(TextReporter(paths: paths, rules: RuleRegistry.descriptors).render(diagnostics).utf8))
+  terminal.write(Data(terminalText.render(diagnostics).utf8))
+}
+
+struct Version: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Print forkguard's version and the libclang it runs on (also: forkguard --version).")
+
+  /// "forkguard 0.5.0 (libclang: Debian clang version 14.0.6)"
+  static var text: String { "forkguard \(ForkGuardVersion.current) (libclang: \(LibClangVersion.description))" }
+
+  func run() { print(Self.text) }
 }
 
 struct LSP: ParsableCommand {

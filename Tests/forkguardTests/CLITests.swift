@@ -355,7 +355,9 @@ final class CLITests: XCTestCase {
   func testEveryRunOptionWithAValueKeepsItsValueFromTheProgram() throws {
     // The split before parsing lists run's options that take a value; one it does not know
     // would hand its value to the program. A value for each option `run --help` shows:
-    let values = ["--on-deadlock": "continue", "--format": "json", "--output": "report.json"]
+    let values = [
+      "--on-deadlock": "continue", "--format": "json", "--output": "report.json", "--color": "never",
+    ]
     let help = try forkguard(["run", "--help"]).stdout
     let shown = try Regex(#"(?m)^  (--[a-z-]+) <"#)
     let options = help.matches(of: shown).map { String($0.output[1].substring ?? "") }
