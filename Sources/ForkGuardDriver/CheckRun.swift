@@ -25,6 +25,8 @@ public struct CheckRun {
     public var threads: AnalysisOptions.Threads?
     public var reportUnusedSuppressions = false
     public var baselinePath: String?
+    /// `--diff REF`: report only findings with a step on a line changed since REF.
+    public var diffRevision: String?
     public var writeBaselinePath: String?
     public var jobs = ProcessInfo.processInfo.activeProcessorCount
     public var rules: [any Rule] = RuleRegistry.all
@@ -295,6 +297,20 @@ public struct CheckRun {
       }.sorted { ($0.file, $0.rule, $0.function, $0.text) < ($1.file, $1.rule, $1.function, $1.text) }
       do { try Baseline(version: Baseline.version, findings: entries).write(to: path) } catch {
         throw SetupError(description: "\(error)")
+      }
+    }
+    if let revision = options.diffRevision {
+      let changed: ChangedLines
+      do { changed = try ChangedLines(since: revision, in: options.base) } catch {
+        throw SetupError(description: "\(error)")
+      }
+      // A finding belongs to the change when its call or any step of its chain (any
+      // context's) is on a changed line: editing a helper deep in the chain counts.
+      findings = findings.filter { finding in
+        let places =
+          [finding.location] + finding.notes.map(\.location)
+          + finding.otherContexts.flatMap { $0.notes.map(\.location) }
+        return places.contains { changed.contains(file: $0.file, line: $0.line) }
       }
     }
     var baselined = 0

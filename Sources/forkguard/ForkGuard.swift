@@ -104,6 +104,12 @@ struct Check: ParsableCommand {
   @Option(help: "Record the current findings in this baseline file.")
   var writeBaseline: String?
 
+  @Option(
+    help:
+      "Report only findings whose call or any step of its chain is on a line changed since this git revision (for review bots and pre-commit)."
+  )
+  var diff: String?
+
   @Flag(help: "Report calls to functions that have no definition and no safety data.")
   var reportUnverifiable = false
 
@@ -187,6 +193,7 @@ struct Check: ParsableCommand {
     options.threads = threads.flatMap(AnalysisOptions.Threads.init(rawValue:))
     options.baselinePath = baseline
     options.writeBaselinePath = writeBaseline
+    options.diffRevision = diff
     options.jobs = jobs
     options.cacheDirectory = cacheDir
     options.usesCache = !noCache

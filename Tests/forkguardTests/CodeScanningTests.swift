@@ -184,4 +184,58 @@ final class CodeScanningTests: XCTestCase {
     XCTAssertFalse(noColor.stdout.contains("\u{1b}[1;35m"), noColor.stdout)
     XCTAssertEqual(try forkguard(["check", "spawn.c", "--color", "sometimes"], in: directory).status, 2)
   }
+
+  /// `--diff REF`: only findings with a step on a changed line, chains included.
+  func testDiffReportsOnlyWhatTheChangeTouches() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fg-diff-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    func git(_ arguments: String...) throws {
+      let run = try Command.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"] + arguments,
+        in: directory)
+      XCTAssertEqual(run.status, 0, run.stderr)
+    }
+    let old = """
+      #include <stdio.h>
+      #include <unistd.h>
+      void log_line(void) { puts("log"); }
+      void first(void) {
+        if (fork() == 0) {
+          puts("first");
+          _exit(0);
+        }
+      }
+      """
+    try old.write(to: directory.appendingPathComponent("spawn.c"), atomically: true, encoding: .utf8)
+    try git("init", "-q")
+    try git("add", ".")
+    try git("commit", "-q", "-m", "first")
+    XCTAssertEqual(try forkguard(["check", ".", "--threads", "always", "--diff", "HEAD"], in: directory).status, 0)
+    // A new child that reaches the old helper: its own puts and the helper's are reported
+    // (the helper's through the chain's new step); the old child's puts is not.
+    let new =
+      old + """
+
+        void second(void) {
+          if (fork() == 0) {
+            log_line();
+            _exit(0);
+          }
+        }
+        """
+    try new.write(to: directory.appendingPathComponent("spawn.c"), atomically: true, encoding: .utf8)
+    let changed = try forkguard(["check", ".", "--threads", "always", "--diff", "HEAD"], in: directory)
+    XCTAssertEqual(changed.status, 1, changed.stderr)
+    XCTAssert(changed.stdout.contains("spawn.c:3:23: warning: 'puts'"), changed.stdout)
+    XCTAssertFalse(changed.stdout.contains("spawn.c:6:5: warning"), changed.stdout)
+    let all = try forkguard(["check", ".", "--threads", "always"], in: directory)
+    XCTAssert(all.stdout.contains("spawn.c:6:5: warning: 'puts'"), all.stdout)
+    // A file git does not track yet is wholly new.
+    try old.write(to: directory.appendingPathComponent("other.c"), atomically: true, encoding: .utf8)
+    let untracked = try forkguard(["check", ".", "--threads", "always", "--diff", "HEAD"], in: directory)
+    XCTAssert(untracked.stdout.contains("other.c:6:5: warning: 'puts'"), untracked.stdout)
+    let bad = try forkguard(["check", ".", "--diff", "no-such-revision"], in: directory)
+    XCTAssertEqual(bad.status, 2)
+    XCTAssert(bad.stderr.contains("--diff: git diff failed"), bad.stderr)
+  }
 }
