@@ -15,6 +15,8 @@ let package = Package(
       targets: [
         "ForkGuardCore", "ForkGuardC", "ForkGuardSwift", "ForkGuardRules", "ForkGuardDriver", "ForkGuardLanguageServer",
       ]),
+    // `swift package forkguard`, for packages that depend on this one.
+    .plugin(name: "ForkGuardPlugin", targets: ["ForkGuardCommand"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -97,6 +99,12 @@ let package = Package(
         "ForkGuardLanguageServer", "ForkGuardC",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
+    ),
+    .plugin(
+      name: "ForkGuardCommand",
+      capability: .command(
+        intent: .custom(verb: "forkguard", description: "Check the package's C and Swift code for fork-safety bugs")),
+      dependencies: ["forkguard"]
     ),
     // The -verify style expectation parser and fixture verifier, shared by the fixture suites.
     .target(name: "ForkGuardTestSupport", dependencies: ["ForkGuardCore"], path: "Tests/ForkGuardTestSupport"),

