@@ -101,7 +101,9 @@ run() {
     left=$((seconds - ($(date +%s) - started)))
   done
   rm -f "$log.leg"
-  crashes="$(find "$work/crashes/$name" -type f -newer "$log.start" 2>/dev/null | wc -l || echo 0)"
+  # Crashes, timeouts (hangs), out-of-memory and leaks count; slow-unit-* files are only slow.
+  crashes="$(find "$work/crashes/$name" -type f -newer "$log.start" \( -name 'crash-*' -o -name 'timeout-*' \
+    -o -name 'oom-*' -o -name 'leak-*' \) 2>/dev/null | wc -l || echo 0)"
   [ "$crashes" -eq 0 ] || status=1
   printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$seconds" "$executions" "$crashes" "$(date -u +%FT%TZ)" >>"$work/runs.tsv"
   echo "fuzz: $name: $executions executions in $seconds s, $crashes crashes" >&2

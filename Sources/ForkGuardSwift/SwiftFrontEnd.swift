@@ -34,6 +34,14 @@ public final class SwiftFrontEnd {
       }
       source = String(decoding: data, as: UTF8.self)
     }
+    let depth = BracketNesting.deepest(in: source)
+    guard depth <= BracketNesting.limit else {
+      throw ParseFailure(
+        file: path,
+        problem:
+          "'[' nests \(depth) deep; swift-syntax's parser takes time exponential in that depth (it doubles with each level), so forkguard does not parse Swift nesting deeper than \(BracketNesting.limit)"
+      )
+    }
     let parsed = Parser.parse(source: source)
     let folded = OperatorTable.standardOperators.foldAll(parsed) { _ in }.as(SourceFileSyntax.self) ?? parsed
     let extractor = SwiftFactExtractor(
