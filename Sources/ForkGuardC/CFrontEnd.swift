@@ -174,14 +174,19 @@ public final class CFrontEnd {
   }
 
   static let resourceDirectoryArguments: [String] = {
-    for candidate in ["llvm-config-14", "llvm-config"] {
-      if let directory = try? run(candidate, ["--libdir"]), !directory.isEmpty {
-        let clangDirectory = URL(fileURLWithPath: directory).appendingPathComponent("clang")
-        if let versions = try? FileManager.default.contentsOfDirectory(atPath: clangDirectory.path),
-          let version = versions.sorted().last
-        {
-          return ["-resource-dir", clangDirectory.appendingPathComponent(version).path]
-        }
+    // llvm-config where the LLVM tools are installed; Debian's fixed path where only the
+    // runtime and libclang-common-14-dev are (an installed forkguard package).
+    let libraryDirectories =
+      ["llvm-config-14", "llvm-config"].compactMap { try? run($0, ["--libdir"]) }.filter { !$0.isEmpty }
+      + ["/usr/lib/llvm-14/lib"]
+    for directory in libraryDirectories {
+      let clangDirectory = URL(fileURLWithPath: directory).appendingPathComponent("clang")
+      if let versions = try? FileManager.default.contentsOfDirectory(atPath: clangDirectory.path),
+        let version = versions.sorted().last,
+        FileManager.default.fileExists(
+          atPath: clangDirectory.appendingPathComponent(version + "/include/stddef.h").path)
+      {
+        return ["-resource-dir", clangDirectory.appendingPathComponent(version).path]
       }
     }
     return []

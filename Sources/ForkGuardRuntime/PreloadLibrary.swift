@@ -12,7 +12,13 @@ public enum PreloadLibrary {
     }
   }
 
-  public static func locate(executable: String = CommandLine.arguments[0]) throws -> String {
+  /// The running binary's real path: argv[0] is only a name when forkguard was found
+  /// through PATH (an installed package's /usr/bin/forkguard), and may be a symlink.
+  public static var runningExecutable: String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+  }
+
+  public static func locate(executable: String = runningExecutable) throws -> String {
     if let given = ProcessInfo.processInfo.environment["FORKGUARD_PRELOAD_LIBRARY"], !given.isEmpty {
       guard FileManager.default.fileExists(atPath: given) else { throw NotFound(searched: [given]) }
       return given

@@ -72,6 +72,19 @@ final class CLITests: XCTestCase {
     XCTAssertEqual(run.stderr, "")
   }
 
+  /// An installed forkguard is found through PATH: argv[0] is then only "forkguard", and the
+  /// preload library must still be found next to the real binary (the package test found this).
+  func testRunFindsItsLibraryWhenFoundThroughPATH() throws {
+    var environment = ProcessInfo.processInfo.environment
+    environment["PATH"] = Self.binary.deletingLastPathComponent().path + ":/usr/bin:/bin"
+    environment["FORKGUARD_PRELOAD_LIBRARY"] = nil
+    let run = try Command.run(
+      ["forkguard", "run", "--", "/bin/echo", "found"], in: FileManager.default.temporaryDirectory,
+      environment: environment)
+    XCTAssertEqual(run.status, 0, run.stderr)
+    XCTAssertEqual(run.stdout, "found\n")
+  }
+
   func testOutputIsTheSameWhateverTheJobs() throws {
     let one = try forkguard(["check", "fixtures", "--jobs", "1"])
     let two = try forkguard(["check", "fixtures", "--jobs", "2"])
