@@ -388,15 +388,22 @@ struct Run: ParsableCommand {
     }
     // A clean run of the program stays silent in text; a machine format always reports.
     if !result.diagnostics.isEmpty || format != "text" || output != nil {
-      try emit(result.diagnostics, format: format, output: output, terminal: .standardError, color: color)
+      // run's --output replaces stderr (its help says so): the program's own stderr stays clean.
+      try emit(
+        result.diagnostics, format: format, output: output, terminal: .standardError, color: color,
+        textBesideOutput: false)
     }
     throw ExitCode(result.exitStatus)
   }
 }
 
-/// Renders `diagnostics` in `format`, to the `output` file when one is given (the terminal
-/// then still gets text, so one run serves both CI and the person watching it), else to `terminal`.
-func emit(_ diagnostics: [Diagnostic], format: String, output: String?, terminal: FileHandle, color: String) throws {
+/// Renders `diagnostics` in `format`, to the `output` file when one is given (check's terminal
+/// then still gets text, so one run serves both CI and the person watching it; run's does
+/// not, `textBesideOutput: false`), else to `terminal`.
+func emit(
+  _ diagnostics: [Diagnostic], format: String, output: String?, terminal: FileHandle, color: String,
+  textBesideOutput: Bool = true
+) throws {
   // NO_COLOR (no-color.org) turns auto off; an explicit --color=always still wins.
   let environment = ProcessInfo.processInfo.environment
   let colors =
@@ -426,7 +433,7 @@ func emit(_ diagnostics: [Diagnostic], format: String, output: String?, terminal
     printError("forkguard: error: \(output): cannot write: \(error.localizedDescription)")
     throw ExitCode(ExitStatus.trouble)
   }
-  terminal.write(Data(terminalText.render(diagnostics).utf8))
+  if textBesideOutput { terminal.write(Data(terminalText.render(diagnostics).utf8)) }
 }
 
 struct Version: ParsableCommand {

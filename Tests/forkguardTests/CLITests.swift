@@ -85,6 +85,21 @@ final class CLITests: XCTestCase {
     XCTAssertEqual(run.stdout, "found\n")
   }
 
+  /// run's --output replaces stderr, as its help says; check's keeps text on the terminal.
+  func testRunOutputReplacesStderr() throws {
+    let directory = try scratch([:])
+    let source = try String(
+      contentsOf: Self.root.appendingPathComponent("fixtures/runtime-child-deadlock/worker-holds-mutex.c"),
+      encoding: .utf8)
+    try source.write(to: directory.appendingPathComponent("deadlock.c"), atomically: true, encoding: .utf8)
+    let compile = try Command.run(["cc", "-g", "-pthread", "-o", "deadlock", "deadlock.c"], in: directory)
+    XCTAssertEqual(compile.status, 0, compile.stderr)
+    let run = try forkguard(["run", "--output", "report.json", "--format", "json", "./deadlock"], in: directory)
+    XCTAssertFalse(run.stderr.contains("runtime-child-deadlock"), run.stderr)
+    let report = try String(contentsOf: directory.appendingPathComponent("report.json"), encoding: .utf8)
+    XCTAssert(report.contains("runtime-child-deadlock"), report)
+  }
+
   func testOutputIsTheSameWhateverTheJobs() throws {
     let one = try forkguard(["check", "fixtures", "--jobs", "1"])
     let two = try forkguard(["check", "fixtures", "--jobs", "2"])
