@@ -31,9 +31,31 @@ public struct ChildRegionAnalysis: FlowDomain {
     }
   }
 
+  /// What a call returns in a fork child that has not changed its process group (git's
+  /// daemonize: `if (setsid() == -1) die_errno(…)` right after the fork cannot be taken,
+  /// since a fork child is never a process group leader, setsid's only EPERM).
+  public struct ChildCallResult: Hashable, Sendable {
+    public var value: AbstractValue?
+    public var changesProcessGroup: Bool
+
+    public init(value: AbstractValue?, changesProcessGroup: Bool) {
+      self.value = value
+      self.changesProcessGroup = changesProcessGroup
+    }
+  }
+
+  struct ChildValue: Equatable {
+    var fork: Int
+    var value: AbstractValue
+  }
+
   public struct State: Equatable {
     var forks: [Int: Set<Outcome>] = [:]
     var bindings: [String: Int] = [:]
+    /// Call results known because the path is surely a fork's child: variable to value.
+    var childValues: [String: ChildValue] = [:]
+    /// Forks whose child changed its process group on this path.
+    var groupChanged: Set<Int> = []
     /// Locals declared since each fork: the child owns those even after vfork.
     var declaredSince: [Int: Set<String>] = [:]
 
@@ -41,6 +63,7 @@ public struct ChildRegionAnalysis: FlowDomain {
   }
 
   private let effectOfCall: (Int) -> CallEffect
+  private let childCallResult: (Int) -> ChildCallResult?
   private var regionCalls: [Int: Set<Int>] = [:]
   private var regionReturns: [Int: [SourceLocation]] = [:]
   private var regionWrites: [Int: [MemoryWrite]] = [:]
@@ -54,17 +77,21 @@ public struct ChildRegionAnalysis: FlowDomain {
   /// - Parameters:
   ///   - effectOfCall: what the call at an index does (from the knowledge base).
   ///   - bodyEnd: where control falls off the end of the function.
+  ///   - childCallResult: what the call at an index returns in a fresh fork child.
   public static func regions(
-    of body: FlowNode, bodyEnd: SourceLocation, effectOfCall: @escaping (Int) -> CallEffect
+    of body: FlowNode, bodyEnd: SourceLocation, childCallResult: @escaping (Int) -> ChildCallResult? = { _ in nil },
+    effectOfCall: @escaping (Int) -> CallEffect
   ) -> [Region] {
-    run(body, bodyEnd: bodyEnd, effectOfCall: effectOfCall).regions
+    run(body, bodyEnd: bodyEnd, childCallResult: childCallResult, effectOfCall: effectOfCall).regions
   }
 
   /// The analysis after running over a whole body.
   public static func run(
-    _ body: FlowNode, bodyEnd: SourceLocation, effectOfCall: @escaping (Int) -> CallEffect
+    _ body: FlowNode, bodyEnd: SourceLocation, childCallResult: @escaping (Int) -> ChildCallResult? = { _ in nil },
+    effectOfCall: @escaping (Int) -> CallEffect
   ) -> ChildRegionAnalysis {
-    var interpreter = FlowInterpreter(domain: ChildRegionAnalysis(effectOfCall: effectOfCall))
+    var interpreter = FlowInterpreter(
+      domain: ChildRegionAnalysis(effectOfCall: effectOfCall, childCallResult: childCallResult))
     interpreter.runFunction(body, from: State(), bodyEnd: bodyEnd)
     return interpreter.domain
   }
@@ -81,8 +108,11 @@ public struct ChildRegionAnalysis: FlowDomain {
     }
   }
 
-  init(effectOfCall: @escaping (Int) -> CallEffect) {
+  init(
+    effectOfCall: @escaping (Int) -> CallEffect, childCallResult: @escaping (Int) -> ChildCallResult? = { _ in nil }
+  ) {
     self.effectOfCall = effectOfCall
+    self.childCallResult = childCallResult
   }
 
   public func merge(_ a: State, _ b: State) -> State {
@@ -100,6 +130,8 @@ public struct ChildRegionAnalysis: FlowDomain {
     for (fork, names) in b.declaredSince {
       result.declaredSince[fork] = (a.declaredSince[fork] ?? names).intersection(names)
     }
+    result.childValues = a.childValues.filter { b.childValues[$0.key] == $0.value }
+    result.groupChanged = a.groupChanged.union(b.groupChanged)
     return result
   }
 
@@ -110,7 +142,18 @@ public struct ChildRegionAnalysis: FlowDomain {
   public mutating func call(_ index: Int, result: String?, _ state: State) -> State? {
     for fork in state.childForks { regionCalls[fork, default: []].insert(index) }
     var next = state
-    if let result { next.bindings[result] = nil }
+    if let result {
+      next.bindings[result] = nil
+      next.childValues[result] = nil
+    }
+    if let known = childCallResult(index) {
+      for fork in state.childForks where state.forks[fork] == [.child] {
+        if let result, let value = known.value, !state.groupChanged.contains(fork) {
+          next.childValues[result] = ChildValue(fork: fork, value: value)
+        }
+        if known.changesProcessGroup { next.groupChanged.insert(fork) }
+      }
+    }
     switch effectOfCall(index) {
     case .normal:
       return next
@@ -143,6 +186,7 @@ public struct ChildRegionAnalysis: FlowDomain {
     }
     // A store to where a fork's result is kept overwrites it.
     next.bindings[write.variable ?? write.text] = nil
+    next.childValues[write.variable ?? write.text] = nil
     return next
   }
 
@@ -150,6 +194,7 @@ public struct ChildRegionAnalysis: FlowDomain {
     var next = state
     for fork in next.forks.keys { next.declaredSince[fork, default: []].insert(variable) }
     next.bindings[variable] = nil
+    next.childValues[variable] = nil
     return next
   }
 
@@ -167,6 +212,10 @@ public struct ChildRegionAnalysis: FlowDomain {
       if kept.isEmpty { return nil }
       next.forks[fork] = kept
     }
+    for (variable, known) in state.childValues where next.forks[known.fork] == [.child] {
+      let verdict = AbstractValue.evaluate(condition) { $0 == variable ? known.value : nil }
+      if let verdict, verdict != holds { return nil }
+    }
     return next
   }
 }
@@ -180,15 +229,21 @@ extension ChildRegionAnalysis {
       guard call.symbol != nil else { return .normal }
       return call.neverReturns ? .exitProcess : knowledge.effect(of: call.callee)
     }
-    return childRegions(of: function, effects: effects)
+    let results = function.calls.map { $0.symbol == nil ? nil : knowledge.forkChildResult(of: $0.callee) }
+    return childRegions(of: function, effects: effects, childResults: results)
   }
 
   /// The child regions of a function whose calls do what `effects` says.
-  public static func childRegions(of function: FunctionFacts, effects: [CallEffect]) -> [ChildRegion] {
+  public static func childRegions(
+    of function: FunctionFacts, effects: [CallEffect], childResults: [ChildCallResult?] = []
+  ) -> [ChildRegion] {
     let calls = function.calls
     // Most functions never fork; interpreting their bodies would find nothing.
     guard effects.contains(where: \.isFork) else { return [] }
-    let regions = regions(of: function.body, bodyEnd: function.bodyEnd) { effects[$0] }
+    let regions = regions(
+      of: function.body, bodyEnd: function.bodyEnd,
+      childCallResult: { $0 < childResults.count ? childResults[$0] : nil }
+    ) { effects[$0] }
     return regions.map { region in
       let fork = calls[region.forkCall]
       return ChildRegion(

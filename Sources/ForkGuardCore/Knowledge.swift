@@ -160,6 +160,11 @@ public struct Knowledge: Sendable {
     public var atforkRegistrations: [RegistrationFunction]
     public var threadStarts: [ThreadStart]
     public var suggestions: [String: String]
+    /// What a call returns in a fork child that has not changed its process group yet
+    /// (`setsid`: "positive", the new session's id).
+    public var forkChildResults: [String: String]
+    /// Calls that change the process group; after one, forkChildResults no longer hold.
+    public var processGroupCalls: [String]
   }
 
   public struct ThreadStart: Codable, Sendable {
@@ -320,6 +325,22 @@ public struct Knowledge: Sendable {
   }
 
   public func joinsThread(_ name: String) -> Bool { process.threadJoins.contains(canonicalName(name)) }
+
+  /// What a library call returns in a fresh fork child, and whether it changes the process
+  /// group (ChildRegionAnalysis prunes the branches that result rules out).
+  public func forkChildResult(of name: String) -> ChildRegionAnalysis.ChildCallResult? {
+    let name = canonicalName(name)
+    let value: AbstractValue? = process.forkChildResults[name].flatMap {
+      switch $0 {
+      case "positive": return .positive
+      case "zero": return .exactly(0)
+      default: return nil
+      }
+    }
+    let changesGroup = process.processGroupCalls.contains(name)
+    guard value != nil || changesGroup else { return nil }
+    return ChildRegionAnalysis.ChildCallResult(value: value, changesProcessGroup: changesGroup)
+  }
 
   /// Whether the C library (or the Swift runtime) defines the name: a project definition
   /// of it is an interposer or a test double.

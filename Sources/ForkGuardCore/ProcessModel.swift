@@ -56,7 +56,12 @@ public struct ProcessModel: Sendable {
     for function in sorted {
       let effects = Self.effects(of: function, program, knowledge, neverReturning, wrappers)
       guard effects.contains(where: \.isFork) else { continue }
-      for region in ChildRegionAnalysis.childRegions(of: function, effects: effects)
+      // A library call's result in a fresh child (setsid cannot fail there); a project's
+      // own definition of the name decides for itself.
+      let results = function.calls.map { call in
+        program.definition(of: call) == nil ? knowledge.forkChildResult(of: call.callee) : nil
+      }
+      for region in ChildRegionAnalysis.childRegions(of: function, effects: effects, childResults: results)
       where seen.insert(region.forkLocation).inserted {
         var region = region
         // A wrapper's child goes on in its caller, where the call is the fork.
