@@ -12,16 +12,7 @@ final class BadInputTests: XCTestCase {
     try Command.run(["timeout", "120", CLITests.binary.path] + arguments, in: directory)
   }
 
-  func scratch(_ files: [String: String]) throws -> URL {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fg-bad-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    for (name, text) in files {
-      let url = directory.appendingPathComponent(name)
-      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try text.write(to: url, atomically: true, encoding: .utf8)
-    }
-    return directory
-  }
+  func scratch(_ files: [String: String]) throws -> URL { try CLITests.scratch(files) }
 
   func makeFIFO(_ url: URL) throws {
     XCTAssertEqual(mkfifo(url.path, 0o644), 0, "mkfifo \(url.path)")

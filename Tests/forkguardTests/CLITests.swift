@@ -21,7 +21,10 @@ final class CLITests: XCTestCase {
     try Command.run([binary.path] + arguments, in: directory)
   }
 
-  func scratch(_ files: [String: String]) throws -> URL {
+  func scratch(_ files: [String: String]) throws -> URL { try Self.scratch(files) }
+
+  /// A fresh folder holding `files` (name to text), for the CLI tests of every suite.
+  static func scratch(_ files: [String: String]) throws -> URL {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fg-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     for (name, text) in files {
