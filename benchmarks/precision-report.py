@@ -135,6 +135,10 @@ def main():
     parser.add_argument("--results", required=True)
     parser.add_argument("--sample", type=int, default=40)
     parser.add_argument("--seed", type=int, default=12)
+    # What the triage sample is drawn from: warnings (what fails CI and asks for a change;
+    # the baseline's findings were all warnings), or every finding, notes included (a note
+    # says in its own text that the call is unsafe only by the POSIX letter).
+    parser.add_argument("--sample-from", choices=["warnings", "findings"], default="warnings")
     parser.add_argument("packages", nargs="+")
     args = parser.parse_args()
 
@@ -170,11 +174,17 @@ def main():
     pool = []
     for package, run in runs.items():
         for finding in run["findings"]:
+            if args.sample_from == "warnings" and finding.get("severity") not in ("warning", "error"):
+                continue
             pool.append(dict(finding, package=package))
     pool.sort(key=lambda f: (f["package"], f["location"]["file"], f["location"]["line"], f["location"]["column"],
                              f["rule"], f["message"], json.dumps(f["notes"], sort_keys=True)))
     sample = random.Random(args.seed).sample(pool, min(args.sample, len(pool)))
-    print(f"\n## Sample for triage: {len(sample)} of {len(pool)} findings, seed {args.seed}\n")
+    notes = sum(1 for run in runs.values() for f in run["findings"] if f.get("severity") == "note")
+    print(f"\n## Sample for triage: {len(sample)} of {len(pool)} {args.sample_from}, seed {args.seed}\n")
+    if args.sample_from == "warnings":
+        print(f"Drawn from the warnings; the {notes} findings at note severity (calls unsafe only by the "
+              "POSIX letter, which each note says) are left out (`SAMPLE_FROM=findings` includes them).\n")
     print("Paths are relative to each package's tree: " + ", ".join(
         f"{p}: {r['tree']}" for p, r in runs.items()) + "\n")
     for index, finding in enumerate(sample, 1):

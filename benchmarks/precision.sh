@@ -14,6 +14,8 @@
 #   BASELINE_FORKGUARD=/path/forkguard also run this binary on every package and print its
 #                                      seconds and findings beside FORKGUARD's
 #   SAMPLE=40 SEED=12                  size and seed of the triage sample
+#   SAMPLE_FROM=warnings|findings      draw it from the warnings (default) or from every
+#                                      finding, notes included
 #   JOBS=N                             forkguard --jobs (default: forkguard's, the core count)
 #   TIMEOUT=3600                       seconds one check may take before it counts as failed
 #   FETCH_ONLY=1                       fetch the sources and stop
@@ -129,5 +131,5 @@ for package in "${packages[@]}"; do
   done
 done
 
-python3 "$here/precision-report.py" --results "$results" --sample "${SAMPLE:-40}" --seed "${SEED:-12}" \
+python3 "$here/precision-report.py" --results "$results" --sample "${SAMPLE:-40}" --seed "${SEED:-12}" --sample-from "${SAMPLE_FROM:-warnings}" \
   "${packages[@]}" | tee "$results/report.md"

@@ -101,6 +101,12 @@ final class CFunctionLowering {
       nodes.append(call(stripped, result: name))
     } else {
       nodes.append(expression(initializer))
+      // `int in_signal_handler = !!(flags & …)`: later tests of the local read this.
+      if Self.isInteger(clang_getCanonicalType(variable.type)), let value = storedValue(initializer),
+        let location = variable.location(in: extractor.names)
+      {
+        nodes.append(.write(MemoryWrite(target: .local, text: name, variable: name, location: location, value: value)))
+      }
     }
     if !variable.usr.isEmpty {
       noteStores(into: variable.usr, type: variable.type, value: initializer)
@@ -225,7 +231,8 @@ final class CFunctionLowering {
       nodes.append(call(strippedValue, result: place))
     } else {
       nodes.append(expression(value))
-      nodes += write(to: target)
+      nodes += write(
+        to: target, value: Self.isInteger(clang_getCanonicalType(strippedTarget.type)) ? storedValue(value) : nil)
     }
     if let symbol = staticIntegerVariable(strippedTarget) {
       extractor.noteStaticStore(symbol, bits: value.integerValue)
@@ -244,12 +251,13 @@ final class CFunctionLowering {
     return .block(nodes)
   }
 
-  private func write(to target: Cursor) -> [FlowNode] {
+  private func write(to target: Cursor, value: StoredValue? = nil) -> [FlowNode] {
     guard let location = target.location(in: extractor.names) else { return [] }
     let stripped = target.strippingParenthesesAndCasts
     let text = stripped.tokens.map(\.spelling).joined()
     let (kind, variable) = classifyStorage(stripped)
-    let write = MemoryWrite(target: kind, text: text, variable: variable, location: location)
+    let write = MemoryWrite(
+      target: kind, text: text, variable: variable, location: location, value: kind == .local ? value : nil)
     writes.append(write)
     return [.write(write)]
   }
@@ -362,7 +370,7 @@ final class CFunctionLowering {
     return .block(nodes)
   }
 
-  /// A constant integer argument, or this function's parameter passed on unchanged.
+  /// A constant integer or string argument, or this function's parameter passed on unchanged.
   private func argumentValue(_ argument: Cursor) -> ArgumentValue? {
     let expression = argument.strippingParenthesesAndCasts
     if expression.kind == CXCursor_DeclRefExpr, let declaration = expression.referenced,
@@ -371,6 +379,15 @@ final class CFunctionLowering {
       return parameterIndex[declaration.usr].map { .parameter($0) }
     }
     if let elements = arrays.elements(of: argument) { return .elements(elements) }
+    if let text = argument.stringLiteralValue {
+      return text.utf8.count <= ArgumentValue.longestString ? .string(text) : nil
+    }
+    // A null pointer (`SetCanvasWindow(cv, 0)`, `NULL`): the callee's `if (wi && …)` is decided.
+    if clang_getCanonicalType(argument.type).kind == CXType_Pointer, expression.kind != CXCursor_CallExpr,
+      expression.integerValue == 0
+    {
+      return .constant(0)
+    }
     // Evaluating costs a little; only integer-typed expressions that are not calls can
     // be constants worth knowing.
     guard expression.kind != CXCursor_CallExpr, Self.isInteger(clang_getCanonicalType(argument.type)) else {
@@ -580,6 +597,86 @@ final class CFunctionLowering {
     }
     let (prefix, variable) = operand(expression)
     return (prefix, variable.map { .truthy($0) } ?? .unknown)
+  }
+
+  /// What a store puts into a local variable, when a later test can use it: a constant
+  /// (through `wi = he = hi = 0` chains), or the truth of a boolean expression over
+  /// variables and constants (`!!(flags & MASK)`, `len == 0`). Built without lowering
+  /// anything: the stored expression is lowered once, as any expression is.
+  private func storedValue(_ value: Cursor) -> StoredValue? {
+    var expression = value.strippingParenthesesAndCasts
+    while expression.kind == CXCursor_BinaryOperator, expression.operatorSpelling == "=",
+      let right = expression.children.last(where: \.isExpression)
+    {
+      expression = right.strippingParenthesesAndCasts
+    }
+    if expression.kind == CXCursor_IntegerLiteral || expression.kind == CXCursor_DeclRefExpr
+      || expression.kind == CXCursor_UnaryOperator || expression.kind == CXCursor_BinaryOperator
+    {
+      if let constant = expression.integerValue { return .constant(constant) }
+    }
+    return Self.isBooleanValued(expression) ? pureCondition(expression).map { .truth($0) } : nil
+  }
+
+  private static func isBooleanValued(_ expression: Cursor) -> Bool {
+    let op = expression.operatorSpelling ?? ""
+    switch expression.kind {
+    case CXCursor_BinaryOperator: return ComparisonOperator(rawValue: op) != nil || op == "&&" || op == "||"
+    case CXCursor_UnaryOperator: return op == "!"
+    default: return false
+    }
+  }
+
+  /// A condition over named variables and constants only; nil for anything with a call,
+  /// a field, a dereference or an operator the conditions do not model.
+  private func pureCondition(_ cursor: Cursor) -> Condition? {
+    let expression = cursor.strippingParenthesesAndCasts
+    let children = expression.children.filter(\.isExpression)
+    let op = expression.operatorSpelling ?? ""
+    func variable(_ operand: Cursor) -> String? {
+      let stripped = operand.strippingParenthesesAndCasts
+      return stripped.kind == CXCursor_DeclRefExpr && stripped.integerValue == nil ? stripped.spelling : nil
+    }
+    func bitTest(_ operands: [Cursor]) -> Condition? {
+      guard operands.count == 2 else { return nil }
+      for (value, mask) in [(operands[0], operands[1]), (operands[1], operands[0])] {
+        if let constant = mask.integerValue, let name = variable(value) {
+          return .bitsSet(variable: name, mask: constant)
+        }
+      }
+      return nil
+    }
+    switch expression.kind {
+    case CXCursor_BinaryOperator where children.count == 2:
+      if let comparison = ComparisonOperator(rawValue: op) {
+        if comparison == .equal || comparison == .notEqual {
+          for (masked, zero) in [(children[0], children[1]), (children[1], children[0])] where zero.integerValue == 0 {
+            let inner = masked.strippingParenthesesAndCasts
+            if inner.kind == CXCursor_BinaryOperator, inner.operatorSpelling == "&",
+              let test = bitTest(inner.children.filter(\.isExpression))
+            {
+              return comparison == .notEqual ? test : .not(test)
+            }
+          }
+        }
+        if let name = variable(children[0]), let constant = children[1].integerValue {
+          return .compare(variable: name, comparison, constant)
+        }
+        if let name = variable(children[1]), let constant = children[0].integerValue {
+          return .compare(variable: name, comparison.flipped, constant)
+        }
+        return nil
+      }
+      if op == "&" { return bitTest(children) }
+      if op == "&&" || op == "||", let left = pureCondition(children[0]), let right = pureCondition(children[1]) {
+        return op == "&&" ? .and(left, right) : .or(left, right)
+      }
+      return nil
+    case CXCursor_UnaryOperator where op == "!":
+      return children.first.flatMap(pureCondition).map { .not($0) }
+    default:
+      return variable(expression).map { .truthy($0) }
+    }
   }
 
   /// `flags & MASK` with a constant mask: a flag test.

@@ -194,6 +194,20 @@ struct Cursor {
     return Int(clang_EvalResult_getAsLongLong(result))
   }
 
+  /// The bytes of a string literal (escapes applied, adjacent literals joined), if any.
+  /// libclang evaluates a literal only through the cast that decays it to a pointer, so
+  /// this is asked of the argument as written.
+  var stringLiteralValue: String? {
+    guard strippingParenthesesAndCasts.kind == CXCursor_StringLiteral, let result = clang_Cursor_Evaluate(raw) else {
+      return nil
+    }
+    defer { clang_EvalResult_dispose(result) }
+    guard clang_EvalResult_getKind(result) == CXEval_StrLiteral, let text = clang_EvalResult_getAsStr(result) else {
+      return nil
+    }
+    return String(cString: text)
+  }
+
   var callArguments: [Cursor] {
     let count = clang_Cursor_getNumArguments(raw)
     guard count > 0 else { return [] }

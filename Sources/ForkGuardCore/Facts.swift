@@ -60,6 +60,23 @@ public enum ArgumentValue: Codable, Hashable, Sendable {
   /// A pointer to a local buffer whose first bytes are known, by offset (telnet's
   /// `tmp + 2` after `*cp++ = IAC; *cp++ = SB; *cp++ = TELOPT_NAWS`).
   case elements([Int: Int])
+  /// A string literal (`"%s: %s"`, `"z\n"`), its bytes as UTF-8 without the terminating NUL;
+  /// literals longer than `ArgumentValue.longestString` bytes are not kept.
+  case string(String)
+
+  public static let longestString = 512
+
+  /// The bytes a callee reads through the pointer, terminating NUL included.
+  public var knownBytes: [Int: Int]? {
+    switch self {
+    case .elements(let elements): return elements
+    case .string(let text):
+      var bytes = Dictionary(uniqueKeysWithValues: text.utf8.enumerated().map { ($0.offset, Int($0.element)) })
+      bytes[text.utf8.count] = 0
+      return bytes
+    case .constant, .parameter, .bitsIncluding, .variable: return nil
+    }
+  }
 }
 
 /// Which lock an expression names. Locks are identified as lockdep groups them: a global or
@@ -153,13 +170,26 @@ public struct MemoryWrite: Codable, Hashable, Sendable {
   /// For `.local` targets, the variable's name (to tell the fork result variable apart).
   public var variable: String?
   public var location: SourceLocation
+  /// What a local variable is set to, when the store says: screen's `wi = he = hi = 0`, git's
+  /// `int in_signal_handler = !!(flags & TRANSPORT_UNLOCK_PACK_IN_SIGNAL_HANDLER)`.
+  public var value: StoredValue?
 
-  public init(target: Target, text: String, variable: String? = nil, location: SourceLocation) {
+  public init(
+    target: Target, text: String, variable: String? = nil, location: SourceLocation, value: StoredValue? = nil
+  ) {
     self.target = target
     self.text = text
     self.variable = variable
     self.location = location
+    self.value = value
   }
+}
+
+/// A value stored into a local variable that later conditions can test.
+public enum StoredValue: Codable, Hashable, Sendable {
+  case constant(Int)
+  /// 1 where the condition holds, 0 where it does not (a comparison, `!`, `&&`, `||`).
+  case truth(Condition)
 }
 
 /// A function-valued expression: a function named directly, or a variable or field that

@@ -142,6 +142,9 @@ public struct FactsWriter {
         w.uint(pair.key)
         w.int(pair.value)
       }
+    case .string(let text):
+      uint(5)
+      string(text)
     }
   }
 
@@ -150,6 +153,15 @@ public struct FactsWriter {
     string(write.text)
     optionalString(write.variable)
     location(write.location)
+    switch write.value {
+    case nil: uint(0)
+    case .constant(let value)?:
+      uint(1)
+      int(value)
+    case .truth(let condition)?:
+      uint(2)
+      self.condition(condition)
+    }
   }
 
   mutating func reference(_ reference: FunctionReference) {
@@ -413,14 +425,22 @@ public struct FactsReader {
     case 4:
       return .elements(
         Dictionary(try list { r in (try r.uint(), try r.int()) }, uniquingKeysWith: { first, _ in first }))
+    case 5: return .string(try string())
     default: throw FactsCoding.Malformed()
     }
   }
 
   mutating func memoryWrite() throws -> MemoryWrite {
-    MemoryWrite(
+    var write = MemoryWrite(
       target: try enumValue(MemoryWrite.Target.self), text: try string(), variable: try optionalString(),
       location: try location())
+    switch try uint() {
+    case 0: break
+    case 1: write.value = .constant(try int())
+    case 2: write.value = .truth(try condition())
+    default: throw FactsCoding.Malformed()
+    }
+    return write
   }
 
   mutating func reference() throws -> FunctionReference {

@@ -106,6 +106,7 @@ public struct Knowledge: Sendable {
   private let reasonPhrases: [String: String]
   private let internals: Internals
   private let swift: SwiftTables
+  private let formatting: BufferFormatting
   /// Every function the C library exports.
   private let libraryNames: Set<String>
 
@@ -165,6 +166,10 @@ public struct Knowledge: Sendable {
     public var forkChildResults: [String: String]
     /// Calls that change the process group; after one, forkChildResults no longer hold.
     public var processGroupCalls: [String]
+    /// Forks after which the child's heap is consistent (glibc's `fork()` takes malloc's
+    /// locks around the fork), and the functions whose only lock is malloc's.
+    public var heapResettingForks: [String]
+    public var allocators: [String]
   }
 
   public struct ThreadStart: Codable, Sendable {
@@ -234,6 +239,7 @@ public struct Knowledge: Sendable {
     self.lockTables = lockTables
     internals = try decode(Internals.self, "libc-internals.json")
     swift = try decode(SwiftTables.self, "swift.json")
+    formatting = try decode(BufferFormatting.self, "glibc-formatting.json")
     libraryNames = try list("glibc-2.36-functions.txt")
     var fingerprint = ContentHash()
     for name in ["process.json", "locks.json", "libc-internals.json", "swift.json"] { fingerprint.add(try load(name)) }
@@ -292,6 +298,68 @@ public struct Knowledge: Sendable {
       return .unsafe(reasons: phrases.isEmpty ? [reasonPhrases["unqualified"] ?? "is AS-Unsafe"] : Self.unique(phrases))
     }
     return .unknown
+  }
+
+  /// What a call can do given its arguments: `snprintf(buf, n, "%s: %d", …)` formats on the
+  /// stack in glibc, with no lock and no allocation; any other call is judged by its name.
+  public func safety(of call: CallSite) -> Safety {
+    let byName = safety(of: call.callee)
+    guard case .unsafe = byName, overrides.unsafe[call.callee] == nil, let format = lockFreeFormat(of: call) else {
+      return byName
+    }
+    if profile == .glibc { return .safe }
+    return .unsafe(reasons: [
+      "is not on the \(profile.listName) list (glibc formats \(Self.quoted(format)) into the caller's buffer without a lock or an allocation; '--profile glibc' accepts it)"
+    ])
+  }
+
+  /// Unsafe only by the POSIX letter, for this call: reported at note severity.
+  public func isSafeOnlyByGlibc(_ call: CallSite) -> Bool {
+    if overrides.unsafe[call.callee] == nil, lockFreeFormat(of: call) != nil { return true }
+    return isSafeOnlyByGlibc(call.callee)
+  }
+
+  private func lockFreeFormat(of call: CallSite) -> String? {
+    guard let format = formatting.literalFormat(of: call), formatting.isLockFree(format) else { return nil }
+    return format
+  }
+
+  /// A format as C spells it, shortened: `"%s: %s\n"`.
+  static func quoted(_ format: String) -> String {
+    var text = ""
+    for character in format {
+      switch character {
+      case "\n": text += "\\n"
+      case "\r": text += "\\r"
+      case "\t": text += "\\t"
+      case "\"": text += "\\\""
+      case "\\": text += "\\\\"
+      default:
+        if let ascii = character.asciiValue, ascii < 0x20 || ascii == 0x7f {
+          let octal = String(ascii, radix: 8)
+          text += "\\" + String(repeating: "0", count: 3 - octal.count) + octal
+        } else {
+          text.append(character)
+        }
+      }
+      if text.count > 40 { return "\"" + text + "…\"" }
+    }
+    return "\"" + text + "\""
+  }
+
+  /// The fork leaves the child a consistent heap with malloc's locks free: glibc's `fork()`.
+  public func resetsHeapInChild(_ forkCallee: String) -> Bool { process.heapResettingForks.contains(forkCallee) }
+
+  /// The call's only hazard is the heap (malloc and free, and what glibc marks AS-Unsafe
+  /// only for allocating): it cannot deadlock in a child whose fork reset the heap's locks.
+  /// Formatting calls are judged by their format instead: `%m` translates, a float allocates.
+  public func isHeapOnly(_ call: CallSite) -> Bool {
+    guard overrides.unsafe[call.callee] == nil, formatting.functions[call.callee] == nil else { return false }
+    let name = canonicalName(call.callee)
+    guard overrides.unsafe[name] == nil, formatting.functions[name] == nil else { return false }
+    if process.allocators.contains(name) { return true }
+    guard let entry = glibc[name], !entry.isSafe else { return false }
+    return entry.reasons == ["ascuheap"]
   }
 
   /// glibc documents the function AS-Safe but the profile's POSIX list does not have it:

@@ -30,7 +30,14 @@ public struct ReachableCalls: FlowDomain {
   /// The parameters (by index) whose value can change which calls are reachable: those a
   /// condition or `switch` in the body tests, and those passed on to a callee unchanged.
   public static func relevantParameters(of function: FunctionFacts) -> Set<Int> {
-    guard !function.parameters.isEmpty else { return [] }
+    let use = parameterUse(of: function)
+    return use.tested.union(use.passedOn)
+  }
+
+  /// The parameters (by index) a condition or `switch` in the body tests (`p`, `p[0]`), and
+  /// those passed on to a callee unchanged.
+  public static func parameterUse(of function: FunctionFacts) -> (tested: Set<Int>, passedOn: Set<Int>) {
+    guard !function.parameters.isEmpty else { return ([], []) }
     var tested = Set<String>()
     func visit(_ condition: Condition) {
       switch condition {
@@ -53,22 +60,26 @@ public struct ReachableCalls: FlowDomain {
         if let variable { tested.insert(variable) }
         for arm in arms { visit(arm.body) }
       case .loop(let body): visit(body)
-      case .call, .jump, .write, .declare, .returnValue, .returnConstant: break
+      // `int in_signal_handler = !!(flags & …)`: a parameter read into a tested local.
+      case .write(let write):
+        if case .truth(let condition)? = write.value { visit(condition) }
+      case .call, .jump, .declare, .returnValue, .returnConstant: break
       }
     }
     visit(function.body)
     // `pointer[0]` tests what `pointer` points to.
     let testedBases = Set(tested.compactMap { name in name.firstIndex(of: "[").map { String(name[..<$0]) } })
-    var relevant = Set(
+    let testedIndices = Set(
       function.parameters.indices.filter {
         tested.contains(function.parameters[$0]) || testedBases.contains(function.parameters[$0])
       })
+    var passedOn = Set<Int>()
     for call in function.calls {
       for case .parameter(let index) in call.argumentValues.values where index < function.parameters.count {
-        relevant.insert(index)
+        passedOn.insert(index)
       }
     }
-    return relevant
+    return (testedIndices, passedOn)
   }
 
   public func merge(_ a: State, _ b: State) -> State {
@@ -83,7 +94,16 @@ public struct ReachableCalls: FlowDomain {
 
   public func write(_ write: MemoryWrite, _ state: State) -> State {
     guard write.target == .local, let variable = write.variable else { return state }
-    return forgetting(variable, state)
+    var next = forgetting(variable, state)
+    switch write.value {
+    case .constant(let value)?: next.values[variable] = .exactly(value)
+    case .truth(let condition)?:
+      if let holds = AbstractValue.evaluate(condition, values: { state.values[$0] }) {
+        next.values[variable] = .exactly(holds ? 1 : 0)
+      }
+    case nil: break
+    }
+    return next
   }
 
   public func declare(_ variable: String, _ state: State) -> State { forgetting(variable, state) }

@@ -43,7 +43,7 @@ public struct UnsafeCallSearch {
     var findings: [Finding] = []
     var entered = Set(alreadyEntered.map { Entry(symbol: $0, values: [:]) })
     var entriesBySymbol: [SymbolID: Int] = [:]
-    var testedBySymbol: [SymbolID: Set<Int>] = [:]
+    var useBySymbol: [SymbolID: (tested: Set<Int>, passedOn: Set<Int>)] = [:]
     var reported = Set<SourceLocation>()
     var queue: [(calls: [CallSite], caller: String, chain: [Link], values: [Int: AbstractValue])] = [
       (calls, caller, [], parameterValues)
@@ -54,19 +54,24 @@ public struct UnsafeCallSearch {
       head += 1
       for call in calls {
         if let definition = program.definition(of: call) {
-          let tested =
-            testedBySymbol[definition.symbol]
+          let use =
+            useBySymbol[definition.symbol]
             ?? {
-              let tested = ReachableCalls.relevantParameters(of: definition)
-              testedBySymbol[definition.symbol] = tested
-              return tested
+              let use = ReachableCalls.parameterUse(of: definition)
+              useBySymbol[definition.symbol] = use
+              return use
             }()
           var known: [Int: AbstractValue] = [:]
-          for index in tested {
+          for index in use.tested.union(use.passedOn) {
             switch call.argumentValues[index] {
             case .constant(let value)?: known[index] = .exactly(value)
             case .parameter(let outer)?: known[index] = values[outer]
             case .elements(let elements)?: known[index] = .elements(elements)
+            // A string literal matters where its bytes are tested; passed on, it would only
+            // multiply the value sets a function is entered with (every message of a `Msg(0, …)`).
+            case .string(let text)? where use.tested.contains(index):
+              known[index] = .elements(ArgumentValue.string(text).knownBytes ?? [:])
+            case .string?: break
             case .variable(let symbol)?:
               if let bits = program.staticVariableBits(symbol) { known[index] = .bitsWithin(bits) }
             case .bitsIncluding?, nil: break
@@ -87,7 +92,7 @@ public struct UnsafeCallSearch {
           }
           continue
         }
-        let safety = call.symbol == nil ? Safety.unknown : knowledge.safety(of: call.callee)
+        let safety = call.symbol == nil ? Safety.unknown : knowledge.safety(of: call)
         if accepts(safety), reported.insert(call.location).inserted {
           findings.append(Finding(call: call, safety: safety, caller: caller, chain: chain))
         }

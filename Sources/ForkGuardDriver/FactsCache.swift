@@ -8,7 +8,7 @@ import Foundation
 /// ignored and rewritten: the cache is never trusted over a parse.
 public final class FactsCache: @unchecked Sendable {
   /// Bumped whenever the facts' shape or meaning changes.
-  public static let schema = 8
+  public static let schema = 9
 
   struct Stamp: Equatable {
     var size: Int

@@ -14,9 +14,12 @@ struct AsyncSignalSafetyReport {
 
   /// - Parameter context: what the context is (`fork child`, `signal handler`): a call that
   ///   several contexts reach is reported once, counting the others.
+  /// - Parameter heapIsConsistent: the context is the child of a fork that took malloc's
+  ///   locks around itself (glibc's `fork()`): calls whose only hazard is the heap are
+  ///   unsafe only by the letter there.
   func report(
     from calls: [CallSite], in caller: String, entered: Set<SymbolID>,
-    parameterValues: [Int: AbstractValue] = [:], context: String,
+    parameterValues: [Int: AbstractValue] = [:], context: String, heapIsConsistent: Bool = false,
     contextNotes: [DiagnosticNote], input: AnalysisInput, report: (Diagnostic) -> Void
   ) {
     // Unknown calls are searched for, then kept when reportable: a Swift call nobody
@@ -29,7 +32,11 @@ struct AsyncSignalSafetyReport {
       case .lock: return reportsLockFunctions
       }
     }
+    func heapOnly(_ finding: UnsafeCallSearch.Finding) -> Bool {
+      heapIsConsistent && input.knowledge.isHeapOnly(finding.call)
+    }
     func accepted(_ finding: UnsafeCallSearch.Finding) -> Bool {
+      if heapOnly(finding) { return input.knowledge.profile != .glibc }
       guard case .unknown = finding.safety else { return true }
       return Self.isSwiftCall(finding.call) || input.options.reportUnverifiable
     }
@@ -54,13 +61,24 @@ struct AsyncSignalSafetyReport {
         DiagnosticNote(location: link.call.location, message: "'\(link.call.callee)' called here from '\(link.caller)'")
       }
       // What glibc documents AS-Safe stays visible at note severity, without failing CI.
-      let severity: Severity = input.knowledge.isSafeOnlyByGlibc(finding.call.callee) ? .note : .warning
+      let severity: Severity = input.knowledge.isSafeOnlyByGlibc(finding.call) || heapOnly(finding) ? .note : .warning
+      let text =
+        heapOnly(finding)
+        ? "\(Self.verdict(finding.call.callee, Self.reasons(finding.safety))); \(Self.heapNote)"
+        : message(for: finding, knowledge: input.knowledge)
       report(
         Diagnostic(
-          ruleID: ruleID, severity: severity, location: finding.call.location,
-          message: message(for: finding, knowledge: input.knowledge), notes: chainNotes + contextNotes,
-          context: context))
+          ruleID: ruleID, severity: severity, location: finding.call.location, message: text,
+          notes: chainNotes + contextNotes, context: context))
     }
+  }
+
+  static let heapNote =
+    "glibc's fork() takes malloc's locks before it forks and releases them in the child, so the heap is consistent here ('--profile glibc' accepts it)"
+
+  static func reasons(_ safety: Safety) -> [String] {
+    if case .unsafe(let reasons) = safety { return reasons }
+    return []
   }
 
   /// `'on_term'` from `'on_term' registered here as signal handler`, else the context's note.

@@ -32,8 +32,9 @@ public struct ForkChildUnsafeCall: Rule {
           ))
       }
       wording.report(
-        from: region.calls, in: region.functionName, entered: [], context: "fork child", contextNotes: notes,
-        input: input, report: report)
+        from: region.calls, in: region.functionName, entered: [], context: "fork child",
+        heapIsConsistent: input.knowledge.resetsHeapInChild(region.forkCallee), contextNotes: notes, input: input,
+        report: report)
     }
     for context in input.program.handlerContexts([.cloneForkChild]) {
       let (threaded, why) = input.multithreadedReason(atForkAt: context.registration.location)

