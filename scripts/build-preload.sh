@@ -27,6 +27,6 @@ mv "$out_dir/exports.map.tmp" "$out_dir/exports.map"
   -fvisibility=hidden -fno-builtin -pthread -I"$rules_dir" \
   -Wl,--version-script="$out_dir/exports.map" -Wl,-z,defs -Wl,--as-needed \
   -o "$out_dir/libforkguard-preload.so.tmp" \
-  "$source_dir"/fg_preload.c "$source_dir"/fg_report.c "$source_dir"/fg_options.c
+  "$source_dir"/fg_preload.c "$source_dir"/fg_report.c "$source_dir"/fg_options.c "$source_dir"/fg_python.c
 mv "$out_dir/libforkguard-preload.so.tmp" "$out_dir/libforkguard-preload.so"
 echo "built $out_dir/libforkguard-preload.so" >&2

@@ -52,7 +52,7 @@ struct fg_thread {
   struct fg_held held[FG_MAX_HELD];
 };
 
-enum fg_lock_kind { FG_MUTEX = 0, FG_RWLOCK = 1, FG_SPIN = 2 };
+enum fg_lock_kind { FG_MUTEX = 0, FG_RWLOCK = 1, FG_SPIN = 2, FG_SEMAPHORE = 3 };
 
 FG_HIDDEN extern struct fg_options fg_options;
 FG_HIDDEN extern struct fg_thread fg_threads[FG_MAX_THREADS];
@@ -81,7 +81,18 @@ FG_HIDDEN void fg_report_field(struct fg_report *report, const char *key, const 
 FG_HIDDEN void fg_report_number(struct fg_report *report, const char *key, long value);
 FG_HIDDEN void fg_report_pointer(struct fg_report *report, const char *key, const void *value);
 FG_HIDDEN void fg_report_frames(struct fg_report *report, const char *who, void *const *frames, int count);
+/* A source line of an interpreter's stack (`who`: python), innermost first by `index`. */
+FG_HIDDEN void fg_report_source(struct fg_report *report, const char *who, int index, const char *file,
+                                size_t file_length, long line, const char *function, size_t function_length);
 FG_HIDDEN void fg_report_end(struct fg_report *report);
+
+/* fg_python.c: CPython's own traceback writer, when the process is CPython. */
+FG_HIDDEN void fg_python_resolve(void);
+/* In the parent around fork(): capture the forking thread's Python stack for the child. */
+FG_HIDDEN int fg_python_capture_fork(pid_t forker);
+FG_HIDDEN void fg_python_fork_done(int captured);
+/* In the child: the caller's Python stack (`python`) and the fork's (`python_fork`). */
+FG_HIDDEN void fg_report_python(struct fg_report *report, pid_t forker);
 FG_HIDDEN void fg_write_all(int fd, const char *data, size_t size);
 FG_HIDDEN size_t fg_format_decimal(char *out, long value);
 FG_HIDDEN size_t fg_format_hex(char *out, uintptr_t value);

@@ -24,21 +24,34 @@
 #include <execinfo.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <semaphore.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <threads.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 
+/* glibc 2.36's lock internals, read in the child. Mutex kinds: nptl/pthreadP.h
+ * (PTHREAD_MUTEX_KIND_MASK_NP 3, ROBUST_NORMAL_NP 16, PRIO_INHERIT_NP 32, PRIO_PROTECT_NP 64,
+ * PSHARED_BIT 128; PTHREAD_MUTEX_PRIO_CEILING_MASK 0xfff80000, the ceiling in the lock word
+ * of a priority-protect mutex); the futex word of robust and priority-inheritance mutexes:
+ * linux/futex.h (FUTEX_TID_MASK 0x3fffffff, FUTEX_OWNER_DIED 0x40000000); the
+ * unrecoverable robust owner: PTHREAD_MUTEX_NOTRECOVERABLE 0x7fffffff (pthreadP.h). */
 #define FG_TID_MASK 0x3fffffff
+#define FG_FUTEX_OWNER_DIED 0x40000000
+#define FG_MUTEX_NOT_RECOVERABLE 0x7fffffff
 #define FG_MUTEX_KIND_MASK 3
 #define FG_MUTEX_RECURSIVE 1
 #define FG_MUTEX_ERRORCHECK 2
 #define FG_MUTEX_ROBUST_BIT 16
+#define FG_MUTEX_PRIO_INHERIT_BIT 32
+#define FG_MUTEX_PRIO_PROTECT_BIT 64
 #define FG_MUTEX_PSHARED_BIT 128
+#define FG_MUTEX_CEILING_MASK 0xfff80000u
 #define FG_RWLOCK_READER_SHIFT 3
 
 struct fg_options fg_options;
@@ -235,9 +248,17 @@ static void *fg_trampoline(void *pointer) {
   return start(argument);
 }
 
+/* Set in every fork child; checks run only where it is set. */
+static volatile int fg_child;
+/* Threads the child started (through pthread_create). While there are none, the caller is
+ * the child's only thread: a lock word taken with no owner recorded, a held spinlock or an
+ * empty semaphore can then never change. */
+static volatile int fg_child_threads;
+
 FG_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attributes, void *(*start)(void *), void *argument) {
   fg_real_pthread_create_t *real = FG_REAL(pthread_create);
   if (FG_UNLIKELY(!real)) return ENOSYS;
+  if (FG_UNLIKELY(fg_child)) __atomic_add_fetch(&fg_child_threads, 1, __ATOMIC_ACQ_REL);
   for (size_t i = 0; i < sizeof fg_handoffs / sizeof fg_handoffs[0]; i++) {
     int expected = 0;
     if (!__atomic_compare_exchange_n(&fg_handoffs[i].busy, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
@@ -308,8 +329,6 @@ static void fg_track_restore(const struct fg_held *saved) {
 
 /* ---- the fork child ------------------------------------------------------------------ */
 
-/* Set in every fork child; checks run only where it is set. */
-static int fg_child;
 /* Set when the parent had more than one thread at the fork. */
 static int fg_child_of_threads;
 static pid_t fg_forker;        /* the forking thread's id in the parent */
@@ -318,6 +337,9 @@ static int fg_fork_underscore; /* _Fork: glibc repaired nothing */
 /* What the child has reported: threads the child starts report too, so these are claimed
  * with atomics. */
 static void *volatile fg_reported_locks[64];
+/* Semaphores the child made itself (sem_init after the fork): one it waits on at 0 is
+ * meant to be posted by its own signal handler, not a leftover of the parent's threads. */
+static void *volatile fg_child_semaphores[64];
 static volatile char fg_unsafe_reported[FG_FUNCTION_COUNT];
 
 static int fg_count_threads(void) {
@@ -405,6 +427,7 @@ static const char *fg_kind_name(int kind, int read) {
   switch (kind) {
   case FG_RWLOCK: return read ? "rwlock-read" : "rwlock-write";
   case FG_SPIN: return "spinlock";
+  case FG_SEMAPHORE: return "semaphore";
   default: return "mutex";
   }
 }
@@ -443,6 +466,8 @@ static void fg_child_start(int threads, pid_t forker, int underscore, void *site
   memset((void *)fg_reported_locks, 0, sizeof fg_reported_locks);
   memset((void *)fg_unsafe_reported, 0, sizeof fg_unsafe_reported);
   fg_child_of_threads = threads > 1;
+  fg_child_threads = 0;
+  memset((void *)fg_child_semaphores, 0, sizeof fg_child_semaphores);
   fg_child = 1;
   if (fg_child_of_threads && fg_options.mode == FG_MODE_TRACK) fg_report_held_at_fork();
 }
@@ -464,8 +489,11 @@ static pid_t fg_fork(int underscore, void *site) {
   int threads = fg_count_threads();
   if (threads > 1) fg_refresh_names();
   pid_t forker = fg_tid();
+  int captured = fg_python_capture_fork(forker);
   pid_t pid = call();
   if (pid == 0) fg_child_start(threads, forker, underscore, site);
+  /* The child keeps its copy of the stack; either side may capture for its next fork. */
+  fg_python_fork_done(captured);
   return pid;
 }
 
@@ -527,17 +555,60 @@ static int fg_already_reported(void *lock) {
   return 0;
 }
 
+/* Track mode: the thread whose held list has `lock` (the forking thread by its parent id),
+ * for locks that record no owner themselves; 0 when none does or track mode is off. */
+static pid_t fg_tracked_holder(const void *lock) {
+  for (int i = 0; i < FG_MAX_THREADS; i++) {
+    struct fg_thread *thread = &fg_threads[i];
+    if (thread->tid <= 0) continue;
+    for (int h = 0; h < thread->nheld && h < FG_MAX_HELD; h++)
+      if (thread->held[h].lock == lock) return i == fg_self ? fg_forker : thread->tid;
+  }
+  return 0;
+}
+
+/* Track mode: the last thread to take each semaphore and where, in a table of 256 slots by
+ * address (a semaphore has no owner; a later one sharing a slot replaces it). */
+struct fg_semaphore_taker {
+  void *volatile semaphore;
+  volatile pid_t tid;
+  void *volatile site;
+};
+static struct fg_semaphore_taker fg_semaphore_takers[256];
+
+static struct fg_semaphore_taker *fg_taker_slot(const void *semaphore) {
+  return &fg_semaphore_takers[((uintptr_t)semaphore >> 4) % (sizeof fg_semaphore_takers / sizeof fg_semaphore_takers[0])];
+}
+
+static void fg_track_semaphore(void *semaphore, void *site) {
+  struct fg_semaphore_taker *slot = fg_taker_slot(semaphore);
+  __atomic_store_n(&slot->semaphore, NULL, __ATOMIC_RELEASE);
+  slot->tid = fg_tid();
+  slot->site = site;
+  __atomic_store_n(&slot->semaphore, semaphore, __ATOMIC_RELEASE);
+}
+
+static pid_t fg_semaphore_taker(const void *semaphore, void **site) {
+  struct fg_semaphore_taker *slot = fg_taker_slot(semaphore);
+  if (__atomic_load_n(&slot->semaphore, __ATOMIC_ACQUIRE) != semaphore) return 0;
+  if (site) *site = slot->site;
+  return slot->tid;
+}
+
 /* The owner's acquisition frames, when track mode recorded them. */
 static void fg_report_owner_frames(struct fg_report *report, pid_t owner, void *lock) {
   struct fg_thread *thread = fg_find_thread(owner);
   if (!thread && owner == fg_forker && fg_self >= 0) thread = &fg_threads[fg_self];
-  if (!thread) return;
-  for (int h = 0; h < thread->nheld && h < FG_MAX_HELD; h++) {
-    if (thread->held[h].lock == lock) {
-      fg_report_frames(report, "owner", thread->held[h].frames, thread->held[h].nframes);
-      return;
+  if (thread) {
+    for (int h = 0; h < thread->nheld && h < FG_MAX_HELD; h++) {
+      if (thread->held[h].lock == lock) {
+        fg_report_frames(report, "owner", thread->held[h].frames, thread->held[h].nframes);
+        return;
+      }
     }
   }
+  void *site = NULL;
+  if (fg_semaphore_taker(lock, &site) == owner && site) fg_report_frames(report, "owner", &site, 1);
 }
 
 /* What a lock call in the child does when the lock is stuck: report once, then act. */
@@ -555,6 +626,7 @@ __attribute__((noinline, cold)) static int fg_stuck(const char *operation, void 
     fg_report_field(&report, "action", !blocking ? "none" : fg_options.on_deadlock == FG_ABORT ? "abort" : fg_options.on_deadlock == FG_EDEADLK ? "edeadlk" : "continue");
     fg_report_fork(&report);
     fg_report_frames(&report, "child", &site, 1);
+    fg_report_python(&report, fg_forker);
     if (owner) fg_report_owner_frames(&report, owner, lock);
     fg_report_end(&report);
   }
@@ -566,15 +638,137 @@ __attribute__((noinline, cold)) static int fg_stuck(const char *operation, void 
   }
 }
 
+static int fg_hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+/* Whether `address` is in a shared mapping (/proc/self/maps, an `s` in its permissions):
+ * there another process may hold and release a process-shared lock. Unknown counts as
+ * shared, which leaves the lock unjudged. Cold: only for a taken process-shared lock. */
+static int fg_in_shared_mapping(const void *address) {
+  int maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (maps < 0) return 1;
+  char chunk[1024];
+  uintptr_t start = 0, end = 0;
+  int field = 0; /* 0: start, 1: end, 2: permissions, 3: rest of the line */
+  int column = 0;
+  int shared = 1;
+  for (;;) {
+    ssize_t got = read(maps, chunk, sizeof chunk);
+    if (got <= 0) break;
+    for (ssize_t i = 0; i < got; i++) {
+      char c = chunk[i];
+      if (c == '\n') {
+        field = 0;
+        start = end = 0;
+        column = 0;
+        continue;
+      }
+      if (field == 0) {
+        if (c == '-') field = 1;
+        else if (fg_hex_digit(c) >= 0) start = start * 16 + (uintptr_t)fg_hex_digit(c);
+      } else if (field == 1) {
+        if (c == ' ') field = 2, column = 0;
+        else if (fg_hex_digit(c) >= 0) end = end * 16 + (uintptr_t)fg_hex_digit(c);
+      } else if (field == 2) {
+        if (column == 3 && (uintptr_t)address >= start && (uintptr_t)address < end) {
+          shared = c == 's';
+          close(maps);
+          return shared;
+        }
+        column++;
+        if (c == ' ') field = 3;
+      }
+    }
+  }
+  close(maps);
+  return shared;
+}
+
+/* A mutex is taken when its lock word is: glibc writes __owner just after taking the word
+ * and clears it just before releasing it, so a thread caught between the two at the fork
+ * leaves a taken word with owner 0 (most hot mutexes are seen so in a child). Robust and
+ * priority-inheritance mutexes keep the owner's id in the word itself, for the kernel. */
 static int fg_check_mutex(pthread_mutex_t *mutex, const char *operation, int blocking, void *site) {
   int kind = mutex->__data.__kind;
-  if (kind & (FG_MUTEX_PSHARED_BIT | FG_MUTEX_ROBUST_BIT)) return 0;
-  pid_t owner = mutex->__data.__owner & FG_TID_MASK;
-  if (owner == 0 || owner == fg_tid()) return 0;
-  const char *problem = owner == fg_forker
-                            ? "the mutex was locked by the forking thread before fork(); the child has a new thread id, so it can never take it"
-                            : "the mutex is held by a thread that does not exist in the fork child; it can never be unlocked";
+  unsigned word = (unsigned)mutex->__data.__lock;
+  if (kind & FG_MUTEX_PRIO_PROTECT_BIT) word &= ~FG_MUTEX_CEILING_MASK;
+  if (word == 0) return 0;
+  /* glibc marks every robust mutex process-shared (nptl/pthread_mutex_init.c: the kernel
+   * wakes robust waiters with shared futex calls). Another process can release one only
+   * in memory it shares with us; in the child's private copy nobody else can. */
+  if ((kind & FG_MUTEX_PSHARED_BIT) && fg_in_shared_mapping(mutex)) return 0;
+  pid_t owner;
+  if (kind & (FG_MUTEX_ROBUST_BIT | FG_MUTEX_PRIO_INHERIT_BIT)) {
+    /* A dead owner's robust mutex is handed over with EOWNERDEAD; an unrecoverable one fails. */
+    if ((word & FG_FUTEX_OWNER_DIED) || mutex->__data.__owner == FG_MUTEX_NOT_RECOVERABLE) return 0;
+    owner = (pid_t)(word & FG_TID_MASK);
+  } else {
+    owner = mutex->__data.__owner & FG_TID_MASK;
+  }
+  if (owner == fg_tid()) return 0;
+  /* With no owner recorded, only a child with no other thread knows nobody will release it. */
+  if (owner == 0 && fg_child_threads) return 0;
+  const char *problem =
+      owner == 0 ? "the mutex's lock word was taken at fork() by a thread inside lock or unlock, before it recorded itself as owner; that thread does not exist in the child, so nothing can unlock it"
+      : owner == fg_forker
+          ? "the mutex was locked by the forking thread before fork(); the child has a new thread id, so it can never take it"
+          : "the mutex is held by a thread that does not exist in the fork child; it can never be unlocked";
   return fg_stuck(operation, mutex, FG_MUTEX, owner, 0, blocking, site, problem);
+}
+
+/* glibc 2.36's spinlock word: on x86 a free one holds 1 and a held one 0 or less (unlock and
+ * init store 1, lock decrements: sysdeps/x86_64/nptl/pthread_spin_lock.S and
+ * pthread_spin_unlock.S); elsewhere a free one holds 0 (nptl/pthread_spin_lock.c). */
+#if defined(__x86_64__) || defined(__i386__)
+#define FG_SPIN_IS_FREE(value) ((value) > 0)
+#else
+#define FG_SPIN_IS_FREE(value) ((value) == 0)
+#endif
+
+/* A spinlock records no owner: while the caller is the child's only thread, a held one
+ * stays held, whoever took it (the forking thread's own included). */
+static int fg_check_spin(pthread_spinlock_t *lock, const char *operation, int blocking, void *site) {
+  if (fg_child_threads || FG_SPIN_IS_FREE(__atomic_load_n((volatile int *)lock, __ATOMIC_RELAXED))) return 0;
+  pid_t holder = fg_tracked_holder((const void *)lock);
+  return fg_stuck(operation, (void *)lock, FG_SPIN, holder, 0, blocking, site,
+                  "the spinlock is held and the caller is the child's only thread, so nothing can release it: it spins forever");
+}
+
+/* glibc 2.36's struct new_sem with 64-bit atomics (sysdeps/nptl/internaltypes.h:160-176):
+ * the value in the low 32 bits of `data`, the waiter count above it, then `private`:
+ * FUTEX_PRIVATE (LLL_PRIVATE, 0) for a process-private semaphore, FUTEX_SHARED (128) for a
+ * shared one (nptl/sem_init.c:58, sysdeps/nptl/lowlevellock-futex.h:50-51). */
+struct fg_glibc_semaphore {
+  uint64_t data;
+  int private_futex;
+  int pad;
+};
+
+static int fg_made_in_child(void *semaphore) {
+  for (size_t i = 0; i < sizeof fg_child_semaphores / sizeof fg_child_semaphores[0]; i++)
+    if (__atomic_load_n(&fg_child_semaphores[i], __ATOMIC_ACQUIRE) == semaphore) return 1;
+  return 0;
+}
+
+/* An empty process-private semaphore in a child with one thread: only a signal handler of
+ * the child could post it. One made in the child is left alone (that is how a handler
+ * wakes the child); one inherited empty was taken by a thread of the parent. */
+static int fg_check_semaphore(sem_t *semaphore, const char *operation, int blocking, void *site) {
+#if defined(__x86_64__) || defined(__aarch64__)
+  const volatile struct fg_glibc_semaphore *internal = (const volatile void *)semaphore;
+  if (fg_child_threads || internal->private_futex != 0 || (uint32_t)internal->data != 0) return 0;
+  if (fg_made_in_child(semaphore)) return 0;
+  pid_t taker = fg_semaphore_taker(semaphore, NULL);
+  return fg_stuck(operation, semaphore, FG_SEMAPHORE, taker, 0, blocking, site,
+                  blocking ? "the semaphore was empty at fork() and nothing in the child but a signal handler can post it: the wait never ends"
+                           : "the semaphore was empty at fork() and nothing in the child but a signal handler can post it: the wait lasts until its deadline");
+#else
+  (void)semaphore, (void)operation, (void)blocking, (void)site;
+  return 0;
+#endif
 }
 
 static int fg_check_rwlock(pthread_rwlock_t *rwlock, const char *operation, int write, int blocking, void *site) {
@@ -689,11 +883,12 @@ FG_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rwlock) {
   return real(rwlock);
 }
 
-/* ---- spinlocks: no owner is recorded, so only track mode sees them ---------------------- */
+/* ---- spinlocks: no owner is recorded; track mode names who took one ------------------- */
 
 FG_EXPORT int pthread_spin_lock(pthread_spinlock_t *lock) {
   fg_real_pthread_spin_lock_t *real = FG_REAL(pthread_spin_lock);
   if (FG_UNLIKELY(!real)) return ENOSYS;
+  FG_CHILD_CHECK(fg_check_spin(lock, "pthread_spin_lock", 1, __builtin_return_address(0)));
   int result = real(lock);
   if (FG_TRACKING && result == 0) fg_track_acquire((void *)lock, FG_SPIN, 0, __builtin_return_address(0));
   return result;
@@ -702,6 +897,7 @@ FG_EXPORT int pthread_spin_lock(pthread_spinlock_t *lock) {
 FG_EXPORT int pthread_spin_trylock(pthread_spinlock_t *lock) {
   fg_real_pthread_spin_trylock_t *real = FG_REAL(pthread_spin_trylock);
   if (FG_UNLIKELY(!real)) return ENOSYS;
+  FG_CHILD_CHECK(fg_check_spin(lock, "pthread_spin_trylock", 0, __builtin_return_address(0)));
   int result = real(lock);
   if (FG_TRACKING && result == 0) fg_track_acquire((void *)lock, FG_SPIN, 0, __builtin_return_address(0));
   return result;
@@ -712,6 +908,127 @@ FG_EXPORT int pthread_spin_unlock(pthread_spinlock_t *lock) {
   if (FG_UNLIKELY(!real)) return ENOSYS;
   if (FG_TRACKING) fg_track_release((void *)lock, 0, NULL);
   return real(lock);
+}
+
+/* ---- semaphores: CPython's locks, among others ------------------------------------------ */
+
+FG_EXPORT int sem_init(sem_t *semaphore, int shared, unsigned value) {
+  fg_real_sem_init_t *real = FG_REAL(sem_init);
+  if (FG_UNLIKELY(!real)) {
+    errno = ENOSYS;
+    return -1;
+  }
+  if (FG_UNLIKELY(fg_child)) {
+    for (size_t i = 0; i < sizeof fg_child_semaphores / sizeof fg_child_semaphores[0]; i++) {
+      void *expected = NULL;
+      if (__atomic_compare_exchange_n(&fg_child_semaphores[i], &expected, (void *)semaphore, 0, __ATOMIC_ACQ_REL,
+                                      __ATOMIC_ACQUIRE) || expected == (void *)semaphore)
+        break;
+    }
+  }
+  return real(semaphore, shared, value);
+}
+
+#define FG_SEMAPHORE_CHECK(operation, blocking) \
+  do { \
+    if (FG_UNLIKELY(fg_child)) { \
+      int verdict = fg_check_semaphore(semaphore, operation, blocking, __builtin_return_address(0)); \
+      if (verdict) { \
+        errno = verdict; \
+        return -1; \
+      } \
+    } \
+  } while (0)
+
+FG_EXPORT int sem_wait(sem_t *semaphore) {
+  fg_real_sem_wait_t *real = FG_REAL(sem_wait);
+  if (FG_UNLIKELY(!real)) {
+    errno = ENOSYS;
+    return -1;
+  }
+  FG_SEMAPHORE_CHECK("sem_wait", 1);
+  int result = real(semaphore);
+  if (FG_TRACKING && result == 0) fg_track_semaphore(semaphore, __builtin_return_address(0));
+  return result;
+}
+
+FG_EXPORT int sem_timedwait(sem_t *semaphore, const struct timespec *deadline) {
+  fg_real_sem_timedwait_t *real = FG_REAL(sem_timedwait);
+  if (FG_UNLIKELY(!real)) {
+    errno = ENOSYS;
+    return -1;
+  }
+  FG_SEMAPHORE_CHECK("sem_timedwait", 0);
+  int result = real(semaphore, deadline);
+  if (FG_TRACKING && result == 0) fg_track_semaphore(semaphore, __builtin_return_address(0));
+  return result;
+}
+
+FG_EXPORT int sem_clockwait(sem_t *semaphore, clockid_t clock, const struct timespec *deadline) {
+  fg_real_sem_clockwait_t *real = FG_REAL(sem_clockwait);
+  if (FG_UNLIKELY(!real)) {
+    errno = ENOSYS;
+    return -1;
+  }
+  FG_SEMAPHORE_CHECK("sem_clockwait", 0);
+  int result = real(semaphore, clock, deadline);
+  if (FG_TRACKING && result == 0) fg_track_semaphore(semaphore, __builtin_return_address(0));
+  return result;
+}
+
+FG_EXPORT int sem_trywait(sem_t *semaphore) {
+  fg_real_sem_trywait_t *real = FG_REAL(sem_trywait);
+  if (FG_UNLIKELY(!real)) {
+    errno = ENOSYS;
+    return -1;
+  }
+  int result = real(semaphore);
+  if (FG_TRACKING && result == 0) fg_track_semaphore(semaphore, __builtin_return_address(0));
+  return result;
+}
+
+/* ---- C11 mutexes: glibc's mtx_* lock a pthread mutex through internal calls, unseen ------ */
+
+/* glibc's mtx_t is a pthread_mutex_t (nptl/mtx_init.c casts it). */
+#define FG_C11_CHECK(operation, blocking) \
+  do { \
+    if (FG_UNLIKELY(fg_child) && fg_check_mutex((pthread_mutex_t *)mutex, operation, blocking, __builtin_return_address(0))) \
+      return thrd_error; \
+  } while (0)
+
+FG_EXPORT int mtx_lock(mtx_t *mutex) {
+  fg_real_mtx_lock_t *real = FG_REAL(mtx_lock);
+  if (FG_UNLIKELY(!real)) return thrd_error;
+  FG_C11_CHECK("mtx_lock", 1);
+  int result = real(mutex);
+  if (FG_TRACKING && result == thrd_success) fg_track_acquire(mutex, FG_MUTEX, 0, __builtin_return_address(0));
+  return result;
+}
+
+FG_EXPORT int mtx_timedlock(mtx_t *restrict mutex, const struct timespec *restrict deadline) {
+  fg_real_mtx_timedlock_t *real = FG_REAL(mtx_timedlock);
+  if (FG_UNLIKELY(!real)) return thrd_error;
+  FG_C11_CHECK("mtx_timedlock", 0);
+  int result = real(mutex, deadline);
+  if (FG_TRACKING && result == thrd_success) fg_track_acquire(mutex, FG_MUTEX, 0, __builtin_return_address(0));
+  return result;
+}
+
+FG_EXPORT int mtx_trylock(mtx_t *mutex) {
+  fg_real_mtx_trylock_t *real = FG_REAL(mtx_trylock);
+  if (FG_UNLIKELY(!real)) return thrd_error;
+  FG_C11_CHECK("mtx_trylock", 0);
+  int result = real(mutex);
+  if (FG_TRACKING && result == thrd_success) fg_track_acquire(mutex, FG_MUTEX, 0, __builtin_return_address(0));
+  return result;
+}
+
+FG_EXPORT int mtx_unlock(mtx_t *mutex) {
+  fg_real_mtx_unlock_t *real = FG_REAL(mtx_unlock);
+  if (FG_UNLIKELY(!real)) return thrd_error;
+  if (FG_UNLIKELY(fg_child)) fg_check_unlock((pthread_mutex_t *)mutex, __builtin_return_address(0));
+  if (FG_TRACKING) fg_track_release(mutex, 0, NULL);
+  return real(mutex);
 }
 
 /* ---- condition variables: glibc releases and re-takes the mutex inside, unseen -------- */
@@ -973,6 +1290,7 @@ FG_EXPORT void exit(int status) {
 
 __attribute__((constructor)) static void fg_start(void) {
   fg_resolve_all();
+  fg_python_resolve();
   fg_read_options();
   pthread_key_create(&fg_exit_key, fg_thread_exit);
   (void)fg_current(); /* the main thread */

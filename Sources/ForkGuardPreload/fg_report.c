@@ -213,6 +213,26 @@ void fg_report_frames(struct fg_report *report, const char *who, void *const *fr
   }
 }
 
+void fg_report_source(struct fg_report *report, const char *who, int index, const char *file, size_t file_length,
+                      long line, const char *function, size_t function_length) {
+  char number[24];
+  fg_line_begin(report);
+  fg_puts(report, "fg1 source who=");
+  fg_puts(report, who);
+  fg_puts(report, " n=");
+  fg_format_decimal(number, index);
+  fg_puts(report, number);
+  fg_puts(report, " line=");
+  fg_format_decimal(number, line);
+  fg_puts(report, number);
+  fg_puts(report, " function=");
+  /* One word: the file, which may hold spaces, ends the line. */
+  for (size_t i = 0; i < function_length; i++) fg_put(report, function[i] == ' ' ? "_" : function + i, 1);
+  fg_puts(report, " file=");
+  fg_put(report, file, file_length);
+  fg_line_end(report);
+}
+
 /* The file-backed mappings, so addresses can be symbolized after the process is gone. They
  * go through the report's buffer, so they too are written in whole lines; a mapping whose
  * line would not fit in one is left out rather than cut (a cut path would mislead). */

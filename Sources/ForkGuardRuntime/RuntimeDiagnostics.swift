@@ -49,29 +49,101 @@ public struct RuntimeDiagnostics {
     let operation = report.fields["operation"] ?? "lock"
     let lock = lockName(report)
     let owner = report.number("owner_tid")
+    let kind = report.fields["kind"] ?? "mutex"
+    let forker = owner != nil && owner == report.number("forker_tid")
     let message: String
-    if operation == "pthread_mutex_unlock" {
+    if operation == "pthread_mutex_unlock" || operation == "mtx_unlock" {
       message =
-        "'pthread_mutex_unlock' of \(lock) in the fork child fails with EPERM: \(threadDescription(report)) locked it before fork() and the child runs with a new thread id; re-initialise it with 'pthread_mutex_init' in the child instead"
+        "'\(operation)' of \(lock) in the fork child fails with EPERM: \(threadDescription(report)) locked it before fork() and the child runs with a new thread id; re-initialise it with 'pthread_mutex_init' in the child instead"
+    } else if kind == "semaphore" {
+      let taker =
+        owner == nil ? "" : forker ? "; the forking thread took it last" : "; \(threadDescription(report)) took it last"
+      let outcome = report.fields["blocking"] == "1" ? "blocks forever" : "waits until its deadline"
+      message =
+        "'\(operation)' of \(lock) in the fork child \(outcome): the semaphore was empty at fork() and nothing in the child but a signal handler can post it\(taker); take it in a pthread_atfork prepare handler (or os.register_at_fork in Python), or keep the child off it"
+    } else if kind == "spinlock" {
+      let holder =
+        owner == nil
+        ? "it is held"
+        : forker ? "the forking thread held it at fork()" : "\(threadDescription(report)) held it at fork()"
+      message =
+        "'\(operation)' of \(lock) in the fork child spins forever: \(holder), and the caller is the child's only thread, so nothing can release it; release it before fork() or keep the child off it"
+    } else if owner == nil, report.number("readers") == nil {
+      message =
+        "'\(operation)' of \(lock) in the fork child blocks forever: at fork() a thread was inside lock or unlock (the lock word is taken, no owner recorded yet) and it does not exist in the child; take it in a pthread_atfork prepare handler, or keep the child off it"
     } else if owner == nil, let readers = report.number("readers") {
       message =
         "'\(operation)' of \(lock) in the fork child blocks forever: it is read-locked (\(readers) reader\(readers == 1 ? "" : "s")) by threads that do not exist in the child; release it before fork() or take it in a pthread_atfork prepare handler"
-    } else if owner != nil, owner == report.number("forker_tid") {
+    } else if forker {
       message =
         "'\(operation)' of \(lock) in the fork child blocks forever: the forking thread locked it before fork() and the child, with a new thread id, can never own it; unlock it before fork() or re-initialise it in the child"
     } else {
       message =
         "'\(operation)' of \(lock) in the fork child blocks forever: \(threadDescription(report)) held it at fork() and does not exist in the child; take it in a pthread_atfork prepare handler, or keep the child off it"
     }
-    var notes = ownerNotes(report, lock: lock)
+    var notes = ownerNotes(report, lock: lock, taken: kind == "semaphore" ? "taken" : "locked")
     switch report.fields["action"] {
     case "abort":
       notes.insert(note(at: report, "child", "forkguard aborted the child here instead of letting it hang"), at: 0)
     case "edeadlk": notes.insert(note(at: report, "child", "forkguard made the call return EDEADLK"), at: 0)
     default: break
     }
+    if let python = pythonDiagnostic(report, message: message, notes: notes) { return python }
     return make(
       report, rule: "runtime-child-deadlock", severity: .error, primary: "child", message: message, notes: notes)
+  }
+
+  /// In CPython the place is the Python line that blocked (the innermost frame in the
+  /// program's own files, the standard library's frames above it are named in the message),
+  /// and the fork is the program's `os.fork()` line. The interpreter's C frames, which have
+  /// no lines, are left out.
+  private func pythonDiagnostic(_ report: RuntimeReport, message: String, notes: [DiagnosticNote]) -> Diagnostic? {
+    guard let python = report.sources["python"], !python.isEmpty else { return nil }
+    let first = python.firstIndex { !Self.isPythonLibrary($0) } ?? 0
+    let place = python[first]
+    var text = message
+    if first > 0 {
+      let inner = python[0]
+      text += " (in Python, inside '\(inner.function)' at \(inner.file):\(inner.line))"
+    } else {
+      text += " (in Python)"
+    }
+    var pythonNotes: [DiagnosticNote] = []
+    switch report.fields["action"] {
+    case "abort":
+      pythonNotes.append(
+        DiagnosticNote(
+          location: Self.location(place), message: "forkguard aborted the child here instead of letting it hang"))
+    case "edeadlk":
+      pythonNotes.append(
+        DiagnosticNote(location: Self.location(place), message: "forkguard made the call return EDEADLK"))
+    default: break
+    }
+    for (outer, inner) in zip(python[(first + 1)...], python[first...]).prefix(8) where !Self.isPythonLibrary(outer) {
+      pythonNotes.append(
+        DiagnosticNote(
+          location: Self.location(outer), message: "'\(inner.function)' called here from '\(outer.function)'"))
+    }
+    // Owner frames with a line (a C extension built with -g) still help; the rest are the interpreter's.
+    let childNote = "forkguard aborted the child here instead of letting it hang"
+    pythonNotes += notes.filter {
+      $0.location.line > 0 && !$0.message.hasSuffix("() called here") && $0.message != childNote
+    }
+    if let fork = report.sources["python_fork"], let forkPlace = fork.first(where: { !Self.isPythonLibrary($0) }) {
+      pythonNotes.append(DiagnosticNote(location: Self.location(forkPlace), message: "os.fork() called here"))
+    }
+    return Diagnostic(
+      ruleID: "runtime-child-deadlock", severity: .error, location: Self.location(place), message: text,
+      notes: pythonNotes)
+  }
+
+  /// The interpreter's own code: the standard library and installed packages, frozen modules.
+  static func isPythonLibrary(_ frame: SourceFrame) -> Bool {
+    frame.file.hasPrefix("<") || frame.file.contains("/lib/python3") || frame.file.contains("/site-packages/")
+  }
+
+  private static func location(_ frame: SourceFrame) -> SourceLocation {
+    SourceLocation(file: frame.file, line: frame.line, column: 1)
   }
 
   private func lockHeldAtFork(_ report: RuntimeReport) -> Diagnostic? {
@@ -121,9 +193,9 @@ public struct RuntimeDiagnostics {
       notes: notes)
   }
 
-  private func ownerNotes(_ report: RuntimeReport, lock: String) -> [DiagnosticNote] {
+  private func ownerNotes(_ report: RuntimeReport, lock: String, taken: String = "locked") -> [DiagnosticNote] {
     var notes: [DiagnosticNote] = []
-    notes += frameNote(report, "owner", "\(lock) locked here by \(threadName(report))")
+    notes += frameNote(report, "owner", "\(lock) \(taken) here by \(threadName(report))")
     notes += frameNote(report, "owner_created", "\(threadName(report)) started here")
     notes += frameNote(report, "fork", "\(report.fields["fork"] ?? "fork")() called here")
     return notes

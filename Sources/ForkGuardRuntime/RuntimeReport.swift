@@ -9,6 +9,8 @@ public struct RuntimeReport: Equatable, Sendable {
   public var frames: [String: [UInt64]]
   /// The process's file-backed mappings, for symbolizing after it is gone.
   public var maps: [MemoryMapping]
+  /// An interpreter's stack by role (`python`), innermost first: CPython's own traceback.
+  public var sources: [String: [SourceFrame]] = [:]
 
   public func number(_ key: String) -> Int? { fields[key].flatMap { Int($0) } }
   public func address(_ key: String) -> UInt64? { fields[key].flatMap(RuntimeReport.parseHex) }
@@ -16,6 +18,13 @@ public struct RuntimeReport: Equatable, Sendable {
   static func parseHex(_ text: String) -> UInt64? {
     text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : nil
   }
+}
+
+/// One frame of an interpreter's stack: `fg1 source who=python n=0 line=12 function=worker file=/srv/app.py`.
+public struct SourceFrame: Equatable, Sendable {
+  public var file: String
+  public var line: Int
+  public var function: String
 }
 
 /// A line of /proc/PID/maps with a file behind it.
@@ -67,6 +76,19 @@ public enum RuntimeReportParser {
           if word.hasPrefix("pc=") { pc = RuntimeReport.parseHex(String(word.dropFirst(3))) }
         }
         if let pc { current?.frames[who, default: []].append(pc) }
+      case "source":
+        // The file is last: it may hold spaces.
+        guard let fileStart = rest.range(of: " file=") else { continue }
+        var who = ""
+        var line = 0
+        var function = ""
+        for word in rest[..<fileStart.lowerBound].split(separator: " ") {
+          if word.hasPrefix("who=") { who = String(word.dropFirst(4)) }
+          if word.hasPrefix("line=") { line = Int(word.dropFirst(5)) ?? 0 }
+          if word.hasPrefix("function=") { function = String(word.dropFirst(9)) }
+        }
+        current?.sources[who, default: []].append(
+          SourceFrame(file: String(rest[fileStart.upperBound...]), line: line, function: function))
       case "end":
         if let report = current, report.pid == pid { reports.append(report) }
         current = nil

@@ -13,8 +13,12 @@ extension Fixture {
 
   /// `// forkguard-run-options: --track --unsafe-calls --on-deadlock edeadlk`
   func runOptions(program: String, library: String) -> RuntimeRun.Options {
-    // `timeout` keeps a regression that hangs from hanging the test suite.
-    var options = RuntimeRun.Options(program: "/usr/bin/timeout", arguments: ["120", program], library: library)
+    // `timeout` keeps a regression that hangs from hanging the test suite; clean-signals
+    // first unblocks the signals the test runner's threads block, which `timeout`'s timer
+    // and the fixtures' alarm() need.
+    let launcher = (try? RuntimeFixtureTests.cleanSignals()) ?? "/usr/bin/env"
+    var options = RuntimeRun.Options(
+      program: launcher, arguments: ["/usr/bin/timeout", "120", program], library: library)
     var iterator = words(after: "forkguard-run-options:").makeIterator()
     while let word = iterator.next() {
       switch word {
@@ -36,7 +40,28 @@ struct RuntimeFixtureTests {
   static let buildDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
     "forkguard-runtime-fixtures-\(ProcessInfo.processInfo.processIdentifier)")
 
-  static func build(_ fixture: Fixture) throws -> String {
+  /// fixtures/stress/clean-signals.c, built once.
+  static func cleanSignals() throws -> String {
+    try FileManager.default.createDirectory(at: buildDirectory, withIntermediateDirectories: true)
+    let output = buildDirectory.appendingPathComponent("clean-signals").path
+    if FileManager.default.isExecutableFile(atPath: output) { return output }
+    let source = Fixture.root.appendingPathComponent("fixtures/stress/clean-signals.c").path
+    let build = try Command.run(["cc", "-O2", "-o", output, source])
+    guard build.status == 0 else { throw BuildFailure(text: "clean-signals: \(build.stderr)") }
+    return output
+  }
+
+  /// Debian's interpreter where there is one (the CI machine's), else the first on PATH.
+  static let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
+
+  /// The program to run and its arguments: a built binary, or python3 with the script.
+  static func build(_ fixture: Fixture) throws -> [String] {
+    let source = fixture.files[0]
+    if source.hasSuffix(".py") { return [python, source] }
+    return [try compile(fixture)]
+  }
+
+  static func compile(_ fixture: Fixture) throws -> String {
     try FileManager.default.createDirectory(at: buildDirectory, withIntermediateDirectories: true)
     let source = fixture.files[0]
     let output = buildDirectory.appendingPathComponent(
@@ -61,10 +86,12 @@ struct RuntimeFixtureTests {
   @Test("program's reports match its annotations", arguments: Fixture.runtimePrograms())
   func program(_ fixture: Fixture) throws {
     let library = try #require(Self.library, "build the preload library with scripts/build-preload.sh")
-    let binary = try Self.build(fixture)
+    let command = try Self.build(fixture)
     // The Swift runtime's crash report for a child forkguard aborted is noise here.
     setenv("SWIFT_BACKTRACE", "enable=no", 1)
-    let result = try RuntimeRun.run(fixture.runOptions(program: binary, library: library))
+    var options = fixture.runOptions(program: command[0], library: library)
+    options.arguments += command.dropFirst()
+    let result = try RuntimeRun.run(options)
     let expectedStatus = fixture.words(after: "expected-exit-status:").first.flatMap { Int32($0) } ?? 0
     #expect(result.exitStatus == expectedStatus, "exit status")
     let failures = try FixtureVerifier.verify(fixture: fixture, diagnostics: result.diagnostics)

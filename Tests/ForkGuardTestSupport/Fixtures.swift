@@ -19,7 +19,7 @@ public struct Fixture: Sendable, CustomStringConvertible {
 
   public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
-  public static let sourceExtensions: Set<String> = ["c", "h", "swift"]
+  public static let sourceExtensions: Set<String> = ["c", "h", "swift", "py"]
 
   /// The fixtures of the given folders under `fixtures/`.
   public static func all(in folders: [String]) -> [Fixture] {
