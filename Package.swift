@@ -78,8 +78,11 @@ let package = Package(
     // The library itself (Sources/ForkGuardPreload) is plain C built by scripts/build-preload.sh.
     .target(
       name: "ForkGuardRuntime",
-      dependencies: ["ForkGuardCore"]
+      dependencies: ["ForkGuardCore", "CForkGuardExec"]
     ),
+    // Whether an exec will load the preload library: one C file that the preload library
+    // also compiles in (scripts/build-preload.sh), so the launcher and every exec agree.
+    .target(name: "CForkGuardExec"),
     .target(
       name: "ForkGuardDriver",
       dependencies: [
@@ -118,7 +121,7 @@ let package = Package(
     ),
     .testTarget(
       name: "ForkGuardRuntimeTests",
-      dependencies: ["ForkGuardRuntime", "ForkGuardRules", "ForkGuardCore", "ForkGuardTestSupport"]
+      dependencies: ["ForkGuardRuntime", "ForkGuardRules", "ForkGuardCore", "ForkGuardTestSupport", "CForkGuardExec"]
     ),
     .testTarget(
       name: "ForkGuardReportersTests",

@@ -3,9 +3,13 @@
 # and the tools a user would otherwise reach for (ThreadSanitizer, Helgrind, DRD).
 # Every variant runs the same program side by side, RUNS times; the table shows medians
 # and the ratio to the uninstrumented median. Valgrind tools run fewer iterations and are
-# scaled per iteration.
+# scaled per iteration. Then two more tables: 10,000 fork+_exit with 4 threads busy on a
+# lock (benchmarks/runtime/fork_loop.c), and what `forkguard run` adds to a program's start
+# (`forkguard run /bin/true` against `/bin/true`): wall-clock medians, instruction counts
+# from `perf stat` (when perf can count) and peak RSS.
 #
 #   benchmarks/runtime-overhead.sh [THREADS] [ITERATIONS] [RUNS]
+#   FORKGUARD=/path/forkguard   the binary for the start table (default .build/release/forkguard)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 threads="${1:-2}"
@@ -58,3 +62,47 @@ for name in plain forkguard-default forkguard-track forkguard-track-4-frames thr
   python3 -c "import sys; print('%-26s %12.3f %9.1fx' % (sys.argv[1], float(sys.argv[2]), float(sys.argv[2]) / float(sys.argv[3])))" \
     "$name" "${seconds[$name]}" "${seconds[plain]}"
 done
+
+# instructions COMMAND...: user+kernel instructions of one run, or "-" when perf cannot count.
+instructions() {
+  perf stat -x, -e instructions "$@" 2>&1 >/dev/null | awk -F, '/instructions/ { print ($1 ~ /^[0-9]+$/) ? $1 : "-"; exit }'
+}
+
+echo
+cc -O2 -pthread -o "$work/forks" "$root/benchmarks/runtime/fork_loop.c"
+fork_plain=$(median forks 4 "$work/forks")
+fork_default=$(median forks-default 4 env LD_PRELOAD="$library" "$work/forks")
+fork_track=$(median forks-track 4 env LD_PRELOAD="$library" FORKGUARD_OPTIONS=mode=track "$work/forks")
+printf '%-26s %12s %10s\n' "10,000 fork+_exit (4 thr)" "median s" "ratio"
+for pair in "plain $fork_plain" "forkguard-default $fork_default" "forkguard-track $fork_track"; do
+  set -- $pair
+  python3 -c "import sys; print('%-26s %12.3f %9.2fx' % (sys.argv[1], float(sys.argv[2]), float(sys.argv[2]) / float(sys.argv[3])))" "$1" "$2" "$fork_plain"
+done
+
+echo
+forkguard="${FORKGUARD:-$root/.build/release/forkguard}"
+if [ -x "$forkguard" ]; then
+  # start NAME COMMAND...: median wall ms of RUNS runs, instructions, peak RSS KiB.
+  start() {
+    local name="$1"
+    shift
+    local times=() peak
+    for _ in $(seq "$runs"); do
+      local begin end
+      begin=$(date +%s%N)
+      "$@" >/dev/null 2>&1
+      end=$(date +%s%N)
+      times+=("$(( (end - begin) ))")
+    done
+    peak=$(/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1)
+    python3 -c "
+import statistics, sys
+print('%-26s %10.1f %16s %10s' % (sys.argv[1], statistics.median(int(v) for v in sys.argv[4:]) / 1e6, sys.argv[2], sys.argv[3]))" \
+      "$name" "$(instructions "$@")" "$peak" "${times[@]}"
+  }
+  printf '%-26s %10s %16s %10s\n' "program start" "median ms" "instructions" "peak KiB"
+  start "/bin/true" /bin/true
+  start "LD_PRELOAD /bin/true" env LD_PRELOAD="$library" /bin/true
+  start "forkguard run /bin/true" "$forkguard" run /bin/true
+  start "forkguard --version" "$forkguard" --version
+fi

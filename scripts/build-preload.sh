@@ -24,9 +24,10 @@ cc="${CC:-cc}"
 } >"$out_dir/exports.map.tmp"
 mv "$out_dir/exports.map.tmp" "$out_dir/exports.map"
 "$cc" -shared -fPIC -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
-  -fvisibility=hidden -fno-builtin -pthread -I"$rules_dir" \
+  -fvisibility=hidden -fno-builtin -pthread -I"$rules_dir" -I"$root/Sources/CForkGuardExec/include" \
   -Wl,--version-script="$out_dir/exports.map" -Wl,-z,defs -Wl,--as-needed \
   -o "$out_dir/libforkguard-preload.so.tmp" \
-  "$source_dir"/fg_preload.c "$source_dir"/fg_report.c "$source_dir"/fg_options.c "$source_dir"/fg_python.c
+  "$source_dir"/fg_preload.c "$source_dir"/fg_report.c "$source_dir"/fg_options.c "$source_dir"/fg_python.c \
+  "$root/Sources/CForkGuardExec/fg_exec_check.c"
 mv "$out_dir/libforkguard-preload.so.tmp" "$out_dir/libforkguard-preload.so"
 echo "built $out_dir/libforkguard-preload.so" >&2

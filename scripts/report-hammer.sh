@@ -42,6 +42,9 @@ for options in "mode=default" "mode=track:frames=8"; do
       } else if (match($0, /^==[0-9]+== fg1 frame who=[a-z_]+ n=[0-9]+ pc=0x[0-9a-f]+$/)) {
         if (state != 2 || $1 != pid) fail("frame outside a report")
         frames++
+      } else if (match($0, /^==[0-9]+== fg1 held tid=[0-9]+ kind=[a-z-]+ depth=[0-9]+ lock=0x[0-9a-f]+( pc=0x[0-9a-f]+)*$/) ||
+                 match($0, /^==[0-9]+== fg1 thread tid=[0-9]+ start=0x[0-9a-f]+ created=0x[0-9a-f]+ name=.*$/)) {
+        if (state != 2 || $1 != pid) fail("held lock outside a report")
       } else if (match($0, /^==[0-9]+== fg1 end$/)) {
         if (state != 2 || $1 != pid) fail("end outside a report")
         else {

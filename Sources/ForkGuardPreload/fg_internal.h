@@ -26,6 +26,11 @@ struct fg_options {
   int unsafe_calls; /* report runtime-child-unsafe-call */
   int frames;       /* return addresses recorded per acquisition, 1..FG_MAX_FRAMES */
   char log_path[512];
+  /* The launcher's report socket: an abstract AF_UNIX datagram name (without the leading
+   * NUL), and the descriptor of a socket connected to it that every process inherits
+   * (-1: none). */
+  char log_socket[100];
+  int log_fd;
 };
 
 #define FG_MAX_FRAMES 8
@@ -49,10 +54,12 @@ struct fg_thread {
   void *creator;   /* return address of the pthread_create call */
   char name[16];   /* refreshed from /proc at each fork of a multithreaded parent */
   volatile int nheld;
+  /* Locks taken while held[] was full: counted, not recorded, and said at the fork. */
+  volatile int dropped;
   struct fg_held held[FG_MAX_HELD];
 };
 
-enum fg_lock_kind { FG_MUTEX = 0, FG_RWLOCK = 1, FG_SPIN = 2, FG_SEMAPHORE = 3 };
+enum fg_lock_kind { FG_MUTEX = 0, FG_RWLOCK = 1, FG_SPIN = 2, FG_SEMAPHORE = 3, FG_CONDVAR = 4 };
 
 FG_HIDDEN extern struct fg_options fg_options;
 FG_HIDDEN extern struct fg_thread fg_threads[FG_MAX_THREADS];
@@ -69,6 +76,7 @@ FG_HIDDEN int fg_parse_options(const char *text, struct fg_options *out, char *m
 
 struct fg_report {
   int fd;
+  int close_fd; /* fd is this report's own socket, closed at the end */
   size_t used;
   size_t line; /* where the line being built starts */
   size_t prefix_length;
@@ -84,6 +92,10 @@ FG_HIDDEN void fg_report_frames(struct fg_report *report, const char *who, void 
 /* A source line of an interpreter's stack (`who`: python), innermost first by `index`. */
 FG_HIDDEN void fg_report_source(struct fg_report *report, const char *who, int index, const char *file,
                                 size_t file_length, long line, const char *function, size_t function_length);
+FG_HIDDEN void fg_report_thread_line(struct fg_report *report, pid_t tid, const void *start, const void *created,
+                                     const char *name);
+FG_HIDDEN void fg_report_held(struct fg_report *report, pid_t tid, const char *kind, long depth, const void *lock,
+                              void *const *frames, int count);
 FG_HIDDEN void fg_report_end(struct fg_report *report);
 
 /* fg_python.c: CPython's own traceback writer, when the process is CPython. */

@@ -5,6 +5,10 @@
  *   unsafe_calls=0|1          report non-async-signal-safe calls in the fork child
  *   frames=1..8               return addresses recorded per acquisition (track)
  *   log_path=PATH             write reports to PATH.<pid> instead of stderr
+ *   log_socket=NAME           send reports as datagrams to the abstract AF_UNIX socket NAME
+ *                             (forkguard run's); falls back to log_path, then stderr
+ *   log_fd=N                  a descriptor connected to log_socket, inherited from the
+ *                             launcher; used while it still is that socket
  *
  * Read once, strictly: an unknown key or a bad value stops the process with status 2. */
 #include "fg_internal.h"
@@ -73,6 +77,19 @@ int fg_parse_options(const char *text, struct fg_options *out, char *message, si
         return fg_bad_option(message, size, "log_path is empty or too long:", value, value_length);
       memcpy(out->log_path, value, value_length);
       out->log_path[value_length] = 0;
+    } else if (fg_equal(text, key_length, "log_socket")) {
+      if (value_length == 0 || value_length >= sizeof out->log_socket)
+        return fg_bad_option(message, size, "log_socket is empty or too long:", value, value_length);
+      memcpy(out->log_socket, value, value_length);
+      out->log_socket[value_length] = 0;
+    } else if (fg_equal(text, key_length, "log_fd")) {
+      long number = 0;
+      size_t i = 0;
+      for (; i < value_length && value[i] >= '0' && value[i] <= '9' && number < 1000000; i++)
+        number = number * 10 + (value[i] - '0');
+      if (value_length == 0 || i != value_length || number >= 1000000)
+        return fg_bad_option(message, size, "log_fd must be a descriptor number, got", value, value_length);
+      out->log_fd = (int)number;
     } else {
       return fg_bad_option(message, size, "unknown key", text, key_length);
     }
@@ -88,6 +105,8 @@ void fg_read_options(void) {
   fg_options.unsafe_calls = 0;
   fg_options.frames = 1;
   fg_options.log_path[0] = 0;
+  fg_options.log_socket[0] = 0;
+  fg_options.log_fd = -1;
   /* secure_getenv: a setuid program does not take instructions from its environment. */
   const char *text = secure_getenv("FORKGUARD_OPTIONS");
   if (!text) return;

@@ -17,6 +17,7 @@
  * missing says so once on stderr and fails safe (its .def line says how), never calling
  * NULL. Nothing on the child's path allocates, uses stdio, takes a lock or calls dlsym. */
 #include "fg_internal.h"
+#include "fg_exec_check.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -25,6 +26,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <semaphore.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +92,9 @@ struct fg_function {
 static struct fg_function fg_functions[FG_FUNCTION_COUNT] = {
 #define FG_WRAPPER(wrapper, returns, parameters, missing) \
   [FG_F_##wrapper] = {.name = #wrapper, .symbol = #wrapper, .when_missing = missing, .reported_as = FG_F_##wrapper},
+#define FG_EXEC(wrapper, returns, parameters, real, real_parameters) \
+  [FG_F_##wrapper] = {.name = #wrapper, .symbol = #real, .when_missing = "calls fail with ENOSYS", \
+                      .reported_as = FG_F_##wrapper},
 #define FG_UNSAFE(wrapper, returns, parameters, arguments, failure, repairs, needs) \
   [FG_F_##wrapper] = {.name = #wrapper, .symbol = #wrapper, .when_missing = "calls fail with ENOSYS", \
                       .reported_as = FG_F_##wrapper, .repaired = repairs, .takes = needs},
@@ -204,6 +209,9 @@ static void fg_thread_exit(void *value) {
   __atomic_store_n(&fg_threads[index].tid, 0, __ATOMIC_RELEASE);
 }
 
+static __thread int fg_untracked __attribute__((tls_model("initial-exec")));
+static volatile int fg_untracked_threads;
+
 /* This thread's slot, claimed on first use; NULL when all slots are taken. */
 static struct fg_thread *fg_current(void) {
   if (FG_UNLIKELY(fg_self < 0)) {
@@ -212,6 +220,7 @@ static struct fg_thread *fg_current(void) {
       pid_t expected = 0;
       if (__atomic_compare_exchange_n(&fg_threads[i].tid, &expected, tid, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
         fg_threads[i].nheld = 0;
+        fg_threads[i].dropped = 0;
         fg_threads[i].start_routine = NULL;
         fg_threads[i].creator = NULL;
         fg_threads[i].name[0] = 0;
@@ -220,7 +229,14 @@ static struct fg_thread *fg_current(void) {
         break;
       }
     }
-    if (fg_self < 0) return NULL;
+    if (fg_self < 0) {
+      /* More threads than slots: counted once per thread, and said at the fork. */
+      if (!fg_untracked) {
+        fg_untracked = 1;
+        __atomic_add_fetch(&fg_untracked_threads, 1, __ATOMIC_RELAXED);
+      }
+      return NULL;
+    }
   }
   return &fg_threads[fg_self];
 }
@@ -285,7 +301,10 @@ static void fg_track_acquire(void *lock, int kind, int read, void *site) {
       return;
     }
   }
-  if (count >= FG_MAX_HELD) return;
+  if (count >= FG_MAX_HELD) {
+    __atomic_add_fetch(&thread->dropped, 1, __ATOMIC_RELAXED);
+    return;
+  }
   struct fg_held *entry = &thread->held[count];
   entry->lock = lock;
   entry->kind = (uint8_t)kind;
@@ -315,6 +334,8 @@ static int fg_track_release(void *lock, int all, struct fg_held *saved) {
     __atomic_store_n(&thread->nheld, count - 1, __ATOMIC_RELEASE);
     return 1;
   }
+  /* Not recorded: one of the dropped ones, if any were. */
+  if (thread->dropped > 0) __atomic_sub_fetch(&thread->dropped, 1, __ATOMIC_RELAXED);
   return 0;
 }
 
@@ -364,6 +385,22 @@ static int fg_count_threads(void) {
   }
   close(directory);
   return count;
+}
+
+/* Under qemu-user, /proc/self/task also lists the emulator's own threads (its RCU thread),
+ * which run no guest code and hold no guest lock. Counted once at start, when the process
+ * has run none of its own code yet, and only when the process is visibly qemu (its comm,
+ * the host binary's name, starts with "qemu-"), so a native library that starts a thread in
+ * its constructor is never discounted. */
+static int fg_emulator_threads;
+
+static void fg_count_emulator_threads(void) {
+  int file = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
+  if (file < 0) return;
+  char name[16];
+  ssize_t got = read(file, name, sizeof name);
+  close(file);
+  if (got >= 5 && memcmp(name, "qemu-", 5) == 0) fg_emulator_threads = fg_count_threads() - 1;
 }
 
 /* Thread names, refreshed in the parent before a fork so the child can name the dead. */
@@ -428,32 +465,44 @@ static const char *fg_kind_name(int kind, int read) {
   case FG_RWLOCK: return read ? "rwlock-read" : "rwlock-write";
   case FG_SPIN: return "spinlock";
   case FG_SEMAPHORE: return "semaphore";
+  case FG_CONDVAR: return "condvar";
   default: return "mutex";
   }
 }
 
-/* Track mode: every lock another thread held at the fork, even if the child never uses it.
- * Reporting functions are kept out of line: their report buffer (4 KB on the stack) must not
- * become part of every lock wrapper's frame. */
+/* Track mode: every lock another thread held at the fork, even if the child never uses it,
+ * in one report per fork, grouped by thread (the diagnostic shows the first few and counts
+ * the rest). Kept out of line: its report buffer (4 KB on the stack) must not become part
+ * of every lock wrapper's frame. */
 __attribute__((noinline, cold)) static void fg_report_held_at_fork(void) {
+  long dropped = 0;
+  int any = 0;
+  for (int i = 0; i < FG_MAX_THREADS; i++) {
+    if (i == fg_self || fg_threads[i].tid <= 0) continue;
+    if (fg_threads[i].nheld > 0) any = 1;
+    dropped += fg_threads[i].dropped;
+  }
+  int untracked = fg_untracked_threads;
+  if (!any && !dropped && !untracked) return;
+  struct fg_report report;
+  fg_report_begin(&report, "runtime-lock-held-at-fork", "locks held by other threads at fork() stay locked in the child");
+  fg_report_fork(&report);
+  if (dropped) fg_report_number(&report, "dropped_locks", dropped);
+  if (untracked) fg_report_number(&report, "untracked_threads", untracked);
   for (int i = 0; i < FG_MAX_THREADS; i++) {
     if (i == fg_self) continue;
     struct fg_thread *thread = &fg_threads[i];
     if (thread->tid <= 0) continue;
     int count = thread->nheld;
+    if (count <= 0) continue;
+    fg_report_thread_line(&report, thread->tid, thread->start_routine, thread->creator, thread->name);
     for (int h = 0; h < count && h < FG_MAX_HELD; h++) {
       struct fg_held *entry = &thread->held[h];
-      struct fg_report report;
-      fg_report_begin(&report, "runtime-lock-held-at-fork", "a lock held by another thread at fork() stays locked in the child");
-      fg_report_pointer(&report, "lock", entry->lock);
-      fg_report_field(&report, "kind", fg_kind_name(entry->kind, entry->read));
-      fg_report_number(&report, "depth", entry->depth);
-      fg_report_thread(&report, "owner", thread->tid);
-      fg_report_fork(&report);
-      fg_report_frames(&report, "owner", entry->frames, entry->nframes);
-      fg_report_end(&report);
+      fg_report_held(&report, thread->tid, fg_kind_name(entry->kind, entry->read), entry->depth, entry->lock,
+                     entry->frames, entry->nframes);
     }
   }
+  fg_report_end(&report);
 }
 
 static void fg_child_start(int threads, pid_t forker, int underscore, void *site) {
@@ -486,7 +535,7 @@ static pid_t fg_fork(int underscore, void *site) {
     errno = ENOSYS;
     return -1;
   }
-  int threads = fg_count_threads();
+  int threads = fg_count_threads() - fg_emulator_threads;
   if (threads > 1) fg_refresh_names();
   pid_t forker = fg_tid();
   int captured = fg_python_capture_fork(forker);
@@ -503,7 +552,8 @@ FG_EXPORT pid_t _Fork(void) { return fg_fork(1, __builtin_return_address(0)); }
 /* vfork cannot be wrapped by a C function: the child would return through the parent's
  * frame. It is passed through with a jump to fg_vfork_target, counting vforks on the way:
  * the real vfork, or, when there is none, fg_vfork_by_fork (POSIX lets vfork be fork). On
- * other architectures vfork is not wrapped, and the linker leaves its export out. */
+ * x86_64 and aarch64; on other architectures vfork is not wrapped, and the linker leaves its
+ * export out. */
 FG_HIDDEN volatile long fg_vforks;
 FG_HIDDEN void *fg_vfork_target;
 
@@ -536,6 +586,34 @@ __asm__(".text\n"
         "  addq $8, %rsp\n"
         "1:\n"
         "  jmp *fg_vfork_target(%rip)\n"
+        ".size vfork, .-vfork\n");
+#elif defined(__aarch64__)
+/* The same on aarch64: x16 and x17 are the intra-procedure-call scratch registers a veneer
+ * may use; the count is an exclusive-load/store loop (LSE atomics are not guaranteed). The
+ * link register is saved around the resolving call, so the jump keeps vfork's caller's. */
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, %function\n"
+        ".p2align 2\n"
+        "vfork:\n"
+        "  adrp x16, fg_vforks\n"
+        "  add x16, x16, :lo12:fg_vforks\n"
+        "1:\n"
+        "  ldaxr x17, [x16]\n"
+        "  add x17, x17, #1\n"
+        "  stlxr w15, x17, [x16]\n"
+        "  cbnz w15, 1b\n"
+        "  adrp x16, fg_vfork_target\n"
+        "  ldr x17, [x16, :lo12:fg_vfork_target]\n"
+        "  cbnz x17, 2f\n"
+        "  stp x29, x30, [sp, #-16]!\n"
+        "  mov x29, sp\n"
+        "  bl fg_resolve_for_vfork\n"
+        "  ldp x29, x30, [sp], #16\n"
+        "  adrp x16, fg_vfork_target\n"
+        "  ldr x17, [x16, :lo12:fg_vfork_target]\n"
+        "2:\n"
+        "  br x17\n"
         ".size vfork, .-vfork\n");
 #endif
 
@@ -691,6 +769,10 @@ static int fg_in_shared_mapping(const void *address) {
  * and clears it just before releasing it, so a thread caught between the two at the fork
  * leaves a taken word with owner 0 (most hot mutexes are seen so in a child). Robust and
  * priority-inheritance mutexes keep the owner's id in the word itself, for the kernel. */
+/* A thread the child started is alive and may release what it holds; a thread of the
+ * parent is not a thread of this process (tgkill with signal 0 only checks). */
+static int fg_is_live_thread(pid_t tid) { return syscall(SYS_tgkill, getpid(), tid, 0) == 0; }
+
 static int fg_check_mutex(pthread_mutex_t *mutex, const char *operation, int blocking, void *site) {
   int kind = mutex->__data.__kind;
   unsigned word = (unsigned)mutex->__data.__lock;
@@ -709,6 +791,7 @@ static int fg_check_mutex(pthread_mutex_t *mutex, const char *operation, int blo
     owner = mutex->__data.__owner & FG_TID_MASK;
   }
   if (owner == fg_tid()) return 0;
+  if (owner != 0 && fg_child_threads && fg_is_live_thread(owner)) return 0;
   /* With no owner recorded, only a child with no other thread knows nobody will release it. */
   if (owner == 0 && fg_child_threads) return 0;
   const char *problem =
@@ -771,14 +854,30 @@ static int fg_check_semaphore(sem_t *semaphore, const char *operation, int block
 #endif
 }
 
+/* A condition variable waited on in a child that has started no thread: nothing can signal
+ * it (a signal handler may not: pthread_cond_signal is not async-signal-safe), so an untimed
+ * wait never ends and a timed one lasts until its deadline. Unless it is process-shared in
+ * shared memory (glibc 2.36 nptl/pthread_cond_wait.c: bit 0 of __wrefs), where another
+ * process can signal it. */
+static int fg_check_cond(pthread_cond_t *condition, const char *operation, int blocking, void *site) {
+  if (fg_child_threads) return 0;
+  /* A thread the C library started itself (not through pthread_create) could signal it. */
+  if (fg_count_threads() - fg_emulator_threads > 1) return 0;
+  if ((condition->__data.__wrefs & 1) && fg_in_shared_mapping(condition)) return 0;
+  return fg_stuck(operation, condition, FG_CONDVAR, 0, 0, blocking, site,
+                  blocking ? "a condition variable is waited on in a fork child with no other thread: nothing can signal it, so the wait never ends"
+                           : "a condition variable is waited on in a fork child with no other thread: nothing can signal it, so the wait lasts until its deadline");
+}
+
 static int fg_check_rwlock(pthread_rwlock_t *rwlock, const char *operation, int write, int blocking, void *site) {
   if (rwlock->__data.__shared) return 0;
   pid_t writer = rwlock->__data.__cur_writer & FG_TID_MASK;
-  if (writer != 0 && writer != fg_tid())
+  if (writer != 0 && writer != fg_tid() && !(fg_child_threads && fg_is_live_thread(writer)))
     return fg_stuck(operation, rwlock, FG_RWLOCK, writer, 0, blocking, site,
                     "the rwlock is write-locked by a thread that does not exist in the fork child");
   long readers = rwlock->__data.__readers >> FG_RWLOCK_READER_SHIFT;
-  if (write && writer == 0 && readers > 0)
+  /* Readers leave no names: with threads of the child's own about, they may be those. */
+  if (write && writer == 0 && readers > 0 && !fg_child_threads)
     return fg_stuck(operation, rwlock, FG_RWLOCK, 0, readers, blocking, site,
                     "the rwlock is read-locked by threads that do not exist in the fork child (or by this thread)");
   return 0;
@@ -1036,6 +1135,7 @@ FG_EXPORT int mtx_unlock(mtx_t *mutex) {
 FG_EXPORT int pthread_cond_wait(pthread_cond_t *condition, pthread_mutex_t *mutex) {
   fg_real_pthread_cond_wait_t *real = FG_REAL(pthread_cond_wait);
   if (FG_UNLIKELY(!real)) return ENOSYS;
+  FG_CHILD_CHECK(fg_check_cond(condition, "pthread_cond_wait", 1, __builtin_return_address(0)));
   struct fg_held saved;
   int held = FG_TRACKING && fg_track_release(mutex, 1, &saved);
   int result = real(condition, mutex);
@@ -1046,6 +1146,7 @@ FG_EXPORT int pthread_cond_wait(pthread_cond_t *condition, pthread_mutex_t *mute
 FG_EXPORT int pthread_cond_timedwait(pthread_cond_t *condition, pthread_mutex_t *mutex, const struct timespec *deadline) {
   fg_real_pthread_cond_timedwait_t *real = FG_REAL(pthread_cond_timedwait);
   if (FG_UNLIKELY(!real)) return ENOSYS;
+  FG_CHILD_CHECK(fg_check_cond(condition, "pthread_cond_timedwait", 0, __builtin_return_address(0)));
   struct fg_held saved;
   int held = FG_TRACKING && fg_track_release(mutex, 1, &saved);
   int result = real(condition, mutex, deadline);
@@ -1057,6 +1158,7 @@ FG_EXPORT int pthread_cond_clockwait(pthread_cond_t *condition, pthread_mutex_t 
                                      const struct timespec *deadline) {
   fg_real_pthread_cond_clockwait_t *real = FG_REAL(pthread_cond_clockwait);
   if (FG_UNLIKELY(!real)) return ENOSYS;
+  FG_CHILD_CHECK(fg_check_cond(condition, "pthread_cond_clockwait", 0, __builtin_return_address(0)));
   struct fg_held saved;
   int held = FG_TRACKING && fg_track_release(mutex, 1, &saved);
   int result = real(condition, mutex, clock, deadline);
@@ -1124,6 +1226,7 @@ static void fg_unsafe_leave(int entered) {
     return result; \
   }
 #define FG_WRAPPER(name, returns, parameters, when_missing)
+#define FG_EXEC(name, returns, parameters, real, real_parameters)
 #define FG_UNSAFE_BY_HAND(name, returns, parameters, real, real_parameters, reported_as, repaired, takes, when_missing)
 #include "preload-functions.def"
 
@@ -1286,12 +1389,158 @@ FG_EXPORT void exit(int status) {
   _exit(status);
 }
 
+/* ---- programs started: will they load this library? --------------------------------- */
+
+/* This library's path as the loader found it (in LD_PRELOAD's spelling), set at start. */
+static char fg_library_path[512];
+
+static void fg_find_library_path(void) {
+  Dl_info info;
+  if (dladdr((void *)fg_find_library_path, &info) && info.dli_fname) {
+    size_t used = 0;
+    fg_append_text(fg_library_path, sizeof fg_library_path, &used, info.dli_fname);
+  }
+}
+
+/* Where execvp would find `file`: itself when it names a path, else the first executable in
+ * the caller's PATH (glibc's default path when unset), built in `out`. NULL when none. */
+static const char *fg_search_path(const char *file, char *out, size_t size) {
+  if (strchr(file, '/')) return file;
+  const char *path = NULL;
+  for (char **entry = environ; entry && *entry; entry++)
+    if (strncmp(*entry, "PATH=", 5) == 0) path = *entry + 5;
+  if (!path) path = "/bin:/usr/bin";
+  size_t file_length = strlen(file);
+  while (1) {
+    size_t length = strcspn(path, ":");
+    if (length + 1 + file_length < size) {
+      size_t used = 0;
+      if (length == 0) out[used++] = '.';
+      memcpy(out + used, path, length);
+      used += length;
+      out[used++] = '/';
+      memcpy(out + used, file, file_length + 1);
+      if (access(out, X_OK) == 0) return out;
+    }
+    if (path[length] == 0) return NULL;
+    path += length + 1;
+  }
+}
+
+/* Before an exec or spawn: say so when the new program will not load this library. */
+static void fg_check_exec(int which, const char *path, char *const envp[], void *site) {
+  if (!path) return;
+  int problem = fg_exec_problem(path, envp, fg_library_path);
+  if (FG_LIKELY(problem == FG_EXEC_INSTRUMENTED)) return;
+  struct fg_report report;
+  fg_report_begin(&report, "runtime-not-instrumented",
+                  problem == FG_EXEC_PRELOAD_REMOVED
+                      ? "a program is started without LD_PRELOAD; forkguard will not see it"
+                      : "a program is started that will not load forkguard's library");
+  fg_report_field(&report, "program", path);
+  fg_report_field(&report, "reason", fg_exec_problem_name(problem));
+  fg_report_field(&report, "function", fg_functions[which].name);
+  fg_report_frames(&report, "child", &site, 1);
+  fg_report_end(&report);
+}
+
+#define FG_EXEC_REAL(name) \
+  fg_real_##name##_t *real = FG_REAL(name); \
+  if (FG_UNLIKELY(!real)) { \
+    errno = ENOSYS; \
+    return -1; \
+  }
+
+FG_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
+  FG_EXEC_REAL(execve);
+  fg_check_exec(FG_F_execve, path, envp, __builtin_return_address(0));
+  return real(path, argv, envp);
+}
+
+FG_EXPORT int execv(const char *path, char *const argv[]) {
+  FG_EXEC_REAL(execv);
+  fg_check_exec(FG_F_execv, path, environ, __builtin_return_address(0));
+  return real(path, argv);
+}
+
+FG_EXPORT int execvp(const char *file, char *const argv[]) {
+  FG_EXEC_REAL(execvp);
+  char found[1024];
+  fg_check_exec(FG_F_execvp, fg_search_path(file, found, sizeof found), environ, __builtin_return_address(0));
+  return real(file, argv);
+}
+
+FG_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
+  FG_EXEC_REAL(execvpe);
+  char found[1024];
+  fg_check_exec(FG_F_execvpe, fg_search_path(file, found, sizeof found), envp, __builtin_return_address(0));
+  return real(file, argv, envp);
+}
+
+/* The variadic forms gather their arguments on the stack, as glibc's own execl does. */
+#define FG_GATHER_ARGUMENTS(first, last_parameter) \
+  size_t count = 1; \
+  va_list counting; \
+  va_start(counting, last_parameter); \
+  while (va_arg(counting, const char *)) count++; \
+  va_end(counting); \
+  const char *argv[count + 1]; \
+  argv[0] = first; \
+  va_list arguments; \
+  va_start(arguments, last_parameter); \
+  for (size_t i = 1; i <= count; i++) argv[i] = va_arg(arguments, const char *);
+
+FG_EXPORT int execl(const char *path, const char *argument, ...) {
+  FG_EXEC_REAL(execl);
+  FG_GATHER_ARGUMENTS(argument, argument);
+  va_end(arguments);
+  fg_check_exec(FG_F_execl, path, environ, __builtin_return_address(0));
+  return real(path, (char *const *)argv);
+}
+
+FG_EXPORT int execlp(const char *file, const char *argument, ...) {
+  FG_EXEC_REAL(execlp);
+  FG_GATHER_ARGUMENTS(argument, argument);
+  va_end(arguments);
+  char found[1024];
+  fg_check_exec(FG_F_execlp, fg_search_path(file, found, sizeof found), environ, __builtin_return_address(0));
+  return real(file, (char *const *)argv);
+}
+
+FG_EXPORT int execle(const char *path, const char *argument, ...) {
+  FG_EXEC_REAL(execle);
+  FG_GATHER_ARGUMENTS(argument, argument);
+  char *const *envp = va_arg(arguments, char *const *);
+  va_end(arguments);
+  fg_check_exec(FG_F_execle, path, envp, __builtin_return_address(0));
+  return real(path, (char *const *)argv, envp);
+}
+
+FG_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
+                          const posix_spawnattr_t *attributes, char *const argv[], char *const envp[]) {
+  fg_real_posix_spawn_t *real = FG_REAL(posix_spawn);
+  if (FG_UNLIKELY(!real)) return ENOSYS;
+  fg_check_exec(FG_F_posix_spawn, path, envp, __builtin_return_address(0));
+  return real(pid, path, actions, attributes, argv, envp);
+}
+
+FG_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
+                           const posix_spawnattr_t *attributes, char *const argv[], char *const envp[]) {
+  fg_real_posix_spawnp_t *real = FG_REAL(posix_spawnp);
+  if (FG_UNLIKELY(!real)) return ENOSYS;
+  char found[1024];
+  fg_check_exec(FG_F_posix_spawnp, fg_search_path(file, found, sizeof found), envp, __builtin_return_address(0));
+  return real(pid, file, actions, attributes, argv, envp);
+}
+
 /* ---- start-up ------------------------------------------------------------------------- */
 
 __attribute__((constructor)) static void fg_start(void) {
   fg_resolve_all();
   fg_python_resolve();
   fg_read_options();
+  fg_find_library_path();
+  fg_count_emulator_threads();
   pthread_key_create(&fg_exit_key, fg_thread_exit);
   (void)fg_current(); /* the main thread */
   if (fg_options.frames > 1) {

@@ -25,6 +25,10 @@ public enum RuleRegistry {
     RuleDescriptor(
       id: "runtime-child-unsafe-call", summary: "non-async-signal-safe call in a multithreaded fork child, at run time",
       kind: .runtime, traits: observed(["async-signal-safety"])),
+    RuleDescriptor(
+      id: "runtime-not-instrumented",
+      summary: "a program forkguard run cannot see into: static, set-user-ID, Go, or started without LD_PRELOAD",
+      kind: .runtime, traits: observed(["coverage"], severity: "warning")),
   ]
 
   /// Findings about forkguard's own comments, made by `check` itself.

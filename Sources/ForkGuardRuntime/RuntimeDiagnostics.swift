@@ -11,27 +11,9 @@ public struct RuntimeDiagnostics {
   }
 
   public func diagnostics(for reports: [RuntimeReport]) -> [Diagnostic] {
-    var merged: [String: (diagnostic: Diagnostic, processes: Set<Int>)] = [:]
-    var order: [String] = []
-    for report in reports {
-      guard let diagnostic = diagnostic(for: report) else { continue }
-      // One finding per rule, place and lock, whichever process or thread id it came from.
-      let key = [diagnostic.ruleID ?? "", "\(diagnostic.location)", lockName(report), report.fields["function"] ?? ""]
-        .joined(separator: "|")
-      if merged[key] == nil {
-        merged[key] = (diagnostic, [])
-        order.append(key)
-      }
-      merged[key]!.processes.insert(report.pid)
-    }
-    return order.map { key -> Diagnostic in
-      var (diagnostic, processes) = merged[key]!
-      if processes.count > 1 {
-        diagnostic.notes.append(
-          DiagnosticNote(location: diagnostic.location, message: "reported by \(processes.count) processes"))
-      }
-      return diagnostic
-    }.sorted(by: Diagnostic.reportOrder)
+    var merger = RuntimeDiagnosticMerger()
+    for report in reports { _ = merger.add(report, diagnostics: self) }
+    return merger.merged()
   }
 
   func diagnostic(for report: RuntimeReport) -> Diagnostic? {
@@ -39,6 +21,7 @@ public struct RuntimeDiagnostics {
     case "runtime-child-deadlock": return childDeadlock(report)
     case "runtime-lock-held-at-fork": return lockHeldAtFork(report)
     case "runtime-child-unsafe-call": return childUnsafeCall(report)
+    case NotInstrumented.rule: return notInstrumented(report)
     default: return nil
     }
   }
@@ -61,6 +44,10 @@ public struct RuntimeDiagnostics {
       let outcome = report.fields["blocking"] == "1" ? "blocks forever" : "waits until its deadline"
       message =
         "'\(operation)' of \(lock) in the fork child \(outcome): the semaphore was empty at fork() and nothing in the child but a signal handler can post it\(taker); take it in a pthread_atfork prepare handler (or os.register_at_fork in Python), or keep the child off it"
+    } else if kind == "condvar" {
+      let outcome = report.fields["blocking"] == "1" ? "waits forever" : "waits until its deadline"
+      message =
+        "'\(operation)' on \(lock) in the fork child \(outcome): the child has no other thread, so nothing can signal it (a signal handler may not: pthread_cond_signal is not async-signal-safe); wait for the child with a pipe or waitpid instead, or start the thread that signals it in the child"
     } else if kind == "spinlock" {
       let holder =
         owner == nil
@@ -146,16 +133,111 @@ public struct RuntimeDiagnostics {
     SourceLocation(file: frame.file, line: frame.line, column: 1)
   }
 
+  /// The preload library's table sizes (FG_MAX_HELD, FG_MAX_THREADS in fg_internal.h).
+  static let maxHeldPerThread = 64
+  static let maxTrackedThreads = 1024
+
+  /// How many held locks a diagnostic shows in full; the rest are counted by thread.
+  static let heldLocksShown = 8
+
+  /// One diagnostic per fork: the first lock held is the finding, the next few are notes at
+  /// the places they were taken, the rest are counted per thread.
   private func lockHeldAtFork(_ report: RuntimeReport) -> Diagnostic? {
-    let lock = lockName(report)
-    let kind = report.fields["kind"].map { $0 == "mutex" ? "" : " (\($0))" } ?? ""
-    let message =
-      "\(lock)\(kind) was held by \(threadDescription(report)) when the process forked; the child's copy stays locked forever and any use of it there blocks"
+    let locks = report.held.map { lockReport(report, $0) }
+    guard let first = locks.first else {
+      // Only drops to say: nothing recorded, but locks may have been held.
+      let counts = untrackedNote(report)
+      guard !counts.isEmpty else { return nil }
+      return Diagnostic(
+        ruleID: "runtime-lock-held-at-fork", severity: .warning,
+        location: userPlace(report, "fork")?.location ?? unknownLocation(report),
+        message: "forkguard could not record every lock other threads held at this fork: " + counts)
+    }
+    let threads = Set(report.held.map(\.tid)).count
+    var message = heldDescription(first) + "; the child's copy stays " + stuckState(first)
+    if locks.count > 1 {
+      message +=
+        " (one of \(locks.count) locks that \(threads == 1 ? "thread" : "\(threads) threads") held at the fork)"
+    }
     var notes: [DiagnosticNote] = []
-    notes += frameNote(report, "owner_created", "\(threadName(report)) started here")
+    var started: Set<Int> = []
+    for (index, lock) in locks.prefix(Self.heldLocksShown).enumerated() {
+      if index > 0 {
+        notes += frameNote(
+          lock, "owner", "\(lockName(lock))\(kindSuffix(lock)) \(heldVerb(lock)) here by \(threadName(lock))")
+      }
+      if let tid = lock.number("owner_tid"), started.insert(tid).inserted {
+        notes += frameNote(lock, "owner_created", "\(threadName(lock)) started here")
+      }
+    }
+    let rest = report.held.dropFirst(Self.heldLocksShown)
+    if !rest.isEmpty {
+      var byThread: [Int: Int] = [:]
+      for lock in rest { byThread[lock.tid, default: 0] += 1 }
+      let counts = byThread.sorted { $0.key < $1.key }.map { "\($0.value) by thread \($0.key)" }
+      notes.append(
+        note(
+          at: report, "fork",
+          "and \(rest.count) more lock\(rest.count == 1 ? "" : "s") held at the fork, not shown: \(counts.joined(separator: ", "))"
+        ))
+    }
+    let untracked = untrackedNote(report)
+    if !untracked.isEmpty {
+      notes.append(note(at: report, "fork", "forkguard could not record every lock: " + untracked))
+    }
     notes += frameNote(report, "fork", "\(report.fields["fork"] ?? "fork")() called here")
     return make(
-      report, rule: "runtime-lock-held-at-fork", severity: .error, primary: "owner", message: message, notes: notes)
+      first, rule: "runtime-lock-held-at-fork", severity: .error, primary: "owner", message: message, notes: notes)
+  }
+
+  /// The fork's report seen as a report of one held lock, so the lock and thread helpers serve.
+  private func lockReport(_ report: RuntimeReport, _ held: HeldLock) -> RuntimeReport {
+    var lock = report
+    lock.held = []
+    lock.fields["lock"] = "0x" + String(held.lock, radix: 16)
+    lock.fields["kind"] = held.kind
+    lock.fields["depth"] = String(held.depth)
+    lock.fields["owner_tid"] = String(held.tid)
+    lock.frames["owner"] = held.frames
+    if let thread = report.threads[held.tid] {
+      if !thread.name.isEmpty { lock.fields["owner_name"] = thread.name }
+      if thread.start != 0 { lock.fields["owner_start"] = "0x" + String(thread.start, radix: 16) }
+      if thread.created != 0 { lock.frames["owner_created"] = [thread.created] }
+    }
+    return lock
+  }
+
+  private func kindSuffix(_ lock: RuntimeReport) -> String {
+    lock.fields["kind"].map { $0 == "mutex" ? "" : " (\($0))" } ?? ""
+  }
+
+  private func isReadHeld(_ lock: RuntimeReport) -> Bool { lock.fields["kind"] == "rwlock-read" }
+
+  private func heldVerb(_ lock: RuntimeReport) -> String { isReadHeld(lock) ? "read-locked" : "locked" }
+
+  /// `'table_lock' (rwlock-read) was held by thread 12 'worker' for reading when the process forked`
+  private func heldDescription(_ lock: RuntimeReport) -> String {
+    "\(lockName(lock))\(kindSuffix(lock)) was held by \(threadDescription(lock))\(isReadHeld(lock) ? " for reading" : "") when the process forked"
+  }
+
+  /// A read-held rwlock still lets readers in; only a writer blocks on it.
+  private func stuckState(_ lock: RuntimeReport) -> String {
+    isReadHeld(lock)
+      ? "read-locked forever: readers there still get in, and a writer blocks"
+      : "locked forever and any use of it there blocks"
+  }
+
+  private func untrackedNote(_ report: RuntimeReport) -> String {
+    var parts: [String] = []
+    if let dropped = report.number("dropped_locks"), dropped > 0 {
+      parts.append(
+        "\(dropped) lock\(dropped == 1 ? " was" : "s were") taken while a thread already held \(Self.maxHeldPerThread)")
+    }
+    if let untracked = report.number("untracked_threads"), untracked > 0 {
+      parts.append(
+        "\(untracked) thread\(untracked == 1 ? "" : "s") beyond the first \(Self.maxTrackedThreads) went untracked")
+    }
+    return parts.joined(separator: "; ")
   }
 
   private func childUnsafeCall(_ report: RuntimeReport) -> Diagnostic? {
@@ -174,7 +256,7 @@ public struct RuntimeDiagnostics {
 
   // MARK: Pieces
 
-  private func make(
+  func make(
     _ report: RuntimeReport, rule: String, severity: Severity, primary: String, message: String,
     notes: [DiagnosticNote]
   ) -> Diagnostic {
@@ -201,7 +283,7 @@ public struct RuntimeDiagnostics {
     return notes
   }
 
-  private func note(at report: RuntimeReport, _ who: String, _ message: String) -> DiagnosticNote {
+  func note(at report: RuntimeReport, _ who: String, _ message: String) -> DiagnosticNote {
     guard let place = userPlace(report, who) ?? userPlace(report, "fork") else {
       return DiagnosticNote(location: unknownLocation(report), message: message)
     }
@@ -251,7 +333,7 @@ public struct RuntimeDiagnostics {
   }
 
   /// `'log_lock'`, `'pool'+8`, or `the mutex at 0x7f…` when no symbol covers it.
-  private func lockName(_ report: RuntimeReport) -> String {
+  func lockName(_ report: RuntimeReport) -> String {
     let kind = (report.fields["kind"] ?? "mutex").hasPrefix("rwlock") ? "rwlock" : (report.fields["kind"] ?? "mutex")
     guard let address = report.address("lock") else { return "the \(kind)" }
     if let symbol = symbolizer.data(address, in: report.maps) {
@@ -285,5 +367,52 @@ public struct RuntimeDiagnostics {
 
   private func threadDescription(_ report: RuntimeReport) -> String {
     threadName(report)
+  }
+}
+
+/// Diagnostics as reports arrive: one per rule, place and lock, however many processes
+/// reported it. `add` gives a diagnostic the first time it is seen (what a live report
+/// prints); `merged` gives them all at the end, each with the count of its processes.
+public struct RuntimeDiagnosticMerger {
+  private var entries: [String: (diagnostic: Diagnostic, processes: Set<Int>)] = [:]
+  private var order: [String] = []
+
+  public init() {}
+
+  /// The report's diagnostic if no process reported it before, else nil.
+  public mutating func add(_ report: RuntimeReport, diagnostics: RuntimeDiagnostics) -> Diagnostic? {
+    guard let diagnostic = diagnostics.diagnostic(for: report) else { return nil }
+    // One finding per rule, place and lock, whichever process or thread id it came from.
+    let key = [
+      diagnostic.ruleID ?? "", "\(diagnostic.location)", diagnostics.lockName(report), report.fields["function"] ?? "",
+      report.fields["program"] ?? "",
+    ]
+    .joined(separator: "|")
+    let isNew = entries[key] == nil
+    if isNew {
+      entries[key] = (diagnostic, [])
+      order.append(key)
+    }
+    entries[key]!.processes.insert(report.pid)
+    return isNew ? diagnostic : nil
+  }
+
+  /// How many processes reported each diagnostic that more than one did, in report order.
+  public var repeated: [(diagnostic: Diagnostic, processes: Int)] {
+    order.compactMap { key in
+      let entry = entries[key]!
+      return entry.processes.count > 1 ? (entry.diagnostic, entry.processes.count) : nil
+    }
+  }
+
+  public func merged() -> [Diagnostic] {
+    order.map { key -> Diagnostic in
+      var (diagnostic, processes) = entries[key]!
+      if processes.count > 1 {
+        diagnostic.notes.append(
+          DiagnosticNote(location: diagnostic.location, message: "reported by \(processes.count) processes"))
+      }
+      return diagnostic
+    }.sorted(by: Diagnostic.reportOrder)
   }
 }

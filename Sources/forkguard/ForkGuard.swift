@@ -315,8 +315,10 @@ struct Run: ParsableCommand {
       The program starts at the first argument that is not one of run's options; everything \
       after it is the program's, flags and `--` included.
       Every process in the program's tree loads libforkguard-preload.so. Its reports are \
-      symbolized after the program ends and printed on stderr (or to --output) in the same \
-      form as `forkguard check`. The exit status is the program's own.
+      symbolized and printed as they arrive, on stderr (or to --output, and then not on \
+      stderr), in the same form as `forkguard check`; JSON, SARIF and the other whole-document \
+      formats are written when the program ends. SIGINT, SIGTERM and SIGHUP sent to forkguard \
+      are passed on to the program. The exit status is the program's own.
       """
   )
 
@@ -378,16 +380,32 @@ struct Run: ParsableCommand {
     options.track = track
     options.unsafeCalls = unsafeCalls
     options.onDeadlock = onDeadlock
+    // Text is written as each report arrives (a daemon's show while it runs), to --output
+    // when given, else stderr; a whole-document format (JSON, SARIF…) is written at the end.
+    var live: LiveText?
+    if format == TextReporter.name {
+      do { live = try LiveText(output: output, color: color) } catch {
+        printError("forkguard: error: \(output ?? "stderr"): cannot write: \(error)")
+        throw ExitCode(ExitStatus.trouble)
+      }
+    }
     let result: RuntimeRun.Result
-    do { result = try RuntimeRun.run(options) } catch {
+    do { result = try RuntimeRun.run(options, live: live.map { live in { live.write([$0]) } }) } catch {
       printError("forkguard: error: \(error)")
       throw ExitCode(ExitStatus.trouble)
     }
     if !result.diagnostics.isEmpty && result.symbolizer == nil {
       printError("forkguard: note: no llvm-symbolizer or addr2line found; locations are module offsets")
     }
-    // A clean run of the program stays silent in text; a machine format always reports.
-    if !result.diagnostics.isEmpty || format != "text" || output != nil {
+    if let live {
+      live.write(
+        result.repeated.map { diagnostic, processes in
+          Diagnostic(
+            ruleID: diagnostic.ruleID, severity: .note, location: diagnostic.location,
+            message: "reported by \(processes) processes (the report above)")
+        })
+      live.close()
+    } else {
       // run's --output replaces stderr (its help says so): the program's own stderr stays clean.
       try emit(
         result.diagnostics, format: format, output: output, terminal: .standardError, color: color,
@@ -397,6 +415,49 @@ struct Run: ParsableCommand {
   }
 }
 
+/// `forkguard run`'s text, written as it comes: to the --output file (created empty at the
+/// start, so it exists and is empty for a clean run) or stderr.
+final class LiveText {
+  private let handle: FileHandle
+  private let ownsHandle: Bool
+  private let reporter: TextReporter
+
+  init(output: String?, color: String) throws {
+    if let output {
+      guard
+        FileManager.default.createFile(atPath: output, contents: nil) || FileManager.default.fileExists(atPath: output),
+        let handle = FileHandle(forWritingAtPath: output)
+      else { throw CocoaError(.fileWriteNoPermission) }
+      try handle.truncate(atOffset: 0)
+      self.handle = handle
+      ownsHandle = true
+      reporter = TextReporter(paths: PathDisplay(), colors: false)
+    } else {
+      handle = .standardError
+      ownsHandle = false
+      reporter = TextReporter(paths: PathDisplay(), colors: terminalWantsColor(.standardError, color: color))
+    }
+  }
+
+  func write(_ diagnostics: [Diagnostic]) {
+    guard !diagnostics.isEmpty else { return }
+    handle.write(Data(reporter.render(diagnostics).utf8))
+  }
+
+  func close() {
+    if ownsHandle { try? handle.close() }
+  }
+}
+
+/// Colours on `terminal`: always, never, or auto (a terminal, unless NO_COLOR or TERM=dumb).
+func terminalWantsColor(_ terminal: FileHandle, color: String) -> Bool {
+  // NO_COLOR (no-color.org) turns auto off; an explicit --color=always still wins.
+  let environment = ProcessInfo.processInfo.environment
+  return color == "always"
+    || (color == "auto" && isatty(terminal.fileDescriptor) != 0 && (environment["NO_COLOR"] ?? "").isEmpty
+      && environment["TERM"] != "dumb")
+}
+
 /// Renders `diagnostics` in `format`, to the `output` file when one is given (check's terminal
 /// then still gets text, so one run serves both CI and the person watching it; run's does
 /// not, `textBesideOutput: false`), else to `terminal`.
@@ -404,12 +465,7 @@ func emit(
   _ diagnostics: [Diagnostic], format: String, output: String?, terminal: FileHandle, color: String,
   textBesideOutput: Bool = true
 ) throws {
-  // NO_COLOR (no-color.org) turns auto off; an explicit --color=always still wins.
-  let environment = ProcessInfo.processInfo.environment
-  let colors =
-    color == "always"
-    || (color == "auto" && isatty(terminal.fileDescriptor) != 0 && (environment["NO_COLOR"] ?? "").isEmpty
-      && environment["TERM"] != "dumb")
+  let colors = terminalWantsColor(terminal, color: color)
   let terminalText = TextReporter(paths: PathDisplay(), colors: colors)
   let paths = PathDisplay()
   // The rule pages ride along for formats that embed them (SARIF's help.markdown).

@@ -58,8 +58,8 @@ struct ReportHammerTests {
 }
 
 /// The lines of a preload log, each checked as one of the protocol's forms (fg_report.c),
-/// and their order: the human line, `begin` with the same rule, fields and frames, `end`,
-/// all of one pid; map lines only between reports.
+/// and their order: the human line, `begin` with the same rule, fields, frames, held locks
+/// and their threads, `end`, all of one pid; map lines only between reports.
 struct ReportLogCheck {
   /// Lines of no protocol form: pieces of several writes run together.
   var torn: [String] = []
@@ -68,7 +68,7 @@ struct ReportLogCheck {
   /// Whole blocks, by rule.
   var blocks: [String: Int] = [:]
 
-  enum Form { case human, begin, field, frame, end, map }
+  enum Form { case human, begin, field, frame, held, thread, end, map }
 
   static let patterns: [(Form, NSRegularExpression)] =
     ([
@@ -76,6 +76,8 @@ struct ReportLogCheck {
       (.begin, #"^==([0-9]+)== fg1 begin rule=([a-z-]+)$"#),
       (.field, #"^==([0-9]+)== fg1 field [a-z_]+=[^ ]*$"#),
       (.frame, #"^==([0-9]+)== fg1 frame who=[a-z_]+ n=[0-9]+ pc=0x[0-9a-f]+$"#),
+      (.held, #"^==([0-9]+)== fg1 held tid=[0-9]+ kind=[a-z-]+ depth=[0-9]+ lock=0x[0-9a-f]+( pc=0x[0-9a-f]+)*$"#),
+      (.thread, #"^==([0-9]+)== fg1 thread tid=[0-9]+ start=0x[0-9a-f]+ created=0x[0-9a-f]+ name=.*$"#),
       (.end, #"^==([0-9]+)== fg1 end$"#),
       (.map, #"^==([0-9]+)== fg1 map [0-9a-f]+-[0-9a-f]+ .*/.*$"#),
     ] as [(Form, String)]).map { ($0.0, try! NSRegularExpression(pattern: $0.1)) }
@@ -106,14 +108,14 @@ struct ReportLogCheck {
       case .begin:
         inOrder = state == .opened && groups[0] == pid && groups[1] == rule
         state = .inside
-      case .field, .frame:
+      case .field, .frame, .held, .thread:
         inOrder = state == .inside && groups[0] == pid
+      case .map:
+        inOrder = state == .between
       case .end:
         inOrder = state == .inside && groups[0] == pid
         if inOrder && !broken { blocks[rule, default: 0] += 1 }
         state = .between
-      case .map:
-        inOrder = state == .between
       }
       if !inOrder {
         misplaced.append(line)

@@ -88,8 +88,9 @@ final class CLITests: XCTestCase {
     XCTAssertEqual(run.stdout, "found\n")
   }
 
-  /// run's --output replaces stderr, as its help says; check's keeps text on the terminal.
-  func testRunOutputReplacesStderr() throws {
+  /// A scratch folder with fixtures/runtime-child-deadlock/worker-holds-mutex.c built as
+  /// `./deadlock` from `deadlock.c`.
+  func compiledDeadlock() throws -> URL {
     let directory = try scratch([:])
     let source = try String(
       contentsOf: Self.root.appendingPathComponent("fixtures/runtime-child-deadlock/worker-holds-mutex.c"),
@@ -97,10 +98,66 @@ final class CLITests: XCTestCase {
     try source.write(to: directory.appendingPathComponent("deadlock.c"), atomically: true, encoding: .utf8)
     let compile = try Command.run(["cc", "-g", "-pthread", "-o", "deadlock", "deadlock.c"], in: directory)
     XCTAssertEqual(compile.status, 0, compile.stderr)
+    return directory
+  }
+
+  /// run's --output replaces stderr, as its help says; check's keeps text on the terminal.
+  func testRunOutputReplacesStderr() throws {
+    let directory = try compiledDeadlock()
     let run = try forkguard(["run", "--output", "report.json", "--format", "json", "./deadlock"], in: directory)
     XCTAssertFalse(run.stderr.contains("runtime-child-deadlock"), run.stderr)
     let report = try String(contentsOf: directory.appendingPathComponent("report.json"), encoding: .utf8)
     XCTAssert(report.contains("runtime-child-deadlock"), report)
+  }
+
+  /// The text format goes to --output as it comes, and the terminal stays clean.
+  func testRunTextOutputGoesOnlyToTheFile() throws {
+    let directory = try compiledDeadlock()
+    let run = try forkguard(["run", "--output", "report.txt", "./deadlock"], in: directory)
+    XCTAssertEqual(run.stderr, "")
+    let report = try String(contentsOf: directory.appendingPathComponent("report.txt"), encoding: .utf8)
+    XCTAssert(report.hasPrefix("deadlock.c:"), report)
+    XCTAssert(report.contains("[runtime-child-deadlock]"), report)
+  }
+
+  /// SIGTERM sent to forkguard reaches the program, and forkguard ends with its status
+  /// (before, forkguard died and left the program running, orphaned, and its report folder).
+  func testRunPassesTermToTheProgramAndExitsWithItsStatus() throws {
+    let directory = try scratch([
+      "term.c": """
+      #include <signal.h>
+      #include <stdio.h>
+      #include <unistd.h>
+      static volatile sig_atomic_t got;
+      static void on_term(int signal) { got = signal; }
+      int main(int argc, char **argv) {
+        signal(SIGTERM, on_term);
+        fclose(fopen(argv[1], "w"));
+        while (!got) usleep(10000);
+        return 7;
+      }
+      """
+    ])
+    for (output, source) in [
+      ("term", "term.c"), ("clean-signals", Self.root.path + "/fixtures/stress/clean-signals.c"),
+    ] {
+      let compile = try Command.run(["cc", "-o", output, source], in: directory)
+      XCTAssertEqual(compile.status, 0, compile.stderr)
+    }
+    let process = Process()
+    // clean-signals: the test runner blocks signals, and its children inherit that.
+    process.executableURL = directory.appendingPathComponent("clean-signals")
+    process.arguments = [Self.binary.path, "run", "./term", "ready"]
+    process.currentDirectoryURL = directory
+    try process.run()
+    let ready = directory.appendingPathComponent("ready").path
+    let deadline = Date().addingTimeInterval(60)
+    while !FileManager.default.fileExists(atPath: ready) && Date() < deadline { usleep(20000) }
+    XCTAssert(FileManager.default.fileExists(atPath: ready), "the program did not start")
+    kill(process.processIdentifier, SIGTERM)
+    process.waitUntilExit()
+    XCTAssertEqual(process.terminationReason, .exit)
+    XCTAssertEqual(process.terminationStatus, 7)
   }
 
   func testOutputIsTheSameWhateverTheJobs() throws {
@@ -335,9 +392,10 @@ final class CLITests: XCTestCase {
   func testRulesListsEveryRule() throws {
     let run = try forkguard(["rules"])
     XCTAssertEqual(run.status, 0)
-    XCTAssertEqual(run.stdout.split(separator: "\n").count, 12)
+    XCTAssertEqual(run.stdout.split(separator: "\n").count, 13)
     XCTAssert(run.stdout.contains("runtime-child-deadlock"))
     XCTAssert(run.stdout.contains("vfork-child"))
+    XCTAssert(run.stdout.contains("runtime-not-instrumented"))
   }
 
   func testExplainPrintsTheDocsPage() throws {

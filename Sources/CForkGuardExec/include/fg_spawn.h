@@ -1,0 +1,16 @@
+/* glibc's posix_spawn_file_actions_addchdir_np, which Swift's Glibc module does not
+ * declare (it is behind _GNU_SOURCE / __USE_MISC). */
+#ifndef FG_SPAWN_H
+#define FG_SPAWN_H
+
+#include <spawn.h>
+
+/* Declared here too: spawn.h may have been read already without _GNU_SOURCE. */
+extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *__restrict actions,
+                                                const char *__restrict directory);
+
+static inline int fg_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char *directory) {
+  return posix_spawn_file_actions_addchdir_np(actions, directory);
+}
+
+#endif
