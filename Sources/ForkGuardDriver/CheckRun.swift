@@ -152,7 +152,8 @@ public struct CheckRun {
       options.usesCache
       ? FactsCache(
         directory: options.cacheDirectory ?? FactsCache.defaultDirectory(base: options.base),
-        salt: ForkGuardVersion.current + "|" + parsingKnowledge.parsingFingerprint) : nil
+        salt: ForkGuardVersion.current + "|" + BuildIdentity.current + "|" + parsingKnowledge.parsingFingerprint)
+      : nil
     func arguments(for file: String) -> [String] {
       if let arguments = database?.parseArguments(for: file) { return arguments + options.extraArguments }
       return CFrontEnd.arguments(defaults: defaultArguments[file]!, userFlags: options.extraArguments)

@@ -7,7 +7,9 @@ import Foundation
 /// when those moved. Entries that do not decode, or belong to another key or file, are
 /// ignored and rewritten: the cache is never trusted over a parse.
 public final class FactsCache: @unchecked Sendable {
-  /// Bumped whenever the facts' shape or meaning changes.
+  /// Bumped whenever the facts' shape or meaning changes. The key also holds the running
+  /// build's identity (`BuildIdentity`, through the salt), so any rebuilt forkguard
+  /// re-extracts; the schema still matters for the entries' own encoding.
   public static let schema = 9
 
   struct Stamp: Equatable {
