@@ -44,6 +44,21 @@ scale = int(sys.argv[2]) / int(sys.argv[1])
 print(statistics.median(values) * scale / 1e9)" "$count" "$iterations" "${times[@]}"
 }
 
+# instructions COMMAND...: instructions of one run (user space, the process and its
+# children), from perf stat when the machine lets perf count them, else from callgrind
+# (--trace-children: forkguard run's program too); "-" when neither can.
+instructions() {
+  local counted
+  counted=$(perf stat -x, -e instructions "$@" 2>&1 >/dev/null | awk -F, '/instructions/ { print $1; exit }')
+  if [[ "$counted" =~ ^[0-9]+$ ]]; then echo "$counted"; return; fi
+  if command -v valgrind >/dev/null; then
+    valgrind --tool=callgrind --trace-children=yes --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+      awk '/Collected :/ { total += $NF } END { print total ? total : "-" }'
+    return
+  fi
+  echo "-"
+}
+
 declare -A seconds
 seconds[plain]=$(median plain "$iterations" "$work/loop")
 seconds[forkguard-default]=$(median default "$iterations" env LD_PRELOAD="$library" "$work/loop")
@@ -56,23 +71,54 @@ if command -v valgrind >/dev/null; then
   seconds[drd]=$(median drd "$small" valgrind -q --tool=drd "$work/loop")
 fi
 
-printf '%-26s %12s %10s\n' "variant ($threads threads)" "median s" "ratio"
+# Instructions per loop iteration, without start-up (the library's constructor looks up
+# every real function): the difference between runs of 2/100 and 1/100 of the iterations,
+# divided by the iterations added (callgrind is slow, so few).
+marginal() {
+  local one two
+  one=$(instructions "$@" "$threads" "$small")
+  two=$(instructions "$@" "$threads" "$((small * 2))")
+  [[ "$one" =~ ^[0-9]+$ && "$two" =~ ^[0-9]+$ ]] || { echo "-"; return; }
+  python3 -c "import sys; print('%.1f' % ((int(sys.argv[2]) - int(sys.argv[1])) / (int(sys.argv[3]) * int(sys.argv[4]))))" \
+    "$one" "$two" "$small" "$threads"
+}
+declare -A counted
+counted[plain]=$(marginal "$work/loop")
+counted[forkguard-default]=$(marginal env LD_PRELOAD="$library" "$work/loop")
+counted[forkguard-track]=$(marginal env LD_PRELOAD="$library" FORKGUARD_OPTIONS=mode=track "$work/loop")
+
+printf '%-26s %12s %10s %16s %8s\n' "variant ($threads threads)" "median s" "ratio" "instr./iteration" "ratio"
 for name in plain forkguard-default forkguard-track forkguard-track-4-frames threadsanitizer helgrind drd; do
   [ -n "${seconds[$name]:-}" ] || continue
-  python3 -c "import sys; print('%-26s %12.3f %9.1fx' % (sys.argv[1], float(sys.argv[2]), float(sys.argv[2]) / float(sys.argv[3])))" \
-    "$name" "${seconds[$name]}" "${seconds[plain]}"
+  python3 -c "
+import sys
+name, seconds, plain, count, plain_count = sys.argv[1:6]
+number = lambda text: text.replace('.', '', 1).isdigit()
+ratio = '%7.3fx' % (float(count) / float(plain_count)) if number(count) and number(plain_count) else ''
+print('%-26s %12.3f %9.1fx %16s %8s' % (name, float(seconds), float(seconds) / float(plain), count if count else '', ratio))" \
+    "$name" "${seconds[$name]}" "${seconds[plain]}" "${counted[$name]:-}" "${counted[plain]}"
 done
 
-# instructions COMMAND...: user+kernel instructions of one run, or "-" when perf cannot count.
-instructions() {
-  perf stat -x, -e instructions "$@" 2>&1 >/dev/null | awk -F, '/instructions/ { print ($1 ~ /^[0-9]+$/) ? $1 : "-"; exit }'
+# forks NAME COMMAND...: median wall seconds of RUNS runs of 10,000 fork+_exit with 4 threads.
+forks() {
+  local name="$1"
+  shift
+  local times=()
+  for _ in $(seq "$runs"); do
+    local begin end
+    begin=$(date +%s%N)
+    "$@" 4 10000 >/dev/null 2>&1
+    end=$(date +%s%N)
+    times+=("$(( (end - begin) ))")
+  done
+  python3 -c "import statistics, sys; print(statistics.median(int(v) for v in sys.argv[1:]) / 1e9)" "${times[@]}"
 }
 
 echo
 cc -O2 -pthread -o "$work/forks" "$root/benchmarks/runtime/fork_loop.c"
-fork_plain=$(median forks 4 "$work/forks")
-fork_default=$(median forks-default 4 env LD_PRELOAD="$library" "$work/forks")
-fork_track=$(median forks-track 4 env LD_PRELOAD="$library" FORKGUARD_OPTIONS=mode=track "$work/forks")
+fork_plain=$(forks plain "$work/forks")
+fork_default=$(forks default env LD_PRELOAD="$library" "$work/forks")
+fork_track=$(forks track env LD_PRELOAD="$library" FORKGUARD_OPTIONS=mode=track "$work/forks")
 printf '%-26s %12s %10s\n' "10,000 fork+_exit (4 thr)" "median s" "ratio"
 for pair in "plain $fork_plain" "forkguard-default $fork_default" "forkguard-track $fork_track"; do
   set -- $pair
