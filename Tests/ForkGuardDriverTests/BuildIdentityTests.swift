@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import ForkGuardCore
+@testable import ForkGuardDriver
 
 /// The facts cache keys on the running build: the linker's build ID, read from memory.
 @Suite("Build identity")
