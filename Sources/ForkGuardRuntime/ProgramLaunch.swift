@@ -43,14 +43,17 @@ final class SignalForwarding {
   static let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP]
   private var previous: [Int32: sigaction] = [:]
 
-  init(to child: pid_t) {
-    forwardingTarget = child
+  /// Installed before the program starts, so no signal in between kills forkguard and
+  /// orphans it; one that arrives before `forward(to:)` is held and passed on then.
+  init() {
+    forwardingTarget = 0
+    forwardingPending = 0
     for signal in Self.forwarded {
       var action = sigaction()
       action.__sigaction_handler.sa_sigaction = { signal, info, _ in
         // si_code > 0: the kernel sent it (a terminal's ^C, a hangup), to the program too.
-        guard let info, info.pointee.si_code <= 0, forwardingTarget > 0 else { return }
-        kill(forwardingTarget, signal)
+        guard let info, info.pointee.si_code <= 0 else { return }
+        if forwardingTarget > 0 { kill(forwardingTarget, signal) } else { forwardingPending = signal }
       }
       action.sa_flags = SA_SIGINFO | SA_RESTART
       sigemptyset(&action.sa_mask)
@@ -58,6 +61,11 @@ final class SignalForwarding {
       sigaction(signal, &action, &old)
       previous[signal] = old
     }
+  }
+
+  func forward(to child: pid_t) {
+    forwardingTarget = child
+    if forwardingPending != 0 { kill(child, forwardingPending) }
   }
 
   func restore() {
@@ -68,3 +76,5 @@ final class SignalForwarding {
 
 /// The program a forwarding handler signals: a C signal handler cannot capture context.
 nonisolated(unsafe) private var forwardingTarget: pid_t = 0
+/// A signal that came before the program existed.
+nonisolated(unsafe) private var forwardingPending: Int32 = 0

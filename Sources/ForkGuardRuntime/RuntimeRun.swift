@@ -65,11 +65,12 @@ public struct RuntimeRun {
       collector.add(NotInstrumented.report(program: executable.path, problem: problem))
     }
 
+    let forwarding = SignalForwarding()
+    defer { forwarding.restore() }
     let child = try ProgramLaunch.spawn(
       executable: executable.path, arguments: [options.program] + options.arguments, environment: environment,
       workingDirectory: options.workingDirectory)
-    let forwarding = SignalForwarding(to: child)
-    defer { forwarding.restore() }
+    forwarding.forward(to: child)
 
     var status: Int32 = 0
     while true {
