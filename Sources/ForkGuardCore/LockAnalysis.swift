@@ -21,6 +21,21 @@ public struct LockSummary: Equatable, Sendable {
   }
 }
 
+/// The part of a summary that depends on the paths through the function: what it returns
+/// holding or having released (see `LockSummary`).
+struct HoldSummary: Equatable, Sendable {
+  var heldOnReturn: [LockReference: LockEvent] = [:]
+  var heldOnlyWhenNonZero: Set<LockReference> = []
+  var releasedOnReturn: Set<LockReference> = []
+
+  var isEmpty: Bool { heldOnReturn.isEmpty && releasedOnReturn.isEmpty }
+
+  func holdsTheSameLocks(as other: HoldSummary) -> Bool {
+    Set(heldOnReturn.keys) == Set(other.heldOnReturn.keys) && heldOnlyWhenNonZero == other.heldOnlyWhenNonZero
+      && releasedOnReturn == other.releasedOnReturn
+  }
+}
+
 /// A lock call, and the calls that lead to it from the function it is reported for.
 public struct LockEvent: Hashable, Sendable {
   public var call: CallSite
@@ -126,64 +141,73 @@ public struct LockAnalysis: Sendable {
   /// Owner-checking mutexes (`recursive`, `errorcheck`) by lock.
   public let lockTypes: [LockReference: LockAttribute]
 
+  private let reach: LockReach
+  /// How many function flows ran to reach the fixed point (for tests and `--timings`).
+  public let flowRuns: Int
+
   public init(program: ProgramGraph, process: ProcessModel, knowledge: Knowledge) {
     let functions = program.functions.values.sorted { $0.symbol < $1.symbol }
     var regionsByFunction: [SymbolID: [ChildRegion]] = [:]
     for region in process.childRegions(.fork) { regionsByFunction[region.function, default: []].append(region) }
-    // A worklist in callee-first order: a function is summarised again only when a callee's
-    // summary changed, and its findings are those of its last summary, made with its
-    // callees' final ones. The cap keeps a pathological graph from cycling forever.
-    var callers: [SymbolID: Set<SymbolID>] = [:]
+    var callers: [SymbolID: [LockReach.Caller]] = [:]
     for function in functions {
       for call in function.calls {
-        if let callee = program.definition(of: call) { callers[callee.symbol, default: []].insert(function.symbol) }
+        if let callee = program.definition(of: call) {
+          callers[callee.symbol, default: []].append(LockReach.Caller(function: function, call: call))
+        }
       }
     }
+    let reach = LockReach(
+      functions: functions, callers: callers, regions: regionsByFunction, program: program, knowledge: knowledge)
+    // What is held or released when a function returns depends on the paths through it, so
+    // it is a fixed point of the flows; but only a function that calls a lock function, or
+    // something that returns holding or having released a lock, has a lock state at all.
+    // A worklist in callee-first order: a function runs again only when a callee's summary
+    // changed, and its findings are those of its last run, made with its callees' final
+    // summaries. The cap keeps a pathological graph from cycling forever.
     var queue = Self.calleesFirst(functions, program: program)
     var queued = Set(queue)
     var head = 0
-    var summaries: [SymbolID: LockSummary] = [:]
+    var holds: [SymbolID: HoldSummary] = [:]
     var findingsBySymbol: [SymbolID: [LockHeldAtFork]] = [:]
     var budget = functions.count * 12
-    var lockOrForkByName: [String: Bool] = [:]
-    func touchesLocksOrForks(_ name: String) -> Bool {
-      if let known = lockOrForkByName[name] { return known }
-      var relevant = knowledge.lockFunction(name) != nil
-      if knowledge.effect(of: name).isFork { relevant = true }
-      lockOrForkByName[name] = relevant
-      return relevant
+    var runs = 0
+    var lockFunctionByName: [String: Bool] = [:]
+    func isLockFunction(_ name: String) -> Bool {
+      if let known = lockFunctionByName[name] { return known }
+      let known = knowledge.lockFunction(name) != nil
+      lockFunctionByName[name] = known
+      return known
     }
     while head < queue.count, budget > 0 {
       let symbol = queue[head]
       head += 1
-      budget -= 1
       queued.remove(symbol)
       guard let function = program.functions[symbol] else { continue }
-      // Most functions touch no lock and call nothing that does: their summary is empty
-      // without running the flow.
-      if regionsByFunction[symbol] == nil,
-        function.calls.allSatisfy({ call in
-          if let callee = program.definition(of: call) { return summaries[callee.symbol]?.isEmpty ?? true }
-          return !touchesLocksOrForks(call.callee)
-        })
-      {
-        if summaries[symbol] == nil { summaries[symbol] = LockSummary() }
-        findingsBySymbol[symbol] = []
-        continue
+      let hasLockState = function.calls.contains { call in
+        if let callee = program.definition(of: call) { return !(holds[callee.symbol]?.isEmpty ?? true) }
+        return isLockFunction(call.callee)
       }
+      guard hasLockState else { continue }
+      budget -= 1
+      runs += 1
       // The flow reads the table; it must be gone before the table changes, or every
       // change copies the whole dictionary (quadratic on a large tree).
-      let (summary, flowFindings) = { () -> (LockSummary, [LockHeldAtFork]) in
+      let (summary, flowFindings) = { () -> (HoldSummary, [LockHeldAtFork]) in
         var flow = LockFlow(
-          function: function, program: program, process: process, knowledge: knowledge, summaries: summaries)
-        let summary = flow.summarize(regions: regionsByFunction[symbol] ?? [])
+          function: function, program: program, process: process, knowledge: knowledge, reach: reach, holds: holds)
+        let summary = flow.summarize()
         return (summary, flow.findings)
       }()
       findingsBySymbol[symbol] = flowFindings
-      if summaries[symbol] != summary {
-        summaries[symbol] = summary
-        for caller in (callers[symbol] ?? []).sorted() where queued.insert(caller).inserted {
-          queue.append(caller)
+      // Callers run again only when what is held or released changed, not when a witness
+      // did: around a cycle each pass can bring a witness back one call longer or shorter,
+      // and waiting for those to settle ran git's 11,000 functions out of budget.
+      let changed = !(holds[symbol] ?? HoldSummary()).holdsTheSameLocks(as: summary)
+      holds[symbol] = summary
+      if changed {
+        for caller in callers[symbol] ?? [] where queued.insert(caller.function.symbol).inserted {
+          queue.append(caller.function.symbol)
         }
       }
     }
@@ -196,6 +220,17 @@ public struct LockAnalysis: Sendable {
         if seen.insert(key).inserted { findings.append(finding) }
       }
     }
+    var summaries: [SymbolID: LockSummary] = [:]
+    for function in functions {
+      let hold = holds[function.symbol] ?? HoldSummary()
+      summaries[function.symbol] = LockSummary(
+        heldOnReturn: hold.heldOnReturn, heldOnlyWhenNonZero: hold.heldOnlyWhenNonZero,
+        releasedOnReturn: hold.releasedOnReturn, acquires: reach.acquires[function.symbol] ?? [:],
+        releases: reach.releases[function.symbol] ?? [:],
+        forkChildAcquires: reach.forkChildAcquires[function.symbol] ?? [])
+    }
+    self.reach = reach
+    self.flowRuns = runs
     self.summaries = summaries
     self.heldAcrossFork = findings.sorted { $0.fork.location < $1.fork.location }
     var types: [LockReference: LockAttribute] = [:]
@@ -248,7 +283,7 @@ public struct LockAnalysis: Sendable {
   public func acquisitions(
     of call: CallSite, in caller: String, program: ProgramGraph, knowledge: Knowledge
   ) -> [(LockReference, LockEvent)] {
-    LockFlow.acquisitions(of: call, in: caller, program: program, knowledge: knowledge, summaries: summaries)
+    reach.acquisitions(of: call, in: caller, program: program, knowledge: knowledge)
   }
 }
 
@@ -275,7 +310,8 @@ struct LockFlow: FlowDomain {
   let function: FunctionFacts
   let program: ProgramGraph
   let knowledge: Knowledge
-  let summaries: [SymbolID: LockSummary]
+  let reach: LockReach
+  let holds: [SymbolID: HoldSummary]
   private let effects: [CallEffect]
   private var children: ChildRegionAnalysis
   private var exitHeld: [LockReference: LockEvent] = [:]
@@ -290,106 +326,34 @@ struct LockFlow: FlowDomain {
   private(set) var findings: [LockHeldAtFork] = []
 
   init(
-    function: FunctionFacts, program: ProgramGraph, process: ProcessModel, knowledge: Knowledge,
-    summaries: [SymbolID: LockSummary]
+    function: FunctionFacts, program: ProgramGraph, process: ProcessModel, knowledge: Knowledge, reach: LockReach,
+    holds: [SymbolID: HoldSummary]
   ) {
     self.function = function
     self.program = program
     self.knowledge = knowledge
-    self.summaries = summaries
+    self.reach = reach
+    self.holds = holds
     let effects = function.calls.map(process.effect(of:))
     self.effects = effects
     children = ChildRegionAnalysis(effectOfCall: { effects[$0] })
   }
 
-  mutating func summarize(regions: [ChildRegion]) -> LockSummary {
+  mutating func summarize() -> HoldSummary {
     var interpreter = FlowInterpreter(domain: self)
     interpreter.runFunction(function.body, from: State(), bodyEnd: function.bodyEnd)
     self = interpreter.domain
-    var summary = LockSummary()
+    var summary = HoldSummary()
     summary.heldOnReturn = exitHeld
     if hasZeroExit {
       summary.heldOnlyWhenNonZero = heldAtNonZeroExits.subtracting(heldAtZeroOrUnknownExits)
     }
     summary.releasedOnReturn = exitReleased ?? []
-    for call in function.calls {
-      // One witness per lock, preferring an exclusive one: it conflicts with every holder.
-      for (lock, event) in Self.acquisitions(
-        of: call, in: function.name, program: program, knowledge: knowledge, summaries: summaries)
-      where summary.acquires[lock].map({ event.isBetterWitness(than: $0, knowledge) }) ?? true {
-        summary.acquires[lock] = event
-      }
-      for (lock, event) in releases(of: call)
-      where summary.releases[lock].map({ event.chainLength < $0.chainLength }) ?? true {
-        summary.releases[lock] = event
-      }
-    }
-    summary.forkChildAcquires = forkChildAcquires(regions: regions)
     return summary
   }
 
-  static func acquisitions(
-    of call: CallSite, in caller: String, program: ProgramGraph, knowledge: Knowledge,
-    summaries: [SymbolID: LockSummary]
-  ) -> [(LockReference, LockEvent)] {
-    if let definition = program.definition(of: call) {
-      guard let summary = summaries[definition.symbol] else { return [] }
-      return summary.acquires.sorted { $0.value.call.location < $1.value.call.location }.compactMap { lock, event in
-        LockAnalysis.translate(lock, at: call).map { ($0, event.called(from: call, in: caller)) }
-      }
-    }
-    guard let lockFunction = knowledge.lockFunction(call.callee),
-      [.acquire, .tryAcquire, .scoped].contains(lockFunction.role),
-      let lock = call.lockArguments[lockFunction.lockArgument]
-    else { return [] }
-    return [(lock, LockEvent(call: call, function: caller, chain: []))]
-  }
-
-  private func releases(of call: CallSite) -> [(LockReference, LockEvent)] {
-    if let definition = program.definition(of: call) {
-      guard let summary = summaries[definition.symbol] else { return [] }
-      return summary.releases.sorted { $0.value.call.location < $1.value.call.location }.compactMap { lock, event in
-        LockAnalysis.translate(lock, at: call).map { ($0, event.called(from: call, in: function.name)) }
-      }
-    }
-    guard let lockFunction = knowledge.lockFunction(call.callee), lockFunction.role == .release,
-      let lock = call.lockArguments[lockFunction.lockArgument]
-    else { return [] }
-    return [(lock, LockEvent(call: call, function: function.name, chain: []))]
-  }
-
-  private func forkChildAcquires(regions: [ChildRegion]) -> [ForkChildUse] {
-    var uses: [ForkChildUse] = []
-    var indexByKey: [String: Int] = [:]
-    // The shortest way to each (fork, lock): as for witnesses, so that recursion settles.
-    func add(_ use: ForkChildUse) {
-      let key = "\(use.fork.location)|\(use.lock.kind)|\(use.lock.symbol)"
-      if let index = indexByKey[key] {
-        if use.chainToFork.count < uses[index].chainToFork.count { uses[index] = use }
-      } else {
-        indexByKey[key] = uses.count
-        uses.append(use)
-      }
-    }
-    for region in regions {
-      let fork = CallSite(callee: region.forkCallee, symbol: nil, location: region.forkLocation)
-      for call in region.calls {
-        for (lock, event) in Self.acquisitions(
-          of: call, in: function.name, program: program, knowledge: knowledge, summaries: summaries)
-        {
-          add(ForkChildUse(fork: fork, forkFunction: function.name, chainToFork: [], lock: lock, use: event))
-        }
-      }
-    }
-    for call in function.calls {
-      guard let definition = program.definition(of: call), let summary = summaries[definition.symbol] else { continue }
-      for use in summary.forkChildAcquires where use.lock.isShared {
-        var lifted = use
-        lifted.chainToFork = [UnsafeCallSearch.Link(call: call, caller: function.name)] + use.chainToFork
-        add(lifted)
-      }
-    }
-    return uses
+  private func acquisitions(of call: CallSite) -> [(LockReference, LockEvent)] {
+    reach.acquisitions(of: call, in: function.name, program: program, knowledge: knowledge)
   }
 
   // MARK: FlowDomain
@@ -402,6 +366,8 @@ struct LockFlow: FlowDomain {
         if existing.condition != hold.condition || existing.heldWhenZero != hold.heldWhenZero {
           existing.condition = nil
         }
+        // The shorter witness, so that a lock held around a cycle settles on its shortest way.
+        if hold.event.chainLength < existing.event.chainLength { existing.event = hold.event }
         existing.forks.formUnion(hold.forks)
         result.held[lock] = existing
       } else {
@@ -421,9 +387,7 @@ struct LockFlow: FlowDomain {
     // A lock held at a fork made here, taken again in that fork's child.
     let childForks = Set(state.child.childForks)
     if !childForks.isEmpty {
-      for (lock, use) in Self.acquisitions(
-        of: call, in: function.name, program: program, knowledge: knowledge, summaries: summaries)
-      {
+      for (lock, use) in acquisitions(of: call) {
         guard let (heldLock, hold) = state.held.alias(of: lock), hold.event.conflicts(with: use, knowledge) else {
           continue
         }
@@ -437,9 +401,9 @@ struct LockFlow: FlowDomain {
       }
     }
 
-    if let definition = program.definition(of: call), let summary = summaries[definition.symbol] {
+    if let definition = program.definition(of: call) {
       // A fork further down whose child takes a lock held here.
-      for use in summary.forkChildAcquires {
+      for use in reach.forkChildAcquires[definition.symbol] ?? [] {
         guard let lock = LockAnalysis.translate(use.lock, at: call), let (heldLock, hold) = state.held.alias(of: lock),
           hold.event.conflicts(with: use.use, knowledge)
         else { continue }
@@ -448,6 +412,7 @@ struct LockFlow: FlowDomain {
             lock: heldLock, acquisition: hold.event, holder: function.name, fork: use.fork,
             chainToFork: [UnsafeCallSearch.Link(call: call, caller: function.name)] + use.chainToFork, use: use.use))
       }
+      let summary = holds[definition.symbol] ?? HoldSummary()
       for lock in summary.releasedOnReturn.compactMap({ LockAnalysis.translate($0, at: call) }) {
         if next.held.removeAliases(of: lock) == 0 { next.released.insert(lock) }
       }

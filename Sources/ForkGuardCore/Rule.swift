@@ -37,13 +37,19 @@ public struct AnalysisInput: Sendable {
   /// Lock summaries, shared by the lock rules.
   public let locks: LockAnalysis
 
-  public init(program: ProgramGraph, knowledge: Knowledge, options: AnalysisOptions) {
+  /// `phase` is called after each analysis with its name, for `--timings`.
+  public init(
+    program: ProgramGraph, knowledge: Knowledge, options: AnalysisOptions, phase: (String) -> Void = { _ in }
+  ) {
     self.program = program
     self.knowledge = knowledge
     self.options = options
     self.process = ProcessModel(program: program, knowledge: knowledge)
+    phase("process model")
     self.threads = ThreadsAtFork(program: program, process: process, knowledge: knowledge)
+    phase("threads at forks")
     self.locks = LockAnalysis(program: program, process: process, knowledge: knowledge)
+    phase("lock summaries (\(locks.flowRuns) flows)")
   }
 
   /// Whether the rules judge this fork's child as the child of a multithreaded process,

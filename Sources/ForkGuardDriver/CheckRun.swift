@@ -235,8 +235,7 @@ public struct CheckRun {
           program: program, knowledge: try knowledge(group),
           options: AnalysisOptions(
             reportUnverifiable: options.reportUnverifiable, threads: options.threads ?? group.threads ?? .auto,
-            maxChainDepth: options.maxChainDepth))
-        phase("lock summaries")
+            maxChainDepth: options.maxChainDepth), phase: phase)
         var seen = Set<Diagnostic>()
         for rule in options.rules {
           rule.check(input) { diagnostic in

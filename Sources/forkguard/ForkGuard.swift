@@ -204,7 +204,7 @@ struct Check: ParsableCommand {
     if timings {
       options.timings = { name, seconds in
         printError(
-          "forkguard: " + name.padding(toLength: max(26, name.count), withPad: " ", startingAt: 0)
+          "forkguard: " + name.padding(toLength: max(34, name.count), withPad: " ", startingAt: 0)
             + String(format: "%8.3f s", seconds))
       }
     }

@@ -74,6 +74,26 @@ struct LockAnalysisTests {
     #expect(analysis.summaries["c:@F@b"]?.acquires[Self.global] != nil)
   }
 
+  /// Each function takes the lock and then calls the next, around a cycle: the witness of
+  /// what each returns holding comes back one call longer on every pass. The fixed point
+  /// must settle on what is held, not wait for witnesses (git's tree ran out of budget).
+  @Test func aLockHeldAroundACycleSettlesInAFewRunsPerFunction() throws {
+    let count = 300
+    let take = Self.function("take", [Self.call("pthread_mutex_lock", 1, lock: Self.global)])
+    let cycle = (0..<count).map { index in
+      Self.function(
+        "f\(index)",
+        [Self.call("take", 10 + index, defined: true), Self.call("f\((index + 1) % count)", 10 + index, defined: true)])
+    }
+    let analysis = try analyse([take] + cycle)
+    #expect(analysis.flowRuns <= 3 * (count + 1))
+    for index in 0..<count {
+      let summary = try #require(analysis.summaries["c:@F@f\(index)"])
+      #expect(Array(summary.heldOnReturn.keys) == [Self.global])
+      #expect(summary.acquires[Self.global]?.chain.map(\.call.callee) == ["take"])
+    }
+  }
+
   @Test func readLocksDoNotConflict() throws {
     let knowledge = try Knowledge()
     let read = LockEvent(call: Self.call("pthread_rwlock_rdlock", 1, lock: Self.global), function: "f", chain: [])
