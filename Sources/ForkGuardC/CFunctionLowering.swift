@@ -254,7 +254,7 @@ final class CFunctionLowering {
   private func write(to target: Cursor, value: StoredValue? = nil) -> [FlowNode] {
     guard let location = target.location(in: extractor.names) else { return [] }
     let stripped = target.strippingParenthesesAndCasts
-    let text = stripped.tokens.map(\.spelling).joined()
+    let text = stripped.sourceText
     let (kind, variable) = classifyStorage(stripped)
     let write = MemoryWrite(
       target: kind, text: text, variable: variable, location: location, value: kind == .local ? value : nil)
@@ -297,9 +297,9 @@ final class CFunctionLowering {
       let (kind, name) = classifyStorage(cursor)
       return kind == .indirect ? nil : name
     case CXCursor_MemberRefExpr, CXCursor_ArraySubscriptExpr:
-      return cursor.tokens.map(\.spelling).joined()
+      return cursor.sourceText
     case CXCursor_UnaryOperator where cursor.operatorSpelling == "*":
-      return cursor.tokens.map(\.spelling).joined()
+      return cursor.sourceText
     default:
       return nil
     }
@@ -460,7 +460,7 @@ final class CFunctionLowering {
       return LockReference(kind: storage == .global ? .global : .local, symbol: declaration.usr, text: text)
     case CXCursor_MemberRefExpr:
       guard let field = expression.referenced, field.kind == CXCursor_FieldDecl else { return nil }
-      let text = expression.tokens.map(\.spelling).joined()
+      let text = expression.sourceText
       let base = expression.children.first(where: \.isExpression)
       return LockReference(kind: .field, symbol: field.usr, text: text, container: base.flatMap(objectIdentity))
     default:

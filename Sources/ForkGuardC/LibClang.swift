@@ -130,6 +130,36 @@ struct Cursor {
   /// The source tokens of the cursor's extent.
   var tokens: [(spelling: String, offset: UInt32)] { Cursor.tokens(in: clang_getCursorExtent(raw), of: raw) }
 
+  /// The source text of an expression, token by token (`cfg->mu`, `*pid`). For an expression
+  /// a macro wrote, libclang tokenizes from the macro's definition to its use, a file apart
+  /// (postgres's `PG_SEM_REF(x)` gave a lock a 40 KB name): then the text is rebuilt from
+  /// the expression's parts (`sema->sem_padded.pgsem`).
+  var sourceText: String {
+    let extent = clang_getCursorExtent(raw)
+    let (start, end) = (Self.offset(clang_getRangeStart(extent)), Self.offset(clang_getRangeEnd(extent)))
+    // Tokenizing an extent that starts in a macro starts at the macro's definition: tokens
+    // outside the expression's own stretch of source say so.
+    if start <= end, end - start <= Self.longestExpressionText {
+      let tokens = self.tokens
+      if tokens.allSatisfy({ start <= $0.offset && $0.offset <= end }) { return tokens.map(\.spelling).joined() }
+    }
+    let operands = children.filter(\.isExpression).map { $0.strippingParenthesesAndCasts.sourceText }
+    switch kind {
+    case CXCursor_MemberRefExpr:
+      let base = children.first(where: \.isExpression)
+      let arrow = base.map { clang_getCanonicalType($0.type).kind == CXType_Pointer } ?? false
+      return (operands.first ?? "") + (arrow ? "->" : ".") + spelling
+    case CXCursor_ArraySubscriptExpr:
+      return "\(operands.first ?? "")[\(operands.dropFirst().first ?? "")]"
+    case CXCursor_UnaryOperator:
+      return (operatorSpelling ?? "") + (operands.first ?? "")
+    default:
+      return spelling
+    }
+  }
+
+  private static let longestExpressionText: UInt32 = 256
+
   /// The tokens of a range; operators are found by tokenizing only the gap around them.
   static func tokens(in range: CXSourceRange, of cursor: CXCursor) -> [(spelling: String, offset: UInt32)] {
     let unit = clang_Cursor_getTranslationUnit(cursor)
