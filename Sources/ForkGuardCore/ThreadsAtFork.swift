@@ -49,6 +49,9 @@ public struct ThreadsAtFork: Sendable {
     // start site each reaches, to a fixed point.
     var callers: [SymbolID: Set<SymbolID>] = [:]
     var addressTaken = Set<SymbolID>()
+    // The function values each function passes on (`pqsignal(SIGCHLD, reaper)`): what runs
+    // later in the same program.
+    var valuesTaken: [SymbolID: [SymbolID]] = [:]
     for function in functions {
       for call in function.calls {
         if let callee = program.definition(of: call) { callers[callee.symbol, default: []].insert(function.symbol) }
@@ -57,6 +60,7 @@ public struct ThreadsAtFork: Sendable {
             for (symbol, _) in program.functions(for: reference) {
               if let target = program.function(symbol: symbol, near: call.location.file) {
                 addressTaken.insert(target.symbol)
+                valuesTaken[function.symbol, default: []].append(target.symbol)
               }
             }
           }
@@ -71,7 +75,11 @@ public struct ThreadsAtFork: Sendable {
       }
       for registration in file.registrations {
         for (symbol, _) in program.functions(for: registration.handler) {
-          if let target = program.function(symbol: symbol, near: file.path) { addressTaken.insert(target.symbol) }
+          guard let target = program.function(symbol: symbol, near: file.path) else { continue }
+          addressTaken.insert(target.symbol)
+          if let registering = registration.registeringSymbol {
+            valuesTaken[registering, default: []].append(target.symbol)
+          }
         }
       }
     }
@@ -112,10 +120,36 @@ public struct ThreadsAtFork: Sendable {
         return folder == rootFolder || folder.hasPrefix(rootFolder + "/")
       }
     }
-    /// Entry state of a function the flow does not reach through calls. It depends on the
-    /// file alone, and a tree with hundreds of test programs asks it for every function.
+    // What each program runs: its calls, and the function values passed on by what it runs
+    // (a signal handler, a callback). A function value taken there runs in that program,
+    // wherever its file is: postgres's postmaster (main in src/backend/main/) installs
+    // `reaper`, in src/backend/postmaster/, which forks; judged as library code for want of
+    // a `main` over its folder, its 184 fork-child warnings took a single-threaded
+    // daemon for a threaded one.
+    var threadedReach: [SymbolID: SourceLocation] = [:]
+    var unthreadedReach = Set<SymbolID>()
+    for root in roots {
+      let start = startsThread[root.symbol]
+      var seen: Set<SymbolID> = [root.symbol]
+      var stack = [root.symbol]
+      while let symbol = stack.popLast() {
+        if let start {
+          if threadedReach[symbol] == nil { threadedReach[symbol] = start }
+        } else {
+          unthreadedReach.insert(symbol)
+        }
+        guard let function = program.functions[symbol] else { continue }
+        let next = function.calls.compactMap { program.definition(of: $0)?.symbol } + (valuesTaken[symbol] ?? [])
+        for callee in next where seen.insert(callee).inserted { stack.append(callee) }
+      }
+    }
+    /// Entry state of a function the flow does not reach through calls. Outside what the
+    /// programs run it depends on the file alone, and a tree with hundreds of test
+    /// programs asks it for every function.
     var indirectEntryByFile: [String: Reason?] = [:]
     func indirectEntry(_ function: FunctionFacts) -> Reason? {
+      if let start = threadedReach[function.symbol] { return .threadStartedBefore(start) }
+      if unthreadedReach.contains(function.symbol) { return nil }
       let file = function.location.file
       if let known = indirectEntryByFile[file] { return known }
       let covering = coveringRoots(file)
