@@ -130,5 +130,5 @@ let package = Package(
     ),
     .testTarget(name: "forkguardTests", dependencies: ["forkguard", "ForkGuardTestSupport"]),
   ],
-  swiftLanguageModes: [.v5]
+  swiftLanguageModes: [.v6]
 )

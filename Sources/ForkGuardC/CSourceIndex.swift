@@ -38,10 +38,14 @@ public final class CSourceIndex {
   public private(set) var unitsToParse: [Int] = []
   public let unitCount: Int
 
-  public init(units: [Unit], unsaved: [String: String] = [:]) {
+  private let memo: ScanMemo?
+
+  /// - Parameter memo: scans kept from earlier checks, reused for unchanged files.
+  public init(units: [Unit], unsaved: [String: String] = [:], memo: ScanMemo? = nil) {
     unitCount = units.count
+    self.memo = memo
     // The files themselves are most of the text: read and scan them on every core.
-    let mainScans = Self.scanConcurrently(units.map(\.file), unsaved: unsaved)
+    let mainScans = Self.scanConcurrently(units.map(\.file), unsaved: unsaved, memo: memo)
     for (unit, scan) in zip(units, mainScans) where pathIDs[unit.file] == nil {
       pathIDs[unit.file] = paths.count
       paths.append(unit.file)
@@ -132,17 +136,20 @@ public final class CSourceIndex {
 
   // MARK: Building
 
-  private static func scan(_ path: String, unsaved: [String: String]) -> CSourceScan? {
+  private static func scan(_ path: String, unsaved: [String: String], memo: ScanMemo?) -> CSourceScan? {
     if let text = unsaved[path] { return CSourceScan(bytes: Array(text.utf8)) }
+    if let memo { return memo.scan(path) }
     return CSourceScan(path: path)
   }
 
-  private static func scanConcurrently(_ files: [String], unsaved: [String: String]) -> [CSourceScan?] {
+  private static func scanConcurrently(
+    _ files: [String], unsaved: [String: String], memo: ScanMemo?
+  ) -> [CSourceScan?] {
     var results = [CSourceScan?](repeating: nil, count: files.count)
     results.withUnsafeMutableBufferPointer { buffer in
       nonisolated(unsafe) let slots = buffer
       DispatchQueue.concurrentPerform(iterations: files.count) { index in
-        slots[index] = scan(files[index], unsaved: unsaved)
+        slots[index] = scan(files[index], unsaved: unsaved, memo: memo)
       }
     }
     return results
@@ -153,7 +160,7 @@ public final class CSourceIndex {
     let id = paths.count
     paths.append(path)
     pathIDs[path] = id
-    scans.append(Self.scan(path, unsaved: unsaved))
+    scans.append(Self.scan(path, unsaved: unsaved, memo: memo))
     return id
   }
 

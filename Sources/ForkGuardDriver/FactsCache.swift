@@ -1,18 +1,19 @@
 import ForkGuardCore
 import Foundation
+import Synchronization
 
 /// Per-file facts on disk, keyed by the file's content, its compiler flags and what shapes
 /// extraction (`Knowledge.parsingFingerprint`), and valid only while every header the parse
 /// read is unchanged. A header is checked by size and modification time first, by content
 /// when those moved. Entries that do not decode, or belong to another key or file, are
 /// ignored and rewritten: the cache is never trusted over a parse.
-public final class FactsCache: @unchecked Sendable {
+public final class FactsCache: Sendable {
   /// Bumped whenever the facts' shape or meaning changes. The key also holds the running
   /// build's identity (`BuildIdentity`, through the salt), so any rebuilt forkguard
   /// re-extracts; the schema still matters for the entries' own encoding.
   public static let schema = 9
 
-  struct Stamp: Equatable {
+  struct Stamp: Equatable, Sendable {
     var size: Int
     /// Modification time in nanoseconds.
     var modified: Int
@@ -42,14 +43,14 @@ public final class FactsCache: @unchecked Sendable {
 
   /// The facts, if the entry is whole, is this key's and this file's, and its headers are
   /// unchanged.
-  private func decode(_ entry: Data, key: String, file: String) -> FileFacts? {
+  private func decode(_ entry: Data, key: String, file: String) -> (FileFacts, [String: Stamp])? {
     let checksumLength = 32
     guard entry.count > checksumLength else { return nil }
     let data = entry.prefix(entry.count - checksumLength)
     var checksum = ContentHash()
     checksum.add(data)
     guard Data(checksum.hex.utf8) == entry.suffix(checksumLength) else { return nil }
-    return data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> FileFacts? in
+    return data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> (FileFacts, [String: Stamp])? in
       guard raw.count > Self.magic.count, Array(raw.prefix(Self.magic.count)) == Self.magic else { return nil }
       var reader = FactsReader(bytes: raw)
       reader.offset = Self.magic.count
@@ -61,21 +62,29 @@ public final class FactsCache: @unchecked Sendable {
         dependencies.allSatisfy({ stampMatches($0.0, $0.1) }),
         let facts = try? reader.file(), reader.isAtEnd
       else { return nil }
-      return facts
+      return (facts, Dictionary(dependencies, uniquingKeysWith: { first, _ in first }))
     }
   }
 
   public let directory: URL
   private let salt: String
-  private let lock = NSLock()
-  /// Headers already checked in this run: their current stamp.
-  private var stamps: [String: Stamp?] = [:]
-  public private(set) var hits = 0
-  public private(set) var misses = 0
+  private let memory: FactsMemory?
+  private struct Counts {
+    /// Headers already checked in this run: their current stamp.
+    var stamps: [String: Stamp?] = [:]
+    var hits = 0
+    var misses = 0
+  }
+  private let counts = Mutex(Counts())
+  public var hits: Int { counts.withLock { $0.hits } }
+  public var misses: Int { counts.withLock { $0.misses } }
 
-  public init(directory: String, salt: String) {
+  /// - Parameter memory: facts kept from earlier checks of a long-lived caller (the
+  ///   language server), looked at before the disk.
+  public init(directory: String, salt: String, memory: FactsMemory? = nil) {
     self.directory = URL(fileURLWithPath: directory, isDirectory: true)
     self.salt = salt
+    self.memory = memory
   }
 
   /// `<project>/.build/forkguard-cache` when the project has a `.build` folder, else
@@ -105,12 +114,20 @@ public final class FactsCache: @unchecked Sendable {
 
   public func lookup(file: String, arguments: [String], content: Data) -> FileFacts? {
     let key = key(file: file, arguments: arguments, content: content)
+    if let kept = memory?.entry(for: file), kept.key == key,
+      kept.dependencies.allSatisfy({ stampMatches($0.key, $0.value) })
+    {
+      count(hit: true)
+      return kept.facts
+    }
     let entry = path(for: key)
-    guard let data = try? Data(contentsOf: entry), let facts = decode(data, key: key, file: file) else {
+    guard let data = try? Data(contentsOf: entry), let (facts, dependencies) = decode(data, key: key, file: file)
+    else {
       count(hit: false)
       return nil
     }
     count(hit: true)
+    memory?.keep(FactsMemory.Entry(key: key, facts: facts, dependencies: dependencies), for: file)
     // A hit is a use: pruning removes the entries unused longest.
     utimes(entry.path, nil)
     return facts
@@ -123,6 +140,7 @@ public final class FactsCache: @unchecked Sendable {
       dependencies[dependency] = stamp
     }
     let key = key(file: file, arguments: arguments, content: content)
+    memory?.keep(FactsMemory.Entry(key: key, facts: facts, dependencies: dependencies), for: file)
     let data = Self.encode(key: key, file: file, dependencies: dependencies, facts: facts)
     let target = path(for: key)
     let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(key).\(UUID().uuidString)")
@@ -156,9 +174,7 @@ public final class FactsCache: @unchecked Sendable {
   }
 
   private func count(hit: Bool) {
-    lock.lock()
-    if hit { hits += 1 } else { misses += 1 }
-    lock.unlock()
+    counts.withLock { if hit { $0.hits += 1 } else { $0.misses += 1 } }
   }
 
   private func stampMatches(_ path: String, _ recorded: Stamp) -> Bool {
@@ -168,21 +184,14 @@ public final class FactsCache: @unchecked Sendable {
   }
 
   private func currentStamp(_ path: String) -> Stamp? {
-    lock.lock()
-    if let known = stamps[path] {
-      lock.unlock()
-      return known
-    }
-    lock.unlock()
+    if let known = counts.withLock({ $0.stamps[path] }) { return known }
     var stamp: Stamp?
     if let (size, modified) = Self.status(path), let data = FileManager.default.contents(atPath: path) {
       var hash = ContentHash()
       hash.add(data)
       stamp = Stamp(size: size, modified: modified, hash: hash.hex)
     }
-    lock.lock()
-    stamps[path] = stamp
-    lock.unlock()
+    counts.withLock { $0.stamps[path] = stamp }
     return stamp
   }
 
@@ -191,4 +200,23 @@ public final class FactsCache: @unchecked Sendable {
     guard stat(path, &info) == 0 else { return nil }
     return (Int(info.st_size), Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec))
   }
+}
+
+/// The facts cache's entries kept in memory between the checks of one process, the newest
+/// per file: the language server reads a file's facts from here after the first check,
+/// without reading and decoding its entry again. An entry is valid under the same key and
+/// header stamps as on disk.
+public final class FactsMemory: Sendable {
+  struct Entry: Sendable {
+    var key: String
+    var facts: FileFacts
+    var dependencies: [String: FactsCache.Stamp]
+  }
+  private let entries = Mutex([String: Entry]())
+
+  public init() {}
+
+  func entry(for file: String) -> Entry? { entries.withLock { $0[file] } }
+
+  func keep(_ entry: Entry, for file: String) { entries.withLock { $0[file] = entry } }
 }

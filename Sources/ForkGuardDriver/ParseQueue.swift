@@ -1,10 +1,14 @@
 import ForkGuardC
 import ForkGuardCore
 import Foundation
+import Synchronization
 
 /// The files the parse workers take, in the order given; more may be added as results
 /// arrive (what a parsed file's facts show is needed), and when the queue runs dry with no
 /// parse under way (`whenIdle`), before the workers are let go.
+///
+/// Unchecked: every stored property is read and written only with `condition` locked, and
+/// the workers wait on that same condition, which `Mutex` cannot offer.
 final class ParseQueue: @unchecked Sendable {
   private let condition = NSCondition()
   private var queue: [Int]
@@ -74,6 +78,9 @@ final class ParseQueue: @unchecked Sendable {
 /// Which files a check must parse: those that mention a fork, handler registration, thread
 /// start or lock, then whatever the contexts found there reach (AnalysisDemand), found by a
 /// scan of every file's text (CSourceIndex). Everything else cannot change a finding.
+///
+/// Unchecked: its methods run only inside ParseQueue's `whenFinished` and `whenIdle`, which
+/// the queue calls with its lock held, one at a time.
 final class ParseDemand: @unchecked Sendable {
   private let files: [String]
   private let index: CSourceIndex
@@ -83,7 +90,8 @@ final class ParseDemand: @unchecked Sendable {
   let initial: [Int]
 
   init(
-    files: [String], arguments: (String) -> [String], unsaved: [String: String], knowledges: [Knowledge]
+    scans: ScanMemo? = nil, files: [String], arguments: (String) -> [String], unsaved: [String: String],
+    knowledges: [Knowledge]
   ) {
     self.files = files
     var units: [CSourceIndex.Unit] = []
@@ -99,7 +107,7 @@ final class ParseDemand: @unchecked Sendable {
         unitFiles.append(position)
       }
     }
-    index = CSourceIndex(units: units, unsaved: unsaved)
+    index = CSourceIndex(units: units, unsaved: unsaved, memo: scans)
     self.unitFiles = unitFiles
     let names = knowledges.reduce(into: Set<String>()) { $0.formUnion($1.contextNames) }
     // The knowledge bases differ only in the user's additions, which are in `names`.
@@ -158,44 +166,44 @@ final class ParseDemand: @unchecked Sendable {
 /// file that includes it; only the copy of the first file in path order is kept, so memory
 /// holds each definition once, not once per file. (A name defined in several places — one
 /// `main` per program — is several definitions, each kept.)
-final class FactsByFile: @unchecked Sendable {
+final class FactsByFile: Sendable {
   private struct Definition: Hashable {
     var symbol: SymbolID
     var location: SourceLocation
   }
-  private let lock = NSLock()
-  private var results: [Int: Swift.Result<FileFacts, Error>] = [:]
-  /// The file whose facts hold each definition.
-  private var holders: [Definition: Int] = [:]
+  private struct State {
+    var results: [Int: Swift.Result<FileFacts, Error>] = [:]
+    /// The file whose facts hold each definition.
+    var holders: [Definition: Int] = [:]
+  }
+  private let state = Mutex(State())
 
   func set(_ index: Int, _ result: Swift.Result<FileFacts, Error>) {
-    lock.lock()
-    defer { lock.unlock() }
-    guard case .success(var facts) = result else {
-      results[index] = result
-      return
-    }
-    var moved: [Int: Set<Definition>] = [:]
-    facts.functions = facts.functions.filter { function in
-      let definition = Definition(symbol: function.symbol, location: function.location)
-      if let holder = holders[definition], holder <= index { return false }
-      if let holder = holders[definition] { moved[holder, default: []].insert(definition) }
-      holders[definition] = index
-      return true
-    }
-    for (holder, definitions) in moved {
-      if case .success(var earlier) = results[holder] {
-        earlier.functions.removeAll { definitions.contains(Definition(symbol: $0.symbol, location: $0.location)) }
-        results[holder] = .success(earlier)
+    state.withLock { state in
+      guard case .success(var facts) = result else {
+        state.results[index] = result
+        return
       }
+      var moved: [Int: Set<Definition>] = [:]
+      facts.functions = facts.functions.filter { function in
+        let definition = Definition(symbol: function.symbol, location: function.location)
+        if let holder = state.holders[definition], holder <= index { return false }
+        if let holder = state.holders[definition] { moved[holder, default: []].insert(definition) }
+        state.holders[definition] = index
+        return true
+      }
+      for (holder, definitions) in moved {
+        if case .success(var earlier) = state.results[holder] {
+          earlier.functions.removeAll { definitions.contains(Definition(symbol: $0.symbol, location: $0.location)) }
+          state.results[holder] = .success(earlier)
+        }
+      }
+      state.results[index] = .success(facts)
     }
-    results[index] = .success(facts)
   }
 
   /// The results in file order.
   var values: [(index: Int, result: Swift.Result<FileFacts, Error>)] {
-    lock.lock()
-    defer { lock.unlock() }
-    return results.keys.sorted().map { ($0, results[$0]!) }
+    state.withLock { state in state.results.keys.sorted().map { ($0, state.results[$0]!) } }
   }
 }

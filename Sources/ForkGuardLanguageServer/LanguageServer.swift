@@ -12,6 +12,9 @@ public final class LanguageServer {
   private var documents: [String: String] = [:]  // path -> text
   private var published = Set<String>()
   private var shutdownRequested = false
+  /// Scans, facts and suppression lookups kept between analyses: an edit re-reads only
+  /// what changed.
+  private let session = CheckSession()
   private let documentationBase = "https://github.com/forkguard/forkguard/blob/main/docs/rules/"
 
   private let analysis: (CheckRun.Options) throws -> CheckRun.Result
@@ -116,6 +119,12 @@ public final class LanguageServer {
     guard !paths.isEmpty else { return }
     var options = CheckRun.Options(paths: paths.sorted(), base: roots.first ?? paths[0])
     options.unsavedFiles = documents
+    options.session = session
+    if ProcessInfo.processInfo.environment["FORKGUARD_LSP_TIMINGS"] != nil {
+      options.timings = { name, seconds in
+        FileHandle.standardError.write(Data("forkguard lsp: \(name) \(String(format: "%.3f", seconds)) s\n".utf8))
+      }
+    }
     options.jobs = ProcessInfo.processInfo.activeProcessorCount
     var byFile: [String: [Diagnostic]] = [:]
     do {

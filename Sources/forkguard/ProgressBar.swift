@@ -1,30 +1,30 @@
 import Foundation
+import Synchronization
 
 /// A one-line progress bar on stderr, only when stderr is a terminal and the run has lasted
 /// more than a moment; it erases itself when done.
-final class ProgressBar: @unchecked Sendable {
-  private let lock = NSLock()
+final class ProgressBar: Sendable {
   private let started = Date()
-  private var shown = false
+  private let shown = Mutex(false)
 
   static func onTerminal() -> ProgressBar? {
     isatty(STDERR_FILENO) != 0 ? ProgressBar() : nil
   }
 
   func update(_ done: Int, _ total: Int) {
-    lock.lock()
-    defer { lock.unlock() }
     guard total > 0, Date().timeIntervalSince(started) > 0.5 else { return }
-    shown = true
-    let width = 30
-    let filled = width * done / total
-    let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
-    FileHandle.standardError.write(Data("\r\u{1b}[K[\(bar)] \(done)/\(total) files".utf8))
+    shown.withLock { shown in
+      shown = true
+      let width = 30
+      let filled = width * done / total
+      let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+      FileHandle.standardError.write(Data("\r\u{1b}[K[\(bar)] \(done)/\(total) files".utf8))
+    }
   }
 
   func finish() {
-    lock.lock()
-    defer { lock.unlock() }
-    if shown { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
+    shown.withLock { shown in
+      if shown { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
+    }
   }
 }

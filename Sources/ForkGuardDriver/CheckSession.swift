@@ -1,0 +1,38 @@
+import ForkGuardC
+import Foundation
+import Synchronization
+
+/// What a long-lived caller (the language server) keeps from one check to the next, so a
+/// check after an edit reads, scans and decodes only what changed: file scans, facts, and
+/// which files hold no suppression comment. Everything is checked against the file's size
+/// and modification time (facts against their cache key and header stamps) before reuse.
+public final class CheckSession: Sendable {
+  let scans = ScanMemo()
+  let facts = FactsMemory()
+  private let withoutSuppressions = Mutex([String: FileStamp]())
+
+  public init() {}
+
+  struct FileStamp: Equatable {
+    var size: Int
+    var modified: Int
+
+    init?(_ path: String) {
+      var info = stat()
+      guard stat(path, &info) == 0 else { return nil }
+      size = Int(info.st_size)
+      modified = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
+    }
+  }
+
+  /// Whether the file on disk was seen, unchanged since, to hold no suppression comment.
+  func holdsNoSuppression(_ path: String) -> Bool {
+    guard let stamp = FileStamp(path) else { return false }
+    return withoutSuppressions.withLock { $0[path] } == stamp
+  }
+
+  func noteNoSuppression(_ path: String) {
+    guard let stamp = FileStamp(path) else { return }
+    withoutSuppressions.withLock { $0[path] = stamp }
+  }
+}

@@ -1,0 +1,64 @@
+import ForkGuardCore
+import ForkGuardDriver
+import Foundation
+import Testing
+
+/// A session (the language server's) keeps scans, facts and suppression lookups between
+/// checks; every check must still find exactly what a fresh one finds.
+@Suite("Check sessions")
+struct CheckSessionTests {
+  static func options(_ project: URL, session: CheckSession?) -> CheckRun.Options {
+    var options = CacheAndShardTests.options(project, cache: project.appendingPathComponent("cache"))
+    options.session = session
+    return options
+  }
+
+  static func findings(_ result: CheckRun.Result) -> [Diagnostic] { result.diagnostics.filter { $0.ruleID != nil } }
+
+  @Test func repeatedChecksAgreeWithFreshOnes() throws {
+    let project = try CacheAndShardTests.project()
+    let session = CheckSession()
+    let first = try CheckRun.run(Self.options(project, session: session))
+    let second = try CheckRun.run(Self.options(project, session: session))
+    #expect(Self.findings(first).count == 2)
+    #expect(second.diagnostics == first.diagnostics)
+    #expect(second.cacheHits == 3 && second.parsed == 0)
+  }
+
+  @Test func filesChangedOnDiskAreReadAgain() throws {
+    let project = try CacheAndShardTests.project()
+    let session = CheckSession()
+    _ = try CheckRun.run(Self.options(project, session: session))
+    // format.c no longer allocates: its scan and facts must not be served from the session.
+    try "#include <stdlib.h>\n#include \"common.h\"\nvoid format(const char *text) { (void)text; }\n".write(
+      to: project.appendingPathComponent("format.c"), atomically: true, encoding: .utf8)
+    let edited = try CheckRun.run(Self.options(project, session: session))
+    #expect(Self.findings(edited).isEmpty)
+    #expect(edited.diagnostics == (try CheckRun.run(Self.options(project, session: nil))).diagnostics)
+    // A suppression added to a file the session saw without one is honoured.
+    try "#include <stdlib.h>\n#include \"common.h\"\nvoid format(const char *text) { (void)text; free(malloc(8)); }\n"
+      .write(to: project.appendingPathComponent("format.c"), atomically: true, encoding: .utf8)
+    #expect(Self.findings(try CheckRun.run(Self.options(project, session: session))).count == 2)
+    try """
+    #include <stdlib.h>
+    #include "common.h"
+    void format(const char *text) {
+      (void)text;
+      // forkguard:ignore fork-child-unsafe-call -- measured: this child is single-threaded
+      free(malloc(8));
+    }
+    """.write(to: project.appendingPathComponent("format.c"), atomically: true, encoding: .utf8)
+    #expect(Self.findings(try CheckRun.run(Self.options(project, session: session))).isEmpty)
+  }
+
+  @Test func editorBuffersAreNeverServedFromTheSession() throws {
+    let project = try CacheAndShardTests.project()
+    let session = CheckSession()
+    let format = project.appendingPathComponent("format.c").path
+    var options = Self.options(project, session: session)
+    options.unsavedFiles = [format: "#include \"common.h\"\nvoid format(const char *text) { (void)text; }\n"]
+    #expect(Self.findings(try CheckRun.run(options)).isEmpty)
+    options.unsavedFiles = [:]
+    #expect(Self.findings(try CheckRun.run(options)).count == 2)
+  }
+}

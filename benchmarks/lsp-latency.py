@@ -1,0 +1,92 @@
+"""How long `forkguard lsp` takes to publish a file's diagnostics after an edit, measured by a
+real LSP client (pytest-lsp's LanguageClient, on pygls), the way an editor drives it:
+open the file, wait for its diagnostics, then EDITS times insert a line at the top
+(didChange) and wait for the file's next publishDiagnostics, then the same after didSave.
+Prints the first analysis's seconds and the median and 90th percentile of each kind.
+
+    python3 benchmarks/lsp-latency.py FORKGUARD PROJECT_ROOT FILE [EDITS]
+
+Run with .build/python-packages on PYTHONPATH (scripts/setup.sh installs pytest-lsp there);
+benchmarks/scale.sh runs it on openssh.
+"""
+import asyncio
+import os
+import pathlib
+import statistics
+import sys
+import time
+
+from lsprotocol import types
+from pytest_lsp import client_capabilities
+from pytest_lsp.client import make_test_lsp_client
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+async def main(binary, root, relative, edits):
+    root = pathlib.Path(root).resolve()
+    path = root / relative
+    uri = path.as_uri()
+    client = make_test_lsp_client()
+    await client.start_io(binary, "lsp")
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("neovim@v0.10.0"),
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+        )
+    )
+
+    async def timed(send):
+        # Nothing runs between the send and the wait (one event loop), so no
+        # notification can slip past; those for other files are skipped.
+        start = time.perf_counter()
+        send()
+        while True:
+            params = await asyncio.wait_for(
+                client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=600
+            )
+            if params.uri == uri:
+                return time.perf_counter() - start, len(params.diagnostics)
+
+    text = path.read_text(errors="replace")
+    first, count = await timed(
+        lambda: client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri=uri, language_id="c", version=1, text=text)
+            )
+        )
+    )
+    print(f"first analysis: {first:.3f} s ({count} diagnostics in {relative})", flush=True)
+    changes, saves = [], []
+    for edit in range(edits):
+        text = f"/* edit {edit} */\n" + text
+        seconds, _ = await timed(
+            lambda: client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=edit + 2),
+                    content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+                )
+            )
+        )
+        changes.append(seconds)
+    for _ in range(edits):
+        seconds, _ = await timed(
+            lambda: client.text_document_did_save(
+                types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri), text=text)
+            )
+        )
+        saves.append(seconds)
+    print("| after | edits | median ms | p90 ms |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, values in (("didChange", changes), ("didSave", saves)):
+        print(f"| {name} | {len(values)} | {statistics.median(values) * 1000:.0f} | {percentile(values, 0.9) * 1000:.0f} |")
+    await client.shutdown_session()
+
+
+if __name__ == "__main__":
+    edits = int(sys.argv[4]) if len(sys.argv) > 4 else 20
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], edits))
