@@ -170,6 +170,9 @@ public struct Knowledge: Sendable {
     /// locks around the fork), and the functions whose only lock is malloc's.
     public var heapResettingForks: [String]
     public var allocators: [String]
+    /// Calls made only when an assertion, a stack canary or a fortify check has failed, as
+    /// the program aborts (`__assert_fail`).
+    public var assertionFailures: [String]
   }
 
   public struct ThreadStart: Codable, Sendable {
@@ -360,6 +363,12 @@ public struct Knowledge: Sendable {
     if process.allocators.contains(name) { return true }
     guard let entry = glibc[name], !entry.isSafe else { return false }
     return entry.reasons == ["ascuheap"]
+  }
+
+  /// The call runs only when an assertion (or a stack or fortify check) has already failed,
+  /// on the way to abort: unsafe by the letter, reached only in a program already broken.
+  public func isAssertionFailure(_ call: CallSite) -> Bool {
+    overrides.unsafe[call.callee] == nil && process.assertionFailures.contains(call.callee)
   }
 
   /// glibc documents the function AS-Safe but the profile's POSIX list does not have it:

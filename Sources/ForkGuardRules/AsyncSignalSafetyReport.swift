@@ -60,12 +60,17 @@ struct AsyncSignalSafetyReport {
       let chainNotes = finding.chain.reversed().map { link in
         DiagnosticNote(location: link.call.location, message: "'\(link.call.callee)' called here from '\(link.caller)'")
       }
-      // What glibc documents AS-Safe stays visible at note severity, without failing CI.
-      let severity: Severity = input.knowledge.isSafeOnlyByGlibc(finding.call) || heapOnly(finding) ? .note : .warning
+      // What glibc documents AS-Safe, and what runs only once an assertion has failed, stay
+      // visible at note severity, without failing CI.
+      let assertion = input.knowledge.isAssertionFailure(finding.call)
+      let severity: Severity =
+        input.knowledge.isSafeOnlyByGlibc(finding.call) || heapOnly(finding) || assertion ? .note : .warning
       let text =
         heapOnly(finding)
         ? "\(Self.verdict(finding.call.callee, Self.reasons(finding.safety))); \(Self.heapNote)"
-        : message(for: finding, knowledge: input.knowledge)
+        : assertion
+          ? "\(Self.verdict(finding.call.callee, Self.reasons(finding.safety))); \(Self.assertionNote)"
+          : message(for: finding, knowledge: input.knowledge)
       report(
         Diagnostic(
           ruleID: ruleID, severity: severity, location: finding.call.location, message: text,
@@ -75,6 +80,9 @@ struct AsyncSignalSafetyReport {
 
   static let heapNote =
     "glibc's fork() takes malloc's locks before it forks and releases them in the child, so the heap is consistent here ('--profile glibc' accepts it)"
+
+  static let assertionNote =
+    "it runs only when an assertion has already failed, as the program aborts: unsafe by the letter, in a program that is already broken"
 
   static func reasons(_ safety: Safety) -> [String] {
     if case .unsafe(let reasons) = safety { return reasons }
