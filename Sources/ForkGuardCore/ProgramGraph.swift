@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Which definitions may stand for a name across programs: a tree holds several programs,
 /// and test doubles, interposers and other platforms' files define names again.
 public struct LinkPolicy: Sendable {
@@ -42,6 +44,9 @@ public struct ProgramGraph: Sendable {
   private let definitionsBySymbol: [SymbolID: [SymbolID]]
   /// How each linked symbol is resolved for a caller.
   private var links: [SymbolID: Link] = [:]
+  /// Which definition each caller's file links to, for symbols defined more than once:
+  /// every call site asks, and choosing walks the candidates' folders.
+  private let choices = LinkChoices()
   /// Swift methods by file and base name, for a bare call inside a type.
   private let swiftMethods: [String: [String: SymbolID]]
   /// Swift methods (and computed-property getters) by base name, across the program.
@@ -162,7 +167,7 @@ public struct ProgramGraph: Sendable {
   public func function(symbol: SymbolID, near file: String, declaredBySystem: Bool = false) -> FunctionFacts? {
     if let link = links[symbol] {
       // None may stand for this caller: the C library's function runs.
-      return nearest(link, to: file, declaredBySystem: declaredBySystem).flatMap { functions[$0] }
+      return nearest(link, of: symbol, to: file, declaredBySystem: declaredBySystem).flatMap { functions[$0] }
     }
     if let identity = functions[symbol] { return identity }
     if let name = SymbolSpelling.swiftCallName(symbol) {
@@ -189,26 +194,48 @@ public struct ProgramGraph: Sendable {
   /// Same file first, then the definition sharing the longest folder prefix with the
   /// caller; a library name's project definition only for its own folder, another
   /// platform's only for its own file.
-  private func nearest(_ link: Link, to file: String, declaredBySystem: Bool) -> SymbolID? {
+  private func nearest(_ link: Link, of symbol: SymbolID, to file: String, declaredBySystem: Bool) -> SymbolID? {
     switch link {
     case .only(let identity):
       return identity
     case .choose(let candidates, let isLibraryName):
       let isLibrary = isLibraryName && declaredBySystem
-      let folder = Self.folder(of: file)
-      let callerProgram = programByFile[file]
-      var best: (SymbolID, Int)?
-      for candidate in candidates {
-        if candidate.file == file { return candidate.identity }
-        if candidate.isOtherPlatform { continue }
-        if isLibrary && candidate.folder != folder { continue }
-        // Programs named by hand: never another program's definition; its own first.
-        if let program = candidate.program, program != callerProgram { continue }
-        let shared = Self.sharedPrefixLength(candidate.folder, folder) + (candidate.program != nil ? 1000 : 0)
-        if best == nil || shared > best!.1 { best = (candidate.identity, shared) }
-      }
-      return best?.0
+      let key = LinkChoices.Key(symbol: symbol, file: file, isLibrary: isLibrary)
+      if let known = choices.choice(for: key) { return known }
+      let chosen = choose(candidates, for: file, isLibrary: isLibrary)
+      choices.record(chosen, for: key)
+      return chosen
     }
+  }
+
+  private func choose(_ candidates: [Candidate], for file: String, isLibrary: Bool) -> SymbolID? {
+    let folder = Self.folder(of: file)
+    let callerProgram = programByFile[file]
+    var best: (SymbolID, Int)?
+    for candidate in candidates {
+      if candidate.file == file { return candidate.identity }
+      if candidate.isOtherPlatform { continue }
+      if isLibrary && candidate.folder != folder { continue }
+      // Programs named by hand: never another program's definition; its own first.
+      if let program = candidate.program, program != callerProgram { continue }
+      let shared = Self.sharedPrefixLength(candidate.folder, folder) + (candidate.program != nil ? 1000 : 0)
+      if best == nil || shared > best!.1 { best = (candidate.identity, shared) }
+    }
+    return best?.0
+  }
+
+  /// Chosen definitions, by symbol, calling file and whether the caller sees a system
+  /// declaration. `nil` is a choice too: the C library's function.
+  final class LinkChoices: Sendable {
+    struct Key: Hashable {
+      var symbol: SymbolID
+      var file: String
+      var isLibrary: Bool
+    }
+    private let chosen = Mutex([Key: SymbolID?]())
+
+    func choice(for key: Key) -> SymbolID?? { chosen.withLock { $0[key] } }
+    func record(_ choice: SymbolID?, for key: Key) { chosen.withLock { $0[key] = .some(choice) } }
   }
 
   /// How a linked symbol finds its definition for a caller.

@@ -79,11 +79,14 @@ enum FindingFilters {
     for file in suppressionFiles.sorted() {
       let buffer = options.unsavedFiles[file]
       if buffer == nil, options.session?.holdsNoSuppression(file) == true { continue }
-      guard let text = buffer ?? (try? String(contentsOfFile: file, encoding: .utf8)) else { continue }
-      guard text.contains(SuppressionScanner.marker) else {
-        if buffer == nil { options.session?.noteNoSuppression(file) }
+      // Most files hold no marker: look for its bytes before decoding any text.
+      let bytes = buffer.map { Data($0.utf8) } ?? FileManager.default.contents(atPath: file)
+      guard let bytes, SuppressionScanner.mayHoldMarker(bytes) else {
+        if buffer == nil, bytes != nil { options.session?.noteNoSuppression(file) }
         continue
       }
+      guard let text = buffer ?? String(data: bytes, encoding: .utf8), text.contains(SuppressionScanner.marker)
+      else { continue }
       let scanned = SuppressionScanner.scan(file: file, text: text)
       suppressions += scanned.suppressions
       result.notes += scanned.problems

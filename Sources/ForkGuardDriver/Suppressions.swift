@@ -22,6 +22,24 @@ public struct Suppression {
 public enum SuppressionScanner {
   public static let marker = "forkguard:ignore"
 
+  /// Whether the bytes contain the marker anywhere: memchr to each 'f', then a compare;
+  /// no text decoding.
+  static func mayHoldMarker(_ bytes: Data) -> Bool {
+    let needle = Array(marker.utf8)
+    return bytes.withUnsafeBytes { (haystack: UnsafeRawBufferPointer) -> Bool in
+      guard let base = haystack.baseAddress, haystack.count >= needle.count else { return false }
+      var offset = 0
+      let last = haystack.count - needle.count
+      while offset <= last {
+        guard let found = memchr(base + offset, Int32(needle[0]), last - offset + 1) else { return false }
+        let at = base.distance(to: UnsafeRawPointer(found))
+        if memcmp(base + at, needle, needle.count) == 0 { return true }
+        offset = at + 1
+      }
+      return false
+    }
+  }
+
   public static func scan(file: String, text: String) -> (suppressions: [Suppression], problems: [Diagnostic]) {
     var suppressions: [Suppression] = []
     var problems: [Diagnostic] = []
