@@ -140,8 +140,15 @@ struct Cursor {
     // Tokenizing an extent that starts in a macro starts at the macro's definition: tokens
     // outside the expression's own stretch of source say so.
     if start <= end, end - start <= Self.longestExpressionText {
-      let tokens = self.tokens
-      if tokens.allSatisfy({ start <= $0.offset && $0.offset <= end }) { return tokens.map(\.spelling).joined() }
+      switch Self.writtenText(extent, of: raw) {
+      case .plain(let text):
+        return text
+      case .macroDefinedEarlier:
+        break  // tokens from the definition on would start before `start`: the parts, below
+      case .unknown:
+        let tokens = self.tokens
+        if tokens.allSatisfy({ start <= $0.offset && $0.offset <= end }) { return tokens.map(\.spelling).joined() }
+      }
     }
     let operands = children.filter(\.isExpression).map { $0.strippingParenthesesAndCasts.sourceText }
     switch kind {
@@ -159,6 +166,108 @@ struct Cursor {
   }
 
   private static let longestExpressionText: UInt32 = 256
+
+  /// The tokens of an extent written plainly in one file, joined: its bytes less white space
+  /// and comments (literals kept whole), read from the file's buffer. This is what joining
+  /// clang_tokenize's tokens gives, without a token, a string per token and an identifier
+  /// lookup per word, which made most of the parse time of large files. Nil when an end is
+  /// inside a macro expansion, found as clang_tokenize finds it (libclang 14's
+  /// clang_getSpellingLocation answers with the expansion): the token it reads first at the
+  /// start must be at the start, and the one at the end at or after the end (a macro is
+  /// defined before its use, so a body's spelling lies before it).
+  private enum WrittenText {
+    case plain(String)
+    /// The extent starts in a macro defined earlier in the same file.
+    case macroDefinedEarlier
+    case unknown
+  }
+
+  private static func writtenText(_ extent: CXSourceRange, of cursor: CXCursor) -> WrittenText {
+    guard let unit = clang_Cursor_getTranslationUnit(cursor) else { return .unknown }
+    func place(_ location: CXSourceLocation) -> (file: CXFile, offset: UInt32)? {
+      var file: CXFile?
+      var offset: UInt32 = 0
+      clang_getExpansionLocation(location, &file, nil, nil, &offset)
+      return file.map { ($0, offset) }
+    }
+    func firstToken(at location: CXSourceLocation) -> (file: CXFile, offset: UInt32)? {
+      Cursor.firstToken(at: location, of: cursor)
+    }
+    guard let start = place(clang_getRangeStart(extent)), let end = place(clang_getRangeEnd(extent)),
+      clang_File_isEqual(start.file, end.file) != 0, start.offset <= end.offset,
+      let first = firstToken(at: clang_getRangeStart(extent)), clang_File_isEqual(first.file, start.file) != 0
+    else { return .unknown }
+    // Tokenizing would begin at `first`; before `start` means a macro body spelt earlier.
+    if first.offset < start.offset { return .macroDefinedEarlier }
+    guard first.offset == start.offset else { return .unknown }
+    if let after = firstToken(at: clang_getRangeEnd(extent)),
+      clang_File_isEqual(after.file, end.file) == 0 || after.offset < end.offset
+    {
+      return .unknown
+    }
+    var size = 0
+    guard let contents = clang_getFileContents(unit, start.file, &size), Int(end.offset) <= size else {
+      return .unknown
+    }
+    let bytes = UnsafeRawBufferPointer(start: contents, count: size)[Int(start.offset)..<Int(end.offset)]
+    var text: [UInt8] = []
+    text.reserveCapacity(bytes.count)
+    var index = bytes.startIndex
+    func at(_ i: Int) -> UInt8? { i < bytes.endIndex ? bytes[i] : nil }
+    while index < bytes.endIndex {
+      let byte = bytes[index]
+      switch byte {
+      case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), 0x0B, 0x0C:
+        index += 1
+      case UInt8(ascii: "\\") where at(index + 1) == UInt8(ascii: "\n"):
+        index += 2
+      case UInt8(ascii: "/") where at(index + 1) == UInt8(ascii: "/"):
+        while index < bytes.endIndex, bytes[index] != UInt8(ascii: "\n") { index += 1 }
+      case UInt8(ascii: "/") where at(index + 1) == UInt8(ascii: "*"):
+        index += 2
+        while index < bytes.endIndex, !(bytes[index] == UInt8(ascii: "*") && at(index + 1) == UInt8(ascii: "/")) {
+          index += 1
+        }
+        index = min(index + 2, bytes.endIndex)
+      case UInt8(ascii: "\""), UInt8(ascii: "'"):
+        // A literal, escapes and all, to its closing quote.
+        text.append(byte)
+        index += 1
+        while index < bytes.endIndex {
+          let inner = bytes[index]
+          text.append(inner)
+          index += 1
+          if inner == UInt8(ascii: "\\"), index < bytes.endIndex {
+            text.append(bytes[index])
+            index += 1
+          } else if inner == byte || inner == UInt8(ascii: "\n") {
+            break
+          }
+        }
+      default:
+        text.append(byte)
+        index += 1
+      }
+    }
+    return .plain(String(decoding: text, as: UTF8.self))
+  }
+
+  /// Where the first token clang_tokenize reads from a location is, as written (libclang
+  /// 14's clang_getSpellingLocation answers with the expansion, so this is how to learn
+  /// where a macro-expanded location is spelt).
+  static func firstToken(at location: CXSourceLocation, of cursor: CXCursor) -> (file: CXFile, offset: UInt32)? {
+    let unit = clang_Cursor_getTranslationUnit(cursor)
+    var tokens: UnsafeMutablePointer<CXToken>?
+    var count: UInt32 = 0
+    clang_tokenize(unit, clang_getRange(location, location), &tokens, &count)
+    guard let tokens else { return nil }
+    defer { clang_disposeTokens(unit, tokens, count) }
+    guard count > 0 else { return nil }
+    var file: CXFile?
+    var offset: UInt32 = 0
+    clang_getExpansionLocation(clang_getTokenLocation(unit, tokens[0]), &file, nil, nil, &offset)
+    return file.map { ($0, offset) }
+  }
 
   /// The tokens of a range; operators are found by tokenizing only the gap around them.
   static func tokens(in range: CXSourceRange, of cursor: CXCursor) -> [(spelling: String, offset: UInt32)] {
