@@ -11,7 +11,6 @@ docs/scale.md has its numbers for openssh 9.2p1 with the compile_commands.json o
 `./configure && bear -- make`.
 """
 import asyncio
-import os
 import pathlib
 import statistics
 import sys
