@@ -40,14 +40,15 @@ public enum SymbolSpelling {
   public static func linkName(_ symbol: SymbolID) -> String? {
     let symbol = linked(symbol)
     if symbol.hasPrefix("c:@F@") { return String(symbol.dropFirst(5)) }
-    if symbol.hasPrefix("swift:"), !symbol.contains("#") { return String(symbol.dropFirst(6)) }
+    if symbol.hasPrefix("swift:"), !symbol.utf8.contains(UInt8(ascii: "#")) { return String(symbol.dropFirst(6)) }
     return nil
   }
 
   /// For `swift:name`, the name: a call by name that may land on a C function.
   public static func swiftCallName(_ symbol: SymbolID) -> String? {
-    guard symbol.hasPrefix("swift:"), !symbol.hasPrefix("swift:."), !symbol.contains("#"),
-      !symbol.contains("\u{1}")
+    // Byte searches: String.contains(String) is Foundation's, and every call site asks.
+    guard symbol.hasPrefix("swift:"), !symbol.hasPrefix("swift:."), !symbol.utf8.contains(UInt8(ascii: "#")),
+      !symbol.utf8.contains(1)
     else { return nil }
     return String(symbol.dropFirst(6))
   }
