@@ -403,25 +403,30 @@ static void fg_count_emulator_threads(void) {
   if (got >= 5 && memcmp(name, "qemu-", 5) == 0) fg_emulator_threads = fg_count_threads() - 1;
 }
 
-/* Thread names, refreshed in the parent before a fork so the child can name the dead. */
-static void fg_refresh_names(void) {
-  for (int i = 0; i < FG_MAX_THREADS; i++) {
-    pid_t tid = fg_threads[i].tid;
-    if (tid <= 0) continue;
-    char path[64] = "/proc/self/task/";
-    size_t length = strlen(path);
-    length += fg_format_decimal(path + length, (long)tid);
-    memcpy(path + length, "/comm", 6);
-    int file = open(path, O_RDONLY | O_CLOEXEC);
-    if (file < 0) continue;
-    char name[16];
-    ssize_t got = read(file, name, sizeof name - 1);
-    close(file);
-    if (got <= 0) continue;
-    if (name[got - 1] == '\n') got--;
-    name[got] = 0;
-    memcpy(fg_threads[i].name, name, (size_t)got + 1);
-  }
+/* A thread of the forking process, named when a report names it: read from the forking
+ * process's /proc entry (the child's parent), which outlives the fork. The name is the one
+ * it has when the report is made, or the last one read when the parent is gone. Reading
+ * every thread's name before every fork, as the library did, cost three procfs calls per
+ * thread on each fork (issue 15's fork+_exit loop); a report is rare. Only system calls:
+ * safe in the child. */
+static void fg_read_thread_name(struct fg_thread *thread) {
+  if (thread->tid <= 0) return;
+  char path[64] = "/proc/";
+  size_t length = strlen(path);
+  length += fg_format_decimal(path + length, (long)getppid());
+  memcpy(path + length, "/task/", 6);
+  length += 6;
+  length += fg_format_decimal(path + length, (long)thread->tid);
+  memcpy(path + length, "/comm", 6);
+  int file = open(path, O_RDONLY | O_CLOEXEC);
+  if (file < 0) return;
+  char name[16];
+  ssize_t got = read(file, name, sizeof name - 1);
+  close(file);
+  if (got <= 0) return;
+  if (name[got - 1] == '\n') got--;
+  name[got] = 0;
+  memcpy(thread->name, name, (size_t)got + 1);
 }
 
 static struct fg_thread *fg_find_thread(pid_t tid) {
@@ -438,6 +443,7 @@ static void fg_report_thread(struct fg_report *report, const char *prefix, pid_t
   fg_report_number(report, key, tid);
   struct fg_thread *thread = fg_find_thread(tid);
   if (!thread) return;
+  if (fg_child) fg_read_thread_name(thread);
   if (thread->name[0]) {
     memcpy(key + length, "_name", 6);
     fg_report_field(report, key, thread->name);
@@ -495,6 +501,7 @@ __attribute__((noinline, cold)) static void fg_report_held_at_fork(void) {
     if (thread->tid <= 0) continue;
     int count = thread->nheld;
     if (count <= 0) continue;
+    fg_read_thread_name(thread);
     fg_report_thread_line(&report, thread->tid, thread->start_routine, thread->creator, thread->name);
     for (int h = 0; h < count && h < FG_MAX_HELD; h++) {
       struct fg_held *entry = &thread->held[h];
@@ -521,6 +528,16 @@ static void fg_child_start(int threads, pid_t forker, int underscore, void *site
   if (fg_child_of_threads && fg_options.mode == FG_MODE_TRACK) fg_report_held_at_fork();
 }
 
+/* Another thread of this process has a slot and has not ended: a thread may be running at
+ * the fork, and /proc need not be read (four system calls on every fork). Only the parent's
+ * table says so: a fork child's slots are its parent's threads, which it does not have. */
+static int fg_knows_another_thread(void) {
+  if (fg_child) return 0;
+  for (int i = 0; i < FG_MAX_THREADS; i++)
+    if (i != fg_self && __atomic_load_n(&fg_threads[i].tid, __ATOMIC_ACQUIRE) > 0) return 1;
+  return 0;
+}
+
 static pid_t fg_fork(int underscore, void *site) {
   /* Look everything up now: the child must never need dlsym. */
   if (FG_UNLIKELY(!fg_all_resolved)) fg_resolve_all();
@@ -535,8 +552,7 @@ static pid_t fg_fork(int underscore, void *site) {
     errno = ENOSYS;
     return -1;
   }
-  int threads = fg_count_threads() - fg_emulator_threads;
-  if (threads > 1) fg_refresh_names();
+  int threads = fg_knows_another_thread() ? 2 : fg_count_threads() - fg_emulator_threads;
   pid_t forker = fg_tid();
   int captured = fg_python_capture_fork(forker);
   pid_t pid = call();
