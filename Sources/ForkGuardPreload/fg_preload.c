@@ -266,6 +266,15 @@ static void *fg_trampoline(void *pointer) {
 
 /* Set in every fork child; checks run only where it is set. */
 static volatile int fg_child;
+/* Where the hottest wrappers (mutex lock and unlock) jump: their checking versions until
+ * the constructor has found the real functions and read the options, in a fork child and
+ * in track mode; glibc's functions otherwise, the parent's common case, where such a
+ * wrapper is a single indirect jump (issue 15: the uncontended lock loop). They change only
+ * while one thread runs: in the constructor and at a child's start. */
+static int fg_mutex_lock_checked(pthread_mutex_t *mutex);
+static int fg_mutex_unlock_checked(pthread_mutex_t *mutex);
+static int (*volatile fg_mutex_lock_target)(pthread_mutex_t *) = fg_mutex_lock_checked;
+static int (*volatile fg_mutex_unlock_target)(pthread_mutex_t *) = fg_mutex_unlock_checked;
 /* Threads the child started (through pthread_create). While there are none, the caller is
  * the child's only thread: a lock word taken with no owner recorded, a held spinlock or an
  * empty semaphore can then never change. */
@@ -525,6 +534,8 @@ static void fg_child_start(int threads, pid_t forker, int underscore, void *site
   fg_child_threads = 0;
   memset((void *)fg_child_semaphores, 0, sizeof fg_child_semaphores);
   fg_child = 1;
+  fg_mutex_lock_target = fg_mutex_lock_checked;
+  fg_mutex_unlock_target = fg_mutex_unlock_checked;
   if (fg_child_of_threads && fg_options.mode == FG_MODE_TRACK) fg_report_held_at_fork();
 }
 
@@ -922,14 +933,27 @@ static void fg_check_unlock(pthread_mutex_t *mutex, void *site) {
     } \
   } while (0)
 
-FG_EXPORT int pthread_mutex_lock(pthread_mutex_t *mutex) {
+static void fg_update_mutex_fast_path(void) {
+  if (fg_child || fg_options.mode == FG_MODE_TRACK) return;
+  void *lock = __atomic_load_n(&fg_functions[FG_F_pthread_mutex_lock].pointer, __ATOMIC_ACQUIRE);
+  void *unlock = __atomic_load_n(&fg_functions[FG_F_pthread_mutex_unlock].pointer, __ATOMIC_ACQUIRE);
+  if (!lock || !unlock) return;
+  fg_mutex_lock_target = (fg_real_pthread_mutex_lock_t *)lock;
+  fg_mutex_unlock_target = (fg_real_pthread_mutex_unlock_t *)unlock;
+}
+
+/* Reached by a jump from the wrapper, so the return address is the wrapper's caller's. */
+__attribute__((noinline)) static int fg_mutex_lock_checked(pthread_mutex_t *mutex) {
+  void *site = __builtin_return_address(0);
   fg_real_pthread_mutex_lock_t *real = FG_REAL(pthread_mutex_lock);
   if (FG_UNLIKELY(!real)) return ENOSYS;
-  FG_CHILD_CHECK(fg_check_mutex(mutex, "pthread_mutex_lock", 1, __builtin_return_address(0)));
+  FG_CHILD_CHECK(fg_check_mutex(mutex, "pthread_mutex_lock", 1, site));
   int result = real(mutex);
-  if (FG_TRACKING && result == 0) fg_track_acquire(mutex, FG_MUTEX, 0, __builtin_return_address(0));
+  if (FG_TRACKING && result == 0) fg_track_acquire(mutex, FG_MUTEX, 0, site);
   return result;
 }
+
+FG_EXPORT int pthread_mutex_lock(pthread_mutex_t *mutex) { return fg_mutex_lock_target(mutex); }
 
 FG_EXPORT int pthread_mutex_trylock(pthread_mutex_t *mutex) {
   fg_real_pthread_mutex_trylock_t *real = FG_REAL(pthread_mutex_trylock);
@@ -958,13 +982,15 @@ FG_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *mutex, clockid_t clock, c
   return result;
 }
 
-FG_EXPORT int pthread_mutex_unlock(pthread_mutex_t *mutex) {
+__attribute__((noinline)) static int fg_mutex_unlock_checked(pthread_mutex_t *mutex) {
   fg_real_pthread_mutex_unlock_t *real = FG_REAL(pthread_mutex_unlock);
   if (FG_UNLIKELY(!real)) return ENOSYS;
   if (FG_UNLIKELY(fg_child)) fg_check_unlock(mutex, __builtin_return_address(0));
   if (FG_TRACKING) fg_track_release(mutex, 0, NULL);
   return real(mutex);
 }
+
+FG_EXPORT int pthread_mutex_unlock(pthread_mutex_t *mutex) { return fg_mutex_unlock_target(mutex); }
 
 /* ---- rwlocks ------------------------------------------------------------------------- */
 
@@ -1559,6 +1585,7 @@ __attribute__((constructor)) static void fg_start(void) {
   fg_count_emulator_threads();
   pthread_key_create(&fg_exit_key, fg_thread_exit);
   (void)fg_current(); /* the main thread */
+  fg_update_mutex_fast_path();
   if (fg_options.frames > 1) {
     /* backtrace() loads libgcc_s on first use; do that now, never in a child. */
     void *frames[2];
