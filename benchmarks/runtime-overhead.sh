@@ -99,26 +99,29 @@ print('%-26s %12.3f %9.1fx %16s %8s' % (name, float(seconds), float(seconds) / f
     "$name" "${seconds[$name]}" "${seconds[plain]}" "${counted[$name]:-}" "${counted[plain]}"
 done
 
-# forks NAME COMMAND...: median wall seconds of RUNS runs of 10,000 fork+_exit with 4 threads.
-forks() {
-  local name="$1"
-  shift
-  local times=()
-  for _ in $(seq "$runs"); do
-    local begin end
-    begin=$(date +%s%N)
-    "$@" 4 10000 >/dev/null 2>&1
-    end=$(date +%s%N)
-    times+=("$(( (end - begin) ))")
-  done
-  python3 -c "import statistics, sys; print(statistics.median(int(v) for v in sys.argv[1:]) / 1e9)" "${times[@]}"
+# The fork table: RUNS rounds of 10,000 fork+_exit with 4 threads busy on a lock, each
+# round running plain, default and track one after another, so that the machine's drift
+# (2 cores, 4 busy threads) falls on every variant alike; then each variant's median.
+fork_once() {
+  local begin end
+  begin=$(date +%s%N)
+  "$@" 4 10000 >/dev/null 2>&1
+  end=$(date +%s%N)
+  echo "$(( end - begin ))"
 }
 
 echo
 cc -O2 -pthread -o "$work/forks" "$root/benchmarks/runtime/fork_loop.c"
-fork_plain=$(forks plain "$work/forks")
-fork_default=$(forks default env LD_PRELOAD="$library" "$work/forks")
-fork_track=$(forks track env LD_PRELOAD="$library" FORKGUARD_OPTIONS=mode=track "$work/forks")
+fork_times_plain=() fork_times_default=() fork_times_track=()
+for _ in $(seq "$runs"); do
+  fork_times_plain+=("$(fork_once "$work/forks")")
+  fork_times_default+=("$(fork_once env LD_PRELOAD="$library" "$work/forks")")
+  fork_times_track+=("$(fork_once env LD_PRELOAD="$library" FORKGUARD_OPTIONS=mode=track "$work/forks")")
+done
+fork_median() { python3 -c "import statistics, sys; print(statistics.median(int(v) for v in sys.argv[1:]) / 1e9)" "$@"; }
+fork_plain=$(fork_median "${fork_times_plain[@]}")
+fork_default=$(fork_median "${fork_times_default[@]}")
+fork_track=$(fork_median "${fork_times_track[@]}")
 printf '%-26s %12s %10s\n' "10,000 fork+_exit (4 thr)" "median s" "ratio"
 for pair in "plain $fork_plain" "forkguard-default $fork_default" "forkguard-track $fork_track"; do
   set -- $pair
