@@ -7,8 +7,8 @@ Prints the first analysis's seconds and the median and 90th percentile of each k
     python3 benchmarks/lsp-latency.py FORKGUARD PROJECT_ROOT FILE [EDITS]
 
 Run with .build/python-packages on PYTHONPATH (scripts/setup.sh installs pytest-lsp there).
-docs/scale.md has its numbers for openssh 9.2p1 with the compile_commands.json of
-`./configure && bear -- make`.
+benchmarks/lsp-openssh.sh runs it on openssh 9.2p1 built with `bear -- make`; docs/scale.md
+has the numbers.
 """
 import asyncio
 import pathlib
