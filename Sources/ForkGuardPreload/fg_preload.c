@@ -304,7 +304,7 @@ static void fg_track_acquire(void *lock, int kind, int read, void *site) {
   struct fg_thread *thread = fg_current();
   if (!thread) return;
   int count = thread->nheld;
-  for (int i = 0; i < count; i++) {
+  for (int i = count - 1; i >= 0; i--) {
     if (thread->held[i].lock == lock) {
       thread->held[i].depth++;
       return;
@@ -335,11 +335,13 @@ static int fg_track_release(void *lock, int all, struct fg_held *saved) {
   if (fg_self < 0) return 0;
   struct fg_thread *thread = &fg_threads[fg_self];
   int count = thread->nheld;
-  for (int i = 0; i < count; i++) {
+  /* Newest first: locks are mostly released in the reverse order of taking them, and then
+   * the entry is the last one and nothing moves. */
+  for (int i = count - 1; i >= 0; i--) {
     if (thread->held[i].lock != lock) continue;
     if (saved) *saved = thread->held[i];
     if (!all && --thread->held[i].depth > 0) return 1;
-    thread->held[i] = thread->held[count - 1];
+    if (i != count - 1) thread->held[i] = thread->held[count - 1];
     __atomic_store_n(&thread->nheld, count - 1, __ATOMIC_RELEASE);
     return 1;
   }
