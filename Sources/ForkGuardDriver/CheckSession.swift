@@ -25,14 +25,16 @@ public final class CheckSession: Sendable {
     }
   }
 
-  /// Whether the file on disk was seen, unchanged since, to hold no suppression comment.
-  func holdsNoSuppression(_ path: String) -> Bool {
-    guard let stamp = FileStamp(path) else { return false }
+  /// Whether the file on disk, as `stamp` finds it, was seen to hold no suppression comment.
+  func holdsNoSuppression(_ path: String, stamp: FileStamp?) -> Bool {
+    guard let stamp else { return false }
     return withoutSuppressions.withLock { $0[path] } == stamp
   }
 
-  func noteNoSuppression(_ path: String) {
-    guard let stamp = FileStamp(path) else { return }
+  /// Records that the file held no suppression when it was read; `stamp` must be taken
+  /// before the read, so a change made meanwhile leaves a stamp that no longer matches.
+  func noteNoSuppression(_ path: String, stamp: FileStamp?) {
+    guard let stamp else { return }
     withoutSuppressions.withLock { $0[path] = stamp }
   }
 }

@@ -78,11 +78,12 @@ enum FindingFilters {
     var suppressions: [Suppression] = []
     for file in suppressionFiles.sorted() {
       let buffer = options.unsavedFiles[file]
-      if buffer == nil, options.session?.holdsNoSuppression(file) == true { continue }
+      let stamp = buffer == nil && options.session != nil ? CheckSession.FileStamp(file) : nil
+      if buffer == nil, options.session?.holdsNoSuppression(file, stamp: stamp) == true { continue }
       // Most files hold no marker: look for its bytes before decoding any text.
       let bytes = buffer.map { Data($0.utf8) } ?? FileManager.default.contents(atPath: file)
       guard let bytes, SuppressionScanner.mayHoldMarker(bytes) else {
-        if buffer == nil, bytes != nil { options.session?.noteNoSuppression(file) }
+        if buffer == nil, bytes != nil { options.session?.noteNoSuppression(file, stamp: stamp) }
         continue
       }
       guard let text = buffer ?? String(data: bytes, encoding: .utf8), text.contains(SuppressionScanner.marker)
