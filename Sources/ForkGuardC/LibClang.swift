@@ -112,6 +112,15 @@ struct Cursor {
     return offset
   }
 
+  /// The file and offset of the place as written: a place in a macro expansion is taken at
+  /// the expansion.
+  static func expansion(_ location: CXSourceLocation) -> (file: CXFile, offset: UInt32)? {
+    var file: CXFile?
+    var offset: UInt32 = 0
+    clang_getExpansionLocation(location, &file, nil, nil, &offset)
+    return file.map { ($0, offset) }
+  }
+
   /// Skips what the source does not show: implicit casts, parentheses, explicit casts.
   var strippingParenthesesAndCasts: Cursor {
     var cursor = self
@@ -167,14 +176,7 @@ struct Cursor {
 
   private static let longestExpressionText: UInt32 = 256
 
-  /// The tokens of an extent written plainly in one file, joined: its bytes less white space
-  /// and comments (literals kept whole), read from the file's buffer. This is what joining
-  /// clang_tokenize's tokens gives, without a token, a string per token and an identifier
-  /// lookup per word, which made most of the parse time of large files. Nil when an end is
-  /// inside a macro expansion, found as clang_tokenize finds it (libclang 14's
-  /// clang_getSpellingLocation answers with the expansion): the token it reads first at the
-  /// start must be at the start, and the one at the end at or after the end (a macro is
-  /// defined before its use, so a body's spelling lies before it).
+  /// What `writtenText` found for an extent.
   private enum WrittenText {
     case plain(String)
     /// The extent starts in a macro defined earlier in the same file.
@@ -182,25 +184,24 @@ struct Cursor {
     case unknown
   }
 
+  /// The tokens of an extent written plainly in one file, joined: its bytes less white space
+  /// and comments (literals kept whole), read from the file's buffer. This is what joining
+  /// clang_tokenize's tokens gives, without a token, a string per token and an identifier
+  /// lookup per word, which made most of the parse time of large files. An end inside a
+  /// macro expansion is found as clang_tokenize finds it (`firstToken`): the token read first
+  /// at the start must be at the start, and the one at the end at or after the end (a macro
+  /// is defined before its use, so a body's spelling lies before it).
   private static func writtenText(_ extent: CXSourceRange, of cursor: CXCursor) -> WrittenText {
-    guard let unit = clang_Cursor_getTranslationUnit(cursor) else { return .unknown }
-    func place(_ location: CXSourceLocation) -> (file: CXFile, offset: UInt32)? {
-      var file: CXFile?
-      var offset: UInt32 = 0
-      clang_getExpansionLocation(location, &file, nil, nil, &offset)
-      return file.map { ($0, offset) }
-    }
-    func firstToken(at location: CXSourceLocation) -> (file: CXFile, offset: UInt32)? {
-      Cursor.firstToken(at: location, of: cursor)
-    }
-    guard let start = place(clang_getRangeStart(extent)), let end = place(clang_getRangeEnd(extent)),
+    guard let unit = clang_Cursor_getTranslationUnit(cursor),
+      let start = expansion(clang_getRangeStart(extent)), let end = expansion(clang_getRangeEnd(extent)),
       clang_File_isEqual(start.file, end.file) != 0, start.offset <= end.offset,
-      let first = firstToken(at: clang_getRangeStart(extent)), clang_File_isEqual(first.file, start.file) != 0
+      let first = firstToken(at: clang_getRangeStart(extent), of: cursor),
+      clang_File_isEqual(first.file, start.file) != 0
     else { return .unknown }
     // Tokenizing would begin at `first`; before `start` means a macro body spelt earlier.
     if first.offset < start.offset { return .macroDefinedEarlier }
     guard first.offset == start.offset else { return .unknown }
-    if let after = firstToken(at: clang_getRangeEnd(extent)),
+    if let after = firstToken(at: clang_getRangeEnd(extent), of: cursor),
       clang_File_isEqual(after.file, end.file) == 0 || after.offset < end.offset
     {
       return .unknown
@@ -262,11 +263,7 @@ struct Cursor {
     clang_tokenize(unit, clang_getRange(location, location), &tokens, &count)
     guard let tokens else { return nil }
     defer { clang_disposeTokens(unit, tokens, count) }
-    guard count > 0 else { return nil }
-    var file: CXFile?
-    var offset: UInt32 = 0
-    clang_getExpansionLocation(clang_getTokenLocation(unit, tokens[0]), &file, nil, nil, &offset)
-    return file.map { ($0, offset) }
+    return count > 0 ? expansion(clang_getTokenLocation(unit, tokens[0])) : nil
   }
 
   /// The tokens of `range` that start at or after `offset` (an expansion offset in the
@@ -281,9 +278,7 @@ struct Cursor {
     func everything() -> [(spelling: String, offset: UInt32)] {
       tokens(in: range, of: cursor).filter { $0.offset >= offset }
     }
-    var file: CXFile?
-    clang_getExpansionLocation(clang_getRangeStart(range), &file, nil, nil, nil)
-    guard let file, let unit = clang_Cursor_getTranslationUnit(cursor),
+    guard let file = expansion(clang_getRangeStart(range))?.file, let unit = clang_Cursor_getTranslationUnit(cursor),
       let begin = firstToken(at: clang_getRangeStart(range), of: cursor), clang_File_isEqual(begin.file, file) != 0,
       begin.offset < offset
     else { return everything() }
@@ -292,10 +287,7 @@ struct Cursor {
     // in a macro argument, it is just after a token of the argument: read to the next token
     // and keep what starts before it. Spelt in another file, nothing is read; at or before
     // `offset` (a body spelt earlier), nothing read is kept.
-    var endFile: CXFile?
-    var endExpansion: UInt32 = 0
-    clang_getExpansionLocation(clang_getRangeEnd(range), &endFile, nil, nil, &endExpansion)
-    guard let endFile, clang_File_isEqual(endFile, file) != 0,
+    guard let (endFile, endExpansion) = expansion(clang_getRangeEnd(range)), clang_File_isEqual(endFile, file) != 0,
       let probe = firstToken(at: clang_getRangeEnd(range), of: cursor)
     else { return everything() }
     guard clang_File_isEqual(probe.file, file) != 0 else { return [] }

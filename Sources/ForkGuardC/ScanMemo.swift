@@ -1,3 +1,4 @@
+import ForkGuardCore
 import Foundation
 import Synchronization
 
@@ -6,8 +7,7 @@ import Synchronization
 /// buffers are always scanned afresh.
 public final class ScanMemo: Sendable {
   private struct Entry {
-    var size: Int
-    var modified: Int
+    var stamp: FileStamp
     var scan: CSourceScan?
   }
   private let entries = Mutex([String: Entry]())
@@ -15,15 +15,10 @@ public final class ScanMemo: Sendable {
   public init() {}
 
   func scan(_ path: String) -> CSourceScan? {
-    var info = stat()
-    guard stat(path, &info) == 0 else { return CSourceScan(path: path) }
-    let size = Int(info.st_size)
-    let modified = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
-    if let known = entries.withLock({ $0[path] }), known.size == size, known.modified == modified {
-      return known.scan
-    }
+    guard let stamp = FileStamp(path) else { return CSourceScan(path: path) }
+    if let known = entries.withLock({ $0[path] }), known.stamp == stamp { return known.scan }
     let scan = CSourceScan(path: path)
-    entries.withLock { $0[path] = Entry(size: size, modified: modified, scan: scan) }
+    entries.withLock { $0[path] = Entry(stamp: stamp, scan: scan) }
     return scan
   }
 }

@@ -1,4 +1,5 @@
 import ForkGuardC
+import ForkGuardCore
 import Foundation
 import Synchronization
 
@@ -12,18 +13,6 @@ public final class CheckSession: Sendable {
   private let withoutSuppressions = Mutex([String: FileStamp]())
 
   public init() {}
-
-  struct FileStamp: Equatable {
-    var size: Int
-    var modified: Int
-
-    init?(_ path: String) {
-      var info = stat()
-      guard stat(path, &info) == 0 else { return nil }
-      size = Int(info.st_size)
-      modified = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
-    }
-  }
 
   /// Whether the file on disk, as `stamp` finds it, was seen to hold no suppression comment.
   func holdsNoSuppression(_ path: String, stamp: FileStamp?) -> Bool {

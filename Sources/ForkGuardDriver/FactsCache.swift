@@ -178,27 +178,21 @@ public final class FactsCache: Sendable {
   }
 
   private func stampMatches(_ path: String, _ recorded: Stamp) -> Bool {
-    guard let (size, modified) = Self.status(path) else { return false }
-    if size == recorded.size && modified == recorded.modified { return true }
+    guard let now = FileStamp(path) else { return false }
+    if now.size == recorded.size && now.modified == recorded.modified { return true }
     return currentStamp(path)?.hash == recorded.hash
   }
 
   private func currentStamp(_ path: String) -> Stamp? {
     if let known = counts.withLock({ $0.stamps[path] }) { return known }
     var stamp: Stamp?
-    if let (size, modified) = Self.status(path), let data = FileManager.default.contents(atPath: path) {
+    if let now = FileStamp(path), let data = FileManager.default.contents(atPath: path) {
       var hash = ContentHash()
       hash.add(data)
-      stamp = Stamp(size: size, modified: modified, hash: hash.hex)
+      stamp = Stamp(size: now.size, modified: now.modified, hash: hash.hex)
     }
     counts.withLock { $0.stamps[path] = stamp }
     return stamp
-  }
-
-  private static func status(_ path: String) -> (Int, Int)? {
-    var info = stat()
-    guard stat(path, &info) == 0 else { return nil }
-    return (Int(info.st_size), Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec))
   }
 }
 

@@ -78,7 +78,7 @@ enum FindingFilters {
     var suppressions: [Suppression] = []
     for file in suppressionFiles.sorted() {
       let buffer = options.unsavedFiles[file]
-      let stamp = buffer == nil && options.session != nil ? CheckSession.FileStamp(file) : nil
+      let stamp = buffer == nil && options.session != nil ? FileStamp(file) : nil
       if buffer == nil, options.session?.holdsNoSuppression(file, stamp: stamp) == true { continue }
       // Most files hold no marker: look for its bytes before decoding any text.
       let bytes = buffer.map { Data($0.utf8) } ?? FileManager.default.contents(atPath: file)
