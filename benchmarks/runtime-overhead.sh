@@ -5,7 +5,8 @@
 # and the ratio to the uninstrumented median. Valgrind tools run fewer iterations and are
 # scaled per iteration. Then two more tables: 10,000 fork+_exit with 4 threads busy on a
 # lock (benchmarks/runtime/fork_loop.c), and what `forkguard run` adds to a program's start
-# (`forkguard run /bin/true` against `/bin/true`): wall-clock medians, instruction counts
+# (`forkguard run /bin/true` against `/bin/true`, through the C launcher that is the
+# installed `forkguard`, and through the Swift tool): wall-clock medians, instruction counts
 # from `perf stat` (when perf can count) and peak RSS.
 #
 #   benchmarks/runtime-overhead.sh [THREADS] [ITERATIONS] [RUNS]
@@ -16,7 +17,7 @@ threads="${1:-2}"
 iterations="${2:-2000000}"
 runs="${3:-7}"
 library="$root/.build/preload/libforkguard-preload.so"
-[ -f "$library" ] || "$root/scripts/build-preload.sh"
+[ -f "$library" ] && [ -x "$(dirname "$library")/forkguard-launcher" ] || "$root/scripts/build-preload.sh"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cc -O2 -pthread -o "$work/loop" "$root/benchmarks/runtime/lock_loop.c"
@@ -152,6 +153,12 @@ print('%-26s %10.1f %16s %10s' % (sys.argv[1], statistics.median(int(v) for v in
   printf '%-26s %10s %16s %10s\n' "program start" "median ms" "instructions" "peak KiB"
   start "/bin/true" /bin/true
   start "LD_PRELOAD /bin/true" env LD_PRELOAD="$library" /bin/true
-  start "forkguard run /bin/true" "$forkguard" run /bin/true
+  # The installed `forkguard` is the launcher; the Swift tool's own `run` goes through it too.
+  launcher="$(dirname "$library")/forkguard-launcher"
+  # A program whose fork child reports once: the tool is started to print it.
+  cc -g -O0 -pthread -o "$work/report-once" "$root/fixtures/runtime-child-deadlock/worker-holds-mutex.c"
+  start "launcher run /bin/true" env FORKGUARD_TOOL="$forkguard" "$launcher" run /bin/true
+  start "launcher run, one report" env FORKGUARD_TOOL="$forkguard" "$launcher" run --output /dev/null "$work/report-once"
+  start "tool run /bin/true" "$forkguard" run /bin/true
   start "forkguard --version" "$forkguard" --version
 fi

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds libforkguard-preload.so with cc, not SwiftPM: a SwiftPM dynamic library would
-# pull in the Swift runtime and libstdc++, unfit to preload into every process.
+# pull in the Swift runtime and libstdc++, unfit to preload into every process. Beside it,
+# forkguard-launcher (Sources/ForkGuardLauncher): the small C front that starts a program
+# under the library and starts the Swift tool only when there is a report to print.
 #
 # The wrapped functions are listed in rules/runtime/preload-functions.def, an X-macro file:
 # the C sources include it (-I rules/runtime), and the exports map, which lets only the
@@ -30,4 +32,8 @@ mv "$out_dir/exports.map.tmp" "$out_dir/exports.map"
   "$source_dir"/fg_preload.c "$source_dir"/fg_report.c "$source_dir"/fg_options.c "$source_dir"/fg_python.c \
   "$root/Sources/CForkGuardExec/fg_exec_check.c"
 mv "$out_dir/libforkguard-preload.so.tmp" "$out_dir/libforkguard-preload.so"
-echo "built $out_dir/libforkguard-preload.so" >&2
+"$cc" -O2 -g -std=gnu11 -Wall -Wextra -Werror -I"$root/Sources/CForkGuardExec/include" \
+  -o "$out_dir/forkguard-launcher.tmp" \
+  "$root/Sources/ForkGuardLauncher/fg_launcher.c" "$root/Sources/CForkGuardExec/fg_exec_check.c"
+mv "$out_dir/forkguard-launcher.tmp" "$out_dir/forkguard-launcher"
+echo "built $out_dir/libforkguard-preload.so and $out_dir/forkguard-launcher" >&2

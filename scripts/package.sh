@@ -28,7 +28,10 @@ strip --strip-unneeded "$lib/forkguard"
 cp -R "$build/release/"*.resources "$lib/"
 scripts/build-preload.sh "$lib" >&2
 rm -f "$lib/exports.map"
-ln -s ../lib/forkguard/forkguard "$stage/usr/bin/forkguard"
+# /usr/bin/forkguard is the launcher: `forkguard run` then starts a program in about a
+# millisecond and starts the Swift tool only to print a report; every other command it
+# hands to the tool beside it (Sources/ForkGuardLauncher/fg_launcher.c).
+ln -s ../lib/forkguard/forkguard-launcher "$stage/usr/bin/forkguard"
 
 cp README.md "$stage/usr/share/doc/forkguard/"
 cp -R docs/*.md docs/rules "$stage/usr/share/doc/forkguard/"

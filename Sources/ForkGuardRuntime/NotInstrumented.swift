@@ -1,19 +1,12 @@
-import CForkGuardExec
 import ForkGuardCore
 import Foundation
 
-/// runtime-not-instrumented: a program forkguard run cannot see into. The launcher finds
-/// it for the program it starts; the preload library for every later exec (its exec
-/// wrappers, fg_preload.c), with the same check (CForkGuardExec).
+/// runtime-not-instrumented: a program forkguard run cannot see into. The launcher
+/// (fg_launcher.c) finds it for the program it starts and reports it in the library's form,
+/// from pid 0; the preload library for every later exec (its exec wrappers, fg_preload.c),
+/// with the same check (CForkGuardExec).
 enum NotInstrumented {
   static let rule = "runtime-not-instrumented"
-
-  /// The launcher's own report for the program it starts, in the library's form.
-  static func report(program: String, problem: Int32) -> RuntimeReport {
-    RuntimeReport(
-      rule: rule, pid: 0,
-      fields: ["program": program, "reason": String(cString: fg_exec_problem_name(problem))], frames: [:], maps: [])
-  }
 
   static func message(program: String, reason: String) -> String {
     let name = "'\(program)'"
@@ -45,7 +38,6 @@ extension RuntimeDiagnostics {
         ruleID: NotInstrumented.rule, severity: .warning,
         location: SourceLocation(file: program, line: 0, column: 0), message: message)
     }
-    let function = report.fields["function"] ?? "execve"
     return make(
       report, rule: NotInstrumented.rule, severity: .warning, primary: "child", message: message,
       notes: [])

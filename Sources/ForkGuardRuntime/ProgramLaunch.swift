@@ -1,16 +1,20 @@
 import CForkGuardExec
 import Foundation
 
-/// Starts the program with posix_spawn in forkguard's own process group, so a Ctrl-C at the
-/// terminal reaches it directly, as it would without forkguard (Foundation's Process puts
-/// it in a group of its own, where the terminal's signals never arrive).
+/// Starts the launcher (and through it the program) with posix_spawn in forkguard's own
+/// process group, so a Ctrl-C at the terminal reaches the program directly, as it would
+/// without forkguard (Foundation's Process puts it in a group of its own, where the
+/// terminal's signals never arrive).
 enum ProgramLaunch {
-  static func spawn(executable: String, arguments: [String], environment: [String: String], workingDirectory: String?)
-    throws -> pid_t
-  {
+  /// `descriptor3` becomes the child's descriptor 3.
+  static func spawn(
+    executable: String, arguments: [String], environment: [String: String], workingDirectory: String?,
+    descriptor3: Int32
+  ) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, descriptor3, 3)
     if let workingDirectory { fg_spawn_add_chdir(&actions, workingDirectory) }
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)

@@ -41,52 +41,71 @@ public struct RuntimeRun {
 
   /// Runs the program to its end. `live` gets each diagnostic the moment its first report
   /// arrives (a daemon's reports show while it runs); the result has them all.
+  ///
+  /// The program is started by forkguard-launcher (Sources/ForkGuardLauncher), the small C
+  /// program beside the preload library that is also the installed `forkguard`: it opens
+  /// the report socket, starts the program, passes signals on and hands every report to the
+  /// pipe read here.
   public static func run(_ options: Options, live: ((Diagnostic) -> Void)? = nil) throws -> Result {
-    let executable = try executable(options.program)
-    let socket = try ReportSocket()
-    defer { socket.close() }
+    _ = try executable(options.program)
+    let launcher = try Self.launcher(library: options.library)
+    var arguments = [launcher, "--report-fd", "3", "--library", options.library, "run"]
+    if options.track { arguments.append("--track") }
+    if options.unsafeCalls { arguments.append("--unsafe-calls") }
+    if let onDeadlock = options.onDeadlock { arguments += ["--on-deadlock", onDeadlock] }
+    arguments += ["--", options.program] + options.arguments
 
-    var environment = ProcessInfo.processInfo.environment
-    let preload = environment["LD_PRELOAD"].map { $0.isEmpty ? options.library : $0 + " " + options.library }
-    environment["LD_PRELOAD"] = preload ?? options.library
-    var settings: [String] = []
-    if let existing = environment["FORKGUARD_OPTIONS"], !existing.isEmpty { settings.append(existing) }
-    if options.track { settings.append("mode=track") }
-    if options.unsafeCalls { settings.append("unsafe_calls=1") }
-    if let onDeadlock = options.onDeadlock { settings.append("on_deadlock=\(onDeadlock)") }
-    settings.append("log_socket=\(socket.name)")
-    settings.append("log_fd=\(socket.inheritedDescriptor)")
-    environment["FORKGUARD_OPTIONS"] = settings.joined(separator: ":")
-
-    var collector = Collector(live: live)
-    // The program itself: a program the loader will not preload into says so up front.
-    let problem = fg_exec_problem(executable.path, nil, nil)
-    if problem != FG_EXEC_INSTRUMENTED.rawValue {
-      collector.add(NotInstrumented.report(program: executable.path, problem: problem))
+    var descriptors: [Int32] = [0, 0]
+    guard fg_pipe_cloexec(&descriptors) == 0 else {
+      throw LaunchError(program: launcher, problem: "cannot make a pipe: \(String(cString: strerror(errno)))")
     }
-
     let forwarding = SignalForwarding()
     defer { forwarding.restore() }
-    let child = try ProgramLaunch.spawn(
-      executable: executable.path, arguments: [options.program] + options.arguments, environment: environment,
-      workingDirectory: options.workingDirectory)
+    let child: pid_t
+    do {
+      child = try ProgramLaunch.spawn(
+        executable: launcher, arguments: arguments, environment: ProcessInfo.processInfo.environment,
+        workingDirectory: options.workingDirectory, descriptor3: descriptors[1])
+    } catch {
+      close(descriptors[0])
+      close(descriptors[1])
+      throw error
+    }
+    // Only the launcher holds the writing end now: the read ends when it does.
+    close(descriptors[1])
     forwarding.forward(to: child)
+    var collector = Collector(live: live)
+    collector.read(descriptors[0])
+    close(descriptors[0])
 
     var status: Int32 = 0
-    while true {
-      for datagram in socket.receive(waitingMilliseconds: 20) { collector.consume(datagram) }
-      let waited = waitpid(child, &status, WNOHANG)
-      if waited == child || (waited < 0 && errno != EINTR) { break }
-    }
-    // What the program's processes sent before it ended is queued on the socket.
-    for datagram in socket.receive(waitingMilliseconds: 0) { collector.consume(datagram) }
+    while waitpid(child, &status, 0) < 0 && errno == EINTR {}
     let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return Result(
-      exitStatus: exitStatus, reports: collector.reports, diagnostics: collector.merger.merged(),
-      repeated: collector.merger.repeated, symbolizer: collector.symbolizerName)
+    return collector.result(exitStatus: exitStatus)
   }
 
-  /// Reports to diagnostics as datagrams arrive; the symbolizer starts only when there is
+  /// The reports forkguard-launcher passes on when it started this process to print them
+  /// (`forkguard run --reports-from-fd 3`): it starts the Swift tool only when the first
+  /// report arrives, so a run with nothing to report never loads it.
+  public static func format(reportsFrom descriptor: Int32, live: ((Diagnostic) -> Void)? = nil) -> Result {
+    var collector = Collector(live: live)
+    collector.read(descriptor)
+    return collector.result(exitStatus: 0)
+  }
+
+  /// forkguard-launcher, which scripts/build-preload.sh puts beside the library.
+  static func launcher(library: String) throws -> String {
+    let path = URL(fileURLWithPath: library).deletingLastPathComponent().appendingPathComponent("forkguard-launcher")
+      .path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+      throw LaunchError(
+        program: "forkguard",
+        problem: "cannot find \(path) beside the preload library; build it with scripts/build-preload.sh")
+    }
+    return path
+  }
+
+  /// Reports to diagnostics as their lines arrive; the symbolizer starts only when there is
   /// something to symbolize.
   struct Collector {
     var stream = RuntimeReportStream()
@@ -94,6 +113,8 @@ public struct RuntimeRun {
     var reports: [RuntimeReport] = []
     let live: ((Diagnostic) -> Void)?
     private var diagnostics: RuntimeDiagnostics?
+    /// The end of the last read when it stopped inside a line.
+    private var partialLine: [UInt8] = []
 
     init(live: ((Diagnostic) -> Void)?) { self.live = live }
 
@@ -101,8 +122,32 @@ public struct RuntimeRun {
       diagnostics?.symbolizer.toolName ?? Symbolizer.findTool().map { ($0.0 as NSString).lastPathComponent }
     }
 
-    mutating func consume(_ datagram: [UInt8]) {
-      for report in stream.consume(String(decoding: datagram, as: UTF8.self)) { add(report) }
+    /// Reads the launcher's pipe to its end: report lines, a pipe read at a time.
+    mutating func read(_ descriptor: Int32) {
+      var buffer = [UInt8](repeating: 0, count: 65536)
+      while true {
+        let got = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+        if got < 0 && errno == EINTR { continue }
+        guard got > 0 else { break }
+        consume(buffer[..<got])
+      }
+      if !partialLine.isEmpty { consume([UInt8(ascii: "\n")]) }
+    }
+
+    mutating func consume(_ bytes: some BidirectionalCollection<UInt8>) {
+      guard let lastNewline = bytes.lastIndex(of: UInt8(ascii: "\n")) else {
+        partialLine += bytes
+        return
+      }
+      let whole = partialLine + bytes[...lastNewline]
+      partialLine = Array(bytes[bytes.index(after: lastNewline)...])
+      for report in stream.consume(String(decoding: whole, as: UTF8.self)) { add(report) }
+    }
+
+    func result(exitStatus: Int32) -> Result {
+      Result(
+        exitStatus: exitStatus, reports: reports, diagnostics: merger.merged(), repeated: merger.repeated,
+        symbolizer: symbolizerName)
     }
 
     mutating func add(_ report: RuntimeReport) {

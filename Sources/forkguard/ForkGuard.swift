@@ -340,8 +340,16 @@ struct Run: ParsableCommand {
   @Option(help: "Colour the report on stderr: auto (on a terminal, unless NO_COLOR is set), always or never.")
   var color = "auto"
 
+  /// forkguard-launcher (the installed `forkguard`) starts the program itself and this tool
+  /// only when a report arrives, to print the reports it passes on through this descriptor.
+  @Option(help: .hidden)
+  var reportsFromFd: Int32?
+
   /// The options of `run` that take a value, so that value is not taken for the program.
-  static let optionsWithValues: Set<String> = ["--on-deadlock", "--format", "--output", "--color"]
+  /// fg_launcher.c parses the same ones; a run it does not understand it leaves to this tool.
+  static let optionsWithValues: Set<String> = [
+    "--on-deadlock", "--format", "--output", "--color", "--reports-from-fd",
+  ]
 
   /// Splits the words after `run` into run's own options and the program's command line:
   /// the program starts at the first word that is neither an option nor an option's value,
@@ -370,6 +378,7 @@ struct Run: ParsableCommand {
   }
 
   func run() throws {
+    if let reportsFromFd { try printReports(from: reportsFromFd) }
     let library: String
     do { library = try PreloadLibrary.locate() } catch {
       printError("forkguard: error: \(error)")
@@ -394,6 +403,30 @@ struct Run: ParsableCommand {
       printError("forkguard: error: \(error)")
       throw ExitCode(ExitStatus.trouble)
     }
+    try finish(result, live: live)
+    throw ExitCode(result.exitStatus)
+  }
+
+  /// The launcher's reports, printed as `run` prints its own; the launcher exits with the
+  /// program's status, this process with 0 unless the report could not be written.
+  private func printReports(from descriptor: Int32) throws -> Never {
+    // A terminal's ^C or hangup reaches the whole group; this process must outlive the
+    // program to print what is left, and ends when the launcher closes the pipe.
+    for signal in [SIGINT, SIGHUP, SIGTERM] { Glibc.signal(signal, SIG_IGN) }
+    var live: LiveText?
+    if format == TextReporter.name {
+      // The launcher made the --output file, empty, when the program started.
+      do { live = try LiveText(output: output, color: color, truncating: false) } catch {
+        printError("forkguard: error: \(output ?? "stderr"): cannot write: \(error)")
+        throw ExitCode(ExitStatus.trouble)
+      }
+    }
+    let result = RuntimeRun.format(reportsFrom: descriptor, live: live.map { live in { live.write([$0]) } })
+    try finish(result, live: live)
+    throw ExitCode.success
+  }
+
+  private func finish(_ result: RuntimeRun.Result, live: LiveText?) throws {
     if !result.diagnostics.isEmpty && result.symbolizer == nil {
       printError("forkguard: note: no llvm-symbolizer or addr2line found; locations are module offsets")
     }
@@ -411,7 +444,6 @@ struct Run: ParsableCommand {
         result.diagnostics, format: format, output: output, terminal: .standardError, color: color,
         textBesideOutput: false)
     }
-    throw ExitCode(result.exitStatus)
   }
 }
 
@@ -422,13 +454,15 @@ final class LiveText {
   private let ownsHandle: Bool
   private let reporter: TextReporter
 
-  init(output: String?, color: String) throws {
+  init(output: String?, color: String, truncating: Bool = true) throws {
     if let output {
-      guard
-        FileManager.default.createFile(atPath: output, contents: nil) || FileManager.default.fileExists(atPath: output),
-        let handle = FileHandle(forWritingAtPath: output)
-      else { throw CocoaError(.fileWriteNoPermission) }
-      try handle.truncate(atOffset: 0)
+      let exists =
+        !truncating || FileManager.default.createFile(atPath: output, contents: nil)
+        || FileManager.default.fileExists(atPath: output)
+      guard exists, let handle = FileHandle(forWritingAtPath: output) else {
+        throw CocoaError(.fileWriteNoPermission)
+      }
+      if truncating { try handle.truncate(atOffset: 0) } else { try handle.seekToEnd() }
       self.handle = handle
       ownsHandle = true
       reporter = TextReporter(paths: PathDisplay(), colors: false)

@@ -144,20 +144,97 @@ final class CLITests: XCTestCase {
       let compile = try Command.run(["cc", "-o", output, source], in: directory)
       XCTAssertEqual(compile.status, 0, compile.stderr)
     }
-    let process = Process()
-    // clean-signals: the test runner blocks signals, and its children inherit that.
-    process.executableURL = directory.appendingPathComponent("clean-signals")
-    process.arguments = [Self.binary.path, "run", "./term", "ready"]
-    process.currentDirectoryURL = directory
-    try process.run()
-    let ready = directory.appendingPathComponent("ready").path
-    let deadline = Date().addingTimeInterval(60)
-    while !FileManager.default.fileExists(atPath: ready) && Date() < deadline { usleep(20000) }
-    XCTAssert(FileManager.default.fileExists(atPath: ready), "the program did not start")
-    kill(process.processIdentifier, SIGTERM)
-    process.waitUntilExit()
-    XCTAssertEqual(process.terminationReason, .exit)
-    XCTAssertEqual(process.terminationStatus, 7)
+    // The Swift tool's own run, and the launcher that is the installed `forkguard`.
+    for (entry, ready) in [(Self.binary.path, "ready"), (Self.launcher.path, "ready-launched")] {
+      let process = Process()
+      // clean-signals: the test runner blocks signals, and its children inherit that.
+      process.executableURL = directory.appendingPathComponent("clean-signals")
+      process.arguments = [entry, "run", "./term", ready]
+      process.currentDirectoryURL = directory
+      try process.run()
+      let readyPath = directory.appendingPathComponent(ready).path
+      let deadline = Date().addingTimeInterval(60)
+      while !FileManager.default.fileExists(atPath: readyPath) && Date() < deadline { usleep(20000) }
+      XCTAssert(FileManager.default.fileExists(atPath: readyPath), "\(entry): the program did not start")
+      kill(process.processIdentifier, SIGTERM)
+      process.waitUntilExit()
+      XCTAssertEqual(process.terminationReason, .exit, entry)
+      XCTAssertEqual(process.terminationStatus, 7, entry)
+    }
+  }
+
+  /// forkguard-launcher (Sources/ForkGuardLauncher), which scripts/build-preload.sh puts beside
+  /// the preload library and the package installs as `forkguard`.
+  static let launcher: URL = {
+    // .build/debug is a link to .build/<triple>/debug: the test binary may be in either.
+    let builds = binary.deletingLastPathComponent().deletingLastPathComponent()
+    return [builds, builds.deletingLastPathComponent()].map { $0.appendingPathComponent("preload/forkguard-launcher") }
+      .first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? builds
+  }()
+
+  /// The launcher, told where this build's Swift tool is (`nil`: a tool that does not exist).
+  func launcher(_ arguments: [String], in directory: URL = CLITests.root, tool: String? = CLITests.binary.path)
+    throws -> Run
+  {
+    var environment = ProcessInfo.processInfo.environment
+    environment["FORKGUARD_TOOL"] = tool ?? "/nonexistent/forkguard"
+    return try Command.run([Self.launcher.path] + arguments, in: directory, environment: environment)
+  }
+
+  /// A run with nothing to report never starts the Swift tool: that is what keeps
+  /// `forkguard run` from adding tens of milliseconds and of MiB to every program's start.
+  func testTheLauncherRunsACleanProgramWithoutTheTool() throws {
+    let run = try launcher(["run", "--", "/bin/sh", "-c", "echo hello; exit 7"], tool: nil)
+    XCTAssertEqual(run.status, 7, run.stderr)
+    XCTAssertEqual(run.stdout, "hello\n")
+    XCTAssertEqual(run.stderr, "")
+    let found = try launcher(["run", "sh", "-c", "echo found"], tool: nil)
+    XCTAssertEqual(found.stdout, "found\n", found.stderr)
+  }
+
+  /// The first report starts the tool, which prints it as `forkguard run` does.
+  func testTheLauncherStartsTheToolToPrintAReport() throws {
+    let directory = try compiledDeadlock()
+    let run = try launcher(["run", "./deadlock"], in: directory)
+    XCTAssertEqual(run.status, 0, run.stderr)
+    XCTAssert(run.stderr.hasPrefix("deadlock.c:"), run.stderr)
+    XCTAssert(run.stderr.contains("[runtime-child-deadlock]"), run.stderr)
+    // The same text as the Swift tool's own run, but for the thread's number.
+    let tool = try forkguard(["run", "./deadlock"], in: directory)
+    XCTAssertEqual(
+      run.stderr.replacing(/thread [0-9]+/, with: "thread N"), tool.stderr.replacing(/thread [0-9]+/, with: "thread N"))
+
+    let toFile = try launcher(["run", "--output", "report.txt", "--color=never", "./deadlock"], in: directory)
+    XCTAssertEqual(toFile.stderr, "")
+    let report = try String(contentsOf: directory.appendingPathComponent("report.txt"), encoding: .utf8)
+    XCTAssert(report.hasPrefix("deadlock.c:"), report)
+    XCTAssert(report.contains("[runtime-child-deadlock]"), report)
+
+    // A clean run still leaves the --output file, empty.
+    let clean = try launcher(["run", "--output", "clean.txt", "/bin/true"], in: directory, tool: nil)
+    XCTAssertEqual(clean.status, 0, clean.stderr)
+    XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("clean.txt"), encoding: .utf8), "")
+  }
+
+  /// Every other command, and every run the launcher does not take on itself (a whole-document
+  /// format, --help, a usage error, a program that is not there), is the tool's, unchanged.
+  func testTheLauncherLeavesEverythingElseToTheTool() throws {
+    XCTAssertEqual(try launcher(["--version"]).stdout, try forkguard(["--version"]).stdout)
+    let directory = try compiledDeadlock()
+    let json = try launcher(["run", "--format", "json", "./deadlock"], in: directory)
+    XCTAssertEqual(json.status, 0, json.stderr)
+    let object = try JSONSerialization.jsonObject(with: Data(json.stderr.utf8)) as? [String: Any]
+    let diagnostics = object?["diagnostics"] as? [[String: Any]]
+    XCTAssertEqual(diagnostics?.first?["rule"] as? String, "runtime-child-deadlock")
+    for (arguments, says) in [
+      (["run"], "give the program to run"), (["run", "--no-such-option", "/bin/true"], "--no-such-option"),
+      (["run", "./no-such-program"], "no such file"), (["run", "--on-deadlock", "sometimes", "/bin/true"], "abort"),
+    ] {
+      let run = try launcher(arguments, in: directory)
+      XCTAssertEqual(run.status, 2, "\(arguments): \(run.stderr)")
+      XCTAssert(run.stderr.contains(says), "\(arguments): \(run.stderr)")
+    }
+    XCTAssert(try launcher(["run", "--help"]).stdout.contains("forkguard run [<options>]"))
   }
 
   func testOutputIsTheSameWhateverTheJobs() throws {
