@@ -105,6 +105,10 @@ FG_HIDDEN int fg_python_capture_fork(pid_t forker);
 FG_HIDDEN void fg_python_fork_done(int captured);
 /* In the child: the caller's Python stack (`python`) and the fork's (`python_fork`). */
 FG_HIDDEN void fg_report_python(struct fg_report *report, pid_t forker);
+/* The calling thread's CPython thread state (NULL: not CPython, or not a Python thread). */
+FG_HIDDEN void *fg_python_current_state(void);
+/* Another thread's Python stack, from its state as fork() copied it. */
+FG_HIDDEN void fg_report_python_of(struct fg_report *report, const char *who, void *state);
 FG_HIDDEN void fg_write_all(int fd, const char *data, size_t size);
 FG_HIDDEN size_t fg_format_decimal(char *out, long value);
 FG_HIDDEN size_t fg_format_hex(char *out, uintptr_t value);

@@ -726,6 +726,8 @@ struct fg_semaphore_taker {
   void *volatile semaphore;
   volatile pid_t tid;
   void *volatile site;
+  /* CPython's state for the taking thread: in the child, its Python stack at the fork. */
+  void *volatile python_state;
 };
 static struct fg_semaphore_taker fg_semaphore_takers[256];
 
@@ -738,6 +740,7 @@ static void fg_track_semaphore(void *semaphore, void *site) {
   __atomic_store_n(&slot->semaphore, NULL, __ATOMIC_RELEASE);
   slot->tid = fg_tid();
   slot->site = site;
+  slot->python_state = fg_python_current_state();
   __atomic_store_n(&slot->semaphore, semaphore, __ATOMIC_RELEASE);
 }
 
@@ -746,6 +749,13 @@ static pid_t fg_semaphore_taker(const void *semaphore, void **site) {
   if (__atomic_load_n(&slot->semaphore, __ATOMIC_ACQUIRE) != semaphore) return 0;
   if (site) *site = slot->site;
   return slot->tid;
+}
+
+/* The taker's CPython thread state, when it was a Python thread. */
+static void *fg_semaphore_taker_python(const void *semaphore) {
+  struct fg_semaphore_taker *slot = fg_taker_slot(semaphore);
+  if (__atomic_load_n(&slot->semaphore, __ATOMIC_ACQUIRE) != semaphore) return NULL;
+  return slot->python_state;
 }
 
 /* The owner's acquisition frames, when track mode recorded them. */
@@ -761,7 +771,11 @@ static void fg_report_owner_frames(struct fg_report *report, pid_t owner, void *
     }
   }
   void *site = NULL;
-  if (fg_semaphore_taker(lock, &site) == owner && site) fg_report_frames(report, "owner", &site, 1);
+  if (fg_semaphore_taker(lock, &site) == owner && site) {
+    fg_report_frames(report, "owner", &site, 1);
+    /* CPython's locks are semaphores: where the thread that took it was, in Python. */
+    if (owner != fg_forker) fg_report_python_of(report, "python_owner", fg_semaphore_taker_python(lock));
+  }
 }
 
 /* What a lock call in the child does when the lock is stuck: report once, then act. */

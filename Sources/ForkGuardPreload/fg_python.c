@@ -54,10 +54,12 @@ static int fg_python_frame(const char *line, size_t length, struct fg_report *re
   return 1;
 }
 
-/* The calling thread's Python stack as CPython prints it, into `text`; its length. */
-static size_t fg_python_stack(char *text, size_t size) {
-  void *state = fg_python_thread_state();
-  if (!state) return 0;
+void *fg_python_current_state(void) { return fg_python_thread_state ? fg_python_thread_state() : NULL; }
+
+/* A thread's Python stack as CPython prints it, into `text`; its length. In a fork child the
+ * state of a thread that is gone is the copy fork() made: its frames as they were at the fork. */
+static size_t fg_python_stack_of(void *state, char *text, size_t size) {
+  if (!state || !fg_python_dump) return 0;
   int ends[2];
   /* Non-blocking both ways: a stack deeper than the pipe holds is cut, never waited on. */
   if (pipe2(ends, O_CLOEXEC | O_NONBLOCK) != 0) return 0;
@@ -96,7 +98,7 @@ int fg_python_capture_fork(pid_t forker) {
   if (!fg_python_dump) return 0;
   int idle = 0;
   if (!__atomic_compare_exchange_n(&fg_python_fork_busy, &idle, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) return 0;
-  fg_python_fork_used = fg_python_stack(fg_python_fork_text, sizeof fg_python_fork_text);
+  fg_python_fork_used = fg_python_stack_of(fg_python_current_state(), fg_python_fork_text, sizeof fg_python_fork_text);
   fg_python_fork_thread = forker;
   return 1;
 }
@@ -108,8 +110,15 @@ void fg_python_fork_done(int captured) {
 void fg_report_python(struct fg_report *report, pid_t forker) {
   if (!fg_python_dump) return;
   char text[8192];
-  size_t used = fg_python_stack(text, sizeof text);
+  size_t used = fg_python_stack_of(fg_python_current_state(), text, sizeof text);
   fg_report_stack(report, "python", text, used);
   if (fg_python_fork_thread == forker && fg_python_fork_used)
     fg_report_stack(report, "python_fork", fg_python_fork_text, fg_python_fork_used);
+}
+
+void fg_report_python_of(struct fg_report *report, const char *who, void *state) {
+  if (!state || !fg_python_dump) return;
+  char text[8192];
+  size_t used = fg_python_stack_of(state, text, sizeof text);
+  fg_report_stack(report, who, text, used);
 }

@@ -116,6 +116,12 @@ public struct RuntimeDiagnostics {
     pythonNotes += notes.filter {
       $0.location.line > 0 && !$0.message.hasSuffix("() called here") && $0.message != childNote
     }
+    // Track mode: where the thread that took the lock was when the fork copied it.
+    if let holder = report.sources["python_owner"], let at = holder.firstIndex(where: { !Self.isPythonLibrary($0) }) {
+      var message = "\(threadDescription(report)) took it last and was here at fork()"
+      if at > 0 { message += ", inside '\(holder[0].function)' at \(holder[0].file):\(holder[0].line)" }
+      pythonNotes.append(DiagnosticNote(location: Self.location(holder[at]), message: message))
+    }
     if let fork = report.sources["python_fork"], let forkPlace = fork.first(where: { !Self.isPythonLibrary($0) }) {
       pythonNotes.append(DiagnosticNote(location: Self.location(forkPlace), message: "os.fork() called here"))
     }
