@@ -112,7 +112,6 @@ FG_HIDDEN void fg_report_python_of(struct fg_report *report, const char *who, vo
 FG_HIDDEN void fg_write_all(int fd, const char *data, size_t size);
 FG_HIDDEN size_t fg_format_decimal(char *out, long value);
 FG_HIDDEN size_t fg_format_hex(char *out, uintptr_t value);
-FG_HIDDEN void fg_log_reset_after_fork(void);
 FG_HIDDEN void fg_error(const char *text);
 /* Appends `text` to the string in out[size] of length *used, cutting it to fit. */
 FG_HIDDEN void fg_append_text(char *out, size_t size, size_t *used, const char *text);

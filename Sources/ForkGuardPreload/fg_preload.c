@@ -202,11 +202,21 @@ static pid_t fg_tid(void) {
   return fg_tid_cache;
 }
 
+/* Slots in use, and one past the highest ever claimed: a fork asks whether another thread
+ * has one, and a child looks through them, without reading all FG_MAX_THREADS (a page
+ * apiece, unmapped in a child until read), which every fork of a single-threaded program
+ * and every track-mode child did (issue 15's fork+_exit loop). */
+static volatile int fg_slots_in_use;
+static volatile int fg_slots_high;
+
+static int fg_slots_seen(void) { return __atomic_load_n(&fg_slots_high, __ATOMIC_ACQUIRE); }
+
 static void fg_thread_exit(void *value) {
   int index = (int)(intptr_t)value - 1;
   if (index < 0 || index >= FG_MAX_THREADS) return;
   fg_threads[index].nheld = 0;
   __atomic_store_n(&fg_threads[index].tid, 0, __ATOMIC_RELEASE);
+  __atomic_sub_fetch(&fg_slots_in_use, 1, __ATOMIC_ACQ_REL);
 }
 
 static __thread int fg_untracked __attribute__((tls_model("initial-exec")));
@@ -224,6 +234,9 @@ static struct fg_thread *fg_current(void) {
         fg_threads[i].start_routine = NULL;
         fg_threads[i].creator = NULL;
         fg_threads[i].name[0] = 0;
+        __atomic_add_fetch(&fg_slots_in_use, 1, __ATOMIC_ACQ_REL);
+        for (int high = fg_slots_seen(); high < i + 1;)
+          if (__atomic_compare_exchange_n(&fg_slots_high, &high, i + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) break;
         fg_self = i;
         pthread_setspecific(fg_exit_key, (void *)(intptr_t)(i + 1));
         break;
@@ -264,17 +277,29 @@ static void *fg_trampoline(void *pointer) {
   return start(argument);
 }
 
-/* Set in every fork child; checks run only where it is set. */
-static volatile int fg_child;
-/* Where the hottest wrappers (mutex lock and unlock) jump: their checking versions until
- * the constructor has found the real functions and read the options, in a fork child and
- * in track mode; glibc's functions otherwise, the parent's common case, where such a
- * wrapper is a single indirect jump (issue 15: the uncontended lock loop). They change only
- * while one thread runs: in the constructor and at a child's start. */
 static int fg_mutex_lock_checked(pthread_mutex_t *mutex);
 static int fg_mutex_unlock_checked(pthread_mutex_t *mutex);
-static int (*volatile fg_mutex_lock_target)(pthread_mutex_t *) = fg_mutex_lock_checked;
-static int (*volatile fg_mutex_unlock_target)(pthread_mutex_t *) = fg_mutex_unlock_checked;
+
+/* Everything a fork child writes as it starts, in one cache line: each page a child writes
+ * first costs it a copy-on-write fault, on every fork (issue 15's fork+_exit loop: these were
+ * three pages, with the child's thread slot a fourth). */
+static struct fg_at_fork {
+  /* Where the hottest wrappers (mutex lock and unlock) jump: their checking versions until
+   * the constructor has found the real functions and read the options, and in a fork child;
+   * the tracking versions in track mode; glibc's functions otherwise, the parent's common
+   * case, where such a wrapper is a single indirect jump (the uncontended lock loop). They
+   * change only while one thread runs: in the constructor and at a child's start. */
+  int (*volatile mutex_lock_target)(pthread_mutex_t *);
+  int (*volatile mutex_unlock_target)(pthread_mutex_t *);
+  void *site;       /* where fork was called */
+  volatile int child; /* set in every fork child; checks run only where it is set */
+  int of_threads;   /* the parent had more than one thread at the fork */
+  pid_t forker;     /* the forking thread's id in the parent */
+  int underscore;   /* _Fork: glibc repaired nothing */
+} fg_at_fork __attribute__((aligned(64))) = {
+    .mutex_lock_target = fg_mutex_lock_checked,
+    .mutex_unlock_target = fg_mutex_unlock_checked,
+};
 /* Threads the child started (through pthread_create). While there are none, the caller is
  * the child's only thread: a lock word taken with no owner recorded, a held spinlock or an
  * empty semaphore can then never change. */
@@ -283,7 +308,7 @@ static volatile int fg_child_threads;
 FG_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attributes, void *(*start)(void *), void *argument) {
   fg_real_pthread_create_t *real = FG_REAL(pthread_create);
   if (FG_UNLIKELY(!real)) return ENOSYS;
-  if (FG_UNLIKELY(fg_child)) __atomic_add_fetch(&fg_child_threads, 1, __ATOMIC_ACQ_REL);
+  if (FG_UNLIKELY(fg_at_fork.child)) __atomic_add_fetch(&fg_child_threads, 1, __ATOMIC_ACQ_REL);
   for (size_t i = 0; i < sizeof fg_handoffs / sizeof fg_handoffs[0]; i++) {
     int expected = 0;
     if (!__atomic_compare_exchange_n(&fg_handoffs[i].busy, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
@@ -407,11 +432,6 @@ static void fg_track_restore(const struct fg_held *saved) {
 
 /* ---- the fork child ------------------------------------------------------------------ */
 
-/* Set when the parent had more than one thread at the fork. */
-static int fg_child_of_threads;
-static pid_t fg_forker;        /* the forking thread's id in the parent */
-static void *fg_fork_site;     /* where fork was called */
-static int fg_fork_underscore; /* _Fork: glibc repaired nothing */
 /* What the child has reported: threads the child starts report too, so these are claimed
  * with atomics. */
 static void *volatile fg_reported_locks[64];
@@ -487,7 +507,10 @@ static void fg_read_thread_name(struct fg_thread *thread) {
 }
 
 static struct fg_thread *fg_find_thread(pid_t tid) {
-  for (int i = 0; i < FG_MAX_THREADS; i++)
+  /* A child's own slot keeps the forking thread's id (the child does not rewrite it: one
+   * page fewer to copy on every fork), and that is whom it describes. */
+  if (fg_at_fork.child && tid == fg_at_fork.forker && fg_self >= 0) return &fg_threads[fg_self];
+  for (int i = 0; i < fg_slots_seen(); i++)
     if (fg_threads[i].tid == tid) return &fg_threads[i];
   return NULL;
 }
@@ -500,7 +523,7 @@ static void fg_report_thread(struct fg_report *report, const char *prefix, pid_t
   fg_report_number(report, key, tid);
   struct fg_thread *thread = fg_find_thread(tid);
   if (!thread) return;
-  if (fg_child) fg_read_thread_name(thread);
+  if (fg_at_fork.child) fg_read_thread_name(thread);
   if (thread->name[0]) {
     memcpy(key + length, "_name", 6);
     fg_report_field(report, key, thread->name);
@@ -517,10 +540,10 @@ static void fg_report_thread(struct fg_report *report, const char *prefix, pid_t
 }
 
 static void fg_report_fork(struct fg_report *report) {
-  fg_report_field(report, "fork", fg_fork_underscore ? "_Fork" : "fork");
-  fg_report_number(report, "forker_tid", fg_forker);
-  fg_report_number(report, "threads_at_fork", fg_child_of_threads ? 2 : 1);
-  fg_report_frames(report, "fork", &fg_fork_site, 1);
+  fg_report_field(report, "fork", fg_at_fork.underscore ? "_Fork" : "fork");
+  fg_report_number(report, "forker_tid", fg_at_fork.forker);
+  fg_report_number(report, "threads_at_fork", fg_at_fork.of_threads ? 2 : 1);
+  fg_report_frames(report, "fork", &fg_at_fork.site, 1);
 }
 
 static const char *fg_kind_name(int kind, int read) {
@@ -540,7 +563,7 @@ static const char *fg_kind_name(int kind, int read) {
 __attribute__((noinline, cold)) static void fg_report_held_at_fork(void) {
   long dropped = 0;
   int any = 0;
-  for (int i = 0; i < FG_MAX_THREADS; i++) {
+  for (int i = 0; i < fg_slots_seen(); i++) {
     if (i == fg_self || fg_threads[i].tid <= 0) continue;
     if (fg_threads[i].nheld > 0) any = 1;
     dropped += fg_threads[i].dropped;
@@ -552,7 +575,7 @@ __attribute__((noinline, cold)) static void fg_report_held_at_fork(void) {
   fg_report_fork(&report);
   if (dropped) fg_report_number(&report, "dropped_locks", dropped);
   if (untracked) fg_report_number(&report, "untracked_threads", untracked);
-  for (int i = 0; i < FG_MAX_THREADS; i++) {
+  for (int i = 0; i < fg_slots_seen(); i++) {
     if (i == fg_self) continue;
     struct fg_thread *thread = &fg_threads[i];
     if (thread->tid <= 0) continue;
@@ -570,29 +593,32 @@ __attribute__((noinline, cold)) static void fg_report_held_at_fork(void) {
 }
 
 static void fg_child_start(int threads, pid_t forker, int underscore, void *site) {
-  fg_log_reset_after_fork();
   fg_tid_cache = (pid_t)syscall(SYS_gettid);
-  if (fg_self >= 0) fg_threads[fg_self].tid = fg_tid_cache;
-  fg_forker = forker;
-  fg_fork_site = site;
-  fg_fork_underscore = underscore;
-  memset((void *)fg_reported_locks, 0, sizeof fg_reported_locks);
-  memset((void *)fg_unsafe_reported, 0, sizeof fg_unsafe_reported);
-  fg_child_of_threads = threads > 1;
-  fg_child_threads = 0;
-  memset((void *)fg_child_semaphores, 0, sizeof fg_child_semaphores);
-  fg_child = 1;
-  fg_mutex_lock_target = fg_mutex_lock_checked;
-  fg_mutex_unlock_target = fg_mutex_unlock_checked;
-  if (fg_child_of_threads && fg_options.mode == FG_MODE_TRACK) fg_report_held_at_fork();
+  fg_at_fork.forker = forker;
+  fg_at_fork.site = site;
+  fg_at_fork.underscore = underscore;
+  /* Only a child writes these tables, so a child of the parent finds them clear. Every page
+   * a child writes first costs it a copy-on-write fault: a fork of a fork clears them. */
+  if (fg_at_fork.child) {
+    memset((void *)fg_reported_locks, 0, sizeof fg_reported_locks);
+    memset((void *)fg_unsafe_reported, 0, sizeof fg_unsafe_reported);
+    memset((void *)fg_child_semaphores, 0, sizeof fg_child_semaphores);
+    fg_child_threads = 0;
+  }
+  fg_at_fork.of_threads = threads > 1;
+  fg_at_fork.child = 1;
+  fg_at_fork.mutex_lock_target = fg_mutex_lock_checked;
+  fg_at_fork.mutex_unlock_target = fg_mutex_unlock_checked;
+  if (fg_at_fork.of_threads && fg_options.mode == FG_MODE_TRACK) fg_report_held_at_fork();
 }
 
 /* Another thread of this process has a slot and has not ended: a thread may be running at
  * the fork, and /proc need not be read (four system calls on every fork). Only the parent's
  * table says so: a fork child's slots are its parent's threads, which it does not have. */
 static int fg_knows_another_thread(void) {
-  if (fg_child) return 0;
-  for (int i = 0; i < FG_MAX_THREADS; i++)
+  if (fg_at_fork.child) return 0;
+  if (__atomic_load_n(&fg_slots_in_use, __ATOMIC_ACQUIRE) <= (fg_self >= 0)) return 0;
+  for (int i = 0; i < fg_slots_seen(); i++)
     if (i != fg_self && __atomic_load_n(&fg_threads[i].tid, __ATOMIC_ACQUIRE) > 0) return 1;
   return 0;
 }
@@ -711,11 +737,11 @@ static int fg_already_reported(void *lock) {
 /* Track mode: the thread whose held list has `lock` (the forking thread by its parent id),
  * for locks that record no owner themselves; 0 when none does or track mode is off. */
 static pid_t fg_tracked_holder(const void *lock) {
-  for (int i = 0; i < FG_MAX_THREADS; i++) {
+  for (int i = 0; i < fg_slots_seen(); i++) {
     struct fg_thread *thread = &fg_threads[i];
     if (thread->tid <= 0) continue;
     for (int h = 0; h < thread->nheld && h < FG_MAX_HELD; h++)
-      if (thread->held[h].lock == lock) return i == fg_self ? fg_forker : thread->tid;
+      if (thread->held[h].lock == lock) return i == fg_self ? fg_at_fork.forker : thread->tid;
   }
   return 0;
 }
@@ -761,7 +787,7 @@ static void *fg_semaphore_taker_python(const void *semaphore) {
 /* The owner's acquisition frames, when track mode recorded them. */
 static void fg_report_owner_frames(struct fg_report *report, pid_t owner, void *lock) {
   struct fg_thread *thread = fg_find_thread(owner);
-  if (!thread && owner == fg_forker && fg_self >= 0) thread = &fg_threads[fg_self];
+  if (!thread && owner == fg_at_fork.forker && fg_self >= 0) thread = &fg_threads[fg_self];
   if (thread) {
     for (int h = 0; h < thread->nheld && h < FG_MAX_HELD; h++) {
       if (thread->held[h].lock == lock) {
@@ -774,7 +800,7 @@ static void fg_report_owner_frames(struct fg_report *report, pid_t owner, void *
   if (fg_semaphore_taker(lock, &site) == owner && site) {
     fg_report_frames(report, "owner", &site, 1);
     /* CPython's locks are semaphores: where the thread that took it was, in Python. */
-    if (owner != fg_forker) fg_report_python_of(report, "python_owner", fg_semaphore_taker_python(lock));
+    if (owner != fg_at_fork.forker) fg_report_python_of(report, "python_owner", fg_semaphore_taker_python(lock));
   }
 }
 
@@ -793,7 +819,7 @@ __attribute__((noinline, cold)) static int fg_stuck(const char *operation, void 
     fg_report_field(&report, "action", !blocking ? "none" : fg_options.on_deadlock == FG_ABORT ? "abort" : fg_options.on_deadlock == FG_EDEADLK ? "edeadlk" : "continue");
     fg_report_fork(&report);
     fg_report_frames(&report, "child", &site, 1);
-    fg_report_python(&report, fg_forker);
+    fg_report_python(&report, fg_at_fork.forker);
     if (owner) fg_report_owner_frames(&report, owner, lock);
     fg_report_end(&report);
   }
@@ -885,7 +911,7 @@ static int fg_check_mutex(pthread_mutex_t *mutex, const char *operation, int blo
   if (owner == 0 && fg_child_threads) return 0;
   const char *problem =
       owner == 0 ? "the mutex's lock word was taken at fork() by a thread inside lock or unlock, before it recorded itself as owner; that thread does not exist in the child, so nothing can unlock it"
-      : owner == fg_forker
+      : owner == fg_at_fork.forker
           ? "the mutex was locked by the forking thread before fork(); the child has a new thread id, so it can never take it"
           : "the mutex is held by a thread that does not exist in the fork child; it can never be unlocked";
   return fg_stuck(operation, mutex, FG_MUTEX, owner, 0, blocking, site, problem);
@@ -989,7 +1015,7 @@ static void fg_check_unlock(pthread_mutex_t *mutex, void *site) {
 
 #define FG_CHILD_CHECK(check) \
   do { \
-    if (FG_UNLIKELY(fg_child)) { \
+    if (FG_UNLIKELY(fg_at_fork.child)) { \
       int verdict = (check); \
       if (verdict) return verdict; \
     } \
@@ -1002,19 +1028,19 @@ static int fg_mutex_lock_tracked(pthread_mutex_t *mutex);
 static int fg_mutex_unlock_tracked(pthread_mutex_t *mutex);
 
 static void fg_update_mutex_fast_path(void) {
-  if (fg_child) return;
+  if (fg_at_fork.child) return;
   void *lock = __atomic_load_n(&fg_functions[FG_F_pthread_mutex_lock].pointer, __ATOMIC_ACQUIRE);
   void *unlock = __atomic_load_n(&fg_functions[FG_F_pthread_mutex_unlock].pointer, __ATOMIC_ACQUIRE);
   if (!lock || !unlock) return;
   fg_glibc_mutex_lock = (fg_real_pthread_mutex_lock_t *)lock;
   fg_glibc_mutex_unlock = (fg_real_pthread_mutex_unlock_t *)unlock;
   if (fg_options.mode == FG_MODE_TRACK) {
-    fg_mutex_lock_target = fg_mutex_lock_tracked;
-    fg_mutex_unlock_target = fg_mutex_unlock_tracked;
+    fg_at_fork.mutex_lock_target = fg_mutex_lock_tracked;
+    fg_at_fork.mutex_unlock_target = fg_mutex_unlock_tracked;
     return;
   }
-  fg_mutex_lock_target = fg_glibc_mutex_lock;
-  fg_mutex_unlock_target = fg_glibc_mutex_unlock;
+  fg_at_fork.mutex_lock_target = fg_glibc_mutex_lock;
+  fg_at_fork.mutex_unlock_target = fg_glibc_mutex_unlock;
 }
 
 /* Track mode in the parent: record, without the checks only a child needs. Reached by a jump
@@ -1042,7 +1068,7 @@ __attribute__((noinline)) static int fg_mutex_lock_checked(pthread_mutex_t *mute
   return result;
 }
 
-FG_EXPORT int pthread_mutex_lock(pthread_mutex_t *mutex) { return fg_mutex_lock_target(mutex); }
+FG_EXPORT int pthread_mutex_lock(pthread_mutex_t *mutex) { return fg_at_fork.mutex_lock_target(mutex); }
 
 FG_EXPORT int pthread_mutex_trylock(pthread_mutex_t *mutex) {
   fg_real_pthread_mutex_trylock_t *real = FG_REAL(pthread_mutex_trylock);
@@ -1074,12 +1100,12 @@ FG_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *mutex, clockid_t clock, c
 __attribute__((noinline)) static int fg_mutex_unlock_checked(pthread_mutex_t *mutex) {
   fg_real_pthread_mutex_unlock_t *real = FG_REAL(pthread_mutex_unlock);
   if (FG_UNLIKELY(!real)) return ENOSYS;
-  if (FG_UNLIKELY(fg_child)) fg_check_unlock(mutex, __builtin_return_address(0));
+  if (FG_UNLIKELY(fg_at_fork.child)) fg_check_unlock(mutex, __builtin_return_address(0));
   if (FG_TRACKING) fg_track_release(mutex, 0, NULL);
   return real(mutex);
 }
 
-FG_EXPORT int pthread_mutex_unlock(pthread_mutex_t *mutex) { return fg_mutex_unlock_target(mutex); }
+FG_EXPORT int pthread_mutex_unlock(pthread_mutex_t *mutex) { return fg_at_fork.mutex_unlock_target(mutex); }
 
 /* ---- rwlocks ------------------------------------------------------------------------- */
 
@@ -1148,7 +1174,7 @@ FG_EXPORT int sem_init(sem_t *semaphore, int shared, unsigned value) {
     errno = ENOSYS;
     return -1;
   }
-  if (FG_UNLIKELY(fg_child)) {
+  if (FG_UNLIKELY(fg_at_fork.child)) {
     for (size_t i = 0; i < sizeof fg_child_semaphores / sizeof fg_child_semaphores[0]; i++) {
       void *expected = NULL;
       if (__atomic_compare_exchange_n(&fg_child_semaphores[i], &expected, (void *)semaphore, 0, __ATOMIC_ACQ_REL,
@@ -1161,7 +1187,7 @@ FG_EXPORT int sem_init(sem_t *semaphore, int shared, unsigned value) {
 
 #define FG_SEMAPHORE_CHECK(operation, blocking) \
   do { \
-    if (FG_UNLIKELY(fg_child)) { \
+    if (FG_UNLIKELY(fg_at_fork.child)) { \
       int verdict = fg_check_semaphore(semaphore, operation, blocking, __builtin_return_address(0)); \
       if (verdict) { \
         errno = verdict; \
@@ -1222,7 +1248,7 @@ FG_EXPORT int sem_trywait(sem_t *semaphore) {
 /* glibc's mtx_t is a pthread_mutex_t (nptl/mtx_init.c casts it). */
 #define FG_C11_CHECK(operation, blocking) \
   do { \
-    if (FG_UNLIKELY(fg_child) && fg_check_mutex((pthread_mutex_t *)mutex, operation, blocking, __builtin_return_address(0))) \
+    if (FG_UNLIKELY(fg_at_fork.child) && fg_check_mutex((pthread_mutex_t *)mutex, operation, blocking, __builtin_return_address(0))) \
       return thrd_error; \
   } while (0)
 
@@ -1256,7 +1282,7 @@ FG_EXPORT int mtx_trylock(mtx_t *mutex) {
 FG_EXPORT int mtx_unlock(mtx_t *mutex) {
   fg_real_mtx_unlock_t *real = FG_REAL(mtx_unlock);
   if (FG_UNLIKELY(!real)) return thrd_error;
-  if (FG_UNLIKELY(fg_child)) fg_check_unlock((pthread_mutex_t *)mutex, __builtin_return_address(0));
+  if (FG_UNLIKELY(fg_at_fork.child)) fg_check_unlock((pthread_mutex_t *)mutex, __builtin_return_address(0));
   if (FG_TRACKING) fg_track_release(mutex, 0, NULL);
   return real(mutex);
 }
@@ -1302,11 +1328,11 @@ FG_EXPORT int pthread_cond_clockwait(pthread_cond_t *condition, pthread_mutex_t 
 /* glibc's fork() resets its own malloc and stdio locks in the child; _Fork() does not, and
  * nothing resets syslog's, the environment's or NSS's. */
 __attribute__((noinline, cold)) static void fg_unsafe_call(int which, void *site) {
-  if (!fg_child_of_threads || !fg_options.unsafe_calls) return;
+  if (!fg_at_fork.of_threads || !fg_options.unsafe_calls) return;
   const struct fg_function *function = &fg_functions[which];
   const struct fg_function *reported = &fg_functions[function->reported_as];
   if (__atomic_exchange_n(&fg_unsafe_reported[function->reported_as], 1, __ATOMIC_ACQ_REL)) return;
-  int repaired = function->repaired && !fg_fork_underscore;
+  int repaired = function->repaired && !fg_at_fork.underscore;
   char message[300];
   size_t used = 0;
   fg_append_text(message, sizeof message, &used, "'");
@@ -1330,7 +1356,7 @@ __attribute__((noinline, cold)) static void fg_unsafe_call(int which, void *site
 static __thread int fg_unsafe_depth __attribute__((tls_model("initial-exec")));
 
 static int fg_unsafe_enter(int which, void *site) {
-  if (FG_UNLIKELY(fg_child)) {
+  if (FG_UNLIKELY(fg_at_fork.child)) {
     if (fg_unsafe_depth == 0) fg_unsafe_call(which, site);
     fg_unsafe_depth++;
     return 1;

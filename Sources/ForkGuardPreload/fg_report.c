@@ -30,7 +30,8 @@
 #include <unistd.h>
 
 /* The log's descriptor and the pid it was opened for, in one word: a thread sees both or
- * neither. (pid << 32) | (fd + 1); 0 when no log is open in this process. */
+ * neither. (pid << 32) | (fd + 1); 0 when no log is open. A fork child finds its parent's
+ * pid there and opens its own: nothing needs resetting at the fork. */
 static uint64_t fg_log_state;
 /* Whose mappings are in the log, so each process writes them once, before any of its
  * reports: (pid << 2) | FG_MAPS_WRITING or FG_MAPS_WRITTEN. */
@@ -136,11 +137,6 @@ static int fg_launcher_socket(int *close_fd) {
   }
   *close_fd = 1;
   return fd;
-}
-
-void fg_log_reset_after_fork(void) {
-  /* The child writes to a file of its own pid; the inherited descriptor stays the parent's. */
-  __atomic_store_n(&fg_log_state, 0, __ATOMIC_RELEASE);
 }
 
 void fg_append_text(char *out, size_t size, size_t *used, const char *text) {
