@@ -71,6 +71,11 @@ public final class CFrontEnd {
       throw ParseFailure(file: file, problem: failureReason(arguments: arguments, error: error))
     }
     defer { clang_disposeTranslationUnit(unit) }
+    return Self.facts(of: unit, file: file, knowledge: knowledge)
+  }
+
+  /// What a parsed translation unit says about `file`.
+  static func facts(of unit: CXTranslationUnit, file: String, knowledge: Knowledge) -> FileFacts {
     var facts = FileFacts(path: file)
     let names = FileNames()
     facts.parseProblem = Self.parseProblem(of: unit, names: names)
@@ -91,21 +96,23 @@ public final class CFrontEnd {
   private func parse(
     _ file: String, arguments: [String], unsaved: [String: String], into unit: inout CXTranslationUnit?
   ) -> CXErrorCode {
+    Self.parse(file, arguments: arguments, unsaved: unsaved, index: index, options: 0, into: &unit)
+  }
+
+  /// `options` beyond KeepGoing (CEditorUnits adds the precompiled preamble's).
+  static func parse(
+    _ file: String, arguments: [String], unsaved: [String: String], index: CXIndex, options: UInt32,
+    into unit: inout CXTranslationUnit?
+  ) -> CXErrorCode {
     // The resource directory holds clang's own headers (stddef.h); libclang finds it
     // relative to its own path, which Debian's symlinks can hide.
     let fullArguments = ["clang"] + Self.resourceDirectoryArguments + arguments + ["-ferror-limit=0", "-w"]
-    let options = CXTranslationUnit_KeepGoing.rawValue
-    let paths = Array(unsaved.keys)
-    let contents = paths.map { unsaved[$0]! }
-    return withCStrings(fullArguments) { argv in
-      withCStrings(paths) { names in
-        withCStrings(contents) { texts in
-          var buffers = (0..<paths.count).map { index in
-            CXUnsavedFile(Filename: names[index], Contents: texts[index], Length: UInt(strlen(texts[index]!)))
-          }
-          return clang_parseTranslationUnit2FullArgv(
-            index, file, argv, Int32(fullArguments.count), &buffers, UInt32(buffers.count), UInt32(options), &unit)
-        }
+    let options = CXTranslationUnit_KeepGoing.rawValue | options
+    return withUnsavedFiles(unsaved) { buffers in
+      withCStrings(fullArguments) { argv in
+        clang_parseTranslationUnit2FullArgv(
+          index, file, argv, Int32(fullArguments.count), buffers.baseAddress, UInt32(buffers.count), UInt32(options),
+          &unit)
       }
     }
   }
@@ -204,6 +211,20 @@ public final class CFrontEnd {
     process.waitUntilExit()
     guard process.terminationStatus == 0 else { return "" }
     return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+}
+
+/// Editor buffers as libclang takes them, valid for the call.
+func withUnsavedFiles<R>(_ unsaved: [String: String], _ body: (UnsafeMutableBufferPointer<CXUnsavedFile>) -> R) -> R {
+  let paths = Array(unsaved.keys)
+  let contents = paths.map { unsaved[$0]! }
+  return withCStrings(paths) { names in
+    withCStrings(contents) { texts in
+      var buffers = (0..<paths.count).map { index in
+        CXUnsavedFile(Filename: names[index], Contents: texts[index], Length: UInt(strlen(texts[index]!)))
+      }
+      return buffers.withUnsafeMutableBufferPointer { body($0) }
+    }
   }
 }
 

@@ -10,6 +10,8 @@ import Synchronization
 public final class CheckSession: Sendable {
   let scans = ScanMemo()
   let facts = FactsMemory()
+  /// The editor's open C files, parsed with their headers' preamble kept between edits.
+  let editorUnits = CEditorUnits()
   private let withoutSuppressions = Mutex([String: FileStamp]())
 
   public init() {}

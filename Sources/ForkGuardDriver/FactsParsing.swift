@@ -48,7 +48,8 @@ enum FactsParsing {
     }
     let outcomes = parse(
       files, jobs: options.jobs, knowledge: configuration.parsingKnowledge, unsaved: options.unsavedFiles,
-      cache: cache, demand: demand, progress: options.progress, arguments: arguments.callAsFunction)
+      cache: cache, demand: demand, editorUnits: options.session?.editorUnits, progress: options.progress,
+      arguments: arguments.callAsFunction)
     cache?.prune(limit: 4 * files.count + 32)
     clock.end("parse (\(outcomes.count) of \(files.count) files)")
 
@@ -96,7 +97,7 @@ enum FactsParsing {
   /// so output does not depend on scheduling.
   static func parse(
     _ files: [String], jobs: Int, knowledge: Knowledge, unsaved: [String: String] = [:], cache: FactsCache? = nil,
-    demand: ParseDemand? = nil, progress: (@Sendable (Int, Int) -> Void)?,
+    demand: ParseDemand? = nil, editorUnits: CEditorUnits? = nil, progress: (@Sendable (Int, Int) -> Void)?,
     arguments: @escaping @Sendable (String) -> [String]
   ) -> [(index: Int, result: Swift.Result<FileFacts, Error>)] {
     let results = FactsByFile()
@@ -132,6 +133,12 @@ enum FactsParsing {
               guard let cache, unsaved[file] == nil, !unsavedHeader,
                 let content = FileManager.default.contents(atPath: file)
               else {
+                // The language server's open file: its headers' preamble is kept between edits.
+                if unsaved[file] != nil, let editorUnits,
+                  let facts = editorUnits.facts(for: file, arguments: flags, unsaved: unsaved, knowledge: knowledge)
+                {
+                  return FactsCoding.interned(facts)
+                }
                 return FactsCoding.interned(try frontEnd.facts(for: file, arguments: flags, unsaved: unsaved))
               }
               if let cached = cache.lookup(file: file, arguments: flags, content: content) { return cached }
