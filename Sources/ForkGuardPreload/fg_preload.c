@@ -804,17 +804,34 @@ static void fg_report_owner_frames(struct fg_report *report, pid_t owner, void *
   }
 }
 
-/* What a lock call in the child does when the lock is stuck: report once, then act. */
-__attribute__((noinline, cold)) static int fg_stuck(const char *operation, void *lock, int kind, pid_t owner, long readers, int blocking, void *site,
-                    const char *problem) {
-  if (!fg_already_reported(lock)) {
+/* Why a condition-variable call is stuck, beyond the lock state the report's kind says: the
+ * report's `reason` field. Each is also an offset added to the lock's address to make the key
+ * fg_already_reported dedups on, so a wait reported as only lasting to its deadline does not
+ * hide a later call on the same condition that blocks (every lock is at least 4-aligned). */
+enum fg_reason { FG_REASON_NONE = 0, FG_REASON_CONDITION_LOCK = 1, FG_REASON_LOST_WAITERS = 2, FG_REASON_RELEASE_FAILS = 3 };
+
+static const char *fg_reason_name(int reason) {
+  switch (reason) {
+  case FG_REASON_CONDITION_LOCK: return "condition-lock";
+  case FG_REASON_LOST_WAITERS: return "lost-waiters";
+  case FG_REASON_RELEASE_FAILS: return "release-fails";
+  default: return NULL;
+  }
+}
+
+/* What a lock call in the child does when the lock is stuck: report once, then act. `count`
+ * is an rwlock's readers, or the waiters a condition variable waits for. */
+__attribute__((noinline, cold)) static int fg_stuck_because(const char *operation, void *lock, int kind, pid_t owner, long count, int reason,
+                                                            int blocking, void *site, const char *problem) {
+  if (!fg_already_reported((char *)lock + reason)) {
     struct fg_report report;
     fg_report_begin(&report, "runtime-child-deadlock", problem);
     fg_report_field(&report, "operation", operation);
     fg_report_pointer(&report, "lock", lock);
     fg_report_field(&report, "kind", fg_kind_name(kind, 0));
+    if (reason) fg_report_field(&report, "reason", fg_reason_name(reason));
     if (owner) fg_report_thread(&report, "owner", owner);
-    if (readers) fg_report_number(&report, "readers", readers);
+    if (count) fg_report_number(&report, kind == FG_CONDVAR ? "waiters" : "readers", count);
     fg_report_field(&report, "blocking", blocking ? "1" : "0");
     fg_report_field(&report, "action", !blocking ? "none" : fg_options.on_deadlock == FG_ABORT ? "abort" : fg_options.on_deadlock == FG_EDEADLK ? "edeadlk" : "continue");
     fg_report_fork(&report);
@@ -829,6 +846,11 @@ __attribute__((noinline, cold)) static int fg_stuck(const char *operation, void 
   case FG_EDEADLK: return EDEADLK;
   default: return 0;
   }
+}
+
+static int fg_stuck(const char *operation, void *lock, int kind, pid_t owner, long readers, int blocking, void *site,
+                    const char *problem) {
+  return fg_stuck_because(operation, lock, kind, owner, readers, FG_REASON_NONE, blocking, site, problem);
 }
 
 static int fg_hex_digit(char c) {
