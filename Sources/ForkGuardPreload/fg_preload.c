@@ -279,6 +279,8 @@ static void *fg_trampoline(void *pointer) {
 
 static int fg_mutex_lock_checked(pthread_mutex_t *mutex);
 static int fg_mutex_unlock_checked(pthread_mutex_t *mutex);
+static int fg_cond_signal_checked(pthread_cond_t *condition);
+static int fg_cond_broadcast_checked(pthread_cond_t *condition);
 
 /* Everything a fork child writes as it starts, in one cache line: each page a child writes
  * first costs it a copy-on-write fault, on every fork (issue 15's fork+_exit loop: these were
@@ -291,6 +293,11 @@ static struct fg_at_fork {
    * change only while one thread runs: in the constructor and at a child's start. */
   int (*volatile mutex_lock_target)(pthread_mutex_t *);
   int (*volatile mutex_unlock_target)(pthread_mutex_t *);
+  /* pthread_cond_signal and _broadcast jump the same way (a producer signals on every item):
+   * to their checking versions until the constructor has run and in a fork child, to glibc's
+   * otherwise, track mode included (it records nothing for them). */
+  int (*volatile cond_signal_target)(pthread_cond_t *);
+  int (*volatile cond_broadcast_target)(pthread_cond_t *);
   void *site;       /* where fork was called */
   volatile int child; /* set in every fork child; checks run only where it is set */
   int of_threads;   /* the parent had more than one thread at the fork */
@@ -299,11 +306,24 @@ static struct fg_at_fork {
 } fg_at_fork __attribute__((aligned(64))) = {
     .mutex_lock_target = fg_mutex_lock_checked,
     .mutex_unlock_target = fg_mutex_unlock_checked,
+    .cond_signal_target = fg_cond_signal_checked,
+    .cond_broadcast_target = fg_cond_broadcast_checked,
 };
 /* Threads the child started (through pthread_create). While there are none, the caller is
  * the child's only thread: a lock word taken with no owner recorded, a held spinlock or an
  * empty semaphore can then never change. */
 static volatile int fg_child_threads;
+/* What the parent's threads left in each condition variable the child uses (see
+ * fg_inherited_condition): read at the child's first wrapped call on it, before any thread of
+ * the child is inside one, so it is all theirs. */
+struct fg_inherited_condition {
+  pthread_cond_t *volatile condition; /* claimed with a compare-and-swap */
+  unsigned blocked[2];                /* waiters of the parent blocked in each group */
+  unsigned waiters;                   /* waiters of the parent */
+  int lock_held;                      /* the condition's internal lock */
+  volatile int ready;                 /* the fields above are written */
+};
+static struct fg_inherited_condition fg_inherited_conditions[128];
 
 FG_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attributes, void *(*start)(void *), void *argument) {
   fg_real_pthread_create_t *real = FG_REAL(pthread_create);
@@ -603,12 +623,15 @@ static void fg_child_start(int threads, pid_t forker, int underscore, void *site
     memset((void *)fg_reported_locks, 0, sizeof fg_reported_locks);
     memset((void *)fg_unsafe_reported, 0, sizeof fg_unsafe_reported);
     memset((void *)fg_child_semaphores, 0, sizeof fg_child_semaphores);
+    memset((void *)fg_inherited_conditions, 0, sizeof fg_inherited_conditions);
     fg_child_threads = 0;
   }
   fg_at_fork.of_threads = threads > 1;
   fg_at_fork.child = 1;
   fg_at_fork.mutex_lock_target = fg_mutex_lock_checked;
   fg_at_fork.mutex_unlock_target = fg_mutex_unlock_checked;
+  fg_at_fork.cond_signal_target = fg_cond_signal_checked;
+  fg_at_fork.cond_broadcast_target = fg_cond_broadcast_checked;
   if (fg_at_fork.of_threads && fg_options.mode == FG_MODE_TRACK) fg_report_held_at_fork();
 }
 
@@ -1006,6 +1029,138 @@ static int fg_check_cond(pthread_cond_t *condition, const char *operation, int b
                            : "a condition variable is waited on in a fork child with no other thread: nothing can signal it, so the wait lasts until its deadline");
 }
 
+/* glibc 2.36's condition variable, struct __pthread_cond_s (sysdeps/nptl/bits/thread-shared-types.h:94-103;
+ * what each field means: nptl/pthread_cond_wait.c:278-316). Read in the child:
+ *   __wrefs          waiters << 3 (each adds 8: pthread_cond_wait.c:409, and takes it back when
+ *                    woken: :53); bit 0: process-shared (pthread_cond_common.c:186,
+ *                    sysdeps/nptl/pthreadP.h:194).
+ *   __g1_orig_size   G1's first size << 2; its low 2 bits are the condition's internal lock, 0
+ *                    when free (pthread_cond_common.c:108-161).
+ *   __wseq.__value64 waiter positions << 1; bit 0 is the index of G2, the group new waiters join
+ *                    (pthread_cond_wait.c:401-405, pthread_cond_signal.c:66-68). One 64-bit word on
+ *                    x86_64 and aarch64 (include/atomic_wide_counter.h:25-31 with __HAVE_64B_ATOMICS
+ *                    1: sysdeps/x86/atomic-machine.h:31, sysdeps/aarch64/atomic-machine.h:22).
+ *   __g1_start.__value64  G1's first position << 1 (pthread_cond_common.c:213).
+ *   __g_size[2]      waiters of each group not signalled yet (pthread_cond_signal.c:76-85).
+ *   __g_refs[2]      2 for each waiter blocked in its group's futex, bit 0 a wake request
+ *                    (pthread_cond_wait.c:298-302, 484, and takes it back when it wakes: :152).
+ *   __g_signals[2]   signals each group can still consume << 1, bit 0: closed
+ *                    (pthread_cond_wait.c:303-307, 463-470).
+ * A thread of the parent waiting at the fork stays counted in __wrefs in the child forever, and,
+ * if it was blocked, in its group's __g_refs; one inside pthread_cond_signal or _broadcast (or a
+ * wait cancelling at its deadline) leaves the internal lock held. The child's own threads add to
+ * the same counters and take back what they add, so what was the parent's is read once, at the
+ * child's first wrapped call on the condition: no thread of the child can be inside one then. */
+
+/* The internal lock, taken by signal and broadcast (pthread_cond_signal.c:46,
+ * pthread_cond_broadcast.c:47) and by a wait that cancels at its deadline or when its mutex
+ * cannot be released (pthread_cond_wait.c:85, 422). */
+static int fg_condition_lock_held(pthread_cond_t *condition) {
+  return (__atomic_load_n(&condition->__data.__g1_orig_size, __ATOMIC_RELAXED) & 3) != 0;
+}
+
+/* What the parent's threads left in `condition`, read at the child's first call on it; NULL while
+ * another thread of the child is reading it, when the table is full, or when the condition is
+ * process-shared in shared memory (another process's threads may let go of what they hold). */
+static const struct fg_inherited_condition *fg_inherited(pthread_cond_t *condition) {
+  size_t count = sizeof fg_inherited_conditions / sizeof fg_inherited_conditions[0];
+  size_t first = ((uintptr_t)condition >> 4) % count;
+  for (size_t probe = 0; probe < 16; probe++) {
+    struct fg_inherited_condition *entry = &fg_inherited_conditions[(first + probe) % count];
+    pthread_cond_t *seen = __atomic_load_n(&entry->condition, __ATOMIC_ACQUIRE);
+    if (seen == condition) return __atomic_load_n(&entry->ready, __ATOMIC_ACQUIRE) ? entry : NULL;
+    if (seen != NULL) continue;
+    /* Read before claiming: every wrapped call by a thread of the child that can change the
+     * condition comes after the claim (of whichever thread gets here first); a signal or
+     * broadcast with no waiter, which skips this, changes nothing. */
+    unsigned wrefs = __atomic_load_n(&condition->__data.__wrefs, __ATOMIC_RELAXED);
+    unsigned blocked0 = __atomic_load_n(&condition->__data.__g_refs[0], __ATOMIC_RELAXED) >> 1;
+    unsigned blocked1 = __atomic_load_n(&condition->__data.__g_refs[1], __ATOMIC_RELAXED) >> 1;
+    int lock_held = fg_condition_lock_held(condition);
+    if (!__atomic_compare_exchange_n(&entry->condition, &seen, condition, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      if (seen == condition) return __atomic_load_n(&entry->ready, __ATOMIC_ACQUIRE) ? entry : NULL;
+      continue;
+    }
+    if ((wrefs & 1) && fg_in_shared_mapping(condition)) return NULL; /* claimed, never ready */
+    entry->waiters = wrefs >> 3;
+    entry->blocked[0] = blocked0;
+    entry->blocked[1] = blocked1;
+    entry->lock_held = lock_held;
+    __atomic_store_n(&entry->ready, 1, __ATOMIC_RELEASE);
+    return entry;
+  }
+  return NULL;
+}
+
+/* pthread_cond_init in the child: the parent's waiters are gone from it. */
+static void fg_condition_made_in_child(pthread_cond_t *condition) {
+  size_t count = sizeof fg_inherited_conditions / sizeof fg_inherited_conditions[0];
+  size_t first = ((uintptr_t)condition >> 4) % count;
+  for (size_t probe = 0; probe < 16; probe++) {
+    struct fg_inherited_condition *entry = &fg_inherited_conditions[(first + probe) % count];
+    pthread_cond_t *seen = __atomic_load_n(&entry->condition, __ATOMIC_ACQUIRE);
+    if (seen == NULL &&
+        __atomic_compare_exchange_n(&entry->condition, &seen, condition, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      seen = condition;
+    if (seen != condition) continue;
+    entry->waiters = entry->blocked[0] = entry->blocked[1] = 0;
+    entry->lock_held = 0;
+    __atomic_store_n(&entry->ready, 1, __ATOMIC_RELEASE);
+    return;
+  }
+}
+
+/* A wait in the child: what the parent's threads left in the condition is read before the
+ * caller waits on it (fg_inherited), then fg_check_cond. */
+static int fg_check_condition_wait(pthread_cond_t *condition, pthread_mutex_t *mutex, const char *operation, int timed,
+                                   void *site) {
+  (void)mutex;
+  (void)fg_inherited(condition);
+  return fg_check_cond(condition, operation, !timed, site);
+}
+
+/* pthread_cond_signal and _broadcast in the child. With waiters (__wrefs >> 3; none: they
+ * return at once, pthread_cond_signal.c:41-43, pthread_cond_broadcast.c:42-44) they take the
+ * internal lock, then may switch groups (__condvar_quiesce_and_switch_g1,
+ * pthread_cond_common.c:200-329): a signal when G1 has no unsignalled waiter left
+ * (pthread_cond_signal.c:76-77), a broadcast always, after signalling G1's (broadcast.c:56-72);
+ * unless G2 has no waiter (common.c:212-216). Switching closes G1 and waits until no waiter of
+ * G1 is blocked in its futex (common.c:256-281): a waiter of the parent never leaves, so the
+ * group it is in can never be closed, and keeps its index. */
+static int fg_check_condition_signal(pthread_cond_t *condition, int broadcast, const char *operation, void *site) {
+  if (__atomic_load_n(&condition->__data.__wrefs, __ATOMIC_RELAXED) >> 3 == 0) return 0;
+  const struct fg_inherited_condition *inherited = fg_inherited(condition);
+  if (!inherited) return 0;
+  if (inherited->lock_held)
+    return fg_stuck_because(operation, condition, FG_CONDVAR, 0, 0, FG_REASON_CONDITION_LOCK, 1, site,
+                            "a thread that does not exist in the fork child held the condition variable's internal lock at fork() (it was signalling it, or timing out of a wait): the call waits for that lock forever");
+#if defined(__x86_64__) || defined(__aarch64__)
+  uint64_t wseq = condition->__data.__wseq.__value64;
+  unsigned g1 = (unsigned)(wseq & 1) ^ 1;
+  wseq >>= 1;
+  if (inherited->blocked[g1] == 0) return 0;
+  if (!broadcast && condition->__data.__g_size[g1] != 0) return 0;
+  unsigned orig_size = condition->__data.__g1_orig_size >> 2;
+  uint64_t g1_start = condition->__data.__g1_start.__value64 >> 1;
+  if ((unsigned)(wseq - g1_start - orig_size) + condition->__data.__g_size[g1 ^ 1] == 0) return 0;
+  return fg_stuck_because(operation, condition, FG_CONDVAR, 0, inherited->blocked[g1], FG_REASON_LOST_WAITERS, 1, site,
+                          "threads that do not exist in the fork child were blocked waiting on the condition variable at fork(): the call closes their group of waiters and waits for them to leave it, forever");
+#else
+  (void)broadcast;
+  return 0;
+#endif
+}
+
+/* pthread_cond_destroy waits until every waiter has confirmed it woke, __wrefs >> 3 at 0
+ * (nptl/pthread_cond_destroy.c:49-56): a waiter of the parent never does. */
+static int fg_check_condition_destroy(pthread_cond_t *condition, void *site) {
+  const struct fg_inherited_condition *inherited = fg_inherited(condition);
+  if (!inherited || inherited->waiters == 0) return 0;
+  return fg_stuck_because("pthread_cond_destroy", condition, FG_CONDVAR, 0, inherited->waiters, FG_REASON_LOST_WAITERS,
+                          1, site,
+                          "threads that do not exist in the fork child were waiting on the condition variable at fork(): pthread_cond_destroy waits for them to wake, forever");
+}
+
 static int fg_check_rwlock(pthread_rwlock_t *rwlock, const char *operation, int write, int blocking, void *site) {
   if (rwlock->__data.__shared) return 0;
   pid_t writer = rwlock->__data.__cur_writer & FG_TID_MASK;
@@ -1077,6 +1232,15 @@ __attribute__((noinline)) static int fg_mutex_lock_tracked(pthread_mutex_t *mute
 __attribute__((noinline)) static int fg_mutex_unlock_tracked(pthread_mutex_t *mutex) {
   fg_track_release(mutex, 0, NULL);
   return fg_glibc_mutex_unlock(mutex);
+}
+
+static void fg_update_condition_fast_path(void) {
+  if (fg_at_fork.child) return;
+  void *signal_function = __atomic_load_n(&fg_functions[FG_F_pthread_cond_signal].pointer, __ATOMIC_ACQUIRE);
+  void *broadcast_function = __atomic_load_n(&fg_functions[FG_F_pthread_cond_broadcast].pointer, __ATOMIC_ACQUIRE);
+  if (!signal_function || !broadcast_function) return;
+  fg_at_fork.cond_signal_target = (fg_real_pthread_cond_signal_t *)signal_function;
+  fg_at_fork.cond_broadcast_target = (fg_real_pthread_cond_broadcast_t *)broadcast_function;
 }
 
 /* Reached by a jump from the wrapper, so the return address is the wrapper's caller's. */
@@ -1311,37 +1475,59 @@ FG_EXPORT int mtx_unlock(mtx_t *mutex) {
 
 /* ---- condition variables: glibc releases and re-takes the mutex inside, unseen -------- */
 
-FG_EXPORT int pthread_cond_wait(pthread_cond_t *condition, pthread_mutex_t *mutex) {
-  fg_real_pthread_cond_wait_t *real = FG_REAL(pthread_cond_wait);
+/* The waits: checked in the child by fg_check_condition_wait. Track mode drops the mutex from
+ * the caller's held locks while it waits. */
+#define FG_CONDITION_WAIT(name, timed, parameters, arguments) \
+  FG_EXPORT int name parameters { \
+    fg_real_##name##_t *real = FG_REAL(name); \
+    if (FG_UNLIKELY(!real)) return ENOSYS; \
+    FG_CHILD_CHECK(fg_check_condition_wait(condition, mutex, #name, timed, __builtin_return_address(0))); \
+    struct fg_held saved; \
+    int held = FG_TRACKING && fg_track_release(mutex, 1, &saved); \
+    int result = real arguments; \
+    if (held) fg_track_restore(&saved); \
+    return result; \
+  }
+
+FG_CONDITION_WAIT(pthread_cond_wait, 0, (pthread_cond_t * condition, pthread_mutex_t *mutex), (condition, mutex))
+FG_CONDITION_WAIT(pthread_cond_timedwait, 1,
+                  (pthread_cond_t * condition, pthread_mutex_t *mutex, const struct timespec *deadline),
+                  (condition, mutex, deadline))
+FG_CONDITION_WAIT(pthread_cond_clockwait, 1,
+                  (pthread_cond_t * condition, pthread_mutex_t *mutex, clockid_t clock, const struct timespec *deadline),
+                  (condition, mutex, clock, deadline))
+
+/* Reached by a jump from the wrapper, so the return address is the wrapper's caller's. */
+__attribute__((noinline)) static int fg_cond_signal_checked(pthread_cond_t *condition) {
+  fg_real_pthread_cond_signal_t *real = FG_REAL(pthread_cond_signal);
   if (FG_UNLIKELY(!real)) return ENOSYS;
-  FG_CHILD_CHECK(fg_check_cond(condition, "pthread_cond_wait", 1, __builtin_return_address(0)));
-  struct fg_held saved;
-  int held = FG_TRACKING && fg_track_release(mutex, 1, &saved);
-  int result = real(condition, mutex);
-  if (held) fg_track_restore(&saved);
-  return result;
+  FG_CHILD_CHECK(fg_check_condition_signal(condition, 0, "pthread_cond_signal", __builtin_return_address(0)));
+  return real(condition);
 }
 
-FG_EXPORT int pthread_cond_timedwait(pthread_cond_t *condition, pthread_mutex_t *mutex, const struct timespec *deadline) {
-  fg_real_pthread_cond_timedwait_t *real = FG_REAL(pthread_cond_timedwait);
+__attribute__((noinline)) static int fg_cond_broadcast_checked(pthread_cond_t *condition) {
+  fg_real_pthread_cond_broadcast_t *real = FG_REAL(pthread_cond_broadcast);
   if (FG_UNLIKELY(!real)) return ENOSYS;
-  FG_CHILD_CHECK(fg_check_cond(condition, "pthread_cond_timedwait", 0, __builtin_return_address(0)));
-  struct fg_held saved;
-  int held = FG_TRACKING && fg_track_release(mutex, 1, &saved);
-  int result = real(condition, mutex, deadline);
-  if (held) fg_track_restore(&saved);
-  return result;
+  FG_CHILD_CHECK(fg_check_condition_signal(condition, 1, "pthread_cond_broadcast", __builtin_return_address(0)));
+  return real(condition);
 }
 
-FG_EXPORT int pthread_cond_clockwait(pthread_cond_t *condition, pthread_mutex_t *mutex, clockid_t clock,
-                                     const struct timespec *deadline) {
-  fg_real_pthread_cond_clockwait_t *real = FG_REAL(pthread_cond_clockwait);
+FG_EXPORT int pthread_cond_signal(pthread_cond_t *condition) { return fg_at_fork.cond_signal_target(condition); }
+
+FG_EXPORT int pthread_cond_broadcast(pthread_cond_t *condition) { return fg_at_fork.cond_broadcast_target(condition); }
+
+FG_EXPORT int pthread_cond_destroy(pthread_cond_t *condition) {
+  fg_real_pthread_cond_destroy_t *real = FG_REAL(pthread_cond_destroy);
   if (FG_UNLIKELY(!real)) return ENOSYS;
-  FG_CHILD_CHECK(fg_check_cond(condition, "pthread_cond_clockwait", 0, __builtin_return_address(0)));
-  struct fg_held saved;
-  int held = FG_TRACKING && fg_track_release(mutex, 1, &saved);
-  int result = real(condition, mutex, clock, deadline);
-  if (held) fg_track_restore(&saved);
+  FG_CHILD_CHECK(fg_check_condition_destroy(condition, __builtin_return_address(0)));
+  return real(condition);
+}
+
+FG_EXPORT int pthread_cond_init(pthread_cond_t *condition, const pthread_condattr_t *attributes) {
+  fg_real_pthread_cond_init_t *real = FG_REAL(pthread_cond_init);
+  if (FG_UNLIKELY(!real)) return ENOSYS;
+  int result = real(condition, attributes);
+  if (FG_UNLIKELY(fg_at_fork.child) && result == 0) fg_condition_made_in_child(condition);
   return result;
 }
 
@@ -1723,6 +1909,7 @@ __attribute__((constructor)) static void fg_start(void) {
   pthread_key_create(&fg_exit_key, fg_thread_exit);
   (void)fg_current(); /* the main thread */
   fg_update_mutex_fast_path();
+  fg_update_condition_fast_path();
   if (fg_options.frames > 1) {
     /* backtrace() loads libgcc_s on first use; do that now, never in a child. */
     void *frames[2];

@@ -44,6 +44,16 @@ public struct RuntimeDiagnostics {
       let outcome = report.fields["blocking"] == "1" ? "blocks forever" : "waits until its deadline"
       message =
         "'\(operation)' of \(lock) in the fork child \(outcome): the semaphore was empty at fork() and nothing in the child but a signal handler can post it\(taker); take it in a pthread_atfork prepare handler (or os.register_at_fork in Python), or keep the child off it"
+    } else if kind == "condvar", report.fields["reason"] == "condition-lock" {
+      message =
+        "'\(operation)' on \(lock) in the fork child blocks forever: a thread that does not exist in the child held the condition variable's internal lock at fork() (it was signalling it, or timing out of a wait); re-initialise it with 'pthread_cond_init' in the child, or keep the child off it"
+    } else if kind == "condvar", report.fields["reason"] == "lost-waiters" {
+      let waiters = report.number("waiters") ?? 0
+      let threads = waiters == 1 ? "a thread of the parent was" : "\(waiters) threads of the parent were"
+      message =
+        operation == "pthread_cond_destroy"
+        ? "'\(operation)' of \(lock) in the fork child blocks forever: \(threads) waiting on it at fork() and do\(waiters == 1 ? "es" : "") not exist in the child, and it waits for every waiter to wake; re-initialise it with 'pthread_cond_init' in the child instead of destroying it"
+        : "'\(operation)' on \(lock) in the fork child blocks forever: \(threads) blocked waiting on it at fork() and do\(waiters == 1 ? "es" : "") not exist in the child; glibc closes their group of waiters and waits for them to leave it; re-initialise it with 'pthread_cond_init' in the child, or keep the child off it"
     } else if kind == "condvar" {
       let outcome = report.fields["blocking"] == "1" ? "waits forever" : "waits until its deadline"
       message =
