@@ -1110,12 +1110,59 @@ static void fg_condition_made_in_child(pthread_cond_t *condition) {
   }
 }
 
-/* A wait in the child: what the parent's threads left in the condition is read before the
- * caller waits on it (fg_inherited), then fg_check_cond. */
+/* The owner of a wait's mutex when glibc's wait cannot release it. The wait releases the mutex
+ * first, with __pthread_mutex_unlock_usercnt (pthread_cond_wait.c:419-425), and returns EPERM at
+ * once when that checks the owner and the caller is not it: recursive and error-checking mutexes
+ * (nptl/pthread_mutex_unlock.c:80-103, 307-322 with priority protection), robust and
+ * priority-inheritance ones by the id in the lock word (:116-145, 193-235). A normal or adaptive
+ * mutex, with priority protection or not, is released whoever holds it (:57-73, 92-94, 324-328).
+ * 0 when the release succeeds, or the owner is the caller or a live thread of the child. */
+static pid_t fg_wait_release_fails(pthread_mutex_t *mutex) {
+  int kind = mutex->__data.__kind;
+  pid_t owner;
+  if (kind & (FG_MUTEX_ROBUST_BIT | FG_MUTEX_PRIO_INHERIT_BIT)) {
+    unsigned word = (unsigned)mutex->__data.__lock;
+    if ((word & FG_FUTEX_OWNER_DIED) || mutex->__data.__owner == FG_MUTEX_NOT_RECOVERABLE) return 0;
+    owner = (pid_t)(word & FG_TID_MASK);
+  } else {
+    int type = kind & FG_MUTEX_KIND_MASK;
+    if (type != FG_MUTEX_RECURSIVE && type != FG_MUTEX_ERRORCHECK) return 0;
+    owner = mutex->__data.__owner & FG_TID_MASK;
+  }
+  if (owner == 0 || owner == fg_tid()) return 0;
+  if (fg_child_threads && fg_is_live_thread(owner)) return 0;
+  return owner;
+}
+
+/* A wait in the child, before the checks of fg_check_cond:
+ * - the internal lock left held by a thread of the parent: no signal or broadcast can take it
+ *   to wake the wait, and a timed wait takes it when its deadline passes: either blocks
+ *   forever, unless the wait finds a signal to consume or its group closed
+ *   (pthread_cond_wait.c:463-470) and never blocks or cancels; a wait whose mutex cannot be
+ *   released cancels at once.
+ * - the mutex held by another thread, of a kind whose release checks the owner: the wait fails
+ *   with EPERM at once (reported, not stopped; a loop around the wait spins).
+ * What it does not check: glibc's re-take of the mutex when the wait ends
+ * (__pthread_mutex_cond_lock, pthread_cond_wait.c:607) cannot find the mutex held by a thread
+ * of the parent. The wait released it first, whoever held it, and only the child's own threads
+ * can have taken it since; or the release failed and the wait returned without a re-take. */
 static int fg_check_condition_wait(pthread_cond_t *condition, pthread_mutex_t *mutex, const char *operation, int timed,
                                    void *site) {
-  (void)mutex;
-  (void)fg_inherited(condition);
+  pid_t owner = fg_wait_release_fails(mutex);
+  const struct fg_inherited_condition *inherited = fg_inherited(condition);
+#if defined(__x86_64__) || defined(__aarch64__)
+  if (inherited && inherited->lock_held) {
+    unsigned group = (unsigned)(condition->__data.__wseq.__value64 & 1);
+    if (owner || __atomic_load_n(&condition->__data.__g_signals[group], __ATOMIC_RELAXED) == 0)
+      return fg_stuck_because(operation, condition, FG_CONDVAR, 0, 0, FG_REASON_CONDITION_LOCK, 1, site,
+                              "a thread that does not exist in the fork child held the condition variable's internal lock at fork(): no signal can reach the wait, and a timed wait takes that lock when its deadline passes, so the wait never ends");
+  }
+#endif
+  if (owner) {
+    fg_stuck_because(operation, mutex, FG_MUTEX, owner, 0, FG_REASON_RELEASE_FAILS, 0, site,
+                     "the wait's mutex is held by a thread that does not exist in the fork child: the wait releases it first, which fails with EPERM, so the wait returns at once");
+    return 0;
+  }
   return fg_check_cond(condition, operation, !timed, site);
 }
 
@@ -1475,8 +1522,9 @@ FG_EXPORT int mtx_unlock(mtx_t *mutex) {
 
 /* ---- condition variables: glibc releases and re-takes the mutex inside, unseen -------- */
 
-/* The waits: checked in the child by fg_check_condition_wait. Track mode drops the mutex from
- * the caller's held locks while it waits. */
+/* The waits: checked in the child by fg_check_condition_wait, which says why the mutex's re-take
+ * at the end of a wait is not checked. Track mode drops the mutex from the caller's held locks
+ * while it waits. */
 #define FG_CONDITION_WAIT(name, timed, parameters, arguments) \
   FG_EXPORT int name parameters { \
     fg_real_##name##_t *real = FG_REAL(name); \

@@ -44,9 +44,17 @@ public struct RuntimeDiagnostics {
       let outcome = report.fields["blocking"] == "1" ? "blocks forever" : "waits until its deadline"
       message =
         "'\(operation)' of \(lock) in the fork child \(outcome): the semaphore was empty at fork() and nothing in the child but a signal handler can post it\(taker); take it in a pthread_atfork prepare handler (or os.register_at_fork in Python), or keep the child off it"
-    } else if kind == "condvar", report.fields["reason"] == "condition-lock" {
+    } else if operation.hasPrefix("pthread_cond_"), kind == "mutex" {
+      let holder =
+        forker
+        ? "the forking thread locked it before fork() and the child runs with a new thread id"
+        : "\(threadDescription(report)) held it at fork(), not the caller, and does not exist in the child"
       message =
-        "'\(operation)' on \(lock) in the fork child blocks forever: a thread that does not exist in the child held the condition variable's internal lock at fork() (it was signalling it, or timing out of a wait); re-initialise it with 'pthread_cond_init' in the child, or keep the child off it"
+        "'\(operation)' with \(lock) in the fork child fails with EPERM at once: the wait first releases the mutex, but \(holder); a loop around the wait spins forever; re-initialise the mutex with 'pthread_mutex_init' in the child and lock it there before waiting"
+    } else if kind == "condvar", report.fields["reason"] == "condition-lock" {
+      let wait = operation.contains("wait")
+      message =
+        "'\(operation)' on \(lock) in the fork child blocks forever: a thread that does not exist in the child held the condition variable's internal lock at fork() (it was signalling it, or timing out of a wait)\(wait ? "; no signal can reach the wait, and a timed wait takes that lock when its deadline passes" : ""); re-initialise it with 'pthread_cond_init' in the child, or keep the child off it"
     } else if kind == "condvar", report.fields["reason"] == "lost-waiters" {
       let waiters = report.number("waiters") ?? 0
       let threads = waiters == 1 ? "a thread of the parent was" : "\(waiters) threads of the parent were"
