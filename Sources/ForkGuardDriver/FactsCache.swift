@@ -72,6 +72,7 @@ public final class FactsCache: Sendable {
   private struct Counts {
     /// Headers already checked in this run: their current stamp.
     var stamps: [String: Stamp?] = [:]
+    var fileStamps: [String: FileStamp?] = [:]
     var hits = 0
     var misses = 0
   }
@@ -112,12 +113,30 @@ public final class FactsCache: Sendable {
     directory.appendingPathComponent(String(key.prefix(2))).appendingPathComponent(key + ".facts")
   }
 
-  public func lookup(file: String, arguments: [String], content: Data) -> FileFacts? {
+  /// A long-lived caller's facts for `file`, without reading it: kept from an earlier
+  /// check, with the same flags, while the file's size and modification time and its
+  /// headers are as they were. The language server asks this of every file at every edit;
+  /// reading and hashing them all again was most of its "parse" phase.
+  public func kept(file: String, arguments: [String]) -> FileFacts? {
+    guard let kept = memory?.entry(for: file), kept.arguments == arguments, let stamp = kept.stamp,
+      FileStamp(file) == stamp, kept.dependencies.allSatisfy({ stampMatches($0.key, $0.value) })
+    else { return nil }
+    count(hit: true)
+    return kept.facts
+  }
+
+  /// - Parameter stamp: the file's stamp, taken before `content` was read, so a change made
+  ///   meanwhile leaves a stamp that no longer matches (`kept(file:arguments:)`).
+  public func lookup(file: String, arguments: [String], content: Data, stamp: FileStamp? = nil) -> FileFacts? {
     let key = key(file: file, arguments: arguments, content: content)
     if let kept = memory?.entry(for: file), kept.key == key,
       kept.dependencies.allSatisfy({ stampMatches($0.key, $0.value) })
     {
       count(hit: true)
+      memory?.keep(
+        FactsMemory.Entry(
+          key: key, facts: kept.facts, dependencies: kept.dependencies, arguments: arguments, stamp: stamp),
+        for: file)
       return kept.facts
     }
     let entry = path(for: key)
@@ -127,20 +146,24 @@ public final class FactsCache: Sendable {
       return nil
     }
     count(hit: true)
-    memory?.keep(FactsMemory.Entry(key: key, facts: facts, dependencies: dependencies), for: file)
+    memory?.keep(
+      FactsMemory.Entry(key: key, facts: facts, dependencies: dependencies, arguments: arguments, stamp: stamp),
+      for: file)
     // A hit is a use: pruning removes the entries unused longest.
     utimes(entry.path, nil)
     return facts
   }
 
-  public func store(file: String, arguments: [String], content: Data, facts: FileFacts) {
+  public func store(file: String, arguments: [String], content: Data, facts: FileFacts, stamp: FileStamp? = nil) {
     var dependencies: [String: Stamp] = [:]
     for dependency in facts.dependencies {
       guard let stamp = currentStamp(dependency) else { return }  // unreadable: do not cache
       dependencies[dependency] = stamp
     }
     let key = key(file: file, arguments: arguments, content: content)
-    memory?.keep(FactsMemory.Entry(key: key, facts: facts, dependencies: dependencies), for: file)
+    memory?.keep(
+      FactsMemory.Entry(key: key, facts: facts, dependencies: dependencies, arguments: arguments, stamp: stamp),
+      for: file)
     let data = Self.encode(key: key, file: file, dependencies: dependencies, facts: facts)
     let target = path(for: key)
     let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(key).\(UUID().uuidString)")
@@ -178,9 +201,17 @@ public final class FactsCache: Sendable {
   }
 
   private func stampMatches(_ path: String, _ recorded: Stamp) -> Bool {
-    guard let now = FileStamp(path) else { return false }
+    guard let now = fileStamp(path) else { return false }
     if now.size == recorded.size && now.modified == recorded.modified { return true }
     return currentStamp(path)?.hash == recorded.hash
+  }
+
+  /// A header's size and time, stat'ed once per run: most files include the same ones.
+  private func fileStamp(_ path: String) -> FileStamp? {
+    if let known = counts.withLock({ $0.fileStamps[path] }) { return known }
+    let stamp = FileStamp(path)
+    counts.withLock { $0.fileStamps[path] = stamp }
+    return stamp
   }
 
   private func currentStamp(_ path: String) -> Stamp? {
@@ -205,6 +236,10 @@ public final class FactsMemory: Sendable {
     var key: String
     var facts: FileFacts
     var dependencies: [String: FactsCache.Stamp]
+    /// The flags and the file's stamp the key was made from: the same again, and the key is
+    /// too, without reading the file.
+    var arguments: [String]
+    var stamp: FileStamp?
   }
   private let entries = Mutex([String: Entry]())
 

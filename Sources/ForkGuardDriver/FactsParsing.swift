@@ -130,6 +130,11 @@ enum FactsParsing {
             result = Swift.Result {
               // An editor buffer is parsed afresh: its text is not what the cache saw. An open
               // header could change any file that includes it, so then nothing is cached.
+              if let cache, unsaved[file] == nil, !unsavedHeader, let kept = cache.kept(file: file, arguments: flags) {
+                return kept
+              }
+              // Stamped before it is read: a change made meanwhile does not match later.
+              let stamp = FileStamp(file)
               guard let cache, unsaved[file] == nil, !unsavedHeader,
                 let content = FileManager.default.contents(atPath: file)
               else {
@@ -141,9 +146,11 @@ enum FactsParsing {
                 }
                 return FactsCoding.interned(try frontEnd.facts(for: file, arguments: flags, unsaved: unsaved))
               }
-              if let cached = cache.lookup(file: file, arguments: flags, content: content) { return cached }
+              if let cached = cache.lookup(file: file, arguments: flags, content: content, stamp: stamp) {
+                return cached
+              }
               let facts = try frontEnd.facts(for: file, arguments: flags)
-              cache.store(file: file, arguments: flags, content: content, facts: facts)
+              cache.store(file: file, arguments: flags, content: content, facts: facts, stamp: stamp)
               return FactsCoding.interned(facts)
             }
           }
