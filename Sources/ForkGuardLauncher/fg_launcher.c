@@ -416,7 +416,16 @@ int main(int argc, char **argv) {
   int report_fd = -1, first = 1;
   const char *given_library = NULL;
   if (argc > 4 && strcmp(argv[1], "--report-fd") == 0 && strcmp(argv[3], "--library") == 0) {
-    report_fd = atoi(argv[2]);
+    /* Moved out of the program's way and closed on exec: the program must neither find its
+     * descriptor 3 taken nor keep the caller's pipe open after the launcher has ended (a
+     * daemon would hold the caller's read open for as long as it runs). */
+    int given = atoi(argv[2]);
+    report_fd = fcntl(given, F_DUPFD_CLOEXEC, FG_INHERITED_FD_FLOOR);
+    if (report_fd < 0) {
+      fprintf(stderr, "forkguard-launcher: error: --report-fd %d: %s\n", given, strerror(errno));
+      return FG_TRAPPED_EXIT;
+    }
+    close(given);
     given_library = argv[4];
     first = 5;
   }

@@ -36,4 +36,15 @@ struct LiveReportTests {
     #expect(seen.count == 1 && seen[0].contains("'cache_lock'"), "\(seen)")
     #expect(result.diagnostics.count == 1)
   }
+
+  /// The run ends with the program: a child it leaves running (a daemon) does not hold the
+  /// pipe the launcher passes reports on, which only the launcher has.
+  @Test func aChildLeftRunningDoesNotKeepTheRunGoing() throws {
+    let library = try #require(RuntimeFixtureTests.library, "build the preload library with scripts/build-preload.sh")
+    let started = Date()
+    let result = try RuntimeRun.run(
+      RuntimeRun.Options(program: "/bin/sh", arguments: ["-c", "sleep 30 >/dev/null 2>&1 &"], library: library))
+    #expect(result.exitStatus == 0)
+    #expect(Date().timeIntervalSince(started) < 20)
+  }
 }
