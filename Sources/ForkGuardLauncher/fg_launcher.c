@@ -96,9 +96,9 @@ static int fg_next_to_self(const char *variable, const char *const candidates[],
  * .build/debug: the one built last). */
 static int fg_find_tool(char *found, size_t size) {
   static const char *const beside[] = {FG_TOOL_NAME, NULL};
-  if (fg_next_to_self("FORKGUARD_TOOL", beside, 1, found, size) || getenv("FORKGUARD_TOOL")) {
-    return fg_is_file(found, 1);
-  }
+  if (fg_next_to_self("FORKGUARD_TOOL", beside, 1, found, size)) return 1;
+  const char *given = getenv("FORKGUARD_TOOL");
+  if (given && *given) return 0; /* named, and not there: no other one stands in */
   static const char *const builds[] = {"../release/" FG_TOOL_NAME, "../debug/" FG_TOOL_NAME};
   struct timespec newest = {0, 0};
   int any = 0;
@@ -127,8 +127,9 @@ static int fg_find_library(char *found, size_t size) {
 __attribute__((noreturn)) static void fg_exec_tool(char **argv) {
   char tool[PATH_MAX];
   if (!fg_find_tool(tool, sizeof tool)) {
-    fprintf(stderr, "forkguard: error: cannot find the forkguard tool next to %s; set FORKGUARD_TOOL\n",
-            fg_self_directory);
+    const char *given = getenv("FORKGUARD_TOOL");
+    if (given && *given) fprintf(stderr, "forkguard: error: FORKGUARD_TOOL=%s: no such executable\n", given);
+    else fprintf(stderr, "forkguard: error: cannot find the forkguard tool next to %s; set FORKGUARD_TOOL\n", fg_self_directory);
     exit(FG_TRAPPED_EXIT);
   }
   argv[0] = FG_TOOL_NAME;
