@@ -40,10 +40,17 @@ struct fg_options {
 /* One lock a thread holds (track mode). */
 struct fg_held {
   void *lock;
-  uint8_t kind; /* enum fg_lock_kind */
-  uint8_t read; /* rwlock taken for reading */
-  uint16_t depth;
-  uint8_t nframes;
+  /* The small fields share one word, so track mode's common acquisition writes them with
+   * one store (fg_held_header). */
+  union {
+    struct {
+      uint8_t kind; /* enum fg_lock_kind */
+      uint8_t read; /* rwlock taken for reading */
+      uint16_t depth;
+      uint8_t nframes;
+    };
+    uint64_t header;
+  };
   void *frames[FG_MAX_FRAMES];
 };
 

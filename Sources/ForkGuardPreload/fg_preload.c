@@ -194,6 +194,10 @@ static void fg_resolve_all(void) {
 /* ---- threads ----------------------------------------------------------------------- */
 
 static __thread int fg_self __attribute__((tls_model("initial-exec"))) = -1;
+/* This thread's slot while track mode's inline push and pop may use it (a slot is claimed
+ * and one frame is recorded per acquisition); NULL otherwise. A pointer rather than fg_self,
+ * so the hottest path needs no multiplication by the slot's size. */
+static __thread struct fg_thread *fg_fast_thread __attribute__((tls_model("initial-exec")));
 static __thread pid_t fg_tid_cache __attribute__((tls_model("initial-exec")));
 static pthread_key_t fg_exit_key;
 
@@ -214,6 +218,7 @@ static int fg_slots_seen(void) { return __atomic_load_n(&fg_slots_high, __ATOMIC
 static void fg_thread_exit(void *value) {
   int index = (int)(intptr_t)value - 1;
   if (index < 0 || index >= FG_MAX_THREADS) return;
+  fg_fast_thread = NULL;
   fg_threads[index].nheld = 0;
   __atomic_store_n(&fg_threads[index].tid, 0, __ATOMIC_RELEASE);
   __atomic_sub_fetch(&fg_slots_in_use, 1, __ATOMIC_ACQ_REL);
@@ -238,6 +243,7 @@ static struct fg_thread *fg_current(void) {
         for (int high = fg_slots_seen(); high < i + 1;)
           if (__atomic_compare_exchange_n(&fg_slots_high, &high, i + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) break;
         fg_self = i;
+        if (fg_options.frames == 1) fg_fast_thread = &fg_threads[i];
         pthread_setspecific(fg_exit_key, (void *)(intptr_t)(i + 1));
         break;
       }
@@ -345,6 +351,13 @@ FG_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attributes
 
 /* ---- track mode: which locks each thread holds ---------------------------------------- */
 
+/* An entry's kind, read and nframes 1 and depth 1, as the one word they share (the layout
+ * of struct fg_held's small fields on a little-endian machine: x86_64, aarch64). */
+static inline uint64_t fg_held_header(int kind, int read) {
+  return (uint64_t)(uint8_t)kind | (uint64_t)(uint8_t)read << 8 | (uint64_t)1 << 16 | (uint64_t)1 << 32;
+}
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "fg_held_header assumes little-endian");
+
 /* The general case: a lock this thread may hold already (a recursive mutex, a read lock),
  * more than one frame to record, a thread without a slot yet, a full table. */
 __attribute__((noinline)) static void fg_track_acquire_slow(void *lock, int kind, int read, void *site) {
@@ -363,11 +376,8 @@ __attribute__((noinline)) static void fg_track_acquire_slow(void *lock, int kind
   }
   struct fg_held *entry = &thread->held[count];
   entry->lock = lock;
-  entry->kind = (uint8_t)kind;
-  entry->read = (uint8_t)read;
-  entry->depth = 1;
+  entry->header = fg_held_header(kind, read);
   entry->frames[0] = site;
-  entry->nframes = 1;
   if (fg_options.frames > 1) {
     void *frames[FG_MAX_FRAMES + 3];
     int got = backtrace(frames, fg_options.frames + 3);
@@ -388,17 +398,13 @@ static inline int fg_may_hold_already(void *lock, int kind, int read) {
  * cannot be held already) a push onto this thread's table, published by the count. Issue 15's
  * lock loop: the instructions per iteration track mode adds went from 156 to about 40. */
 static inline void fg_track_acquire(void *lock, int kind, int read, void *site) {
-  int self = fg_self;
-  if (FG_LIKELY(self >= 0) && FG_LIKELY(fg_options.frames == 1) && !fg_may_hold_already(lock, kind, read)) {
-    struct fg_thread *thread = &fg_threads[self];
+  struct fg_thread *thread = fg_fast_thread;
+  if (FG_LIKELY(thread != NULL) && !fg_may_hold_already(lock, kind, read)) {
     int count = thread->nheld;
     if (FG_LIKELY(count < FG_MAX_HELD)) {
       struct fg_held *entry = &thread->held[count];
       entry->lock = lock;
-      entry->kind = (uint8_t)kind;
-      entry->read = 0;
-      entry->depth = 1;
-      entry->nframes = 1;
+      entry->header = fg_held_header(kind, 0);
       entry->frames[0] = site;
       __atomic_store_n(&thread->nheld, count + 1, __ATOMIC_RELEASE);
       return;
@@ -429,9 +435,8 @@ __attribute__((noinline)) static int fg_track_release_slow(void *lock, int all, 
 
 /* The common release: the lock taken last, once. */
 static inline int fg_track_release(void *lock, int all, struct fg_held *saved) {
-  int self = fg_self;
-  if (FG_LIKELY(self >= 0) && !saved) {
-    struct fg_thread *thread = &fg_threads[self];
+  struct fg_thread *thread = fg_fast_thread;
+  if (FG_LIKELY(thread != NULL) && !saved) {
     int count = thread->nheld;
     if (FG_LIKELY(count > 0) && thread->held[count - 1].lock == lock && (all || thread->held[count - 1].depth == 1)) {
       __atomic_store_n(&thread->nheld, count - 1, __ATOMIC_RELEASE);
