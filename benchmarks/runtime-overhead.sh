@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Cost of the preload library on a lock-heavy loop, against the uninstrumented program
-# and the tools a user would otherwise reach for (ThreadSanitizer, Helgrind, DRD).
-# Every variant runs the same program side by side, RUNS times; the table shows medians
-# and the ratio to the uninstrumented median. Valgrind tools run fewer iterations and are
-# scaled per iteration. Then two more tables: 10,000 fork+_exit with 4 threads busy on a
+# Cost of the preload library on a lock-heavy loop, against the uninstrumented program,
+# the least any LD_PRELOAD library can add (benchmarks/runtime/minimal_interposer.c, whose
+# wrappers only jump to glibc's) and the tools a user would otherwise reach for
+# (ThreadSanitizer, Helgrind, DRD). Every variant runs the same program, the variants
+# interleaved RUNS times; the table shows medians (and the 25th percentile, which a busy
+# machine moves less) and the ratio to the uninstrumented program. Valgrind tools run fewer
+# iterations and are scaled per iteration.
+#
+# THREADS defaults to 1: issue 15's targets are for uncontended lock/unlock. With 2 threads
+# on 2 cores the wall time is mostly cache-line transfers between the cores, and whether the
+# scheduler runs the two threads at once moves it by 3x between runs of the same binary. Then two more tables: 10,000 fork+_exit with 4 threads busy on a
 # lock (benchmarks/runtime/fork_loop.c), and what `forkguard run` adds to a program's start
 # (`forkguard run /bin/true` against `/bin/true`, through the C launcher that is the
 # installed `forkguard`, and through the Swift tool): wall-clock medians, instruction counts
@@ -13,36 +19,38 @@
 #   FORKGUARD=/path/forkguard   the binary for the start table (default .build/release/forkguard)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-threads="${1:-2}"
-iterations="${2:-2000000}"
-runs="${3:-7}"
+threads="${1:-1}"
+iterations="${2:-10000000}"
+runs="${3:-11}"
 library="$root/.build/preload/libforkguard-preload.so"
 [ -f "$library" ] && [ -x "$(dirname "$library")/forkguard-launcher" ] || "$root/scripts/build-preload.sh"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cc -O2 -pthread -o "$work/loop" "$root/benchmarks/runtime/lock_loop.c"
+cc -O2 -shared -fPIC -o "$work/minimal.so" "$root/benchmarks/runtime/minimal_interposer.c" -ldl
 tsan=""
 if cc -O2 -pthread -fsanitize=thread -o "$work/loop-tsan" "$root/benchmarks/runtime/lock_loop.c" 2>/dev/null; then
   tsan="$work/loop-tsan"
 fi
 
-# seconds NAME ITERATIONS COMMAND...: median wall time of RUNS runs, per full iteration count.
-median() {
+# Wall times, variants interleaved round by round so that the machine's drift falls on
+# each alike: times[NAME] collects nanoseconds per full iteration count.
+declare -A times
+record() {
   local name="$1" count="$2"
   shift 2
-  local times=()
-  for _ in $(seq "$runs"); do
-    local start end
-    start=$(date +%s%N)
-    "$@" "$threads" "$count" >/dev/null 2>&1
-    end=$(date +%s%N)
-    times+=("$(( (end - start) ))")
-  done
+  local start end
+  start=$(date +%s%N)
+  "$@" "$threads" "$count" >/dev/null 2>&1
+  end=$(date +%s%N)
+  times[$name]+="$(( (end - start) * iterations / count )) "
+}
+# summary NAME: "median p25" in seconds.
+summary() {
   python3 -c "
 import statistics, sys
-values = sorted(int(v) for v in sys.argv[3:])
-scale = int(sys.argv[2]) / int(sys.argv[1])
-print(statistics.median(values) * scale / 1e9)" "$count" "$iterations" "${times[@]}"
+values = sorted(int(v) for v in sys.argv[1:])
+print(statistics.median(values) / 1e9, values[len(values) // 4] / 1e9)" ${times[$1]}
 }
 
 # instructions COMMAND...: instructions of one run (user space, the process and its
@@ -60,17 +68,24 @@ instructions() {
   echo "-"
 }
 
-declare -A seconds
-seconds[plain]=$(median plain "$iterations" "$work/loop")
-seconds[forkguard-default]=$(median default "$iterations" env LD_PRELOAD="$library" "$work/loop")
-seconds[forkguard-track]=$(median track "$iterations" env LD_PRELOAD="$library" FORKGUARD_OPTIONS=mode=track "$work/loop")
-seconds[forkguard-track-4-frames]=$(median track4 "$iterations" env LD_PRELOAD="$library" FORKGUARD_OPTIONS=mode=track:frames=4 "$work/loop")
-[ -n "$tsan" ] && seconds[threadsanitizer]=$(median tsan "$iterations" "$tsan")
 small=$((iterations / 100))
+for _ in $(seq "$runs"); do
+  record plain "$iterations" "$work/loop"
+  record minimal-interposer "$iterations" env LD_PRELOAD="$work/minimal.so" "$work/loop"
+  record forkguard-default "$iterations" env LD_PRELOAD="$library" "$work/loop"
+  record forkguard-track "$iterations" env LD_PRELOAD="$library" FORKGUARD_OPTIONS=mode=track "$work/loop"
+  record forkguard-track-4-frames "$iterations" env LD_PRELOAD="$library" FORKGUARD_OPTIONS=mode=track:frames=4 "$work/loop"
+  if [ -n "$tsan" ]; then record threadsanitizer "$iterations" "$tsan"; fi
+done
+# Valgrind's tools are a hundred times slower: three runs each, after the others.
 if command -v valgrind >/dev/null; then
-  seconds[helgrind]=$(median helgrind "$small" valgrind -q --tool=helgrind "$work/loop")
-  seconds[drd]=$(median drd "$small" valgrind -q --tool=drd "$work/loop")
+  for _ in 1 2 3; do
+    record helgrind "$small" valgrind -q --tool=helgrind "$work/loop"
+    record drd "$small" valgrind -q --tool=drd "$work/loop"
+  done
 fi
+declare -A seconds
+for name in "${!times[@]}"; do seconds[$name]=$(summary "$name"); done
 
 # Instructions per loop iteration, without start-up (the library's constructor looks up
 # every real function): the difference between runs of 2/100 and 1/100 of the iterations,
@@ -85,19 +100,22 @@ marginal() {
 }
 declare -A counted
 counted[plain]=$(marginal "$work/loop")
+counted[minimal-interposer]=$(marginal env LD_PRELOAD="$work/minimal.so" "$work/loop")
 counted[forkguard-default]=$(marginal env LD_PRELOAD="$library" "$work/loop")
 counted[forkguard-track]=$(marginal env LD_PRELOAD="$library" FORKGUARD_OPTIONS=mode=track "$work/loop")
 
-printf '%-26s %12s %10s %16s %8s\n' "variant ($threads threads)" "median s" "ratio" "instr./iteration" "ratio"
-for name in plain forkguard-default forkguard-track forkguard-track-4-frames threadsanitizer helgrind drd; do
+printf '%-26s %10s %8s %10s %8s %16s %8s\n' "variant ($threads thread(s))" "median s" "ratio" "p25 s" "ratio" \
+  "instr./iteration" "ratio"
+for name in plain minimal-interposer forkguard-default forkguard-track forkguard-track-4-frames threadsanitizer helgrind drd; do
   [ -n "${seconds[$name]:-}" ] || continue
   python3 -c "
 import sys
-name, seconds, plain, count, plain_count = sys.argv[1:6]
+name, median, p25, plain_median, plain_p25, count, plain_count = sys.argv[1:8]
 number = lambda text: text.replace('.', '', 1).isdigit()
 ratio = '%7.3fx' % (float(count) / float(plain_count)) if number(count) and number(plain_count) else ''
-print('%-26s %12.3f %9.1fx %16s %8s' % (name, float(seconds), float(seconds) / float(plain), count if count else '', ratio))" \
-    "$name" "${seconds[$name]}" "${seconds[plain]}" "${counted[$name]:-}" "${counted[plain]}"
+print('%-26s %10.3f %7.2fx %10.3f %7.2fx %16s %8s' % (name, float(median), float(median) / float(plain_median),
+      float(p25), float(p25) / float(plain_p25), count if count else '', ratio))" \
+    "$name" ${seconds[$name]} ${seconds[plain]} "${counted[$name]:-}" "${counted[plain]}"
 done
 
 # The fork table: RUNS rounds of 10,000 fork+_exit with 4 threads busy on a lock, each

@@ -45,7 +45,7 @@ struct fg_held {
   union {
     struct {
       uint8_t kind; /* enum fg_lock_kind */
-      uint8_t read; /* rwlock taken for reading */
+      uint8_t read; /* rwlock taken for reading (FG_READ), recorded before taking (FG_TAKING) */
       uint16_t depth;
       uint8_t nframes;
     };
@@ -60,11 +60,32 @@ struct fg_thread {
   void *start_routine;
   void *creator;   /* return address of the pthread_create call */
   char name[16];   /* refreshed from /proc at each fork of a multithreaded parent */
-  volatile int nheld;
   /* Locks taken while held[] was full: counted, not recorded, and said at the fork. */
   volatile int dropped;
+  /* One past the newest entry of held[] (NULL until the slot is claimed): track mode's
+   * push and pop move it, and fg_held_count reads it. */
+  struct fg_held *volatile top;
+  /* Always empty (its lock NULL), just below held[]: top[-1] when nothing is held, so the
+   * common release compares the newest entry's lock without testing for an empty table. */
+  struct fg_held bottom;
   struct fg_held held[FG_MAX_HELD];
 };
+
+/* The locks a thread's table records. */
+static inline int fg_held_count(const struct fg_thread *thread) {
+  struct fg_held *top = __atomic_load_n(&thread->top, __ATOMIC_ACQUIRE);
+  return top ? (int)(top - thread->held) : 0;
+}
+
+static inline void fg_set_held_count(struct fg_thread *thread, int count) {
+  __atomic_store_n(&thread->top, thread->held + count, __ATOMIC_RELEASE);
+}
+
+/* struct fg_held's read flags. FG_TAKING: track mode's fast lock of a plain mutex records
+ * the entry before glibc takes the lock, so that the wrapper can jump to glibc's lock
+ * rather than call it (issue 15's lock loop); until that returns, the thread may be waiting
+ * for the lock, not holding it (fg_holds). */
+enum { FG_READ = 1, FG_TAKING = 2 };
 
 enum fg_lock_kind { FG_MUTEX = 0, FG_RWLOCK = 1, FG_SPIN = 2, FG_SEMAPHORE = 3, FG_CONDVAR = 4 };
 

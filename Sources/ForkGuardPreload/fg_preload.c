@@ -219,7 +219,7 @@ static void fg_thread_exit(void *value) {
   int index = (int)(intptr_t)value - 1;
   if (index < 0 || index >= FG_MAX_THREADS) return;
   fg_fast_thread = NULL;
-  fg_threads[index].nheld = 0;
+  fg_set_held_count(&fg_threads[index], 0);
   __atomic_store_n(&fg_threads[index].tid, 0, __ATOMIC_RELEASE);
   __atomic_sub_fetch(&fg_slots_in_use, 1, __ATOMIC_ACQ_REL);
 }
@@ -234,7 +234,7 @@ static struct fg_thread *fg_current(void) {
     for (int i = 0; i < FG_MAX_THREADS; i++) {
       pid_t expected = 0;
       if (__atomic_compare_exchange_n(&fg_threads[i].tid, &expected, tid, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-        fg_threads[i].nheld = 0;
+        fg_set_held_count(&fg_threads[i], 0);
         fg_threads[i].dropped = 0;
         fg_threads[i].start_routine = NULL;
         fg_threads[i].creator = NULL;
@@ -363,7 +363,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "fg_held_header assume
 __attribute__((noinline)) static void fg_track_acquire_slow(void *lock, int kind, int read, void *site) {
   struct fg_thread *thread = fg_current();
   if (!thread) return;
-  int count = thread->nheld;
+  int count = fg_held_count(thread);
   for (int i = count - 1; i >= 0; i--) {
     if (thread->held[i].lock == lock) {
       thread->held[i].depth++;
@@ -384,7 +384,7 @@ __attribute__((noinline)) static void fg_track_acquire_slow(void *lock, int kind
     /* Skip this function and the wrapper; frame 2 is the caller, already recorded. */
     for (int i = 3; i < got && entry->nframes < fg_options.frames; i++) entry->frames[entry->nframes++] = frames[i];
   }
-  __atomic_store_n(&thread->nheld, count + 1, __ATOMIC_RELEASE);
+  fg_set_held_count(thread, count + 1);
 }
 
 /* A lock the holder may take again while it holds it: glibc's recursive mutex kind
@@ -400,13 +400,12 @@ static inline int fg_may_hold_already(void *lock, int kind, int read) {
 static inline void fg_track_acquire(void *lock, int kind, int read, void *site) {
   struct fg_thread *thread = fg_fast_thread;
   if (FG_LIKELY(thread != NULL) && !fg_may_hold_already(lock, kind, read)) {
-    int count = thread->nheld;
-    if (FG_LIKELY(count < FG_MAX_HELD)) {
-      struct fg_held *entry = &thread->held[count];
+    struct fg_held *entry = thread->top;
+    if (FG_LIKELY(entry < thread->held + FG_MAX_HELD)) {
       entry->lock = lock;
       entry->header = fg_held_header(kind, 0);
       entry->frames[0] = site;
-      __atomic_store_n(&thread->nheld, count + 1, __ATOMIC_RELEASE);
+      __atomic_store_n(&thread->top, entry + 1, __ATOMIC_RELEASE);
       return;
     }
   }
@@ -417,7 +416,7 @@ static inline void fg_track_acquire(void *lock, int kind, int read, void *site) 
 __attribute__((noinline)) static int fg_track_release_slow(void *lock, int all, struct fg_held *saved) {
   if (fg_self < 0) return 0;
   struct fg_thread *thread = &fg_threads[fg_self];
-  int count = thread->nheld;
+  int count = fg_held_count(thread);
   /* Newest first: locks are mostly released in the reverse order of taking them, and then
    * the entry is the last one and nothing moves. */
   for (int i = count - 1; i >= 0; i--) {
@@ -425,7 +424,7 @@ __attribute__((noinline)) static int fg_track_release_slow(void *lock, int all, 
     if (saved) *saved = thread->held[i];
     if (!all && --thread->held[i].depth > 0) return 1;
     if (i != count - 1) thread->held[i] = thread->held[count - 1];
-    __atomic_store_n(&thread->nheld, count - 1, __ATOMIC_RELEASE);
+    fg_set_held_count(thread, count - 1);
     return 1;
   }
   /* Not recorded: one of the dropped ones, if any were. */
@@ -437,9 +436,9 @@ __attribute__((noinline)) static int fg_track_release_slow(void *lock, int all, 
 static inline int fg_track_release(void *lock, int all, struct fg_held *saved) {
   struct fg_thread *thread = fg_fast_thread;
   if (FG_LIKELY(thread != NULL) && !saved) {
-    int count = thread->nheld;
-    if (FG_LIKELY(count > 0) && thread->held[count - 1].lock == lock && (all || thread->held[count - 1].depth == 1)) {
-      __atomic_store_n(&thread->nheld, count - 1, __ATOMIC_RELEASE);
+    struct fg_held *newest = thread->top - 1; /* thread->bottom when nothing is held */
+    if (FG_LIKELY(newest->lock == lock) && (all || newest->depth == 1)) {
+      __atomic_store_n(&thread->top, newest, __ATOMIC_RELEASE);
       return 1;
     }
   }
@@ -448,9 +447,11 @@ static inline int fg_track_release(void *lock, int all, struct fg_held *saved) {
 
 static void fg_track_restore(const struct fg_held *saved) {
   struct fg_thread *thread = fg_current();
-  if (!thread || thread->nheld >= FG_MAX_HELD) return;
-  thread->held[thread->nheld] = *saved;
-  __atomic_store_n(&thread->nheld, thread->nheld + 1, __ATOMIC_RELEASE);
+  if (!thread) return;
+  int count = fg_held_count(thread);
+  if (count >= FG_MAX_HELD) return;
+  thread->held[count] = *saved;
+  fg_set_held_count(thread, count + 1);
 }
 
 #define FG_TRACKING FG_UNLIKELY(fg_options.mode == FG_MODE_TRACK)
@@ -581,6 +582,16 @@ static const char *fg_kind_name(int kind, int read) {
   }
 }
 
+/* Whether another thread's entry is a lock it held at the fork. An entry pushed before the
+ * lock was taken (FG_TAKING, only plain mutexes) is held only when glibc's owner field
+ * (nptl/pthread_mutex_lock.c, glibc 2.36: __owner is the holder's tid, written once the lock
+ * word is taken) names the thread: otherwise it was still waiting, or between taking the
+ * word and writing its tid, which the child cannot tell from waiting, so it is not named. */
+static int fg_holds(const struct fg_thread *thread, const struct fg_held *entry) {
+  if (!(entry->read & FG_TAKING)) return 1;
+  return ((const pthread_mutex_t *)entry->lock)->__data.__owner == thread->tid;
+}
+
 /* Track mode: every lock another thread held at the fork, even if the child never uses it,
  * in one report per fork, grouped by thread (the diagnostic shows the first few and counts
  * the rest). Kept out of line: its report buffer (4 KB on the stack) must not become part
@@ -590,7 +601,8 @@ __attribute__((noinline, cold)) static void fg_report_held_at_fork(void) {
   int any = 0;
   for (int i = 0; i < fg_slots_seen(); i++) {
     if (i == fg_self || fg_threads[i].tid <= 0) continue;
-    if (fg_threads[i].nheld > 0) any = 1;
+    for (int h = 0, count = fg_held_count(&fg_threads[i]); h < count && h < FG_MAX_HELD && !any; h++)
+      any = fg_holds(&fg_threads[i], &fg_threads[i].held[h]);
     dropped += fg_threads[i].dropped;
   }
   int untracked = fg_untracked_threads;
@@ -604,14 +616,16 @@ __attribute__((noinline, cold)) static void fg_report_held_at_fork(void) {
     if (i == fg_self) continue;
     struct fg_thread *thread = &fg_threads[i];
     if (thread->tid <= 0) continue;
-    int count = thread->nheld;
-    if (count <= 0) continue;
-    fg_read_thread_name(thread);
-    fg_report_thread_line(&report, thread->tid, thread->start_routine, thread->creator, thread->name);
+    int count = fg_held_count(thread), named = 0;
     for (int h = 0; h < count && h < FG_MAX_HELD; h++) {
       struct fg_held *entry = &thread->held[h];
-      fg_report_held(&report, thread->tid, fg_kind_name(entry->kind, entry->read), entry->depth, entry->lock,
-                     entry->frames, entry->nframes);
+      if (!fg_holds(thread, entry)) continue;
+      if (!named++) {
+        fg_read_thread_name(thread);
+        fg_report_thread_line(&report, thread->tid, thread->start_routine, thread->creator, thread->name);
+      }
+      fg_report_held(&report, thread->tid, fg_kind_name(entry->kind, entry->read & FG_READ), entry->depth,
+                     entry->lock, entry->frames, entry->nframes);
     }
   }
   fg_report_end(&report);
@@ -768,8 +782,9 @@ static pid_t fg_tracked_holder(const void *lock) {
   for (int i = 0; i < fg_slots_seen(); i++) {
     struct fg_thread *thread = &fg_threads[i];
     if (thread->tid <= 0) continue;
-    for (int h = 0; h < thread->nheld && h < FG_MAX_HELD; h++)
-      if (thread->held[h].lock == lock) return i == fg_self ? fg_at_fork.forker : thread->tid;
+    for (int h = 0, count = fg_held_count(thread); h < count && h < FG_MAX_HELD; h++)
+      if (thread->held[h].lock == lock && (i == fg_self || fg_holds(thread, &thread->held[h])))
+        return i == fg_self ? fg_at_fork.forker : thread->tid;
   }
   return 0;
 }
@@ -817,7 +832,7 @@ static void fg_report_owner_frames(struct fg_report *report, pid_t owner, void *
   struct fg_thread *thread = fg_find_thread(owner);
   if (!thread && owner == fg_at_fork.forker && fg_self >= 0) thread = &fg_threads[fg_self];
   if (thread) {
-    for (int h = 0; h < thread->nheld && h < FG_MAX_HELD; h++) {
+    for (int h = 0, count = fg_held_count(thread); h < count && h < FG_MAX_HELD; h++) {
       if (thread->held[h].lock == lock) {
         fg_report_frames(report, "owner", thread->held[h].frames, thread->held[h].nframes);
         return;
@@ -1274,16 +1289,52 @@ static void fg_update_mutex_fast_path(void) {
 
 /* Track mode in the parent: record, without the checks only a child needs. Reached by a jump
  * from the wrapper, so the return address is the wrapper's caller's. */
-__attribute__((noinline)) static int fg_mutex_lock_tracked(pthread_mutex_t *mutex) {
-  void *site = __builtin_return_address(0);
+__attribute__((noinline)) static int fg_mutex_lock_tracked_slow(pthread_mutex_t *mutex, void *site) {
   int result = fg_glibc_mutex_lock(mutex);
   if (FG_LIKELY(result == 0)) fg_track_acquire(mutex, FG_MUTEX, 0, site);
   return result;
 }
 
-__attribute__((noinline)) static int fg_mutex_unlock_tracked(pthread_mutex_t *mutex) {
-  fg_track_release(mutex, 0, NULL);
+/* A plain mutex (glibc's default kind: not recursive, error-checking, robust, priority-
+ * inheriting or -protecting; nptl/pthreadP.h's PTHREAD_MUTEX_KIND_MASK_NP and the robust,
+ * PI and PP bits are the low seven bits of __kind) whose lock can only succeed or wait. */
+static inline int fg_plain_mutex(const pthread_mutex_t *mutex) { return (mutex->__data.__kind & 0x7f) == 0; }
+
+/* Its common case needs no frame: the entry is pushed first, marked FG_TAKING, then a jump
+ * to glibc's lock (which returns to the caller). A frame kept across a call to glibc was
+ * most of what track mode added to the lock loop (issue 15: 144 -> 130 instructions per
+ * lock and unlock, 98 plain). */
+__attribute__((noinline)) static int fg_mutex_lock_tracked(pthread_mutex_t *mutex) {
+  struct fg_thread *thread = fg_fast_thread;
+  if (FG_LIKELY(thread != NULL) && FG_LIKELY(fg_plain_mutex(mutex))) {
+    struct fg_held *entry = thread->top;
+    if (FG_LIKELY(entry < thread->held + FG_MAX_HELD)) {
+      entry->lock = mutex;
+      entry->header = fg_held_header(FG_MUTEX, FG_TAKING);
+      entry->frames[0] = __builtin_return_address(0);
+      __atomic_store_n(&thread->top, entry + 1, __ATOMIC_RELEASE);
+      return fg_glibc_mutex_lock(mutex);
+    }
+  }
+  return fg_mutex_lock_tracked_slow(mutex, __builtin_return_address(0));
+}
+
+__attribute__((noinline)) static int fg_mutex_unlock_tracked_slow(pthread_mutex_t *mutex) {
+  fg_track_release_slow(mutex, 0, NULL);
   return fg_glibc_mutex_unlock(mutex);
+}
+
+/* The common case needs no frame: a pop, then a jump to glibc's unlock. */
+__attribute__((noinline)) static int fg_mutex_unlock_tracked(pthread_mutex_t *mutex) {
+  struct fg_thread *thread = fg_fast_thread;
+  if (FG_LIKELY(thread != NULL)) {
+    struct fg_held *newest = thread->top - 1;
+    if (FG_LIKELY(newest->lock == mutex) && FG_LIKELY(newest->depth == 1)) {
+      __atomic_store_n(&thread->top, newest, __ATOMIC_RELEASE);
+      return fg_glibc_mutex_unlock(mutex);
+    }
+  }
+  return fg_mutex_unlock_tracked_slow(mutex);
 }
 
 static void fg_update_condition_fast_path(void) {
