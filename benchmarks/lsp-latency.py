@@ -1,11 +1,14 @@
 """How long `forkguard lsp` takes to publish a file's diagnostics after an edit, measured by a
 real LSP client (pytest-lsp's LanguageClient, on pygls), the way an editor drives it:
-open the file, wait for its diagnostics, then EDITS times insert a line in a function's body
-(the last line that is a lone `{`), EDITS times insert a line at the top (didChange each, and
-wait for the file's next publishDiagnostics), then the same after didSave. A line at the top
-changes the file's preamble (its leading includes and comments), which the server keeps
-parsed between edits that leave it alone. Prints the first analysis's seconds and the median
-and 90th percentile of each kind.
+open the file, wait for its diagnostics, then EDITS times insert a comment line in a
+function's body (the last line that is a lone `{`), EDITS times insert a comment line at the
+top, EDITS times add or take away a call in that body (didChange each, and wait for the
+file's next publishDiagnostics), then the same after didSave. A line at the top changes the
+file's preamble (its leading includes and comments), which the server keeps parsed between
+edits that leave it alone. A comment line changes no fact, only the lines below it: the
+server's run record then moves the last findings instead of running every phase (docs/
+scale.md); a call changes the facts, and every phase runs. Prints the first analysis's
+seconds and the median and 90th percentile of each kind.
 
     python3 benchmarks/lsp-latency.py FORKGUARD PROJECT_ROOT FILE [EDITS]
 
@@ -81,12 +84,15 @@ async def main(binary, root, relative, edits):
         )
     )
     print(f"first analysis: {first:.3f} s ({count} diagnostics in {relative})", flush=True)
-    in_body, at_top, saves = [], [], []
+    in_body, at_top, code, saves = [], [], [], []
     version = 1
     lines = text.split("\n")
     brace = max((index for index, line in enumerate(lines) if line == "{"), default=0)
+    # A call in every other edit: each one changes the facts.
+    with_call = lambda n: "\n".join(lines[: brace + 1] + ["\t(void)getpid();"] * (n % 2 == 0) + lines[brace + 1 :])
     for series, edit_text in ((in_body, lambda n: "\n".join(lines[: brace + 1] + [f"\t/* edit {n} */"] + lines[brace + 1 :])),
-                              (at_top, lambda n: f"/* edit {n} */\n" + text)):
+                              (at_top, lambda n: f"/* edit {n} */\n" + text),
+                              (code, with_call)):
         for edit in range(edits):
             text = edit_text(edit)
             version += 1
@@ -110,8 +116,9 @@ async def main(binary, root, relative, edits):
         saves.append(seconds)
     print("| after | edits | median ms | p90 ms |")
     print("| --- | ---: | ---: | ---: |")
-    for name, values in (("didChange, a line in a body", in_body), ("didChange, a line at the top", at_top),
-                         ("didSave", saves)):
+    for name, values in (("didChange, a comment line in a body", in_body),
+                         ("didChange, a comment line at the top", at_top),
+                         ("didChange, a call added or taken away", code), ("didSave", saves)):
         print(f"| {name} | {len(values)} | {statistics.median(values) * 1000:.0f} | {percentile(values, 0.9) * 1000:.0f} |")
     await client.shutdown_session()
 

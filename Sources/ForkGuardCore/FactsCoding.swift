@@ -45,6 +45,11 @@ public enum FactsCoding {
 
 public struct FactsWriter {
   public var bytes: [UInt8] = []
+  /// Rewrites every location as it is written (a run record compares an edited buffer's
+  /// facts in the lines of the text it had before); nil for a location it cannot place,
+  /// which sets `unplaced`.
+  public var relocation: ((SourceLocation) -> SourceLocation?)?
+  public private(set) var unplaced = false
 
   public init() {}
   private var strings: [String: Int] = [:]
@@ -85,6 +90,10 @@ public struct FactsWriter {
   }
 
   mutating func location(_ location: SourceLocation) {
+    var location = location
+    if let relocation {
+      if let moved = relocation(location) { location = moved } else { unplaced = true }
+    }
     string(location.file)
     uint(location.line)
     uint(location.column)

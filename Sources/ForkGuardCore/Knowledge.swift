@@ -487,3 +487,16 @@ extension Knowledge {
     return role == .acquire || role == .tryAcquire || role == .scoped
   }
 }
+
+extension Knowledge {
+  /// Every file of the installed rules data, by name and content: what a kept result of
+  /// the rules (a run record) is valid for.
+  public static func dataFingerprint(directory: URL = KnowledgeDataBundle.dataDirectory) -> String {
+    var hash = ContentHash()
+    for name in ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted() {
+      hash.add("data \(name)")
+      hash.add(FileManager.default.contents(atPath: directory.appendingPathComponent(name).path) ?? Data())
+    }
+    return hash.hex
+  }
+}

@@ -90,6 +90,17 @@ public struct CheckRun {
     let inputs = try CheckInputs.collect(options, configuration: configuration)
     let arguments = ParseArguments(inputs: inputs, configuration: configuration, options: options)
     clock.end("inputs")
+    let link = try LinkInformation(roots: inputs.roots, configuration: configuration, options: options)
+    clock.end("link information")
+    let runCache = try RunCache(
+      options: options, configuration: configuration, inputs: inputs, arguments: arguments, link: link)
+    if let runCache,
+      let replayed = RunReplay.outcome(
+        runCache, inputs: inputs, arguments: arguments, configuration: configuration, options: options)
+    {
+      clock.end("replay (\(replayed.reparsed) re-parsed)")
+      return try replay(replayed, inputs: inputs, options: options, clock: clock, report: report)
+    }
     let parsed = try FactsParsing.run(
       inputs, arguments: arguments, configuration: configuration, options: options, clock: clock)
     var result = Result(
@@ -105,8 +116,7 @@ public struct CheckRun {
     // Configurations and suppressions apply to every input, parsed or not: a finding in a
     // header follows the header's configuration even when no file of that one was parsed.
     let files = Set(parsed.facts.map(\.path)).union(inputs.files).sorted()
-    let program = try ProgramBuilding.build(
-      parsed.facts, roots: inputs.roots, configuration: configuration, options: options)
+    let program = ProgramBuilding.build(parsed.facts, link: link, configuration: configuration)
     clock.end("program graph")
     var findings: [Diagnostic] = []
     // The analyses recurse over function bodies as deep as the source nests.
@@ -118,10 +128,40 @@ public struct CheckRun {
     clock.end("rules")
     let filtered = try FindingFilters.apply(findings, files: files, program: program, options: options)
     clock.end("suppressions and baseline")
+    if let runCache,
+      let record = runCache.record(
+        inputs: inputs.files, facts: parsed.facts,
+        outcome: RunRecord.Outcome(
+          findings: findings, notes: parsed.notes, parseErrors: parsed.errors, parsedFiles: parsed.facts.count,
+          notNeeded: parsed.notNeeded, incompleteParses: parsed.incompleteParses,
+          missingHeaders: parsed.missingHeaders.map { RunRecord.MissingHeader(header: $0.header, files: $0.files) }))
+    {
+      runCache.store(record)
+      clock.end("run record")
+    }
     result.baselined = filtered.baselined
     result.incompleteParses = parsed.incompleteParses
     result.missingHeaders = parsed.missingHeaders
     (parsed.notes + filtered.notes + filtered.findings).sorted(by: Diagnostic.reportOrder).forEach(report)
+    return result
+  }
+
+  /// The rest of a check whose outcome was replayed: suppressions (their comments are not in
+  /// the facts) and the report.
+  private static func replay(
+    _ replayed: RunReplay.Replayed, inputs: CheckInputs, options: Options, clock: PhaseClock,
+    report: (Diagnostic) -> Void
+  ) throws -> Result {
+    let outcome = replayed.outcome
+    let filtered = try FindingFilters.apply(outcome.findings, files: inputs.files, program: nil, options: options)
+    clock.end("suppressions and baseline")
+    var result = Result(
+      cacheHits: outcome.parsedFiles - replayed.reparsed, parsed: replayed.reparsed, notNeeded: outcome.notNeeded,
+      diagnostics: [], errors: inputs.errors + outcome.parseErrors,
+      filesAnalysed: outcome.parsedFiles + outcome.notNeeded, baselined: filtered.baselined)
+    result.incompleteParses = outcome.incompleteParses
+    result.missingHeaders = outcome.missingHeaders.map { ($0.header, $0.files) }
+    (outcome.notes + filtered.notes + filtered.findings).sorted(by: Diagnostic.reportOrder).forEach(report)
     return result
   }
 

@@ -13,6 +13,9 @@ public final class CheckSession: Sendable {
   /// The editor's open C files, parsed with their headers' preamble kept between edits.
   let editorUnits = CEditorUnits()
   private let withoutSuppressions = Mutex([String: FileStamp]())
+  /// The last check's run record: the next check replays it when nothing it depends on
+  /// moved but lines of the buffers (RunRecord).
+  let runRecord = Mutex<RunRecord?>(nil)
 
   public init() {}
 

@@ -60,6 +60,15 @@ struct ConfigurationSet {
     }
   }
 
+  /// The `.forkguard.yml` files that make the given files' configurations, sorted: each
+  /// file's nearest and those it refines, or `--config`'s.
+  mutating func sourceFiles(of files: [String]) throws -> [String] {
+    if let explicit { return explicit.path.map { [$0] } ?? [] }
+    guard searches else { return [] }
+    _ = try groups(of: files)
+    return effective.keys.sorted()
+  }
+
   /// The distinct configurations the files use, in a stable order (none first).
   mutating func groups(of files: [String]) throws -> [Configuration] {
     var seen = Set<String>()

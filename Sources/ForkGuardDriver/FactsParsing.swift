@@ -28,13 +28,7 @@ enum FactsParsing {
     options: CheckRun.Options, clock: PhaseClock
   ) throws -> ParsedFacts {
     let files = inputs.files
-    let cache =
-      options.usesCache
-      ? FactsCache(
-        directory: options.cacheDirectory ?? FactsCache.defaultDirectory(base: options.base),
-        salt: ForkGuardVersion.current + "|" + BuildIdentity.current + "|"
-          + configuration.parsingKnowledge.parsingFingerprint, memory: options.session?.facts)
-      : nil
+    let cache = factsCache(options, configuration: configuration)
     // Shards write facts for others to merge, so they cannot know what those will need.
     var demand: ParseDemand?
     if !options.parsesEveryFile, options.shard == nil, options.writeFactsPath == nil, options.factsPaths.isEmpty {
@@ -90,6 +84,15 @@ enum FactsParsing {
     }
     clock.end("load facts")
     return result
+  }
+
+  /// The facts cache this check reads and fills, if it uses one.
+  static func factsCache(_ options: CheckRun.Options, configuration: LoadedConfiguration) -> FactsCache? {
+    guard options.usesCache else { return nil }
+    return FactsCache(
+      directory: options.cacheDirectory ?? FactsCache.defaultDirectory(base: options.base),
+      salt: ForkGuardVersion.current + "|" + BuildIdentity.current + "|"
+        + configuration.parsingKnowledge.parsingFingerprint, memory: options.session?.facts)
   }
 
   /// Parses files on `jobs` threads, each with its own libclang index: every file, or those

@@ -14,7 +14,7 @@ enum FindingFilters {
   }
 
   static func apply(
-    _ findings: [Diagnostic], files: [String], program: ProgramGraph, options: CheckRun.Options
+    _ findings: [Diagnostic], files: [String], program: ProgramGraph?, options: CheckRun.Options
   ) throws -> Filtered {
     var result = Filtered(findings: findings)
     suppress(&result, files: files, options: options)
@@ -22,7 +22,9 @@ enum FindingFilters {
       URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: options.base, isDirectory: true))
         .standardizedFileURL.path
     }
-    if let path = options.writeBaselinePath {
+    // A replayed run has no program graph; it is never one that reads or writes a baseline
+    // (RunCache.eligible).
+    if let path = options.writeBaselinePath, let program {
       var keyer = BaselineKeyer(base: Baseline.projectRoot(of: absolute(path)), program: program)
       var counts: [Baseline.Entry: Int] = [:]
       for finding in result.findings { if let key = keyer.key(finding) { counts[key, default: 0] += 1 } }
@@ -49,7 +51,7 @@ enum FindingFilters {
         return places.contains { changed.contains(file: $0.file, line: $0.line) }
       }
     }
-    if let path = options.baselinePath {
+    if let path = options.baselinePath, let program {
       let baseline: Baseline
       do { baseline = try Baseline.load(path: path) } catch { throw CheckRun.SetupError(description: "\(error)") }
       var keyer = BaselineKeyer(base: Baseline.projectRoot(of: absolute(path)), program: program)

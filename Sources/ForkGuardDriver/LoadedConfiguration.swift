@@ -24,6 +24,9 @@ final class LoadedConfiguration {
 
   var root: Configuration { configurations.root }
 
+  /// The configuration files in force for `files` (what a run record is keyed by).
+  func configurationFiles(of files: [String]) throws -> [String] { try configurations.sourceFiles(of: files) }
+
   func knowledge(for configuration: Configuration) throws -> Knowledge {
     if let known = knowledgeByPath[configuration.path ?? ""] { return known }
     let loaded = try Self.knowledge(configuration, profile: profile)

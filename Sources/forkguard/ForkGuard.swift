@@ -134,10 +134,13 @@ struct Check: ParsableCommand {
   @Option(help: "Parse this many files at once.")
   var jobs = ProcessInfo.processInfo.activeProcessorCount
 
-  @Option(help: "Cache per-file facts here (default: .build/forkguard-cache, or $XDG_CACHE_HOME/forkguard).")
+  @Option(
+    help:
+      "Cache per-file facts and the last run's outcome here (default: .build/forkguard-cache, or $XDG_CACHE_HOME/forkguard)."
+  )
   var cacheDir: String?
 
-  @Flag(help: "Parse every file, neither reading nor writing the cache.")
+  @Flag(help: "Parse every file and run every phase, neither reading nor writing the cache.")
   var noCache = false
 
   @Flag(

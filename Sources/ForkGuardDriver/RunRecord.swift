@@ -1,0 +1,255 @@
+import ForkGuardCore
+import Foundation
+
+/// A whole check's outcome kept between runs, replayed when nothing that decides it has
+/// changed: the inputs, the headers their parses read, each parsed file's facts, the
+/// configuration, the rules' data, the build's link information, the tool and its options.
+///
+/// A warm run with no change used to decode every cached file's facts and run the program
+/// graph, summaries and rules again (postgresql-15: 10 s, 0.21x of `clang -fsyntax-only`;
+/// issue 17). Checked here in order of cost: the key (options, configuration, data, link
+/// information and every file's flags); every input's and header's size and modification
+/// time; and, for the parsed files whose stamp moved (a touched file, an edited comment),
+/// their facts again, through the facts cache, against the digest kept here. Facts that
+/// came out the same decide the same findings: the early cut-off of a build system.
+///
+/// What is kept is the rules' findings before suppressions and the baseline: those are
+/// applied again on every run, as they read comments the facts do not hold.
+///
+/// The language server keeps its record in its session, with the text of each editor
+/// buffer: an edited buffer's facts are compared in the lines of its text before the edit
+/// (LineShift), so an edit that only adds or removes lines the facts do not mention (a
+/// comment, a blank line) moves the findings below it instead of running every phase.
+struct RunRecord: Codable, Sendable {
+  /// Size and modification time.
+  struct Stamp: Codable, Equatable, Sendable {
+    var size: Int
+    var modified: Int
+    init(_ stamp: FileStamp) {
+      size = stamp.size
+      modified = stamp.modified
+    }
+  }
+  /// A header: its content's hash as well, so that a rewrite with the same bytes still matches.
+  struct Dependency: Codable, Sendable {
+    var stamp: Stamp
+    var hash: String
+  }
+  struct ParsedFile: Codable, Sendable {
+    var digest: String
+  }
+  struct Outcome: Codable, Sendable {
+    var findings: [Diagnostic]
+    /// Notes of the parse (incomplete parses), reported as they were.
+    var notes: [Diagnostic]
+    var parseErrors: [String]
+    var parsedFiles: Int
+    var notNeeded: Int
+    var incompleteParses: Int
+    var missingHeaders: [MissingHeader]
+  }
+  struct MissingHeader: Codable, Sendable {
+    var header: String
+    var files: Int
+  }
+
+  static let version = 1
+
+  var version = RunRecord.version
+  var key: String
+  /// Every input, parsed or not (an unparsed one that changes may be needed now), but the
+  /// editor's buffers.
+  var inputs: [String: Stamp]
+  /// The editor's buffers (the language server's records only), by path.
+  var texts: [String: String] = [:]
+  var dependencyPaths: [String]
+  var dependencies: [Dependency]
+  var parsed: [String: ParsedFile]
+  var outcome: Outcome
+}
+
+/// Reads and writes run records, and decides whether one still holds.
+struct RunCache {
+  /// What the record must be for: nil when this check cannot be replayed (see `eligible`).
+  let key: String
+  /// Where the record is kept: a file in the cache folder, or the language server's session.
+  let file: URL
+  let session: CheckSession?
+  /// The editor's buffers, by path.
+  let texts: [String: String]
+  /// When the check began: a file modified after this may have been read half-changed, so
+  /// a run that sees one keeps no record.
+  let began = Date()
+
+  /// A check whose outcome depends only on what the key, the stamps and the buffers' text
+  /// cover. Not: shards and merged facts, `--diff` (git's state), writing or reading a
+  /// baseline (keyed by the program graph, which a replay does not build), `--no-cache`,
+  /// and an unsaved header (it changes every file that includes it, which the record cannot
+  /// follow).
+  static func eligible(_ options: CheckRun.Options) -> Bool {
+    options.usesCache && options.shard == nil && options.writeFactsPath == nil && options.factsPaths.isEmpty
+      && options.diffRevision == nil && options.baselinePath == nil && options.writeBaselinePath == nil
+      && options.unsavedFiles.keys.allSatisfy { $0.hasSuffix(".c") || $0.hasSuffix(".swift") }
+  }
+
+  init?(
+    options: CheckRun.Options, configuration: LoadedConfiguration, inputs: CheckInputs, arguments: ParseArguments,
+    link: LinkInformation
+  ) throws {
+    guard Self.eligible(options) else { return nil }
+    var hash = ContentHash()
+    hash.add("run \(RunRecord.version)|\(FactsCache.schema)|\(ForkGuardVersion.current)|\(BuildIdentity.current)")
+    hash.add("base \(options.base)|paths \(options.paths)|database \(options.compilationDatabaseDirectory ?? "")")
+    hash.add("profile \(options.profile?.rawValue ?? "")|config \(options.configurationPath ?? "")")
+    hash.add("search \(options.searchesConfiguration)|unverifiable \(options.reportUnverifiable)")
+    hash.add(
+      "depth \(options.maxChainDepth.map(String.init) ?? "all")|threads \(options.threads.map { "\($0)" } ?? "")")
+    hash.add("unused \(options.reportUnusedSuppressions)|every \(options.parsesEveryFile)")
+    hash.add("rules \(options.rules.map(\.id))")
+    hash.add("buffers \(options.unsavedFiles.keys.sorted())")
+    // Every configuration in force, by content: a new `.forkguard.yml` in a folder changes
+    // the paths, an edited one the bytes.
+    for path in try configuration.configurationFiles(of: inputs.files) {
+      hash.add("configuration \(path)")
+      hash.add(FileManager.default.contents(atPath: path) ?? Data())
+    }
+    // The rules' data (safe lists, registrations, thread starters), installed beside the tool.
+    hash.add("data \(Knowledge.dataFingerprint())")
+    hash.add("link \(link.fingerprint)")
+    for file in inputs.files {
+      hash.add("file \(file)")
+      for argument in arguments(file) { hash.add(argument) }
+    }
+    key = hash.hex
+    session = options.session
+    texts = options.unsavedFiles
+    let directory = URL(fileURLWithPath: options.cacheDirectory ?? FactsCache.defaultDirectory(base: options.base))
+    var base = ContentHash()
+    base.add(options.base)
+    // One record per project folder: a new key replaces the old one.
+    file = directory.appendingPathComponent("runs").appendingPathComponent(base.hex + ".run")
+  }
+
+  func load() -> RunRecord? {
+    if let session {
+      guard let record = session.runRecord.withLock({ $0 }), record.key == key else { return nil }
+      return record
+    }
+    guard let data = try? Data(contentsOf: file), let record = try? JSONDecoder().decode(RunRecord.self, from: data),
+      record.version == RunRecord.version, record.key == key
+    else { return nil }
+    return record
+  }
+
+  /// What moved since the record: inputs whose stamp differs and buffers whose text does.
+  /// Nil when an input came or went, or a header's content changed.
+  func changedFiles(_ record: RunRecord, inputs: [String]) -> Set<String>? {
+    // The key holds the buffers' paths, so the record has the same ones.
+    let onDisk = inputs.filter { texts[$0] == nil }
+    guard onDisk.count == record.inputs.count else { return nil }
+    var changed = Set<String>()
+    for file in onDisk {
+      guard let recorded = record.inputs[file] else { return nil }
+      if FileStamp(file).map(RunRecord.Stamp.init) != recorded { changed.insert(file) }
+    }
+    // A buffer that is not an input (outside the folders checked) is not analysed.
+    for file in inputs where texts[file] != nil && texts[file] != record.texts[file] { changed.insert(file) }
+    // A header whose content changed: the functions it defines, and what every includer
+    // makes of it, are a whole run's to compare (`digest`). Touched but the same is fine.
+    for (index, dependency) in record.dependencies.enumerated() {
+      let path = record.dependencyPaths[index]
+      guard let now = FileStamp(path) else { return nil }
+      if RunRecord.Stamp(now) != dependency.stamp, Self.contentHash(path) != dependency.hash { return nil }
+    }
+    return changed
+  }
+
+  /// The record once the changed files' facts came out the same: today's stamps and texts,
+  /// their facts' digests, and the outcome as replayed (its places moved with the buffers).
+  func updated(_ record: RunRecord, facts: [FileFacts], outcome: RunRecord.Outcome) -> RunRecord? {
+    var record = record
+    for file in record.inputs.keys {
+      guard let stamp = FileStamp(file), !isRecent(stamp) else { return nil }
+      record.inputs[file] = RunRecord.Stamp(stamp)
+    }
+    for (index, path) in record.dependencyPaths.enumerated() {
+      guard let stamp = FileStamp(path), !isRecent(stamp) else { return nil }
+      if RunRecord.Stamp(stamp) != record.dependencies[index].stamp {
+        record.dependencies[index] = RunRecord.Dependency(stamp: RunRecord.Stamp(stamp), hash: Self.contentHash(path))
+      }
+    }
+    for fileFacts in facts { record.parsed[fileFacts.path]?.digest = Self.digest(fileFacts) ?? "" }
+    record.texts = texts
+    record.outcome = outcome
+    return record
+  }
+
+  /// A record of this run, or nil when a file changed while it ran.
+  func record(inputs: [String], facts: [FileFacts], outcome: RunRecord.Outcome) -> RunRecord? {
+    var stamps: [String: RunRecord.Stamp] = [:]
+    for file in inputs where texts[file] == nil {
+      guard let stamp = FileStamp(file), !isRecent(stamp) else { return nil }
+      stamps[file] = RunRecord.Stamp(stamp)
+    }
+    var dependencyPaths: [String] = []
+    var seen = Set<String>()
+    var dependencies: [RunRecord.Dependency] = []
+    var parsed: [String: RunRecord.ParsedFile] = [:]
+    for fileFacts in facts {
+      for path in fileFacts.dependencies where seen.insert(path).inserted {
+        guard let stamp = FileStamp(path), !isRecent(stamp) else { return nil }
+        dependencyPaths.append(path)
+        dependencies.append(RunRecord.Dependency(stamp: RunRecord.Stamp(stamp), hash: Self.contentHash(path)))
+      }
+      parsed[fileFacts.path] = RunRecord.ParsedFile(digest: Self.digest(fileFacts) ?? "")
+    }
+    return RunRecord(
+      key: key, inputs: stamps, texts: texts, dependencyPaths: dependencyPaths, dependencies: dependencies,
+      parsed: parsed, outcome: outcome)
+  }
+
+  func store(_ record: RunRecord) {
+    if let session {
+      session.runRecord.withLock { $0 = record }
+      return
+    }
+    guard let data = try? JSONEncoder().encode(record) else { return }
+    let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(UUID().uuidString).run")
+    do {
+      try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try data.write(to: temporary)
+      // rename(2) is atomic: a concurrent check reads the old record or the new one.
+      if rename(temporary.path, file.path) != 0 { try? FileManager.default.removeItem(at: temporary) }
+    } catch {
+      try? FileManager.default.removeItem(at: temporary)
+    }
+  }
+
+  /// A file's facts in their cache encoding, hashed: equal digests, equal facts. Only the
+  /// functions the file itself defines count: a function defined in a header is kept in one
+  /// includer's facts per run (FactsByFile), so a file parsed alone has more; those follow
+  /// the header, whose change the record never replays (`changedFiles`). With `relocation`,
+  /// every place as it moves (nil when one has no place there).
+  static func digest(_ facts: FileFacts, relocation: ((SourceLocation) -> SourceLocation?)? = nil) -> String? {
+    var own = facts
+    own.functions = facts.functions.filter { $0.location.file == facts.path }
+    var writer = FactsWriter()
+    writer.relocation = relocation
+    writer.file(own)
+    guard !writer.unplaced else { return nil }
+    var hash = ContentHash()
+    hash.add(Data(writer.bytes))
+    return hash.hex
+  }
+
+  private static func contentHash(_ path: String) -> String {
+    var hash = ContentHash()
+    hash.add(FileManager.default.contents(atPath: path) ?? Data())
+    return hash.hex
+  }
+
+  /// Modified within two seconds of the check's start or after it: possibly mid-edit.
+  private func isRecent(_ stamp: FileStamp) -> Bool {
+    Double(stamp.modified) / 1e9 >= began.timeIntervalSince1970 - 2
+  }
+}
