@@ -30,8 +30,9 @@ struct RunRecord: Codable, Sendable {
       modified = stamp.modified
     }
   }
-  /// A header: its content's hash as well, so that a rewrite with the same bytes still matches.
-  struct Dependency: Codable, Sendable {
+  /// An input or a header: its content's hash as well, so that a file touched or rewritten
+  /// with the same bytes (a fresh checkout in CI, switching branches and back) still matches.
+  struct Content: Codable, Sendable {
     var stamp: Stamp
     var hash: String
   }
@@ -53,17 +54,17 @@ struct RunRecord: Codable, Sendable {
     var files: Int
   }
 
-  static let version = 1
+  static let version = 2
 
   var version = RunRecord.version
   var key: String
   /// Every input, parsed or not (an unparsed one that changes may be needed now), but the
   /// editor's buffers.
-  var inputs: [String: Stamp]
+  var inputs: [String: Content]
   /// The editor's buffers (the language server's records only), by path.
   var texts: [String: String] = [:]
   var dependencyPaths: [String]
-  var dependencies: [Dependency]
+  var dependencies: [Content]
   var parsed: [String: ParsedFile]
   var outcome: Outcome
 }
@@ -141,8 +142,9 @@ struct RunCache {
     return record
   }
 
-  /// What moved since the record: inputs whose stamp differs and buffers whose text does.
-  /// Nil when an input came or went, or a header's content changed.
+  /// What moved since the record: inputs whose content differs (their stamp first; the
+  /// content only when that moved) and buffers whose text does. Nil when an input came or
+  /// went, or a header's content changed.
   func changedFiles(_ record: RunRecord, inputs: [String]) -> Set<String>? {
     // The key holds the buffers' paths, so the record has the same ones.
     let onDisk = inputs.filter { texts[$0] == nil }
@@ -150,7 +152,9 @@ struct RunCache {
     var changed = Set<String>()
     for file in onDisk {
       guard let recorded = record.inputs[file] else { return nil }
-      if FileStamp(file).map(RunRecord.Stamp.init) != recorded { changed.insert(file) }
+      if FileStamp(file).map(RunRecord.Stamp.init) != recorded.stamp, Self.contentHash(file) != recorded.hash {
+        changed.insert(file)
+      }
     }
     // A buffer that is not an input (outside the folders checked) is not analysed.
     for file in inputs where texts[file] != nil && texts[file] != record.texts[file] { changed.insert(file) }
@@ -168,14 +172,16 @@ struct RunCache {
   /// their facts' digests, and the outcome as replayed (its places moved with the buffers).
   func updated(_ record: RunRecord, facts: [FileFacts], outcome: RunRecord.Outcome) -> RunRecord? {
     var record = record
-    for file in record.inputs.keys {
+    for (file, recorded) in record.inputs {
       guard let stamp = FileStamp(file), !isRecent(stamp) else { return nil }
-      record.inputs[file] = RunRecord.Stamp(stamp)
+      if RunRecord.Stamp(stamp) != recorded.stamp {
+        record.inputs[file] = RunRecord.Content(stamp: RunRecord.Stamp(stamp), hash: Self.contentHash(file))
+      }
     }
     for (index, path) in record.dependencyPaths.enumerated() {
       guard let stamp = FileStamp(path), !isRecent(stamp) else { return nil }
       if RunRecord.Stamp(stamp) != record.dependencies[index].stamp {
-        record.dependencies[index] = RunRecord.Dependency(stamp: RunRecord.Stamp(stamp), hash: Self.contentHash(path))
+        record.dependencies[index] = RunRecord.Content(stamp: RunRecord.Stamp(stamp), hash: Self.contentHash(path))
       }
     }
     for fileFacts in facts { record.parsed[fileFacts.path]?.digest = Self.digest(fileFacts) ?? "" }
@@ -186,20 +192,20 @@ struct RunCache {
 
   /// A record of this run, or nil when a file changed while it ran.
   func record(inputs: [String], facts: [FileFacts], outcome: RunRecord.Outcome) -> RunRecord? {
-    var stamps: [String: RunRecord.Stamp] = [:]
+    var stamps: [String: RunRecord.Content] = [:]
     for file in inputs where texts[file] == nil {
       guard let stamp = FileStamp(file), !isRecent(stamp) else { return nil }
-      stamps[file] = RunRecord.Stamp(stamp)
+      stamps[file] = RunRecord.Content(stamp: RunRecord.Stamp(stamp), hash: Self.contentHash(file))
     }
     var dependencyPaths: [String] = []
     var seen = Set<String>()
-    var dependencies: [RunRecord.Dependency] = []
+    var dependencies: [RunRecord.Content] = []
     var parsed: [String: RunRecord.ParsedFile] = [:]
     for fileFacts in facts {
       for path in fileFacts.dependencies where seen.insert(path).inserted {
         guard let stamp = FileStamp(path), !isRecent(stamp) else { return nil }
         dependencyPaths.append(path)
-        dependencies.append(RunRecord.Dependency(stamp: RunRecord.Stamp(stamp), hash: Self.contentHash(path)))
+        dependencies.append(RunRecord.Content(stamp: RunRecord.Stamp(stamp), hash: Self.contentHash(path)))
       }
       parsed[fileFacts.path] = RunRecord.ParsedFile(digest: Self.digest(fileFacts) ?? "")
     }

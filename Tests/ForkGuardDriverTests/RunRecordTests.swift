@@ -58,6 +58,18 @@ struct RunRecordTests {
     #expect(warm.result.filesAnalysed == cold.result.filesAnalysed && warm.result.notNeeded == cold.result.notNeeded)
   }
 
+  @Test func filesTouchedWithTheSameBytesAreNotChanged() throws {
+    let project = try Self.project()
+    let cold = try Self.run(project)
+    // A fresh checkout: every file rewritten with the same bytes, parsed or not.
+    for name in ["spawn.c", "log.c", "format.c", "other.c", "common.h"] {
+      try Self.write(try String(contentsOf: project.appendingPathComponent(name), encoding: .utf8), name, in: project)
+    }
+    let warm = try Self.run(project)
+    #expect(warm.phases.contains("replay (0 re-parsed)"))
+    #expect(warm.result.diagnostics == cold.result.diagnostics)
+  }
+
   @Test func aCommentThatLeavesTheFactsAloneIsReplayedAfterOneParse() throws {
     let project = try Self.project()
     let cold = try Self.run(project)
