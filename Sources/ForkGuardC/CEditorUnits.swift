@@ -94,7 +94,7 @@ public final class CEditorUnits: @unchecked Sendable {
       }
       if reparsed == 0 {
         entries[file]?.lastUse = uses
-        return CFrontEnd.facts(of: entry.unit, file: file, knowledge: knowledge)
+        return CFrontEnd.facts(of: entry.unit, file: file, arguments: arguments, knowledge: knowledge)
       }
       // A failed reparse leaves the unit unusable.
       clang_disposeTranslationUnit(entry.unit)
@@ -123,6 +123,6 @@ public final class CEditorUnits: @unchecked Sendable {
       clang_disposeTranslationUnit(oldest.value.unit)
       entries[oldest.key] = nil
     }
-    return CFrontEnd.facts(of: unit, file: file, knowledge: knowledge)
+    return CFrontEnd.facts(of: unit, file: file, arguments: arguments, knowledge: knowledge)
   }
 }

@@ -71,11 +71,11 @@ public final class CFrontEnd {
       throw ParseFailure(file: file, problem: failureReason(arguments: arguments, error: error))
     }
     defer { clang_disposeTranslationUnit(unit) }
-    return Self.facts(of: unit, file: file, knowledge: knowledge)
+    return Self.facts(of: unit, file: file, arguments: arguments, knowledge: knowledge)
   }
 
   /// What a parsed translation unit says about `file`.
-  static func facts(of unit: CXTranslationUnit, file: String, knowledge: Knowledge) -> FileFacts {
+  static func facts(of unit: CXTranslationUnit, file: String, arguments: [String], knowledge: Knowledge) -> FileFacts {
     var facts = FileFacts(path: file)
     let names = FileNames()
     facts.parseProblem = Self.parseProblem(of: unit, names: names)
@@ -90,7 +90,35 @@ public final class CFrontEnd {
     facts.comparedFunctions = extractor.comparedFunctions.sorted()
     facts.staticVariableBits = extractor.staticVariableBits
     facts.dependencies = Self.inclusions(of: unit).filter { $0 != file }
+    // A header that was not found is not among them; the folders it was looked for in are,
+    // so that it appearing there (a configure step writing config.h) makes the facts stale
+    // for the facts cache and the run record.
+    if let problem = facts.parseProblem, !problem.missingHeaders.isEmpty {
+      let folders = [(file as NSString).deletingLastPathComponent] + Self.includeFolders(arguments)
+      var seen = Set(facts.dependencies)
+      for folder in folders where seen.insert(folder).inserted {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue {
+          facts.dependencies.append(folder)
+        }
+      }
+    }
     return facts
+  }
+
+  /// The folders `-I`, `-iquote`, `-isystem` and `-idirafter` name, in order (the compilation
+  /// database's are absolute already).
+  static func includeFolders(_ arguments: [String]) -> [String] {
+    let flags = ["-I", "-iquote", "-isystem", "-idirafter"]
+    var folders: [String] = []
+    for group in CommandLineFlags.groups(arguments) {
+      if group.count == 2, flags.contains(group[0]) {
+        folders.append(group[1])
+      } else if let flag = flags.first(where: { group[0].hasPrefix($0) && group[0].count > $0.count }) {
+        folders.append(String(group[0].dropFirst(flag.count)))
+      }
+    }
+    return folders
   }
 
   private func parse(

@@ -30,3 +30,22 @@ public struct ContentHash: Sendable {
     String(format: "%016llx%016llx", first, second)
   }
 }
+
+extension ContentHash {
+  /// The hash of what is at `path`: a file's bytes, or a folder's sorted entry names (so a
+  /// header created in an include folder changes it); nil when neither can be read.
+  public static func of(path: String) -> String? {
+    var hash = ContentHash()
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return nil }
+    if isDirectory.boolValue {
+      guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return nil }
+      hash.add("folder")
+      for name in names.sorted() { hash.add(name) }
+    } else {
+      guard let data = FileManager.default.contents(atPath: path) else { return nil }
+      hash.add(data)
+    }
+    return hash.hex
+  }
+}

@@ -217,10 +217,8 @@ public final class FactsCache: Sendable {
   private func currentStamp(_ path: String) -> Stamp? {
     if let known = counts.withLock({ $0.stamps[path] }) { return known }
     var stamp: Stamp?
-    if let now = FileStamp(path), let data = FileManager.default.contents(atPath: path) {
-      var hash = ContentHash()
-      hash.add(data)
-      stamp = Stamp(size: now.size, modified: now.modified, hash: hash.hex)
+    if let now = FileStamp(path), let hash = ContentHash.of(path: path) {
+      stamp = Stamp(size: now.size, modified: now.modified, hash: hash)
     }
     counts.withLock { $0.stamps[path] = stamp }
     return stamp

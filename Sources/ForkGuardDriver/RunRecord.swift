@@ -248,11 +248,7 @@ struct RunCache {
     return hash.hex
   }
 
-  private static func contentHash(_ path: String) -> String {
-    var hash = ContentHash()
-    hash.add(FileManager.default.contents(atPath: path) ?? Data())
-    return hash.hex
-  }
+  private static func contentHash(_ path: String) -> String { ContentHash.of(path: path) ?? "" }
 
   /// Modified within two seconds of the check's start or after it: possibly mid-edit.
   private func isRecent(_ stamp: FileStamp) -> Bool {

@@ -18,23 +18,32 @@ struct RunRecordTests {
   }
 
   static func age(_ project: URL) throws {
-    for name in try FileManager.default.contentsOfDirectory(atPath: project.path) where !name.hasPrefix("cache") {
+    for name in try FileManager.default.contentsOfDirectory(atPath: project.path) {
       try FileManager.default.setAttributes(
         [.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: project.appendingPathComponent(name).path)
     }
+    // The folder too: a parse that missed a header depends on the folders it looked in.
+    try FileManager.default.setAttributes(
+      [.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: project.path)
   }
+
+  /// Beside the project, not in it: the cache's own folder appearing must not move the
+  /// project folder's stamp.
+  static func cache(_ project: URL) -> URL { URL(fileURLWithPath: project.path + "-cache") }
 
   /// Writes one file, dated back as well (the others keep their stamps).
   static func write(_ text: String, _ name: String, in project: URL) throws {
     let path = project.appendingPathComponent(name).path
     try text.write(toFile: path, atomically: true, encoding: .utf8)
-    try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -30)], ofItemAtPath: path)
+    for place in [path, project.path] {
+      try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -30)], ofItemAtPath: place)
+    }
   }
 
   static func run(_ project: URL, _ change: (inout CheckRun.Options) -> Void = { _ in })
     throws -> (result: CheckRun.Result, phases: [String])
   {
-    var options = CacheAndShardTests.options(project, cache: project.appendingPathComponent("cache"))
+    var options = CacheAndShardTests.options(project, cache: Self.cache(project))
     options.searchesConfiguration = true
     change(&options)
     let phases = Phases()
@@ -238,5 +247,27 @@ struct RunRecordTests {
     let warm = try Self.run(project)
     #expect(warm.phases.contains("replay (1 re-parsed)"))
     #expect(warm.result.diagnostics == cold.result.diagnostics)
+  }
+
+  @Test func aHeaderThatWasMissingAndAppearsRunsTheWholeCheck() throws {
+    let project = try Self.project()
+    // spawn.c reads config.h, which a configure step has not written yet.
+    try Self.write(
+      """
+      #include <unistd.h>
+      #include "config.h"
+      #include "common.h"
+      void spawn(void) { if (fork() == 0) { CHILD_WORK; _exit(0); } }
+      """, "spawn.c", in: project)
+    let before = try Self.run(project)
+    #expect(before.result.incompleteParses == 1)
+    #expect(Self.replayed(try Self.run(project).phases))
+    // Now it is there, and it makes the child call log_line: neither the facts cache nor the
+    // run record may serve the facts of the parse without it.
+    try Self.write("#define CHILD_WORK log_line(\"child\")\n", "config.h", in: project)
+    let after = try Self.run(project)
+    #expect(!Self.replayed(after.phases))
+    #expect(after.result.incompleteParses == 0)
+    #expect(after.result.diagnostics.contains { $0.ruleID == "fork-child-unsafe-call" })
   }
 }
