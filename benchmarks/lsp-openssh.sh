@@ -2,8 +2,9 @@
 # The language server's latency on a real project (issue 17, item 5): openssh 9.2p1, from
 # Debian's upstream tarball, configured and built with bear so that its
 # compile_commands.json exists, then benchmarks/lsp-latency.py opens sshd.c, makes EDITS
-# edits (a line inserted at the top each) and EDITS saves, and prints the first analysis's
-# time and the median and 90th percentile after didChange and didSave.
+# edits of each kind (a comment line in a function's body, a comment line at the top, a call
+# added or taken away) and EDITS saves, and prints the first analysis's time and the median
+# and 90th percentile of each.
 #
 #   benchmarks/lsp-openssh.sh [EDITS]            (20 by default)
 #   FORKGUARD=/path/forkguard                    the binary (default: swift build -c release here)
