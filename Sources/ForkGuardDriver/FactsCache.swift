@@ -165,16 +165,7 @@ public final class FactsCache: Sendable {
       FactsMemory.Entry(key: key, facts: facts, dependencies: dependencies, arguments: arguments, stamp: stamp),
       for: file)
     let data = Self.encode(key: key, file: file, dependencies: dependencies, facts: facts)
-    let target = path(for: key)
-    let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(key).\(UUID().uuidString)")
-    do {
-      try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try data.write(to: temporary)
-      // rename(2) is atomic: a reader sees the old entry or the new one, never half.
-      if rename(temporary.path, target.path) != 0 { try? FileManager.default.removeItem(at: temporary) }
-    } catch {
-      try? FileManager.default.removeItem(at: temporary)
-    }
+    AtomicFile.write(data, to: path(for: key))
   }
 
   /// Keeps the cache from growing with every edit: when it holds more than twice `limit`

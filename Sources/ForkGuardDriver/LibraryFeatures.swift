@@ -19,14 +19,6 @@ enum LibraryFeatures {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forkguard-\(getuid())")
     let path = folder.appendingPathComponent("glibc-features-\(hash.hex.prefix(12)).h").path
     if FileManager.default.fileExists(atPath: path) { return path }
-    do {
-      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-      let temporary = path + ".\(getpid())"
-      try text.write(toFile: temporary, atomically: false, encoding: .utf8)
-      _ = rename(temporary, path)
-      return path
-    } catch {
-      return nil
-    }
+    return AtomicFile.write(Data(text.utf8), to: URL(fileURLWithPath: path)) ? path : nil
   }
 }

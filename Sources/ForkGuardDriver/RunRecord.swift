@@ -169,8 +169,9 @@ struct RunCache {
   }
 
   /// The record once the changed files' facts came out the same: today's stamps and texts,
-  /// their facts' digests, and the outcome as replayed (its places moved with the buffers).
-  func updated(_ record: RunRecord, facts: [FileFacts], outcome: RunRecord.Outcome) -> RunRecord? {
+  /// their facts' digests (by path, in today's lines), and the outcome as replayed (its
+  /// places moved with the buffers).
+  func updated(_ record: RunRecord, digests: [String: String], outcome: RunRecord.Outcome) -> RunRecord? {
     var record = record
     for (file, recorded) in record.inputs {
       guard let stamp = FileStamp(file), !isRecent(stamp) else { return nil }
@@ -184,7 +185,7 @@ struct RunCache {
         record.dependencies[index] = RunRecord.Content(stamp: RunRecord.Stamp(stamp), hash: Self.contentHash(path))
       }
     }
-    for fileFacts in facts { record.parsed[fileFacts.path]?.digest = Self.digest(fileFacts) ?? "" }
+    for (path, digest) in digests { record.parsed[path]?.digest = digest }
     record.texts = texts
     record.outcome = outcome
     return record
@@ -220,15 +221,7 @@ struct RunCache {
       return
     }
     guard let data = try? JSONEncoder().encode(record) else { return }
-    let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(UUID().uuidString).run")
-    do {
-      try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try data.write(to: temporary)
-      // rename(2) is atomic: a concurrent check reads the old record or the new one.
-      if rename(temporary.path, file.path) != 0 { try? FileManager.default.removeItem(at: temporary) }
-    } catch {
-      try? FileManager.default.removeItem(at: temporary)
-    }
+    AtomicFile.write(data, to: file)
   }
 
   /// A file's facts in their cache encoding, hashed: equal digests, equal facts. Only the

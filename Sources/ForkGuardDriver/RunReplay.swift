@@ -24,7 +24,7 @@ enum RunReplay {
       changed.sorted(), jobs: options.jobs, knowledge: configuration.parsingKnowledge, unsaved: options.unsavedFiles,
       cache: FactsParsing.factsCache(options, configuration: configuration),
       editorUnits: options.session?.editorUnits, progress: nil, arguments: arguments.callAsFunction)
-    var facts: [FileFacts] = []
+    var digests: [String: String] = [:]
     var shifts: [LineShift] = []
     for (_, result) in outcomes {
       guard case .success(let fileFacts) = result, let recorded = record.parsed[fileFacts.path]?.digest else {
@@ -37,12 +37,17 @@ enum RunReplay {
       }
       let relocation = shift.map { shift in { (place: SourceLocation) in shift.backward(place) } }
       guard RunCache.digest(fileFacts, relocation: relocation) == recorded else { return nil }
-      if let shift { shifts.append(shift) }
-      facts.append(fileFacts)
+      // The next check compares with these facts in today's lines.
+      if let shift {
+        shifts.append(shift)
+        digests[fileFacts.path] = RunCache.digest(fileFacts)
+      } else {
+        digests[fileFacts.path] = recorded
+      }
     }
     guard let outcome = moved(record.outcome, by: shifts) else { return nil }
     // Today's stamps, texts and places, so the next check compares with these.
-    if let updated = cache.updated(record, facts: facts, outcome: outcome) { cache.store(updated) }
+    if let updated = cache.updated(record, digests: digests, outcome: outcome) { cache.store(updated) }
     return Replayed(outcome: outcome, reparsed: changed.count)
   }
 
