@@ -70,8 +70,8 @@ public struct DiagnosticContext: Codable, Hashable, Sendable {
 
 extension Diagnostic {
   /// One finding per call site and rule: of the findings that name the same call with the
-  /// same message, the one with the shortest chain speaks, with a note counting the other
-  /// contexts (kept whole in `otherContexts`, for JSON and SARIF).
+  /// same message, the most severe with the shortest chain speaks, with a note counting the
+  /// other contexts (kept whole in `otherContexts`, for JSON and SARIF).
   public static func mergedByCallSite(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
     struct Key: Hashable {
       var rule: String?
@@ -90,7 +90,8 @@ extension Diagnostic {
     }
     for (_, group) in groups {
       let ordered = group.sorted { a, b in
-        a.notes.count != b.notes.count ? a.notes.count < b.notes.count : reportOrder(a, b)
+        if a.severity != b.severity { return a.severity > b.severity }
+        return a.notes.count != b.notes.count ? a.notes.count < b.notes.count : reportOrder(a, b)
       }
       var kept = ordered[0]
       let others = ordered.dropFirst()

@@ -6,12 +6,45 @@
 public struct ReachableCalls: FlowDomain {
   public struct State: Equatable {
     var values: [String: AbstractValue]
+    /// The first of `unsafeCalls` made on every path to here, if every path made one.
+    var after: Int? = nil
   }
 
+  /// Calls whose return means the path has already done something not async-signal-safe.
+  var unsafeCalls: Set<Int> = []
   private(set) var reached = Set<Int>()
+  /// Calls reached on some path that made none of `unsafeCalls` before them.
+  private(set) var reachedClean = Set<Int>()
+  /// For calls reached only after one of `unsafeCalls`: the one that came first.
+  private(set) var reachedAfter: [Int: Int] = [:]
 
   /// Indices into `function.calls`, in source order.
   public static func indices(of function: FunctionFacts, given parameterValues: [Int: AbstractValue]) -> [Int] {
+    let values = entryValues(of: function, given: parameterValues)
+    guard !values.isEmpty else { return Array(function.calls.indices) }
+    var interpreter = FlowInterpreter(domain: ReachableCalls())
+    interpreter.runFunction(function.body, from: State(values: values), bodyEnd: function.bodyEnd)
+    return interpreter.domain.reached.sorted()
+  }
+
+  /// `indices(of:given:)`, and which of those calls every path reaches only after one of
+  /// `unsafe` (indices into `function.calls`), mapped to the first such unsafe call.
+  public static func indices(
+    of function: FunctionFacts, given parameterValues: [Int: AbstractValue], after unsafe: Set<Int>
+  ) -> (reached: [Int], onlyAfter: [Int: Int]) {
+    guard !unsafe.isEmpty else { return (indices(of: function, given: parameterValues), [:]) }
+    let values = entryValues(of: function, given: parameterValues)
+    var domain = ReachableCalls()
+    domain.unsafeCalls = unsafe
+    var interpreter = FlowInterpreter(domain: domain)
+    interpreter.runFunction(function.body, from: State(values: values), bodyEnd: function.bodyEnd)
+    let result = interpreter.domain
+    return (result.reached.sorted(), result.reachedAfter.filter { !result.reachedClean.contains($0.key) })
+  }
+
+  private static func entryValues(
+    of function: FunctionFacts, given parameterValues: [Int: AbstractValue]
+  ) -> [String: AbstractValue] {
     var values: [String: AbstractValue] = [:]
     for (index, value) in parameterValues where index < function.parameters.count {
       let name = function.parameters[index]
@@ -21,10 +54,7 @@ public struct ReachableCalls: FlowDomain {
         for (offset, byte) in elements { values["\(name)[\(offset)]"] = .exactly(byte) }
       }
     }
-    guard !values.isEmpty else { return Array(function.calls.indices) }
-    var interpreter = FlowInterpreter(domain: ReachableCalls())
-    interpreter.runFunction(function.body, from: State(values: values), bodyEnd: function.bodyEnd)
-    return interpreter.domain.reached.sorted()
+    return values
   }
 
   /// The parameters (by index) whose value can change which calls are reachable: those a
@@ -83,13 +113,21 @@ public struct ReachableCalls: FlowDomain {
   }
 
   public func merge(_ a: State, _ b: State) -> State {
-    State(values: a.values.filter { b.values[$0.key] == $0.value })
+    let after: Int? = if let x = a.after, let y = b.after { min(x, y) } else { nil }
+    return State(values: a.values.filter { b.values[$0.key] == $0.value }, after: after)
   }
 
   public mutating func call(_ index: Int, result: String?, _ state: State) -> State? {
     reached.insert(index)
-    guard let result else { return state }
-    return forgetting(result, state)
+    var next = state
+    if let first = state.after {
+      if reachedAfter[index] == nil { reachedAfter[index] = first }
+    } else {
+      reachedClean.insert(index)
+      if unsafeCalls.contains(index) { next.after = index }
+    }
+    guard let result else { return next }
+    return forgetting(result, next)
   }
 
   public func write(_ write: MemoryWrite, _ state: State) -> State {

@@ -20,13 +20,35 @@ public struct UnsafeCallSearch {
     public var caller: String
     /// Calls into analysed functions that lead from the context to `caller`.
     public var chain: [Link]
+    /// Set when every path from the context to this call first makes `after`, an unsafe
+    /// call in a function of the chain, and then calls into the function that leads here.
+    public var after: CallSite? = nil
   }
 
   /// Which verdicts the caller wants reported.
   public var accepts: (Safety) -> Bool
+  /// Which unsafe calls the caller reports as warnings. A function that makes one and then
+  /// calls into more project code has only reached that code after a reported problem
+  /// (telnet's SIGTSTP handler calls the interactive command loop, which prints before it
+  /// does anything else): what that code does is found with `after` set.
+  public var isReported: ((CallSite, Safety) -> Bool)?
 
-  public init(accepts: @escaping (Safety) -> Bool) {
+  public init(accepts: @escaping (Safety) -> Bool, isReported: ((CallSite, Safety) -> Bool)? = nil) {
     self.accepts = accepts
+    self.isReported = isReported
+  }
+
+  /// A function's calls as the search walks them.
+  struct Visit {
+    var calls: [CallSite]
+    var caller: String
+    var chain: [Link]
+    var values: [Int: AbstractValue]
+    /// The unsafe call every path made before entering `caller`, if any.
+    var after: CallSite?
+    /// For calls of `caller` (by position in `calls`) reached only after one of its own
+    /// unsafe calls: which.
+    var onlyAfter: [Int: CallSite] = [:]
   }
 
   /// Breadth-first, so each finding comes with a shortest chain; each call site is reported
@@ -40,19 +62,69 @@ public struct UnsafeCallSearch {
     startingWith calls: [CallSite], in caller: String, program: ProgramGraph, knowledge: Knowledge,
     alreadyEntered: Set<SymbolID> = [], parameterValues: [Int: AbstractValue] = [:]
   ) -> [Finding] {
+    search(
+      from: Visit(calls: calls, caller: caller, chain: [], values: parameterValues, after: nil), program: program,
+      knowledge: knowledge, alreadyEntered: alreadyEntered)
+  }
+
+  /// The same, from the calls `function` can make with its parameters holding
+  /// `parameterValues` (a signal handler).
+  public func findings(
+    startingIn function: FunctionFacts, program: ProgramGraph, knowledge: Knowledge,
+    parameterValues: [Int: AbstractValue] = [:]
+  ) -> [Finding] {
+    search(
+      from: visit(function, values: parameterValues, chain: [], after: nil, program: program, knowledge: knowledge),
+      program: program, knowledge: knowledge, alreadyEntered: [function.symbol])
+  }
+
+  /// What entering `function` with `values` known reaches, and which of its calls into
+  /// project code come only after one of its own reported unsafe calls.
+  func visit(
+    _ function: FunctionFacts, values: [Int: AbstractValue], chain: [Link], after: CallSite?, program: ProgramGraph,
+    knowledge: Knowledge
+  ) -> Visit {
+    var next = Visit(calls: [], caller: function.name, chain: chain, values: values, after: after)
+    guard after == nil, let isReported else {
+      next.calls = ReachableCalls.indices(of: function, given: values).map { function.calls[$0] }
+      return next
+    }
+    let unsafe = Set(
+      function.calls.indices.filter { index in
+        let call = function.calls[index]
+        guard program.definition(of: call) == nil else { return false }
+        let safety = call.symbol == nil ? Safety.unknown : knowledge.safety(of: call)
+        return accepts(safety) && isReported(call, safety)
+      })
+    let (reachable, onlyAfter) = ReachableCalls.indices(of: function, given: values, after: unsafe)
+    next.calls = reachable.map { function.calls[$0] }
+    // Only calls into more project code: the function's own unsafe calls are each a
+    // problem of their own.
+    for (position, index) in reachable.enumerated() {
+      if let first = onlyAfter[index], program.definition(of: function.calls[index]) != nil {
+        next.onlyAfter[position] = function.calls[first]
+      }
+    }
+    return next
+  }
+
+  func search(from start: Visit, program: ProgramGraph, knowledge: Knowledge, alreadyEntered: Set<SymbolID>)
+    -> [Finding]
+  {
     var findings: [Finding] = []
-    var entered = Set(alreadyEntered.map { Entry(symbol: $0, values: [:]) })
+    var entered = Set(alreadyEntered.map { Entry(symbol: $0, values: [:], afterUnsafe: false) })
     var entriesBySymbol: [SymbolID: Int] = [:]
     var useBySymbol: [SymbolID: (tested: Set<Int>, passedOn: Set<Int>)] = [:]
-    var reported = Set<SourceLocation>()
-    var queue: [(calls: [CallSite], caller: String, chain: [Link], values: [Int: AbstractValue])] = [
-      (calls, caller, [], parameterValues)
-    ]
+    /// Where each reported call's finding is in `findings`.
+    var reported: [SourceLocation: Int] = [:]
+    var queue = [start]
     var head = 0
     while head < queue.count {
-      let (calls, caller, chain, values) = queue[head]
+      let visit = queue[head]
+      let (calls, caller, chain, values) = (visit.calls, visit.caller, visit.chain, visit.values)
       head += 1
-      for call in calls {
+      for (position, call) in calls.enumerated() {
+        let after = visit.after ?? visit.onlyAfter[position]
         if let definition = program.definition(of: call) {
           let use =
             useBySymbol[definition.symbol]
@@ -79,22 +151,35 @@ public struct UnsafeCallSearch {
           }
           // A function entered without known values has had every call searched; a few
           // distinct value sets per function are enough for real code and bound the work.
+          // An entry after an unsafe call adds nothing to one without.
+          func wasEntered(_ values: [Int: AbstractValue]) -> Bool {
+            entered.contains(Entry(symbol: definition.symbol, values: values, afterUnsafe: false))
+              || (after != nil && entered.contains(Entry(symbol: definition.symbol, values: values, afterUnsafe: true)))
+          }
           if !known.isEmpty,
-            entered.contains(Entry(symbol: definition.symbol, values: [:]))
-              || entriesBySymbol[definition.symbol, default: 0] >= Self.valueSetsPerFunction
+            wasEntered([:]) || entriesBySymbol[definition.symbol, default: 0] >= Self.valueSetsPerFunction
           {
             known = [:]
           }
-          if entered.insert(Entry(symbol: definition.symbol, values: known)).inserted {
+          if !wasEntered(known) {
+            entered.insert(Entry(symbol: definition.symbol, values: known, afterUnsafe: after != nil))
             entriesBySymbol[definition.symbol, default: 0] += 1
-            let reachable = ReachableCalls.indices(of: definition, given: known).map { definition.calls[$0] }
-            queue.append((reachable, definition.name, chain + [Link(call: call, caller: caller)], known))
+            queue.append(
+              self.visit(
+                definition, values: known, chain: chain + [Link(call: call, caller: caller)], after: after,
+                program: program, knowledge: knowledge))
           }
           continue
         }
         let safety = call.symbol == nil ? Safety.unknown : knowledge.safety(of: call)
-        if accepts(safety), reported.insert(call.location).inserted {
-          findings.append(Finding(call: call, safety: safety, caller: caller, chain: chain))
+        guard accepts(safety) else { continue }
+        let finding = Finding(call: call, safety: safety, caller: caller, chain: chain, after: visit.after)
+        if let index = reported[call.location] {
+          // Found again without an unsafe call before it: that is the finding.
+          if findings[index].after != nil, visit.after == nil { findings[index] = finding }
+        } else {
+          reported[call.location] = findings.count
+          findings.append(finding)
         }
       }
     }
@@ -106,5 +191,6 @@ public struct UnsafeCallSearch {
   private struct Entry: Hashable {
     var symbol: SymbolID
     var values: [Int: AbstractValue]
+    var afterUnsafe: Bool
   }
 }

@@ -17,34 +17,53 @@ struct AsyncSignalSafetyReport {
   /// - Parameter heapIsConsistent: the context is the child of a fork that took malloc's
   ///   locks around itself (glibc's `fork()`): calls whose only hazard is the heap are
   ///   unsafe only by the letter there.
+  /// Where a search starts: the calls of a region of a function (a fork child), or a whole
+  /// function entered with some parameters known (a signal handler).
+  enum Start {
+    case calls([CallSite], in: String, entered: Set<SymbolID>)
+    case function(FunctionFacts, parameterValues: [Int: AbstractValue])
+  }
+
   func report(
-    from calls: [CallSite], in caller: String, entered: Set<SymbolID>,
-    parameterValues: [Int: AbstractValue] = [:], context: String, heapIsConsistent: Bool = false,
+    from start: Start, context: String, heapIsConsistent: Bool = false,
     contextNotes: [DiagnosticNote], input: AnalysisInput, report: (Diagnostic) -> Void
   ) {
     // Unknown calls are searched for, then kept when reportable: a Swift call nobody
     // describes is Swift code (it allocates and takes the runtime's locks), a C one only
     // unverifiable.
-    let search = UnsafeCallSearch { safety in
-      switch safety {
-      case .safe: return false
-      case .unsafe, .unknown: return true
-      case .lock: return reportsLockFunctions
-      }
+    func heapOnly(_ call: CallSite) -> Bool {
+      heapIsConsistent && input.knowledge.isHeapOnly(call)
     }
-    func heapOnly(_ finding: UnsafeCallSearch.Finding) -> Bool {
-      heapIsConsistent && input.knowledge.isHeapOnly(finding.call)
+    func accepted(_ call: CallSite, _ safety: Safety) -> Bool {
+      if heapOnly(call) { return input.knowledge.profile != .glibc }
+      guard case .unknown = safety else { return true }
+      return Self.isSwiftCall(call) || input.options.reportUnverifiable
     }
-    func accepted(_ finding: UnsafeCallSearch.Finding) -> Bool {
-      if heapOnly(finding) { return input.knowledge.profile != .glibc }
-      guard case .unknown = finding.safety else { return true }
-      return Self.isSwiftCall(finding.call) || input.options.reportUnverifiable
+    // What glibc documents AS-Safe, and what runs only once an assertion has failed, stay
+    // visible at note severity, without failing CI.
+    func isNote(_ call: CallSite) -> Bool {
+      input.knowledge.isSafeOnlyByGlibc(call) || heapOnly(call) || input.knowledge.isAssertionFailure(call)
     }
-    let findings = search.findings(
-      startingWith: calls, in: caller, program: input.program, knowledge: input.knowledge, alreadyEntered: entered,
-      parameterValues: parameterValues
-    )
-    .filter { accepted($0) }
+    let search = UnsafeCallSearch(
+      accepts: { safety in
+        switch safety {
+        case .safe: return false
+        case .unsafe, .unknown: return true
+        case .lock: return reportsLockFunctions
+        }
+      },
+      isReported: { call, safety in accepted(call, safety) && !isNote(call) })
+    func accepted(_ finding: UnsafeCallSearch.Finding) -> Bool { accepted(finding.call, finding.safety) }
+    let found: [UnsafeCallSearch.Finding]
+    switch start {
+    case .calls(let calls, let caller, let entered):
+      found = search.findings(
+        startingWith: calls, in: caller, program: input.program, knowledge: input.knowledge, alreadyEntered: entered)
+    case .function(let function, let parameterValues):
+      found = search.findings(
+        startingIn: function, program: input.program, knowledge: input.knowledge, parameterValues: parameterValues)
+    }
+    let findings = found.filter { accepted($0) }
     let limit = input.options.maxChainDepth ?? Int.max
     let deep = findings.filter { $0.chain.count > limit }
     if let start = contextNotes.first, !deep.isEmpty {
@@ -60,13 +79,21 @@ struct AsyncSignalSafetyReport {
       let chainNotes = finding.chain.reversed().map { link in
         DiagnosticNote(location: link.call.location, message: "'\(link.call.callee)' called here from '\(link.caller)'")
       }
-      // What glibc documents AS-Safe, and what runs only once an assertion has failed, stay
-      // visible at note severity, without failing CI.
       let assertion = input.knowledge.isAssertionFailure(finding.call)
-      let severity: Severity =
-        input.knowledge.isSafeOnlyByGlibc(finding.call) || heapOnly(finding) || assertion ? .note : .warning
+      // Reached only after an unsafe call that is reported: one mistake (calling that code
+      // at all), reported where it first shows; the rest stay visible as notes.
+      let afterNotes = finding.after.map { first in
+        // A construct the Swift front end names `<…>` is an operation, not a call.
+        let what = first.callee.hasPrefix("<") ? "an operation here that" : "'\(first.callee)' here, which"
+        return [
+          DiagnosticNote(
+            location: first.location,
+            message: "reached only after \(what) is not async-signal-safe either and is reported on its own")
+        ]
+      }
+      let severity: Severity = isNote(finding.call) || afterNotes != nil ? .note : .warning
       let text =
-        heapOnly(finding)
+        heapOnly(finding.call)
         ? "\(Self.verdict(finding.call.callee, Self.reasons(finding.safety))); \(Self.heapNote)"
         : assertion
           ? "\(Self.verdict(finding.call.callee, Self.reasons(finding.safety))); \(Self.assertionNote)"
@@ -74,7 +101,7 @@ struct AsyncSignalSafetyReport {
       report(
         Diagnostic(
           ruleID: ruleID, severity: severity, location: finding.call.location, message: text,
-          notes: chainNotes + contextNotes, context: context))
+          notes: (afterNotes ?? []) + chainNotes + contextNotes, context: context))
     }
   }
 

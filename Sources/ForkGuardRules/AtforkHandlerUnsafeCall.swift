@@ -24,8 +24,8 @@ public struct AtforkHandlerUnsafeCall: Rule {
           message: "'\(context.handler.name)' registered here as pthread_atfork child handler")
       ]
       wording.report(
-        from: context.handler.calls, in: context.handler.name, entered: [context.handler.symbol],
-        context: "pthread_atfork child handler", contextNotes: notes, input: input, report: report)
+        from: .function(context.handler, parameterValues: [:]), context: "pthread_atfork child handler",
+        contextNotes: notes, input: input, report: report)
     }
   }
 }

@@ -32,7 +32,7 @@ public struct ForkChildUnsafeCall: Rule {
           ))
       }
       wording.report(
-        from: region.calls, in: region.functionName, entered: [], context: "fork child",
+        from: .calls(region.calls, in: region.functionName, entered: []), context: "fork child",
         heapIsConsistent: input.knowledge.resetsHeapInChild(region.forkCallee), contextNotes: notes, input: input,
         report: report)
     }
@@ -46,8 +46,8 @@ public struct ForkChildUnsafeCall: Rule {
             message: "'\(context.handler.name)' started here by \(context.registration.via) as a fork child")
         ] + (why.map { [$0] } ?? [])
       wording.report(
-        from: context.handler.calls, in: context.handler.name, entered: [context.handler.symbol],
-        context: "fork child", contextNotes: notes, input: input, report: report)
+        from: .function(context.handler, parameterValues: [:]), context: "fork child", contextNotes: notes,
+        input: input, report: report)
     }
   }
 }

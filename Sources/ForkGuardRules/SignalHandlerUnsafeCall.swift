@@ -32,10 +32,9 @@ public struct SignalHandlerUnsafeCall: Rule {
       // (git's `check_signum` rejects 32 and above; its handlers get SIGINT … SIGTERM).
       let range = context.signals.flatMap { signals in signals.min().map { $0...signals.max()! } }
       let signalNumber: [Int: AbstractValue] = [0: .within(range ?? 1...Self.highestSignal)]
-      let calls = ReachableCalls.indices(of: context.handler, given: signalNumber).map { context.handler.calls[$0] }
       wording.report(
-        from: calls, in: context.handler.name, entered: [context.handler.symbol], parameterValues: signalNumber,
-        context: "signal handler", contextNotes: notes, input: input, report: report)
+        from: .function(context.handler, parameterValues: signalNumber), context: "signal handler", contextNotes: notes,
+        input: input, report: report)
     }
   }
 }
