@@ -49,7 +49,15 @@ public struct FactsWriter {
   /// facts in the lines of the text it had before); nil for a location it cannot place,
   /// which sets `unplaced`.
   public var relocation: ((SourceLocation) -> SourceLocation?)?
+  /// The same for the symbols that hold a place (clang's USRs of anonymous structs and of
+  /// local variables hold a byte offset).
+  public var symbolRelocation: ((String) -> String?)?
   public private(set) var unplaced = false
+  /// Writes an integer argument that is its own call's line number, or at most ten lines
+  /// more, as that distance, not as its value: `__LINE__` (openssh's `debug3(…)` passes it
+  /// to `sshlog`; in an invocation over several lines it is the last one's), which moves
+  /// with the call when lines are inserted above it. Only for comparing facts, never decoded.
+  public var lineNumberArgumentsAsDistances = false
 
   public init() {}
   private var strings: [String: Int] = [:]
@@ -68,6 +76,10 @@ public struct FactsWriter {
 
   /// 0 then the bytes for a new string; index + 1 for one already written.
   public mutating func string(_ text: String) {
+    var text = text
+    if let symbolRelocation {
+      if let moved = symbolRelocation(text) { text = moved } else { unplaced = true }
+    }
     if let index = strings[text] {
       uint(index + 1)
       return
@@ -123,7 +135,14 @@ public struct FactsWriter {
     bool(call.declaredBySystem)
     list(call.argumentValues.sorted { $0.key < $1.key }) { w, pair in
       w.uint(pair.key)
-      w.argumentValue(pair.value)
+      if w.lineNumberArgumentsAsDistances, case .constant(let value) = pair.value,
+        value >= call.location.line, value <= call.location.line + 10
+      {
+        w.uint(6)
+        w.uint(value - call.location.line)
+      } else {
+        w.argumentValue(pair.value)
+      }
     }
     list(call.objectArguments.sorted { $0.key < $1.key }) { w, pair in
       w.uint(pair.key)

@@ -12,6 +12,13 @@ struct LineShift {
   /// The last line of each text before the lines both share at the end.
   let oldChangedEnd: Int
   let newChangedEnd: Int
+  /// The same in UTF-8 bytes: where the shared first lines end, and where each text's
+  /// shared last lines start. clang's USR of an anonymous struct or a local variable holds
+  /// the byte offset of its declaration (`c:@S@sshd.c@6135@FI@host_keys`).
+  let prefixBytes: Int
+  let oldSuffixByte: Int
+  let newSuffixByte: Int
+  let fileName: Substring
 
   init(file: String, old: String, new: String) {
     self.file = file
@@ -28,6 +35,11 @@ struct LineShift {
     self.prefix = prefix
     oldChangedEnd = oldLines.count - suffix
     newChangedEnd = newLines.count - suffix
+    func bytes(_ lines: ArraySlice<Substring>) -> Int { lines.reduce(0) { $0 + $1.utf8.count + 1 } }
+    prefixBytes = bytes(oldLines[..<prefix])
+    oldSuffixByte = bytes(oldLines[..<oldChangedEnd])
+    newSuffixByte = bytes(newLines[..<newChangedEnd])
+    fileName = file.split(separator: "/").last ?? Substring(file)
   }
 
   private static func lines(_ text: String) -> [Substring] {
@@ -48,8 +60,34 @@ struct LineShift {
     return nil
   }
 
+  /// A byte offset of the new text in the old one.
+  func backward(byte offset: Int) -> Int? {
+    if offset < prefixBytes { return offset }
+    if offset >= newSuffixByte { return offset - newSuffixByte + oldSuffixByte }
+    return nil
+  }
+
+  /// A symbol of the new text as the old text spelt it: each `<file name>@<offset>@` moved;
+  /// nil when one lies in the changed lines.
+  func backward(symbol: String) -> String? {
+    let marker = fileName + "@"
+    guard symbol.contains(marker) else { return symbol }
+    var result = ""
+    var rest = Substring(symbol)
+    while let range = rest.range(of: marker) {
+      result += rest[..<range.upperBound]
+      rest = rest[range.upperBound...]
+      let digits = rest.prefix { $0.isASCII && $0.isNumber }
+      guard !digits.isEmpty, rest.dropFirst(digits.count).first == "@", let offset = Int(digits) else { continue }
+      guard let moved = backward(byte: offset) else { return nil }
+      result += String(moved)
+      rest = rest.dropFirst(digits.count)
+    }
+    return result + rest
+  }
+
   func forward(_ location: SourceLocation) -> SourceLocation? { move(location, by: forward) }
-  func backward(_ location: SourceLocation) -> SourceLocation? { move(location, by: backward) }
+  func backward(_ location: SourceLocation) -> SourceLocation? { move(location) { backward($0) } }
 
   private func move(_ location: SourceLocation, by map: (Int) -> Int?) -> SourceLocation? {
     guard location.file == file else { return location }

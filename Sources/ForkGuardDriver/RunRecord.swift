@@ -224,16 +224,23 @@ struct RunCache {
     AtomicFile.write(data, to: file)
   }
 
-  /// A file's facts in their cache encoding, hashed: equal digests, equal facts. Only the
+  /// A file's facts in their cache encoding, hashed: equal digests, equal facts, but for an
+  /// integer argument that is its call's line number or up to ten more, which counts as
+  /// `__LINE__` by its distance from the call (the analysis decides nothing with it unless a
+  /// branch compares it with a line number between the old and the new one). Only the
   /// functions the file itself defines count: a function defined in a header is kept in one
   /// includer's facts per run (FactsByFile), so a file parsed alone has more; those follow
-  /// the header, whose change the record never replays (`changedFiles`). With `relocation`,
-  /// every place as it moves (nil when one has no place there).
-  static func digest(_ facts: FileFacts, relocation: ((SourceLocation) -> SourceLocation?)? = nil) -> String? {
+  /// the header, whose change the record never replays (`changedFiles`). With `shift`, every
+  /// place (and symbol that holds one) in the lines the edited text had before.
+  static func digest(_ facts: FileFacts, moving shift: LineShift? = nil) -> String? {
     var own = facts
     own.functions = facts.functions.filter { $0.location.file == facts.path }
     var writer = FactsWriter()
-    writer.relocation = relocation
+    if let shift {
+      writer.relocation = { shift.backward($0) }
+      writer.symbolRelocation = { shift.backward(symbol: $0) }
+    }
+    writer.lineNumberArgumentsAsDistances = true
     writer.file(own)
     guard !writer.unplaced else { return nil }
     var hash = ContentHash()

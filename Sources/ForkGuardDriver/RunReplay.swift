@@ -35,8 +35,7 @@ enum RunReplay {
       if let old = record.texts[fileFacts.path], let new = cache.texts[fileFacts.path] {
         shift = LineShift(file: fileFacts.path, old: old, new: new)
       }
-      let relocation = shift.map { shift in { (place: SourceLocation) in shift.backward(place) } }
-      guard RunCache.digest(fileFacts, relocation: relocation) == recorded else { return nil }
+      guard RunCache.digest(fileFacts, moving: shift) == recorded else { return nil }
       // The next check compares with these facts in today's lines.
       if let shift {
         shifts.append(shift)

@@ -224,6 +224,41 @@ struct RunRecordTests {
     #expect(!code.fresh.contains { $0.ruleID == "fork-child-unsafe-call" })
   }
 
+  /// openssh's logging macros pass `__LINE__`: a line inserted above such a call changes
+  /// its argument with its line, which is not a change to what the code does; nor is the
+  /// byte offset in the USR of an anonymous struct's field (sshd.c's `sensitive_data`).
+  @Test func aSessionMovesFindingsPastCallsThatPassTheirOwnLine() throws {
+    let project = try Self.project()
+    let session = CheckSession()
+    let text =
+      try "#include <pthread.h>\n" + String(contentsOf: project.appendingPathComponent("spawn.c"), encoding: .utf8)
+        + """
+
+        extern void trace_line(int, const char *);
+        #define TRACE(what) trace_line(__LINE__, what)
+        void traced(void) { TRACE(
+          "here"); }
+        static struct { int ready; pthread_mutex_t mu; } state;
+        void locked(void) { pthread_mutex_lock(&state.mu); state.ready = 1; pthread_mutex_unlock(&state.mu); }
+
+        """
+    let first = try Self.sessionCheck(project, session, spawn: text)
+    #expect(!Self.replayed(first.session.phases))
+    let top = try Self.sessionCheck(project, session, spawn: "/* one */\n" + text)
+    #expect(top.session.phases.contains("replay (1 re-parsed)"))
+    #expect(top.session.result.diagnostics == top.fresh)
+    // The same constant written out stays put as its call moves: that is a change.
+    let lines = text.components(separatedBy: "\n")
+    let traced = try #require(lines.firstIndex { $0.hasPrefix("void traced") })
+    let atItsLine = text.replacingOccurrences(
+      of: "TRACE(\n  \"here\");", with: "trace_line(\(traced + 1), \"here\");")
+    #expect(atItsLine != text)
+    _ = try Self.sessionCheck(project, session, spawn: atItsLine)
+    let moved = try Self.sessionCheck(project, session, spawn: "/* one */\n" + atItsLine)
+    #expect(!Self.replayed(moved.session.phases))
+    #expect(moved.session.result.diagnostics == moved.fresh)
+  }
+
   @Test func aSessionWithAnUnsavedHeaderKeepsNoRecord() throws {
     let project = try Self.project()
     let session = CheckSession()
