@@ -191,27 +191,52 @@ struct RunCache {
     return record
   }
 
-  /// A record of this run, or nil when a file changed while it ran.
+  /// A record of this run, or nil when a file changed while it ran. What the last record
+  /// (of the same key) says of a file whose stamp has not moved is taken from it: the
+  /// content's hash, and a file's digest when its headers have not moved either (a language
+  /// server's whole run after an edit would read and hash every file again).
   func record(inputs: [String], facts: [FileFacts], outcome: RunRecord.Outcome) -> RunRecord? {
+    let previous = load()
+    var previousDependencies: [String: RunRecord.Content] = [:]
+    if let previous {
+      for (index, path) in previous.dependencyPaths.enumerated() {
+        previousDependencies[path] = previous.dependencies[index]
+      }
+    }
+    func content(_ path: String, _ stamp: FileStamp, was: RunRecord.Content?) -> RunRecord.Content {
+      let stamp = RunRecord.Stamp(stamp)
+      if let was, was.stamp == stamp { return was }
+      return RunRecord.Content(stamp: stamp, hash: Self.contentHash(path))
+    }
     var stamps: [String: RunRecord.Content] = [:]
     for file in inputs where texts[file] == nil {
       guard let stamp = FileStamp(file), !isRecent(stamp) else { return nil }
-      stamps[file] = RunRecord.Content(stamp: RunRecord.Stamp(stamp), hash: Self.contentHash(file))
+      stamps[file] = content(file, stamp, was: previous?.inputs[file])
     }
     var dependencyPaths: [String] = []
-    var seen = Set<String>()
-    var dependencies: [RunRecord.Content] = []
+    var dependencies: [String: RunRecord.Content] = [:]
     var parsed: [String: RunRecord.ParsedFile] = [:]
     for fileFacts in facts {
-      for path in fileFacts.dependencies where seen.insert(path).inserted {
-        guard let stamp = FileStamp(path), !isRecent(stamp) else { return nil }
-        dependencyPaths.append(path)
-        dependencies.append(RunRecord.Content(stamp: RunRecord.Stamp(stamp), hash: Self.contentHash(path)))
+      var unmoved =
+        texts[fileFacts.path] == nil && stamps[fileFacts.path] != nil
+        && previous?.inputs[fileFacts.path]?.stamp == stamps[fileFacts.path]?.stamp
+      for path in fileFacts.dependencies {
+        if dependencies[path] == nil {
+          guard let stamp = FileStamp(path), !isRecent(stamp) else { return nil }
+          dependencyPaths.append(path)
+          dependencies[path] = content(path, stamp, was: previousDependencies[path])
+        }
+        unmoved = unmoved && previousDependencies[path]?.stamp == dependencies[path]?.stamp
       }
-      parsed[fileFacts.path] = RunRecord.ParsedFile(digest: Self.digest(fileFacts) ?? "")
+      if unmoved, let digest = previous?.parsed[fileFacts.path]?.digest {
+        parsed[fileFacts.path] = RunRecord.ParsedFile(digest: digest)
+      } else {
+        parsed[fileFacts.path] = RunRecord.ParsedFile(digest: Self.digest(fileFacts) ?? "")
+      }
     }
+    let dependencyContents = dependencyPaths.map { dependencies[$0]! }
     return RunRecord(
-      key: key, inputs: stamps, texts: texts, dependencyPaths: dependencyPaths, dependencies: dependencies,
+      key: key, inputs: stamps, texts: texts, dependencyPaths: dependencyPaths, dependencies: dependencyContents,
       parsed: parsed, outcome: outcome)
   }
 
