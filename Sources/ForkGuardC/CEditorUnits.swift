@@ -76,6 +76,28 @@ public final class CEditorUnits: @unchecked Sendable {
     return Array(bytes[..<index])
   }
 
+  /// Whether a line after the preamble is an `#include` (or `#import`, `#include_next`).
+  public static func includesBelowPreamble(_ text: String, preambleLength: Int) -> Bool {
+    let bytes = Array(text.utf8)
+    var index = preambleLength
+    var atLineStart = true
+    while index < bytes.count {
+      let byte = bytes[index]
+      if byte == UInt8(ascii: "\n") {
+        atLineStart = true
+      } else if atLineStart, byte == UInt8(ascii: "#") {
+        var next = index + 1
+        while next < bytes.count, bytes[next] == UInt8(ascii: " ") || bytes[next] == UInt8(ascii: "\t") { next += 1 }
+        for word in ["include", "import"] where bytes[next...].starts(with: word.utf8) { return true }
+        atLineStart = false
+      } else if byte != UInt8(ascii: " "), byte != UInt8(ascii: "\t") {
+        atLineStart = false
+      }
+      index += 1
+    }
+    return false
+  }
+
   /// The facts of `file` as the editor has it (`unsaved` holds its text, and any other
   /// buffers), from its kept unit when the flags and the preamble are the same. Nil when the
   /// preamble has just changed, or libclang cannot parse the file this way: the caller then
@@ -87,6 +109,14 @@ public final class CEditorUnits: @unchecked Sendable {
     defer { lock.unlock() }
     uses += 1
     let preamble = unsaved[file].map { Self.preamble(of: $0) } ?? []
+    // libclang lists the headers of a unit with a precompiled preamble without those first
+    // included below the preamble, and the run record depends on that list: such a text is
+    // parsed plainly.
+    if let text = unsaved[file], Self.includesBelowPreamble(text, preambleLength: preamble.count) {
+      if let entry = entries.removeValue(forKey: file) { clang_disposeTranslationUnit(entry.unit) }
+      changedPreamble[file] = nil
+      return nil
+    }
     if let entry = entries[file], entry.arguments == arguments, entry.preamble == preamble {
       let reparsed = withUnsavedFiles(unsaved) { buffers in
         clang_reparseTranslationUnit(

@@ -27,6 +27,8 @@ struct CEditorUnitsTests {
       (original, true), (edited, true), ("/* a line at the top */\n" + original, false),
       ("/* two lines */\n/* at the top */\n" + original, false), ("/* two lines */\n/* at the top */\n" + edited, true),
       ("/* two lines */\n/* at the top */\n" + original, true),
+      // A header included below the preamble: parsed plainly (see the next test).
+      ("/* two lines */\n/* at the top */\n" + original + "\n#include <pthread.h>\nvoid late(void) {}\n", false),
     ]
     for (number, edit) in edits.enumerated() {
       let kept = units.facts(for: path, arguments: arguments, unsaved: [path: edit.text], knowledge: knowledge)
@@ -34,6 +36,32 @@ struct CEditorUnitsTests {
       let expected = try fresh.facts(for: path, arguments: arguments, unsaved: [path: edit.text])
       if let kept { #expect(kept == expected, "edit \(number)") }
     }
+  }
+
+  /// A header first included below the preamble, in the text a unit is made from.
+  @Test func aHeaderIncludedBelowThePreambleIsADependency() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("fg-editor-\(UUID().uuidString).c").path
+    let text = "#include <unistd.h>\nvoid early(void) {}\n#include <pthread.h>\nvoid late(void) {}\n"
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let knowledge = try Knowledge()
+    let arguments = CFrontEnd.defaultArguments(for: path, includeDirectories: [])
+    let units = CEditorUnits()
+    let expected = try CFrontEnd(knowledge: knowledge).facts(for: path, arguments: arguments, unsaved: [path: text])
+    #expect(expected.dependencies.contains { $0.hasSuffix("/pthread.h") })
+    // Such a text is parsed plainly: libclang would leave pthread.h out of a kept unit's list.
+    for edit in [text, text + "\n"] {
+      #expect(units.facts(for: path, arguments: arguments, unsaved: [path: edit], knowledge: knowledge) == nil)
+    }
+    #expect(CEditorUnits.includesBelowPreamble(text, preambleLength: CEditorUnits.preamble(of: text).count))
+    let topOnly = "#include <unistd.h>\n  #  include <pthread.h>\nint x; /* #include <no.h> */\n"
+    #expect(!CEditorUnits.includesBelowPreamble(topOnly, preambleLength: CEditorUnits.preamble(of: topOnly).count))
+    // Back to includes at the top only: a kept unit again, with the same list as a plain parse.
+    let plain = "#include <unistd.h>\n#include <pthread.h>\nvoid early(void) {}\nvoid late(void) {}\n"
+    let plainExpected = try CFrontEnd(knowledge: knowledge).facts(
+      for: path, arguments: arguments, unsaved: [path: plain])
+    let kept = try #require(units.facts(for: path, arguments: arguments, unsaved: [path: plain], knowledge: knowledge))
+    #expect(kept.dependencies == plainExpected.dependencies)
   }
 
   @Test func thePreambleIsTheLeadingDirectivesAndComments() {

@@ -231,13 +231,14 @@ struct RunRecordTests {
     let project = try Self.project()
     let session = CheckSession()
     let text =
-      try "#include <pthread.h>\n" + String(contentsOf: project.appendingPathComponent("spawn.c"), encoding: .utf8)
+      try String(contentsOf: project.appendingPathComponent("spawn.c"), encoding: .utf8)
         + """
 
         extern void trace_line(int, const char *);
         #define TRACE(what) trace_line(__LINE__, what)
         void traced(void) { TRACE(
           "here"); }
+        #include <pthread.h>
         static struct { int ready; pthread_mutex_t mu; } state;
         void locked(void) { pthread_mutex_lock(&state.mu); state.ready = 1; pthread_mutex_unlock(&state.mu); }
 
