@@ -7,40 +7,53 @@ enum BracketNesting {
   static let limit = 20
 
   static func deepest(in source: String) -> Int {
+    var source = source
+    return source.withUTF8 { deepest(in: $0) }
+  }
+
+  /// One pass over the bytes, comparing them in place (no array per comparison: that was a
+  /// twentieth of the Swift front end's time).
+  static func deepest(in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    let slash = UInt8(ascii: "/")
+    let star = UInt8(ascii: "*")
+    let quote = UInt8(ascii: "\"")
     var depth = 0
     var deepest = 0
-    let bytes = Array(source.utf8)
+    let count = bytes.count
     var index = 0
-    func at(_ text: String, _ offset: Int) -> Bool {
-      let pattern = Array(text.utf8)
-      return offset + pattern.count <= bytes.count && Array(bytes[offset..<(offset + pattern.count)]) == pattern
+    func at(_ first: UInt8, _ second: UInt8, _ offset: Int) -> Bool {
+      offset + 2 <= count && bytes[offset] == first && bytes[offset + 1] == second
     }
-    while index < bytes.count {
+    func atTripleQuote(_ offset: Int) -> Bool {
+      offset + 3 <= count && bytes[offset] == quote && bytes[offset + 1] == quote && bytes[offset + 2] == quote
+    }
+    while index < count {
       switch bytes[index] {
-      case UInt8(ascii: "/") where at("//", index):
-        while index < bytes.count && bytes[index] != UInt8(ascii: "\n") { index += 1 }
-      case UInt8(ascii: "/") where at("/*", index):
+      case slash where at(slash, slash, index):
+        while index < count && bytes[index] != UInt8(ascii: "\n") { index += 1 }
+      case slash where at(slash, star, index):
         // Swift's block comments nest.
         var open = 0
         repeat {
-          if at("/*", index) {
+          if at(slash, star, index) {
             open += 1
             index += 2
-          } else if at("*/", index) {
+          } else if at(star, slash, index) {
             open -= 1
             index += 2
           } else {
             index += 1
           }
-        } while open > 0 && index < bytes.count
+        } while open > 0 && index < count
         continue
-      case UInt8(ascii: "\""):
-        let quote = at("\"\"\"", index) ? "\"\"\"" : "\""
-        index += quote.utf8.count
-        while index < bytes.count && !at(quote, index) {
+      case quote:
+        let triple = atTripleQuote(index)
+        let length = triple ? 3 : 1
+        index += length
+        while index < count && !(triple ? atTripleQuote(index) : bytes[index] == quote) {
           index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
         }
-        index += quote.utf8.count
+        index += length
         continue
       case UInt8(ascii: "["):
         depth += 1
