@@ -19,9 +19,13 @@ public final class SwiftFrontEnd {
   }
 
   private let knowledge: Knowledge
+  /// What the knowledge says of each callee name, asked once per name rather than once per
+  /// call (a SwiftFrontEnd serves one thread: the driver makes one per worker).
+  private let callees: CalleeTable
 
   public init(knowledge: Knowledge) {
     self.knowledge = knowledge
+    self.callees = CalleeTable(knowledge: knowledge)
   }
 
   public func facts(for path: String, text: String? = nil) throws -> FileFacts {
@@ -45,7 +49,8 @@ public final class SwiftFrontEnd {
     let parsed = Parser.parse(source: source)
     let folded = OperatorTable.standardOperators.foldAll(parsed) { _ in }.as(SourceFileSyntax.self) ?? parsed
     let extractor = SwiftFactExtractor(
-      path: path, converter: SourceLocationConverter(fileName: path, tree: folded), knowledge: knowledge)
+      path: path, converter: SourceLocationConverter(fileName: path, tree: folded), knowledge: knowledge,
+      callees: callees)
     extractor.extract(folded)
     var facts = FileFacts(path: path)
     facts.functions = extractor.functions
@@ -67,6 +72,7 @@ final class SwiftFactExtractor {
   let path: String
   let converter: SourceLocationConverter
   let knowledge: Knowledge
+  let callees: CalleeTable
   var functions: [FunctionFacts] = []
   var registrations: [HandlerRegistration] = []
   var pointerStores: [PointerStore] = []
@@ -74,10 +80,11 @@ final class SwiftFactExtractor {
   /// `lock()` and `unlock()` are lock calls.
   var lockTypes: [String: String] = [:]
 
-  init(path: String, converter: SourceLocationConverter, knowledge: Knowledge) {
+  init(path: String, converter: SourceLocationConverter, knowledge: Knowledge, callees: CalleeTable) {
     self.path = path
     self.converter = converter
     self.knowledge = knowledge
+    self.callees = callees
   }
 
   func location(_ node: some SyntaxProtocol) -> ForkGuardCore.SourceLocation {
@@ -147,11 +154,7 @@ final class SwiftFactExtractor {
 
   /// `let lock = NSLock()`, `var lock: NSRecursiveLock`, anywhere in the file.
   private func noteLockTypes(_ file: SourceFileSyntax) {
-    let lockTypeNames = Set(
-      knowledge.locks.keys.compactMap { name -> String? in
-        let parts = name.split(separator: ".")
-        return parts.count == 2 ? String(parts[0]) : nil
-      })
+    let lockTypeNames = callees.lockTypeNames
     // A visitor of variable declarations: walking every token and asking its kind made a
     // String of each identifier, a tenth of the Swift front end's time.
     final class Declarations: SyntaxVisitor {
@@ -345,5 +348,41 @@ private final class NameCollector: SyntaxVisitor {
   override func visit(_ node: FunctionDeclSyntax) -> SyntaxVisitorContinueKind {
     functions.insert(node.name.text)
     return .visitChildren
+  }
+}
+
+/// What the knowledge says of a callee name, kept per name: a Swift file calls the same
+/// few names many times, and each answer takes searches of the process and lock tables.
+final class CalleeTable {
+  private let knowledge: Knowledge
+  private var handlerArguments: [String: [(HandlerRegistration.Kind, Int)]] = [:]
+  private var lockFunctions: [String: LockFunction?] = [:]
+  /// The types whose `lock()` and `unlock()` the knowledge knows (`NSLock.lock`: `NSLock`):
+  /// a variable of one is a lock.
+  let lockTypeNames: Set<String>
+
+  init(knowledge: Knowledge) {
+    self.knowledge = knowledge
+    lockTypeNames = Set(
+      knowledge.locks.keys.compactMap { name -> String? in
+        let parts = name.split(separator: ".")
+        return parts.count == 2 ? String(parts[0]) : nil
+      })
+  }
+
+  /// `CallRegistrations.handlerArguments(of:knowledge:)`.
+  func handlerArguments(of callee: String) -> [(HandlerRegistration.Kind, Int)] {
+    if let known = handlerArguments[callee] { return known }
+    let answer = CallRegistrations.handlerArguments(of: callee, knowledge: knowledge)
+    handlerArguments[callee] = answer
+    return answer
+  }
+
+  /// `Knowledge.lockFunction(_:)`.
+  func lockFunction(_ callee: String) -> LockFunction? {
+    if let known = lockFunctions[callee] { return known }
+    let answer = knowledge.lockFunction(callee)
+    lockFunctions[callee] = answer
+    return answer
   }
 }

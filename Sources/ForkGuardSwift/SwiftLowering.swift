@@ -310,14 +310,14 @@ final class SwiftLowering {
     {
       callee = "\(type).\(member.declName.baseName.text)"
       lockArguments[-1] = reference
-      if knowledge.lockFunction(callee)?.role == .scoped {
+      if extractor.callees.lockFunction(callee)?.role == .scoped {
         return scoped(
           type: type, lock: reference, body: node.trailingClosure ?? arguments.last?.as(ClosureExprSyntax.self),
           at: location)
       }
     }
     // `pthread_mutex_lock(&mutex)` and the other C lock functions, from Swift.
-    if let function = knowledge.lockFunction(callee), function.lockArgument >= 0,
+    if let function = extractor.callees.lockFunction(callee), function.lockArgument >= 0,
       function.lockArgument < arguments.count,
       let reference = lockReference(arguments[function.lockArgument])
     {
@@ -332,7 +332,7 @@ final class SwiftLowering {
     // the callee is one, and what a caller passes to a wrapper is registered.
     // A registration's handler arguments (and a thread start's trailing closure) run
     // elsewhere: they become functions of their own, which Core registers.
-    let elsewhere = CallRegistrations.handlerArguments(of: callee, knowledge: knowledge)
+    let elsewhere = extractor.callees.handlerArguments(of: callee)
     var functionArguments: [Int: [FunctionReference]] = [:]
     for (position, argument) in arguments.enumerated()
     where passesFunction(argument) || elsewhere.contains(where: { $0.1 == position }) {
