@@ -38,7 +38,8 @@ public final class SwiftFrontEnd {
       }
       source = String(decoding: data, as: UTF8.self)
     }
-    let depth = BracketNesting.deepest(in: source)
+    let text = SourceText(source)
+    let depth = text.bytes.withUnsafeBufferPointer { BracketNesting.deepest(in: $0) }
     guard depth <= BracketNesting.limit else {
       throw ParseFailure(
         file: path,
@@ -48,9 +49,8 @@ public final class SwiftFrontEnd {
     }
     let parsed = Parser.parse(source: source)
     let folded = OperatorTable.standardOperators.foldAll(parsed) { _ in }.as(SourceFileSyntax.self) ?? parsed
-    let extractor = SwiftFactExtractor(
-      path: path, converter: SourceLocationConverter(fileName: path, tree: folded), knowledge: knowledge,
-      callees: callees)
+    // Locations come from a line table over the bytes, not a SourceLocationConverter.
+    let extractor = SwiftFactExtractor(path: path, text: text, knowledge: knowledge, callees: callees)
     extractor.extract(folded)
     var facts = FileFacts(path: path)
     facts.functions = extractor.functions
@@ -70,7 +70,7 @@ public final class SwiftFrontEnd {
 /// Walks one Swift file: functions, top-level code, registered closures.
 final class SwiftFactExtractor {
   let path: String
-  let converter: SourceLocationConverter
+  let text: SourceText
   let knowledge: Knowledge
   let callees: CalleeTable
   var functions: [FunctionFacts] = []
@@ -80,20 +80,20 @@ final class SwiftFactExtractor {
   /// `lock()` and `unlock()` are lock calls.
   var lockTypes: [String: String] = [:]
 
-  init(path: String, converter: SourceLocationConverter, knowledge: Knowledge, callees: CalleeTable) {
+  init(path: String, text: SourceText, knowledge: Knowledge, callees: CalleeTable) {
     self.path = path
-    self.converter = converter
+    self.text = text
     self.knowledge = knowledge
     self.callees = callees
   }
 
   func location(_ node: some SyntaxProtocol) -> ForkGuardCore.SourceLocation {
-    let place = converter.location(for: node.positionAfterSkippingLeadingTrivia)
+    let place = text.lineAndColumn(node.positionAfterSkippingLeadingTrivia.utf8Offset)
     return ForkGuardCore.SourceLocation(file: path, line: place.line, column: place.column)
   }
 
   func endLocation(_ node: some SyntaxProtocol) -> ForkGuardCore.SourceLocation {
-    let place = converter.location(for: node.endPositionBeforeTrailingTrivia)
+    let place = text.lineAndColumn(node.endPositionBeforeTrailingTrivia.utf8Offset)
     return ForkGuardCore.SourceLocation(file: path, line: place.line, column: max(place.column - 1, 1))
   }
 
@@ -115,7 +115,7 @@ final class SwiftFactExtractor {
 
   func extract(_ file: SourceFileSyntax) {
     noteLockTypes(file)
-    let names = NameCollector(viewMode: .sourceAccurate)
+    let names = NameCollector(text: text)
     names.walk(file)
     closureBindings = names.closures
     functionNames = names.functions
@@ -170,7 +170,7 @@ final class SwiftFactExtractor {
     for declaration in declarations.found {
       for binding in declaration.bindings {
         guard let name = binding.pattern.as(IdentifierPatternSyntax.self)?.identifier.text else { continue }
-        var type = binding.typeAnnotation?.type.trimmedDescription
+        var type = binding.typeAnnotation.map { text.text(of: $0.type) }
         if type == nil, let call = binding.initializer?.value.as(FunctionCallExprSyntax.self) {
           type = call.calledExpression.as(DeclReferenceExprSyntax.self)?.baseName.text
         }
@@ -193,7 +193,7 @@ final class SwiftFactExtractor {
     } else if let type = declaration.as(ActorDeclSyntax.self) {
       members(type.memberBlock, in: type.name.text)
     } else if let extensionDeclaration = declaration.as(ExtensionDeclSyntax.self) {
-      members(extensionDeclaration.memberBlock, in: extensionDeclaration.extendedType.trimmedDescription)
+      members(extensionDeclaration.memberBlock, in: text.text(of: extensionDeclaration.extendedType))
     }
   }
 
@@ -219,7 +219,7 @@ final class SwiftFactExtractor {
     var symbol = SymbolSpelling.swift(name)
     // @_cdecl("c_name") exports the function to C under that name.
     for attribute in declaration.attributes {
-      guard let attribute = attribute.as(AttributeSyntax.self), attribute.attributeName.trimmedDescription == "_cdecl",
+      guard let attribute = attribute.as(AttributeSyntax.self), text.text(of: attribute.attributeName) == "_cdecl",
         let argument = attribute.arguments?.as(LabeledExprListSyntax.self)?.first?.expression.as(
           StringLiteralExprSyntax.self),
         let exported = argument.representedLiteralValue
@@ -230,7 +230,7 @@ final class SwiftFactExtractor {
     lowering.declareParameters(
       declaration.signature.parameterClause.parameters.map { ($0.secondName ?? $0.firstName).text })
     let flow = lowering.block(Array(body.statements))
-    let returnsNever = declaration.signature.returnClause?.type.trimmedDescription == "Never"
+    let returnsNever = declaration.signature.returnClause.map { text.text(of: $0.type) } == "Never"
     add(
       symbol: symbol, name: name, location: location(declaration.name), lowering: lowering, body: flow,
       end: endLocation(body), neverReturns: returnsNever)
@@ -286,6 +286,7 @@ final class SwiftFactExtractor {
 
 /// The closures a file keeps in variables, and the functions it declares, by name.
 private final class NameCollector: SyntaxVisitor {
+  let text: SourceText
   var closures: [String: ClosureExprSyntax] = [:]
   var functions = Set<String>()
   var collections = Set<String>()
@@ -293,6 +294,11 @@ private final class NameCollector: SyntaxVisitor {
   var computedProperties: [String: String] = [:]
 
   static let collectionTypes: Set<String> = ["Array", "Dictionary", "Set", "ContiguousArray"]
+
+  init(text: SourceText) {
+    self.text = text
+    super.init(viewMode: .sourceAccurate)
+  }
 
   static func getterBody(_ binding: PatternBindingSyntax) -> CodeBlockItemListSyntax? {
     switch binding.accessorBlock?.accessors {
@@ -324,21 +330,21 @@ private final class NameCollector: SyntaxVisitor {
     }
     if let name = node.pattern.as(IdentifierPatternSyntax.self)?.identifier.text {
       if Self.isCollection(node) { collections.insert(name) }
-      if Self.getterBody(node) != nil, let type = Self.enclosingType(of: node) {
+      if Self.getterBody(node) != nil, let type = enclosingType(of: node) {
         computedProperties[name] = computedProperties[name] == nil ? "\(type).\(name)" : ""
       }
     }
     return .visitChildren
   }
 
-  private static func enclosingType(of node: some SyntaxProtocol) -> String? {
+  private func enclosingType(of node: some SyntaxProtocol) -> String? {
     var current = node.parent
     while let next = current {
       if let type = next.as(StructDeclSyntax.self) { return type.name.text }
       if let type = next.as(ClassDeclSyntax.self) { return type.name.text }
       if let type = next.as(EnumDeclSyntax.self) { return type.name.text }
       if let type = next.as(ActorDeclSyntax.self) { return type.name.text }
-      if let type = next.as(ExtensionDeclSyntax.self) { return type.extendedType.trimmedDescription }
+      if let type = next.as(ExtensionDeclSyntax.self) { return text.text(of: type.extendedType) }
       if next.is(FunctionDeclSyntax.self) || next.is(ClosureExprSyntax.self) { return nil }
       current = next.parent
     }

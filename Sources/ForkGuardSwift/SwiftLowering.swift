@@ -394,7 +394,7 @@ final class SwiftLowering {
     let name: String
     if let reference = receiver.as(DeclReferenceExprSyntax.self) {
       name = reference.baseName.text
-    } else if let member = receiver.as(MemberAccessExprSyntax.self), member.base?.trimmedDescription == "self" {
+    } else if let member = receiver.as(MemberAccessExprSyntax.self), isSelf(member.base) {
       name = member.declName.baseName.text
     } else {
       return nil
@@ -403,16 +403,21 @@ final class SwiftLowering {
     return (type, reference)
   }
 
+  /// `self`, as written (`trimmedDescription`).
+  private func isSelf(_ expression: ExprSyntax?) -> Bool {
+    expression.map { extractor.text.text(of: $0) } == "self"
+  }
+
   /// The lock a Swift expression names: a local, a property of the enclosing type (one lock
   /// class per type and name), or a global; `&x` is `x`.
   private func lockReference(_ expression: ExprSyntax) -> LockReference? {
     if let address = expression.as(InOutExprSyntax.self) { return lockReference(address.expression) }
     if let member = expression.as(MemberAccessExprSyntax.self) {
       let name = member.declName.baseName.text
-      if member.base?.trimmedDescription == "self", let type = enclosingType {
-        return LockReference(kind: .field, symbol: "swift:\(type).\(name)", text: member.trimmedDescription)
+      if isSelf(member.base), let type = enclosingType {
+        return LockReference(kind: .field, symbol: "swift:\(type).\(name)", text: extractor.text.text(of: member))
       }
-      return LockReference(kind: .field, symbol: "swift:?.\(name)", text: member.trimmedDescription)
+      return LockReference(kind: .field, symbol: "swift:?.\(name)", text: extractor.text.text(of: member))
     }
     guard let reference = expression.as(DeclReferenceExprSyntax.self) else { return nil }
     let name = reference.baseName.text
@@ -471,7 +476,7 @@ final class SwiftLowering {
       if let base = member.base, let baseName = typeLikeName(base) { return "\(baseName).\(name)" }
       return name
     }
-    return expression.trimmedDescription
+    return extractor.text.text(of: expression)
   }
 
   /// `DispatchQueue`, `DispatchQueue.main`: a path that starts with a type name.

@@ -1,0 +1,58 @@
+import SwiftSyntax
+
+/// One Swift file's UTF-8 text and where its lines end: what the extractor asks for
+/// locations and spellings.
+///
+/// swift-syntax's `SourceLocationConverter` finds the lines by walking every token and trivia
+/// piece of the tree; one pass over the bytes gives the same table (line breaks are `\n`,
+/// `\r` and `\r\n`, as in the Swift book's grammar and the converter) for a fraction of the
+/// cost. Lines and columns are physical, 1-based, columns in UTF-8 bytes, as the converter's
+/// `line` and `column` (`#sourceLocation` does not change them).
+final class SourceText {
+  let bytes: [UInt8]
+  /// The offset just after each line break, in order.
+  private let lineEnds: [Int]
+  init(_ source: String) {
+    bytes = Array(source.utf8)
+    var ends: [Int] = []
+    bytes.withUnsafeBufferPointer { bytes in
+      let count = bytes.count
+      var index = 0
+      while index < count {
+        let byte = bytes[index]
+        index += 1
+        if byte == UInt8(ascii: "\n") {
+          ends.append(index)
+        } else if byte == UInt8(ascii: "\r") {
+          if index < count && bytes[index] == UInt8(ascii: "\n") { index += 1 }
+          ends.append(index)
+        }
+      }
+    }
+    lineEnds = ends
+  }
+
+  /// Line and column of a file offset, clamped to the file.
+  func lineAndColumn(_ offset: Int) -> (line: Int, column: Int) {
+    let position = max(0, min(offset, bytes.count))
+    // The first line end after the position (SourceLineTable's upperBoundIndex).
+    var low = 0
+    var high = lineEnds.count
+    while high > low {
+      let middle = (high - low) / 2 + low
+      if position < lineEnds[middle] { high = middle } else { low = middle + 1 }
+    }
+    return (low + 1, (low == 0 ? position : position - lineEnds[low - 1]) + 1)
+  }
+
+  /// `node.trimmedDescription`, read from the file's bytes: `trimmed` copies the node into
+  /// a new tree to drop its outer trivia. A node with errors (missing tokens) keeps
+  /// swift-syntax's spelling.
+  func text(of node: some SyntaxProtocol) -> String {
+    if node.hasError { return node.trimmedDescription }
+    let start = node.positionAfterSkippingLeadingTrivia.utf8Offset
+    let end = node.endPositionBeforeTrailingTrivia.utf8Offset
+    guard 0 <= start, start <= end, end <= bytes.count else { return node.trimmedDescription }
+    return String(decoding: bytes[start..<end], as: UTF8.self)
+  }
+}
