@@ -114,9 +114,10 @@ final class SwiftFactExtractor {
   private(set) var computedProperties: [String: String] = [:]
 
   func extract(_ file: SourceFileSyntax) {
-    noteLockTypes(file)
-    let names = NameCollector(text: text)
+    // One walk of the whole tree: the names below and the lock variables.
+    let names = NameCollector(text: text, lockTypeNames: callees.lockTypeNames)
     names.walk(file)
+    lockTypes = names.lockTypes
     closureBindings = names.closures
     functionNames = names.functions
     collectionNames = names.collections
@@ -149,33 +150,6 @@ final class SwiftFactExtractor {
         symbol: isEntry ? SymbolSpelling.swiftTopLevel(file: path) : SymbolSpelling.swiftGlobals(file: path),
         name: "main", location: location(topLevel[0]), lowering: lowering, body: body,
         end: endLocation(topLevel[topLevel.count - 1]))
-    }
-  }
-
-  /// `let lock = NSLock()`, `var lock: NSRecursiveLock`, anywhere in the file.
-  private func noteLockTypes(_ file: SourceFileSyntax) {
-    let lockTypeNames = callees.lockTypeNames
-    // A visitor of variable declarations: walking every token and asking its kind made a
-    // String of each identifier, a tenth of the Swift front end's time.
-    final class Declarations: SyntaxVisitor {
-      var found: [VariableDeclSyntax] = []
-      override func visit(_ node: VariableDeclSyntax) -> SyntaxVisitorContinueKind {
-        let specifier = node.bindingSpecifier.tokenKind
-        if specifier == .keyword(.let) || specifier == .keyword(.var) { found.append(node) }
-        return .visitChildren
-      }
-    }
-    let declarations = Declarations(viewMode: .sourceAccurate)
-    declarations.walk(file)
-    for declaration in declarations.found {
-      for binding in declaration.bindings {
-        guard let name = binding.pattern.as(IdentifierPatternSyntax.self)?.identifier.text else { continue }
-        var type = binding.typeAnnotation.map { text.text(of: $0.type) }
-        if type == nil, let call = binding.initializer?.value.as(FunctionCallExprSyntax.self) {
-          type = call.calledExpression.as(DeclReferenceExprSyntax.self)?.baseName.text
-        }
-        if let type, lockTypeNames.contains(type) { lockTypes[name] = type }
-      }
     }
   }
 
@@ -284,9 +258,13 @@ final class SwiftFactExtractor {
   }
 }
 
-/// The closures a file keeps in variables, and the functions it declares, by name.
+/// The closures a file keeps in variables, the functions it declares, and its variables of
+/// lock types, by name.
 private final class NameCollector: SyntaxVisitor {
   let text: SourceText
+  let lockTypeNames: Set<String>
+  /// `let lock = NSLock()`, `var lock: NSRecursiveLock`, anywhere in the file: name to type.
+  var lockTypes: [String: String] = [:]
   var closures: [String: ClosureExprSyntax] = [:]
   var functions = Set<String>()
   var collections = Set<String>()
@@ -295,9 +273,26 @@ private final class NameCollector: SyntaxVisitor {
 
   static let collectionTypes: Set<String> = ["Array", "Dictionary", "Set", "ContiguousArray"]
 
-  init(text: SourceText) {
+  init(text: SourceText, lockTypeNames: Set<String>) {
     self.text = text
+    self.lockTypeNames = lockTypeNames
     super.init(viewMode: .sourceAccurate)
+  }
+
+  // Lock variables were found by a walk of their own (and before that by asking every token
+  // its kind, a String per identifier): a walk of the whole tree is a tenth of the front end.
+  override func visit(_ node: VariableDeclSyntax) -> SyntaxVisitorContinueKind {
+    let specifier = node.bindingSpecifier.tokenKind
+    guard specifier == .keyword(.let) || specifier == .keyword(.var) else { return .visitChildren }
+    for binding in node.bindings {
+      guard let name = binding.pattern.as(IdentifierPatternSyntax.self)?.identifier.text else { continue }
+      var type = binding.typeAnnotation.map { text.text(of: $0.type) }
+      if type == nil, let call = binding.initializer?.value.as(FunctionCallExprSyntax.self) {
+        type = call.calledExpression.as(DeclReferenceExprSyntax.self)?.baseName.text
+      }
+      if let type, lockTypeNames.contains(type) { lockTypes[name] = type }
+    }
+    return .visitChildren
   }
 
   static func getterBody(_ binding: PatternBindingSyntax) -> CodeBlockItemListSyntax? {

@@ -205,14 +205,16 @@ final class SwiftLowering {
     }
     // A computed property's getter runs on every read: `stats.summary`, or `summary`
     // inside the type.
-    if let member = expression.as(MemberAccessExprSyntax.self),
+    // (Most files have none: then no name is spelled out to look up.)
+    if !extractor.computedProperties.isEmpty, let member = expression.as(MemberAccessExprSyntax.self),
       let getter = extractor.computedProperties[member.declName.baseName.text]
     {
       let base = member.base.map { self.expression($0) } ?? .block([])
       return .block([base, getterCall(getter, at: member.declName)])
     }
-    if let reference = expression.as(DeclReferenceExprSyntax.self), enclosingType != nil,
-      !locals.contains(reference.baseName.text), let getter = extractor.computedProperties[reference.baseName.text]
+    if !extractor.computedProperties.isEmpty, let reference = expression.as(DeclReferenceExprSyntax.self),
+      enclosingType != nil, !locals.contains(reference.baseName.text),
+      let getter = extractor.computedProperties[reference.baseName.text]
     {
       return getterCall(getter, at: reference)
     }
