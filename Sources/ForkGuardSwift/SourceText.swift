@@ -1,7 +1,8 @@
+import SwiftOperators
 import SwiftSyntax
 
-/// One Swift file's UTF-8 text and where its lines end: what the extractor asks for
-/// locations and spellings.
+/// One Swift file's UTF-8 text, where its lines end, and the expressions folded so far:
+/// what the extractor asks for locations and spellings.
 ///
 /// swift-syntax's `SourceLocationConverter` finds the lines by walking every token and trivia
 /// piece of the tree; one pass over the bytes gives the same table (line breaks are `\n`,
@@ -12,6 +13,11 @@ final class SourceText {
   let bytes: [UInt8]
   /// The offset just after each line break, in order.
   private let lineEnds: [Int]
+  /// Trees made by folding a sequence expression, by their root, with the file offset
+  /// their position 0 stands for (folding moves nodes, never text). The tree is kept, so
+  /// its root stays alive and its identifier unique.
+  private var foldedTrees: [SyntaxIdentifier: (offset: Int, tree: Syntax)] = [:]
+
   init(_ source: String) {
     bytes = Array(source.utf8)
     var ends: [Int] = []
@@ -45,14 +51,38 @@ final class SourceText {
     return (low + 1, (low == 0 ? position : position - lineEnds[low - 1]) + 1)
   }
 
+  /// The file offset of a position in the tree that `node` belongs to: the file's tree, or
+  /// an expression folded by `folded(_:)`. A tree made any other way (a syntax collection's
+  /// `filter` builds one) has offsets of its own that this cannot tell: keep to `Array`s.
+  func offset(_ position: AbsolutePosition, in node: some SyntaxProtocol) -> Int {
+    guard !foldedTrees.isEmpty else { return position.utf8Offset }
+    let root = node.root
+    if let folded = foldedTrees[root.id] { return folded.offset + position.utf8Offset }
+    assert(root.is(SourceFileSyntax.self), "\(root.kind) is neither the file's tree nor a folded expression's")
+    return position.utf8Offset
+  }
+
   /// `node.trimmedDescription`, read from the file's bytes: `trimmed` copies the node into
   /// a new tree to drop its outer trivia. A node with errors (missing tokens) keeps
   /// swift-syntax's spelling.
   func text(of node: some SyntaxProtocol) -> String {
     if node.hasError { return node.trimmedDescription }
-    let start = node.positionAfterSkippingLeadingTrivia.utf8Offset
-    let end = node.endPositionBeforeTrailingTrivia.utf8Offset
+    let start = offset(node.positionAfterSkippingLeadingTrivia, in: node)
+    let end = offset(node.endPositionBeforeTrailingTrivia, in: node)
     guard 0 <= start, start <= end, end <= bytes.count else { return node.trimmedDescription }
     return String(decoding: bytes[start..<end], as: UTF8.self)
+  }
+
+  /// The expression with its operators folded by the standard operator table (`a + b * c`
+  /// as `a + (b * c)`, `x = y`, `f as T`), where the lowering reads one. Folding the whole
+  /// tree up front (`foldAll`) rebuilt every node above every sequence expression in the
+  /// file, most of which the lowering never reads.
+  func folded(_ expression: ExprSyntax) -> ExprSyntax {
+    guard let sequence = expression.as(SequenceExprSyntax.self) else { return expression }
+    let result = OperatorTable.standardOperators.foldSingle(sequence) { _ in }
+    if result.parent == nil {
+      foldedTrees[result.id] = (offset(sequence.position, in: sequence), Syntax(result))
+    }
+    return result
   }
 }

@@ -1,6 +1,5 @@
 import ForkGuardCore
 import Foundation
-import SwiftOperators
 import SwiftParser
 import SwiftSyntax
 
@@ -48,10 +47,10 @@ public final class SwiftFrontEnd {
       )
     }
     let parsed = Parser.parse(source: source)
-    let folded = OperatorTable.standardOperators.foldAll(parsed) { _ in }.as(SourceFileSyntax.self) ?? parsed
-    // Locations come from a line table over the bytes, not a SourceLocationConverter.
+    // Operators are folded where the lowering reads an expression (SourceText.folded), and
+    // locations come from a line table over the bytes, not a SourceLocationConverter.
     let extractor = SwiftFactExtractor(path: path, text: text, knowledge: knowledge, callees: callees)
-    extractor.extract(folded)
+    extractor.extract(parsed)
     var facts = FileFacts(path: path)
     facts.functions = extractor.functions
     facts.childRegions = extractor.functions.flatMap { ChildRegionAnalysis.childRegions(of: $0, knowledge: knowledge) }
@@ -88,12 +87,12 @@ final class SwiftFactExtractor {
   }
 
   func location(_ node: some SyntaxProtocol) -> ForkGuardCore.SourceLocation {
-    let place = text.lineAndColumn(node.positionAfterSkippingLeadingTrivia.utf8Offset)
+    let place = text.lineAndColumn(text.offset(node.positionAfterSkippingLeadingTrivia, in: node))
     return ForkGuardCore.SourceLocation(file: path, line: place.line, column: place.column)
   }
 
   func endLocation(_ node: some SyntaxProtocol) -> ForkGuardCore.SourceLocation {
-    let place = text.lineAndColumn(node.endPositionBeforeTrailingTrivia.utf8Offset)
+    let place = text.lineAndColumn(text.offset(node.endPositionBeforeTrailingTrivia, in: node))
     return ForkGuardCore.SourceLocation(file: path, line: place.line, column: max(place.column - 1, 1))
   }
 
@@ -317,8 +316,7 @@ private final class NameCollector: SyntaxVisitor {
 
   override func visit(_ node: PatternBindingSyntax) -> SyntaxVisitorContinueKind {
     if let name = node.pattern.as(IdentifierPatternSyntax.self)?.identifier.text, let value = node.initializer?.value,
-      let closure = value.as(ClosureExprSyntax.self)
-        ?? value.as(AsExprSyntax.self)?.expression.as(ClosureExprSyntax.self),
+      let closure = value.as(ClosureExprSyntax.self) ?? closureCast(value)?.expression.as(ClosureExprSyntax.self),
       closures[name] == nil
     {
       closures[name] = closure
@@ -330,6 +328,14 @@ private final class NameCollector: SyntaxVisitor {
       }
     }
     return .visitChildren
+  }
+
+  /// `{ … } as @convention(c) (Int32) -> Void`: a sequence that folds to a cast of a closure
+  /// starts with the closure, so only those are folded.
+  private func closureCast(_ value: ExprSyntax) -> AsExprSyntax? {
+    guard let sequence = value.as(SequenceExprSyntax.self), sequence.elements.first?.is(ClosureExprSyntax.self) == true
+    else { return value.as(AsExprSyntax.self) }
+    return text.folded(value).as(AsExprSyntax.self)
   }
 
   private func enclosingType(of node: some SyntaxProtocol) -> String? {
@@ -358,6 +364,7 @@ final class CalleeTable {
   private let knowledge: Knowledge
   private var handlerArguments: [String: [(HandlerRegistration.Kind, Int)]] = [:]
   private var lockFunctions: [String: LockFunction?] = [:]
+
   /// The types whose `lock()` and `unlock()` the knowledge knows (`NSLock.lock`: `NSLock`):
   /// a variable of one is a lock.
   let lockTypeNames: Set<String>

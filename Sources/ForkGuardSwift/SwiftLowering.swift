@@ -156,6 +156,7 @@ final class SwiftLowering {
   // MARK: Expressions
 
   func expression(_ expression: ExprSyntax) -> FlowNode {
+    let expression = extractor.text.folded(expression)
     if let call = expression.as(FunctionCallExprSyntax.self) { return self.call(call, result: nil) }
     if let ifExpression = expression.as(IfExprSyntax.self) { return self.ifExpression(ifExpression) }
     if let switchExpression = expression.as(SwitchExprSyntax.self) { return self.switchExpression(switchExpression) }
@@ -280,7 +281,9 @@ final class SwiftLowering {
     if let member = target.as(MemberAccessExprSyntax.self), fields.contains(member.declName.baseName.text) {
       handlers.append(value)
     } else if target.is(MemberAccessExprSyntax.self), let initializer = value.as(FunctionCallExprSyntax.self) {
-      handlers += initializer.arguments.filter { $0.label.map { fields.contains($0.text) } ?? false }.map(\.expression)
+      // An Array's filter: a syntax collection's makes a new tree, with offsets of its own.
+      handlers += Array(initializer.arguments).filter { $0.label.map { fields.contains($0.text) } ?? false }.map(
+        \.expression)
     }
     if let member = target.as(MemberAccessExprSyntax.self) {
       for reference in handlers.flatMap({ functionReferences($0, purpose: "signal handler") }) {
@@ -525,6 +528,7 @@ final class SwiftLowering {
 
   /// The functions an expression names: a function, a closure, or `unsafeBitCast(f, …)`.
   private func functionReferences(_ expression: ExprSyntax, purpose: String) -> [FunctionReference] {
+    let expression = extractor.text.folded(expression)
     if let closure = expression.as(ClosureExprSyntax.self) {
       return [extractor.closureFunction(closure, purpose: purpose, enclosingType: enclosingType)]
     }
@@ -572,6 +576,7 @@ final class SwiftLowering {
   }
 
   private func condition(_ expression: ExprSyntax) -> (FlowNode, Condition) {
+    let expression = extractor.text.folded(expression)
     if let tuple = expression.as(TupleExprSyntax.self), tuple.elements.count == 1, let only = tuple.elements.first {
       return condition(only.expression)
     }

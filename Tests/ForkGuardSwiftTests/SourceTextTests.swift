@@ -1,11 +1,12 @@
+import SwiftOperators
 import SwiftParser
 import SwiftSyntax
 import Testing
 
 @testable import ForkGuardSwift
 
-/// SourceText stands in for swift-syntax's SourceLocationConverter and `trimmedDescription`:
-/// it must give the same lines, columns and spellings.
+/// SourceText stands in for swift-syntax's SourceLocationConverter, `trimmedDescription` and
+/// `foldAll`: it must give the same lines, columns and spellings.
 @Suite("Source text")
 struct SourceTextTests {
   static let sources = [
@@ -28,7 +29,7 @@ struct SourceTextTests {
           token.position, token.positionAfterSkippingLeadingTrivia, token.endPositionBeforeTrailingTrivia,
         ] {
           let expected = converter.location(for: position)
-          let found = text.lineAndColumn(position.utf8Offset)
+          let found = text.lineAndColumn(text.offset(position, in: token))
           #expect(
             found.line == expected.line && found.column == expected.column, "\(source.debugDescription) @\(position)")
         }
@@ -49,5 +50,62 @@ struct SourceTextTests {
         #expect(text.text(of: node) == node.trimmedDescription)
       }
     }
+  }
+
+  /// A sequence folded on its own is a tree of its own: its nodes still tell their place in
+  /// the file, and fold as `foldAll` folds them.
+  @Test func foldedExpressionsKeepTheirPlaces() {
+    let source = Self.sources[4] + "func f() {\n  if (a == 1 && b) || !c { x = [y + 1, z * 2] }\n}\n"
+    let tree = Parser.parse(source: source)
+    let all = OperatorTable.standardOperators.foldAll(tree) { _ in }
+    let text = SourceText(source)
+    final class Sequences: SyntaxVisitor {
+      var found: [SequenceExprSyntax] = []
+      override func visit(_ node: SequenceExprSyntax) -> SyntaxVisitorContinueKind {
+        found.append(node)
+        return .visitChildren
+      }
+    }
+    let sequences = Sequences(viewMode: .sourceAccurate)
+    sequences.walk(tree)
+    #expect(sequences.found.count >= 4)
+    for sequence in sequences.found {
+      let folded = text.folded(ExprSyntax(sequence))
+      #expect(!folded.is(SequenceExprSyntax.self))
+      let start = text.offset(folded.position, in: folded)
+      #expect(start == sequence.position.utf8Offset)
+      // The same structure as the whole tree's folding, at the same offsets.
+      // The outermost expression of foldAll's tree that spans the sequence exactly.
+      var node: Syntax? = nil
+      var next = all.tokens(viewMode: .sourceAccurate).first { $0.position == sequence.position }.map(Syntax.init)
+      while let current = next, current.endPosition <= sequence.endPosition {
+        if current.position == sequence.position, current.endPosition == sequence.endPosition,
+          current.is(ExprSyntax.self)
+        {
+          node = current
+        }
+        next = current.parent
+      }
+      #expect(node?.kind == folded.kind)
+      #expect(node?.description == folded.description)
+      for (token, original) in zip(folded.tokens(viewMode: .all), sequence.tokens(viewMode: .all)) {
+        #expect(text.offset(token.position, in: token) == original.position.utf8Offset)
+        #expect(text.text(of: token) == original.trimmedDescription)
+      }
+    }
+  }
+
+  @Test func nodesOfAFoldedTreeFindTheirRoot() {
+    let source = "func f() {\n  // note\n  a.b = .init(h: { s in\n    print(s)\n  })\n}\n"
+    let tree = Parser.parse(source: source)
+    let text = SourceText(source)
+    let sequence = tree.tokens(viewMode: .sourceAccurate).first { $0.text == "a" }!.ancestorOrSelf {
+      $0.as(SequenceExprSyntax.self)
+    }!
+    let folded = text.folded(ExprSyntax(sequence))
+    let infix = folded.as(InfixOperatorExprSyntax.self)!
+    let closure = infix.rightOperand.as(FunctionCallExprSyntax.self)!.arguments.first!.expression
+    print("root", folded.id, folded.parent == nil, closure.root.id, Syntax(closure).root.id)
+    #expect(text.offset(closure.positionAfterSkippingLeadingTrivia, in: closure) == 38)
   }
 }
