@@ -62,6 +62,23 @@ final class SourceText {
     return position.utf8Offset
   }
 
+  /// Whether the text of a node of the file's tree (its trivia too) has a `{`. Declarations
+  /// and closures all have braces, or sit in a list that has: a statement without one holds
+  /// no declaration.
+  func hasBrace(_ node: some SyntaxProtocol) -> Bool {
+    let start = max(0, node.position.utf8Offset)
+    let end = min(bytes.count, node.endPosition.utf8Offset)
+    guard start < end else { return false }
+    return bytes.withUnsafeBufferPointer { bytes in
+      var index = start
+      while index < end {
+        if bytes[index] == UInt8(ascii: "{") { return true }
+        index += 1
+      }
+      return false
+    }
+  }
+
   /// `node.trimmedDescription`, read from the file's bytes: `trimmed` copies the node into
   /// a new tree to drop its outer trivia. A node with errors (missing tokens) keeps
   /// swift-syntax's spelling.

@@ -327,7 +327,7 @@ private final class NameCollector: SyntaxVisitor {
         computedProperties[name] = computedProperties[name] == nil ? "\(type).\(name)" : ""
       }
     }
-    return .visitChildren
+    return text.hasBrace(node) ? .visitChildren : .skipChildren
   }
 
   /// `{ … } as @convention(c) (Int32) -> Void`: a sequence that folds to a cast of a closure
@@ -355,6 +355,23 @@ private final class NameCollector: SyntaxVisitor {
   override func visit(_ node: FunctionDeclSyntax) -> SyntaxVisitorContinueKind {
     functions.insert(node.name.text)
     return .visitChildren
+  }
+
+  // What this collects is in declarations (of variables, functions, types), and a statement,
+  // an expression or a binding holds one only inside braces (a closure, a body, an accessor):
+  // the subtrees of those without a `{` are not walked. Walking every node of the file was
+  // most of this visitor's time.
+  override func visit(_ node: CodeBlockItemSyntax) -> SyntaxVisitorContinueKind {
+    if node.item.is(DeclSyntax.self) { return .visitChildren }
+    return text.hasBrace(node) ? .visitChildren : .skipChildren
+  }
+
+  override func visit(_ node: LabeledExprListSyntax) -> SyntaxVisitorContinueKind {
+    text.hasBrace(node) ? .visitChildren : .skipChildren
+  }
+
+  override func visit(_ node: ConditionElementListSyntax) -> SyntaxVisitorContinueKind {
+    text.hasBrace(node) ? .visitChildren : .skipChildren
   }
 }
 
