@@ -331,7 +331,9 @@ final class SwiftLowering {
     let index = calls.count
     // A method called on a value (`process.interrupt()`) is Swift code whatever its name:
     // its symbol cannot be a C function's. A bare name may be either.
-    let onValue = node.calledExpression.is(MemberAccessExprSyntax.self) && !callee.contains(".")
+    // (A byte search: Foundation's String.contains was 4% of the lowering.)
+    let onValue =
+      node.calledExpression.is(MemberAccessExprSyntax.self) && !callee.utf8.contains(UInt8(ascii: "."))
     let symbol = onValue ? SymbolSpelling.swiftValueCall(callee) : SymbolSpelling.swift(callee)
     // Function values passed on: a parameter makes the caller a registration wrapper when
     // the callee is one, and what a caller passes to a wrapper is registered.
