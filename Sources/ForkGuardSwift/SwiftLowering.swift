@@ -157,6 +157,15 @@ final class SwiftLowering {
 
   func expression(_ expression: ExprSyntax) -> FlowNode {
     let expression = extractor.text.folded(expression)
+    // Only these kinds are lowered otherwise than by their subexpressions: the rest skip the
+    // casts below (most expressions are names, literals and member accesses).
+    switch expression.kind {
+    case .functionCallExpr, .ifExpr, .switchExpr, .infixOperatorExpr, .stringLiteralExpr, .arrayExpr,
+      .dictionaryExpr, .memberAccessExpr, .declReferenceExpr, .closureExpr:
+      break
+    default:
+      return subexpressions(expression)
+    }
     if let call = expression.as(FunctionCallExprSyntax.self) { return self.call(call, result: nil) }
     if let ifExpression = expression.as(IfExprSyntax.self) { return self.ifExpression(ifExpression) }
     if let switchExpression = expression.as(SwitchExprSyntax.self) { return self.switchExpression(switchExpression) }
@@ -224,8 +233,16 @@ final class SwiftLowering {
     if let closure = expression.as(ClosureExprSyntax.self) {
       return capturesLocals(closure) ? synthetic("<capturing closure>", at: closure) : .block([])
     }
-    return .block(
-      expression.children(viewMode: .sourceAccurate).compactMap { $0.as(ExprSyntax.self) }.map { self.expression($0) })
+    return subexpressions(expression)
+  }
+
+  /// The expressions among a node's children, lowered in order.
+  private func subexpressions(_ expression: ExprSyntax) -> FlowNode {
+    var nodes: [FlowNode] = []
+    for child in expression.children(viewMode: .sourceAccurate) {
+      if let child = child.as(ExprSyntax.self) { nodes.append(self.expression(child)) }
+    }
+    return .block(nodes)
   }
 
   private func ifExpression(_ node: IfExprSyntax) -> FlowNode {
