@@ -373,6 +373,36 @@ private final class NameCollector: SyntaxVisitor {
   override func visit(_ node: ConditionElementListSyntax) -> SyntaxVisitorContinueKind {
     text.hasBrace(node) ? .visitChildren : .skipChildren
   }
+
+  // The parts of a declaration around its body: a default argument or an attribute's
+  // argument holds a declaration only inside a closure.
+  override func visit(_ node: FunctionSignatureSyntax) -> SyntaxVisitorContinueKind {
+    text.hasBrace(node) ? .visitChildren : .skipChildren
+  }
+
+  override func visit(_ node: AttributeListSyntax) -> SyntaxVisitorContinueKind {
+    text.hasBrace(node) ? .visitChildren : .skipChildren
+  }
+
+  override func visit(_ node: InheritanceClauseSyntax) -> SyntaxVisitorContinueKind {
+    text.hasBrace(node) ? .visitChildren : .skipChildren
+  }
+
+  override func visit(_ node: GenericParameterClauseSyntax) -> SyntaxVisitorContinueKind {
+    text.hasBrace(node) ? .visitChildren : .skipChildren
+  }
+
+  override func visit(_ node: GenericWhereClauseSyntax) -> SyntaxVisitorContinueKind {
+    text.hasBrace(node) ? .visitChildren : .skipChildren
+  }
+
+  override func visit(_ node: SwitchCaseLabelSyntax) -> SyntaxVisitorContinueKind {
+    text.hasBrace(node) ? .visitChildren : .skipChildren
+  }
+
+  override func visit(_ node: EnumCaseDeclSyntax) -> SyntaxVisitorContinueKind {
+    text.hasBrace(node) ? .visitChildren : .skipChildren
+  }
 }
 
 /// What the knowledge says of a callee name, kept per name: a Swift file calls the same
