@@ -14,7 +14,8 @@
 #
 # FORKGUARD (default .build/release/forkguard, not rebuilt); BASELINE (another forkguard,
 # run in the same rounds); ROUNDS (5); CALLGRIND=1 adds one valgrind run per binary and
-# tree (instructions are deterministic, so one is enough; it is slow: ~50x).
+# tree (instructions are deterministic, so one is enough; it is slow: ~50x): the whole run,
+# and the front end alone (SwiftFrontEnd.facts, inclusive), against swift-frontend -parse.
 #
 # The floor: one `swiftc -frontend -parse` with every file of the tree as an input and no
 # `-primary-file`. Without primaries the frontend parses every file whole (a syntax error
@@ -134,27 +135,50 @@ done
 
 if [ "$CALLGRIND" = 1 ]; then
   command -v valgrind >/dev/null || { echo "no valgrind" >&2; exit 2; }
-  instructions() { # callgrind out file -> total Ir
-    grep -E '^(summary|totals):' "$1" | head -1 | awk '{ print $2 }'
-  }
-  printf '\n%-13s %14s' tree "swiftc Ir"
-  for label in "${labels[@]}"; do printf ' | %-9s %14s %7s' "$label" "Ir" "x"; done
-  printf '\n'
+  # Debian 12's valgrind 3.19 gives up on the DWARF 5 of Swift 6.3's binaries: profile copies
+  # without debug information (the symbol table stays, so do the function names).
+  # swift-frontend is what `swiftc -frontend` runs; the copy needs the toolchain's libraries.
+  CG="$OUT/callgrind"
+  rm -rf "$CG"
+  mkdir -p "$CG"
+  frontend="$(dirname "$(readlink -f "$SWIFTC")")/swift-frontend"
+  toolchain_lib="$(dirname "$(dirname "$(readlink -f "$SWIFTC")")")/lib/swift"
+  objcopy --strip-debug "$frontend" "$CG/swift-frontend"
+  stripped=()
+  for i in "${!binaries[@]}"; do
+    mkdir -p "$CG/$i"
+    objcopy --strip-debug "${binaries[$i]}" "$CG/$i/forkguard"
+    # forkguard finds its data beside itself.
+    for bundle in "$(dirname "${binaries[$i]}")"/*.resources; do ln -s "$bundle" "$CG/$i/"; done
+    stripped+=("$CG/$i/forkguard")
+  done
+  instructions() { grep -E '^(summary|totals):' "$1" | head -1 | awk '{ print $2 }'; }
+  {
+    printf '\n%-13s %15s' tree "swiftc Ir"
+    for label in "${labels[@]}"; do printf ' | %-9s %15s %7s %15s %7s' "$label" "run Ir" "x" "front end Ir" "x"; done
+    printf '\n'
+  } | tee -a "$OUT/table.txt"
   for tree in "${trees[@]}"; do
     dir="$DEST/$tree"
     mapfile -d '' files < <(find "$dir" -name '*.swift' -print0 | sort -z)
-    valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$OUT/$tree.swiftc.callgrind" \
-      "$SWIFTC" -frontend -parse "${files[@]}" >/dev/null 2>&1
-    sw=$(instructions "$OUT/$tree.swiftc.callgrind")
-    printf '%-13s %14s' "$tree" "$sw"
-    for i in "${!binaries[@]}"; do
-      valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$OUT/$tree.$i.callgrind" \
-        "${binaries[$i]}" check --no-cache --jobs 1 --fail-on never --no-progress "$dir" >/dev/null 2>&1
-      ir=$(instructions "$OUT/$tree.$i.callgrind")
-      printf ' | %-9s %14s %6.2fx' "" "$ir" "$(echo "$ir / $sw" | bc -l)"
+    LD_LIBRARY_PATH="$toolchain_lib/linux:$toolchain_lib/host/compiler:$toolchain_lib/host" \
+      valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$CG/$tree.swiftc.out" \
+      "$CG/swift-frontend" -frontend -parse "${files[@]}" >/dev/null 2>&1 || true
+    sw=$(instructions "$CG/$tree.swiftc.out")
+    line=$(printf '%-13s %15s' "$tree" "$sw")
+    for i in "${!stripped[@]}"; do
+      valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$CG/$tree.$i.out" \
+        "${stripped[$i]}" check --no-cache --jobs 1 --fail-on never --no-progress "$dir" >/dev/null 2>&1 || true
+      ir=$(instructions "$CG/$tree.$i.out")
+      # The Swift front end: SwiftFrontEnd.facts(for:text:), inclusive.
+      # (awk reads to the end: stopping early would end callgrind_annotate with SIGPIPE.)
+      fe=$(callgrind_annotate --inclusive=yes "$CG/$tree.$i.out" 2>/dev/null |
+        awk '/FrontEndC5facts3for4text/ && !found { gsub(",", "", $1); print $1; found = 1 }')
+      line+=$(printf ' | %-9s %15s %6.2fx %15s %6.2fx' "" "$ir" "$(echo "$ir / $sw" | bc -l)" "${fe:-?}" \
+        "$(echo "${fe:-0} / $sw" | bc -l)")
     done
-    printf '\n'
-  done | tee -a "$OUT/table.txt"
+    echo "$line" | tee -a "$OUT/table.txt"
+  done
 fi
 
 if [ -n "$BASELINE" ]; then
