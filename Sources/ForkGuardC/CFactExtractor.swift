@@ -14,6 +14,22 @@ final class CFactExtractor {
   private(set) var lockAttributes: [LockAttribute] = []
   private(set) var comparedFunctions = Set<SymbolID>()
   private var seenPointerStores = Set<PointerStore>()
+  /// `isDeclaredNoReturn` by declaration: it reads tokens, from the spelling of the
+  /// declaration's start, which in an amalgamation can be a macro defined far above (SQLite's
+  /// `SQLITE_PRIVATE`), and every call asks it of its callee's declaration again.
+  private var noReturnByDeclaration: [UInt32: [(declaration: CXCursor, noReturn: Bool)]] = [:]
+
+  func isDeclaredNoReturn(_ declaration: Cursor) -> Bool {
+    let hash = clang_hashCursor(declaration.raw)
+    if let known = noReturnByDeclaration[hash]?.first(where: {
+      clang_equalCursors($0.declaration, declaration.raw) != 0
+    }) {
+      return known.noReturn
+    }
+    let noReturn = declaration.isDeclaredNoReturn
+    noReturnByDeclaration[hash, default: []].append((declaration.raw, noReturn))
+    return noReturn
+  }
 
   init(knowledge: Knowledge, mainFile: String, names: FileNames) {
     self.names = names

@@ -360,7 +360,7 @@ final class CFunctionLowering {
     calls.append(
       CallSite(
         callee: callee, symbol: symbol, location: location, lockArguments: lockArguments,
-        functionArguments: functionArguments, neverReturns: declaration?.isDeclaredNoReturn ?? false,
+        functionArguments: functionArguments, neverReturns: declaration.map(extractor.isDeclaredNoReturn) ?? false,
         declaredBySystem: declaration?.isInSystemHeader ?? false, argumentValues: argumentValues))
     calls[calls.count - 1].objectArguments = objectArguments
     if symbol != nil {
