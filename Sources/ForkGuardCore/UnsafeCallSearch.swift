@@ -113,7 +113,9 @@ public struct UnsafeCallSearch {
   {
     var findings: [Finding] = []
     var entered = Set(alreadyEntered.map { Entry(symbol: $0, values: [:], afterUnsafe: false) })
-    var entriesBySymbol: [SymbolID: Int] = [:]
+    /// Value sets each function was entered with, counted apart for entries after an unsafe
+    /// call: those must not use up what the ordinary entries may try.
+    var entriesBySymbol: [Entry: Int] = [:]
     var useBySymbol: [SymbolID: (tested: Set<Int>, passedOn: Set<Int>)] = [:]
     /// Where each reported call's finding is in `findings`.
     var reported: [SourceLocation: Int] = [:]
@@ -152,18 +154,19 @@ public struct UnsafeCallSearch {
           // A function entered without known values has had every call searched; a few
           // distinct value sets per function are enough for real code and bound the work.
           // An entry after an unsafe call adds nothing to one without.
+          let counter = Entry(symbol: definition.symbol, values: [:], afterUnsafe: after != nil)
           func wasEntered(_ values: [Int: AbstractValue]) -> Bool {
             entered.contains(Entry(symbol: definition.symbol, values: values, afterUnsafe: false))
               || (after != nil && entered.contains(Entry(symbol: definition.symbol, values: values, afterUnsafe: true)))
           }
           if !known.isEmpty,
-            wasEntered([:]) || entriesBySymbol[definition.symbol, default: 0] >= Self.valueSetsPerFunction
+            wasEntered([:]) || entriesBySymbol[counter, default: 0] >= Self.valueSetsPerFunction
           {
             known = [:]
           }
           if !wasEntered(known) {
             entered.insert(Entry(symbol: definition.symbol, values: known, afterUnsafe: after != nil))
-            entriesBySymbol[definition.symbol, default: 0] += 1
+            entriesBySymbol[counter, default: 0] += 1
             queue.append(
               self.visit(
                 definition, values: known, chain: chain + [Link(call: call, caller: caller)], after: after,
