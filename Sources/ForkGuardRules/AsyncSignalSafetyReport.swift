@@ -12,11 +12,6 @@ struct AsyncSignalSafetyReport {
   /// Lock functions belong to the lock rules in fork children, not here.
   var reportsLockFunctions: Bool
 
-  /// - Parameter context: what the context is (`fork child`, `signal handler`): a call that
-  ///   several contexts reach is reported once, counting the others.
-  /// - Parameter heapIsConsistent: the context is the child of a fork that took malloc's
-  ///   locks around itself (glibc's `fork()`): calls whose only hazard is the heap are
-  ///   unsafe only by the letter there.
   /// Where a search starts: the calls of a region of a function (a fork child), or a whole
   /// function entered with some parameters known (a signal handler).
   enum Start {
@@ -24,6 +19,11 @@ struct AsyncSignalSafetyReport {
     case function(FunctionFacts, parameterValues: [Int: AbstractValue])
   }
 
+  /// - Parameter context: what the context is (`fork child`, `signal handler`): a call that
+  ///   several contexts reach is reported once, counting the others.
+  /// - Parameter heapIsConsistent: the context is the child of a fork that took malloc's
+  ///   locks around itself (glibc's `fork()`): calls whose only hazard is the heap are
+  ///   unsafe only by the letter there.
   func report(
     from start: Start, context: String, heapIsConsistent: Bool = false,
     contextNotes: [DiagnosticNote], input: AnalysisInput, report: (Diagnostic) -> Void
