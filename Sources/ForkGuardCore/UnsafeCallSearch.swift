@@ -89,21 +89,22 @@ public struct UnsafeCallSearch {
       next.calls = ReachableCalls.indices(of: function, given: values).map { function.calls[$0] }
       return next
     }
-    let unsafe = Set(
-      function.calls.indices.filter { index in
-        let call = function.calls[index]
-        guard program.definition(of: call) == nil else { return false }
-        let safety = call.symbol == nil ? Safety.unknown : knowledge.safety(of: call)
-        return accepts(safety) && isReported(call, safety)
-      })
+    // Only calls into more project code can come "after": the function's own unsafe calls
+    // are each a problem of their own. A function that makes none (most) needs no flow.
+    let intoProject = function.calls.map { program.definition(of: $0) != nil }
+    let unsafe =
+      intoProject.contains(true)
+      ? Set(
+        function.calls.indices.filter { index in
+          guard !intoProject[index] else { return false }
+          let call = function.calls[index]
+          let safety = call.symbol == nil ? Safety.unknown : knowledge.safety(of: call)
+          return accepts(safety) && isReported(call, safety)
+        }) : []
     let (reachable, onlyAfter) = ReachableCalls.indices(of: function, given: values, after: unsafe)
     next.calls = reachable.map { function.calls[$0] }
-    // Only calls into more project code: the function's own unsafe calls are each a
-    // problem of their own.
-    for (position, index) in reachable.enumerated() {
-      if let first = onlyAfter[index], program.definition(of: function.calls[index]) != nil {
-        next.onlyAfter[position] = function.calls[first]
-      }
+    for (position, index) in reachable.enumerated() where intoProject[index] {
+      if let first = onlyAfter[index] { next.onlyAfter[position] = function.calls[first] }
     }
     return next
   }
