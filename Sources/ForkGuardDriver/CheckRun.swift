@@ -94,9 +94,12 @@ public struct CheckRun {
     clock.end("link information")
     let runCache = try RunCache(
       options: options, configuration: configuration, inputs: inputs, arguments: arguments, link: link)
+    // Read once: a replay compares with it, a whole run's record takes unmoved files from it.
+    let lastRecord = runCache?.load()
     if let runCache,
       let replayed = RunReplay.outcome(
-        runCache, inputs: inputs, arguments: arguments, configuration: configuration, options: options)
+        of: lastRecord, runCache, inputs: inputs, arguments: arguments, configuration: configuration,
+        options: options)
     {
       clock.end("replay (\(replayed.reparsed) re-parsed)")
       return try replay(replayed, inputs: inputs, options: options, clock: clock, report: report)
@@ -130,7 +133,7 @@ public struct CheckRun {
     clock.end("suppressions and baseline")
     if let runCache,
       let record = runCache.record(
-        inputs: inputs.files, facts: parsed.facts,
+        inputs: inputs.files, facts: parsed.facts, previous: lastRecord,
         outcome: RunRecord.Outcome(
           findings: findings, notes: parsed.notes, parseErrors: parsed.errors, parsedFiles: parsed.facts.count,
           notNeeded: parsed.notNeeded, incompleteParses: parsed.incompleteParses,

@@ -195,8 +195,7 @@ struct RunCache {
   /// (of the same key) says of a file whose stamp has not moved is taken from it: the
   /// content's hash, and a file's digest when its headers have not moved either (a language
   /// server's whole run after an edit would read and hash every file again).
-  func record(inputs: [String], facts: [FileFacts], outcome: RunRecord.Outcome) -> RunRecord? {
-    let previous = load()
+  func record(inputs: [String], facts: [FileFacts], previous: RunRecord?, outcome: RunRecord.Outcome) -> RunRecord? {
     var previousDependencies: [String: RunRecord.Content] = [:]
     if let previous {
       for (index, path) in previous.dependencyPaths.enumerated() {

@@ -10,11 +10,12 @@ enum RunReplay {
     var reparsed: Int
   }
 
+  /// - Parameter record: the cache's record (`RunCache.load`), read once per check.
   static func outcome(
-    _ cache: RunCache, inputs: CheckInputs, arguments: ParseArguments, configuration: LoadedConfiguration,
-    options: CheckRun.Options
+    of record: RunRecord?, _ cache: RunCache, inputs: CheckInputs, arguments: ParseArguments,
+    configuration: LoadedConfiguration, options: CheckRun.Options
   ) -> Replayed? {
-    guard let record = cache.load(), let changed = cache.changedFiles(record, inputs: inputs.files) else { return nil }
+    guard let record, let changed = cache.changedFiles(record, inputs: inputs.files) else { return nil }
     if changed.isEmpty { return Replayed(outcome: record.outcome, reparsed: 0) }
     // A file the last run left unparsed may be needed now: only a whole run can tell. The
     // changed files' facts are made through the facts cache (and an editor buffer through
