@@ -17,6 +17,18 @@ public final class CEditorUnits: @unchecked Sendable {
     var lastUse: Int
     /// The text's leading directives and comments, which the preamble holds.
     var preamble: [UInt8]
+    /// The facts of the last parse and what they were made from. One check can ask twice
+    /// for the same text (its run record's replay, when that fails, then the whole run):
+    /// the second is answered from here, not by parsing again.
+    var made: Made? = nil
+  }
+
+  private struct Made {
+    var unsaved: [String: String]
+    /// The headers the parse read, stamped after it; kept only when none had changed
+    /// lately, so a header edited while it was parsed is not taken for the same.
+    var dependencies: [String: FileStamp?]
+    var facts: FileFacts
   }
 
   /// An edit that changed the preamble is parsed afresh, without one: libclang would build
@@ -32,6 +44,13 @@ public final class CEditorUnits: @unchecked Sendable {
   private var index: CXIndex?
   private var entries: [String: Entry] = [:]
   private var uses = 0
+  private var parses = 0
+  /// How many times libclang parsed or re-parsed a buffer: what the kept facts save.
+  public var parseCount: Int {
+    lock.lock()
+    defer { lock.unlock() }
+    return parses
+  }
 
   public init() {}
 
@@ -118,13 +137,23 @@ public final class CEditorUnits: @unchecked Sendable {
       return nil
     }
     if let entry = entries[file], entry.arguments == arguments, entry.preamble == preamble {
+      if let made = entry.made, made.unsaved == unsaved,
+        made.dependencies.allSatisfy({ FileStamp($0.key) == $0.value })
+      {
+        entries[file]?.lastUse = uses
+        return made.facts
+      }
+      let started = FileStamp.now()
+      parses += 1
       let reparsed = withUnsavedFiles(unsaved) { buffers in
         clang_reparseTranslationUnit(
           entry.unit, UInt32(buffers.count), buffers.baseAddress, clang_defaultReparseOptions(entry.unit))
       }
       if reparsed == 0 {
         entries[file]?.lastUse = uses
-        return CFrontEnd.facts(of: entry.unit, file: file, arguments: arguments, knowledge: knowledge)
+        let facts = CFrontEnd.facts(of: entry.unit, file: file, arguments: arguments, knowledge: knowledge)
+        entries[file]?.made = Self.made(facts, unsaved: unsaved, since: started)
+        return facts
       }
       // A failed reparse leaves the unit unusable.
       clang_disposeTranslationUnit(entry.unit)
@@ -142,6 +171,8 @@ public final class CEditorUnits: @unchecked Sendable {
     // Visiting the unit then skips the preamble's declarations (the headers'), which it would
     // otherwise read back from the precompiled form one by one: most of a re-parse's time.
     if index == nil { index = clang_createIndex(1, 0) }
+    let started = FileStamp.now()
+    parses += 1
     var unit: CXTranslationUnit?
     let options =
       CXTranslationUnit_PrecompiledPreamble.rawValue | CXTranslationUnit_CreatePreambleOnFirstParse.rawValue
@@ -153,6 +184,14 @@ public final class CEditorUnits: @unchecked Sendable {
       clang_disposeTranslationUnit(oldest.value.unit)
       entries[oldest.key] = nil
     }
-    return CFrontEnd.facts(of: unit, file: file, arguments: arguments, knowledge: knowledge)
+    let facts = CFrontEnd.facts(of: unit, file: file, arguments: arguments, knowledge: knowledge)
+    entries[file]?.made = Self.made(facts, unsaved: unsaved, since: started)
+    return facts
+  }
+
+  private static func made(_ facts: FileFacts, unsaved: [String: String], since started: Int) -> Made? {
+    let stamps = Dictionary(facts.dependencies.map { ($0, FileStamp($0)) }, uniquingKeysWith: { first, _ in first })
+    guard !stamps.values.contains(where: { ($0?.modified ?? 0) >= started - 1_000_000_000 }) else { return nil }
+    return Made(unsaved: unsaved, dependencies: stamps, facts: facts)
   }
 }

@@ -9,8 +9,8 @@ import Foundation
 /// Known blind spots, both documented: a name made by `##` from two macro parameters is
 /// matched only where the macro expands at file scope, and a system header's macro that
 /// expands to a project function or to fork is not seen.
-public final class CSourceIndex {
-  public struct Unit {
+public final class CSourceIndex: Sendable {
+  public struct Unit: Equatable, Sendable {
     public var file: String
     public var arguments: [String]
     public init(file: String, arguments: [String]) {
@@ -19,87 +19,44 @@ public final class CSourceIndex {
     }
   }
 
-  private var paths: [String] = []
-  private var pathIDs: [String: Int] = [:]
-  private var scans: [CSourceScan?] = []
-  /// For each unit, the files it reads (itself first).
-  private var closures: [[Int]] = []
+  /// Every file the index read, the units and their project headers.
+  let files: [String]
   /// Per file, the units that read it.
-  private var readers: [[Int]] = []
-  private var unitExtraMentions: [Int: Set<String>] = [:]
-  private var mentionIndex: [String: [Int]] = [:]
-  private var definitionIndex: [String: [Int]] = [:]
+  private let readers: [[Int]]
+  private let unitExtraMentions: [Int: Set<String>]
+  private let mentionIndex: [String: [Int]]
+  private let definitionIndex: [String: [Int]]
   /// `##` fragments, with the files whose macros paste them.
-  private var mentionFragments: [CSourceScan.Fragment: [Int]] = [:]
-  private var definitionFragments: [CSourceScan.Fragment: [Int]] = [:]
+  private let mentionFragments: [CSourceScan.Fragment: [Int]]
+  private let definitionFragments: [CSourceScan.Fragment: [Int]]
   /// Files that expand, at file scope, a macro that pastes two parameters together.
-  private var definesAnyName: [Int] = []
+  private let definesAnyName: [Int]
   /// Units only a parse can judge: not text, unreadable, or with a computed `#include`.
-  public private(set) var unitsToParse: [Int] = []
+  public let unitsToParse: [Int]
   public let unitCount: Int
-
-  private let memo: ScanMemo?
+  /// What the index was built from, for a kept index to be checked against (ScanMemo):
+  /// the units, the folders an include was looked for in, and the editor buffers it read.
+  let units: [Unit]
+  let consultedDirectories: Set<String>
+  let unsavedRead: [String: String]
 
   /// - Parameter memo: scans kept from earlier checks, reused for unchanged files.
   public init(units: [Unit], unsaved: [String: String] = [:], memo: ScanMemo? = nil) {
+    var builder = Builder(unsaved: unsaved, memo: memo)
+    builder.build(units)
     unitCount = units.count
-    self.memo = memo
-    // The files themselves are most of the text: read and scan them on every core.
-    let mainScans = Self.scanConcurrently(units.map(\.file), unsaved: unsaved, memo: memo)
-    for (unit, scan) in zip(units, mainScans) where pathIDs[unit.file] == nil {
-      pathIDs[unit.file] = paths.count
-      paths.append(unit.file)
-      scans.append(scan)
-    }
-    var resolutions: [String: Int?] = [:]
-    for (unitIndex, unit) in units.enumerated() {
-      let directories = Self.searchDirectories(unit.arguments)
-      let directoriesKey = (directories.quoted + ["\u{1}"] + directories.angled).joined(separator: "\u{0}")
-      var closure: [Int] = []
-      var seen = Set<Int>()
-      var pending: [Int] = []
-      var unreadable = false
-      func visit(_ id: Int) {
-        if seen.insert(id).inserted {
-          closure.append(id)
-          pending.append(id)
-        }
-      }
-      let main = id(for: unit.file, unsaved: unsaved)
-      visit(main)
-      for forced in directories.forced { visit(id(for: forced, unsaved: unsaved)) }
-      while let next = pending.popLast() {
-        guard let scan = scans[next] else {
-          unreadable = unreadable || next == main
-          continue
-        }
-        if !scan.isText || scan.hasComputedInclude {
-          unreadable = true
-        }
-        let includerDirectory = (paths[next] as NSString).deletingLastPathComponent
-        for include in scan.includes {
-          let key = "\(include.isQuoted ? includerDirectory : "")\u{2}\(include.name)\u{2}\(directoriesKey)"
-          let resolved: Int?
-          if let known = resolutions[key] {
-            resolved = known
-          } else {
-            let candidates =
-              (include.isQuoted ? [includerDirectory] + directories.quoted : []) + directories.angled
-            resolved = Self.resolve(include.name, in: candidates).map { id(for: $0, unsaved: unsaved) }
-            resolutions[key] = resolved
-          }
-          if let resolved { visit(resolved) }
-        }
-      }
-      if unreadable { unitsToParse.append(unitIndex) }
-      closures.append(closure)
-      if !directories.definitions.isEmpty { unitExtraMentions[unitIndex] = directories.definitions }
-    }
-    readers = Array(repeating: [], count: paths.count)
-    for (unit, closure) in closures.enumerated() {
-      for file in closure { readers[file].append(unit) }
-    }
-    buildNameIndexes()
+    self.units = units
+    files = builder.paths
+    readers = builder.readers
+    unitExtraMentions = builder.unitExtraMentions
+    mentionIndex = builder.mentionIndex
+    definitionIndex = builder.definitionIndex
+    mentionFragments = builder.mentionFragments
+    definitionFragments = builder.definitionFragments
+    definesAnyName = builder.definesAnyName
+    unitsToParse = builder.unitsToParse
+    consultedDirectories = builder.consultedDirectories
+    unsavedRead = builder.unsavedRead
   }
 
   // MARK: Queries
@@ -155,52 +112,142 @@ public final class CSourceIndex {
     return results
   }
 
-  private func id(for path: String, unsaved: [String: String]) -> Int {
-    if let known = pathIDs[path] { return known }
-    let id = paths.count
-    paths.append(path)
-    pathIDs[path] = id
-    scans.append(Self.scan(path, unsaved: unsaved, memo: memo))
-    return id
-  }
+  /// The index as it is being built: scans, include closures, then the name indexes.
+  private struct Builder {
+    let unsaved: [String: String]
+    let memo: ScanMemo?
+    var paths: [String] = []
+    var pathIDs: [String: Int] = [:]
+    var scans: [CSourceScan?] = []
+    /// For each unit, the files it reads (itself first).
+    var closures: [[Int]] = []
+    var readers: [[Int]] = []
+    var unitExtraMentions: [Int: Set<String>] = [:]
+    var mentionIndex: [String: [Int]] = [:]
+    var definitionIndex: [String: [Int]] = [:]
+    var mentionFragments: [CSourceScan.Fragment: [Int]] = [:]
+    var definitionFragments: [CSourceScan.Fragment: [Int]] = [:]
+    var definesAnyName: [Int] = []
+    var unitsToParse: [Int] = []
+    var consultedDirectories = Set<String>()
+    var unsavedRead: [String: String] = [:]
 
-  private func buildNameIndexes() {
-    var macros: [String: CSourceScan.Macro] = [:]
-    for scan in scans.compactMap({ $0 }) {
-      for (name, macro) in scan.macros { macros[name, default: CSourceScan.Macro()].merge(macro) }
+    init(unsaved: [String: String], memo: ScanMemo?) {
+      self.unsaved = unsaved
+      self.memo = memo
     }
-    var expansions: [String: CSourceScan.Macro] = [:]
-    func expansion(of name: String, visiting: inout Set<String>) -> CSourceScan.Macro {
-      if let known = expansions[name] { return known }
-      guard let macro = macros[name], visiting.insert(name).inserted else { return CSourceScan.Macro() }
-      var result = macro
-      for inner in macro.identifiers where macros[inner] != nil {
-        // An argument passed on to an inner macro counts as used if the inner one uses it.
-        result.merge(expansion(of: inner, visiting: &visiting))
+
+    mutating func build(_ units: [Unit]) {
+      // The files themselves are most of the text: read and scan them on every core.
+      let mainScans = CSourceIndex.scanConcurrently(units.map(\.file), unsaved: unsaved, memo: memo)
+      for (unit, scan) in zip(units, mainScans) where pathIDs[unit.file] == nil {
+        pathIDs[unit.file] = paths.count
+        paths.append(unit.file)
+        scans.append(scan)
       }
-      visiting.remove(name)
-      expansions[name] = result
-      return result
+      var resolutions: [String: Int?] = [:]
+      for (unitIndex, unit) in units.enumerated() {
+        let directories = CSourceIndex.searchDirectories(unit.arguments)
+        let directoriesKey = (directories.quoted + ["\u{1}"] + directories.angled).joined(separator: "\u{0}")
+        var closure: [Int] = []
+        var seen = Set<Int>()
+        var pending: [Int] = []
+        var unreadable = false
+        func visit(_ id: Int) {
+          if seen.insert(id).inserted {
+            closure.append(id)
+            pending.append(id)
+          }
+        }
+        let main = id(for: unit.file, unsaved: unsaved)
+        visit(main)
+        for forced in directories.forced { visit(id(for: forced, unsaved: unsaved)) }
+        while let next = pending.popLast() {
+          guard let scan = scans[next] else {
+            unreadable = unreadable || next == main
+            continue
+          }
+          if !scan.isText || scan.hasComputedInclude {
+            unreadable = true
+          }
+          let includerDirectory = (paths[next] as NSString).deletingLastPathComponent
+          for include in scan.includes {
+            let key = "\(include.isQuoted ? includerDirectory : "")\u{2}\(include.name)\u{2}\(directoriesKey)"
+            let resolved: Int?
+            if let known = resolutions[key] {
+              resolved = known
+            } else {
+              let candidates =
+                (include.isQuoted ? [includerDirectory] + directories.quoted : []) + directories.angled
+              // Where the header would be: a header created there later changes that folder.
+              for place in include.name.hasPrefix("/") ? [include.name] : candidates.map({ $0 + "/" + include.name }) {
+                consultedDirectories.insert((place as NSString).deletingLastPathComponent)
+              }
+              resolved = CSourceIndex.resolve(include.name, in: candidates).map { id(for: $0, unsaved: unsaved) }
+              resolutions[key] = resolved
+            }
+            if let resolved { visit(resolved) }
+          }
+        }
+        if unreadable { unitsToParse.append(unitIndex) }
+        closures.append(closure)
+        if !directories.definitions.isEmpty { unitExtraMentions[unitIndex] = directories.definitions }
+      }
+      for path in paths { if let text = unsaved[path] { unsavedRead[path] = text } }
+      readers = Array(repeating: [], count: paths.count)
+      for (unit, closure) in closures.enumerated() {
+        for file in closure { readers[file].append(unit) }
+      }
+      buildNameIndexes()
     }
-    for (file, scan) in scans.enumerated() {
-      guard let scan else { continue }
-      for name in scan.identifiers { mentionIndex[name, default: []].append(file) }
-      for macro in scan.macros.values {
-        for fragment in macro.pastedFragments { mentionFragments[fragment, default: []].append(file) }
+
+    mutating func id(for path: String, unsaved: [String: String]) -> Int {
+      if let known = pathIDs[path] { return known }
+      let id = paths.count
+      paths.append(path)
+      pathIDs[path] = id
+      scans.append(CSourceIndex.scan(path, unsaved: unsaved, memo: memo))
+      return id
+    }
+
+    mutating func buildNameIndexes() {
+      var macros: [String: CSourceScan.Macro] = [:]
+      for scan in scans.compactMap({ $0 }) {
+        for (name, macro) in scan.macros { macros[name, default: CSourceScan.Macro()].merge(macro) }
       }
-      var definitions = scan.fileScopeDefinitions
-      // A macro expanded at file scope may define any name its expansion or its arguments hold.
-      let uses = scan.fileScopeUses.map { ($0, $1, false) } + scan.fileScopeDeclarations.map { ($0, $1, true) }
-      for (name, arguments, isDeclaration) in uses where macros[name] != nil {
-        var visiting = Set<String>()
-        let expanded = expansion(of: name, visiting: &visiting)
-        if isDeclaration && !expanded.hasBraces { continue }
-        definitions.formUnion(expanded.identifiers)
-        if expanded.usesParameters { definitions.formUnion(arguments) }
-        for fragment in expanded.pastedFragments { definitionFragments[fragment, default: []].append(file) }
-        if expanded.pastesParameters { definesAnyName.append(file) }
+      var expansions: [String: CSourceScan.Macro] = [:]
+      func expansion(of name: String, visiting: inout Set<String>) -> CSourceScan.Macro {
+        if let known = expansions[name] { return known }
+        guard let macro = macros[name], visiting.insert(name).inserted else { return CSourceScan.Macro() }
+        var result = macro
+        for inner in macro.identifiers where macros[inner] != nil {
+          // An argument passed on to an inner macro counts as used if the inner one uses it.
+          result.merge(expansion(of: inner, visiting: &visiting))
+        }
+        visiting.remove(name)
+        expansions[name] = result
+        return result
       }
-      for name in definitions { definitionIndex[name, default: []].append(file) }
+      for (file, scan) in scans.enumerated() {
+        guard let scan else { continue }
+        for name in scan.identifiers { mentionIndex[name, default: []].append(file) }
+        for macro in scan.macros.values {
+          for fragment in macro.pastedFragments { mentionFragments[fragment, default: []].append(file) }
+        }
+        var definitions = scan.fileScopeDefinitions
+        // A macro expanded at file scope may define any name its expansion or its arguments hold.
+        let uses = scan.fileScopeUses.map { ($0, $1, false) } + scan.fileScopeDeclarations.map { ($0, $1, true) }
+        for (name, arguments, isDeclaration) in uses where macros[name] != nil {
+          var visiting = Set<String>()
+          let expanded = expansion(of: name, visiting: &visiting)
+          if isDeclaration && !expanded.hasBraces { continue }
+          definitions.formUnion(expanded.identifiers)
+          if expanded.usesParameters { definitions.formUnion(arguments) }
+          for fragment in expanded.pastedFragments { definitionFragments[fragment, default: []].append(file) }
+          if expanded.pastesParameters { definesAnyName.append(file) }
+        }
+        for name in definitions { definitionIndex[name, default: []].append(file) }
+      }
     }
   }
 

@@ -14,4 +14,12 @@ public struct FileStamp: Equatable, Sendable {
     size = Int(info.st_size)
     modified = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
   }
+
+  /// The wall clock in nanoseconds, as modification times count: a stamp this recent may
+  /// not yet show a change still being written (the same clock tick).
+  public static func now() -> Int {
+    var time = timespec()
+    clock_gettime(CLOCK_REALTIME, &time)
+    return Int(time.tv_sec) * 1_000_000_000 + Int(time.tv_nsec)
+  }
 }

@@ -139,13 +139,13 @@ public struct ProgramGraph: Sendable {
       let candidates = identities.compactMap { identity in
         functions[identity].map {
           Candidate(
-            identity: identity, file: $0.location.file, folder: Self.folder(of: $0.location.file),
+            function: $0, file: $0.location.file, folder: Self.folder(of: $0.location.file),
             isOtherPlatform: otherPlatformFiles.contains($0.location.file), program: programByFile[$0.location.file])
         }
       }
       let isLibrary = SymbolSpelling.linkName(symbol).map(policy.isLibraryFunction) ?? false
       if candidates.count == 1, !isLibrary, !candidates[0].isOtherPlatform, candidates[0].program == nil {
-        links[symbol] = .only(candidates[0].identity)
+        links[symbol] = .only(candidates[0].function)
       } else {
         links[symbol] = .choose(candidates, isLibrary: isLibrary)
       }
@@ -167,7 +167,7 @@ public struct ProgramGraph: Sendable {
   public func function(symbol: SymbolID, near file: String, declaredBySystem: Bool = false) -> FunctionFacts? {
     if let link = links[symbol] {
       // None may stand for this caller: the C library's function runs.
-      return nearest(link, of: symbol, to: file, declaredBySystem: declaredBySystem).flatMap { functions[$0] }
+      return nearest(link, of: symbol, to: file, declaredBySystem: declaredBySystem)
     }
     if let identity = functions[symbol] { return identity }
     if let name = SymbolSpelling.swiftCallName(symbol) {
@@ -194,60 +194,63 @@ public struct ProgramGraph: Sendable {
   /// Same file first, then the definition sharing the longest folder prefix with the
   /// caller; a library name's project definition only for its own folder, another
   /// platform's only for its own file.
-  private func nearest(_ link: Link, of symbol: SymbolID, to file: String, declaredBySystem: Bool) -> SymbolID? {
+  private func nearest(_ link: Link, of symbol: SymbolID, to file: String, declaredBySystem: Bool) -> FunctionFacts? {
     switch link {
-    case .only(let identity):
-      return identity
+    case .only(let function):
+      return function
     case .choose(let candidates, let isLibraryName):
       let isLibrary = isLibraryName && declaredBySystem
       let key = LinkChoices.Key(symbol: symbol, file: file, isLibrary: isLibrary)
-      if let known = choices.choice(for: key) { return known }
+      if let known = choices.choice(for: key) { return known.map { candidates[$0].function } }
       let chosen = choose(candidates, for: file, isLibrary: isLibrary)
       choices.record(chosen, for: key)
-      return chosen
+      return chosen.map { candidates[$0].function }
     }
   }
 
-  private func choose(_ candidates: [Candidate], for file: String, isLibrary: Bool) -> SymbolID? {
+  /// The position in `candidates` of the one that stands for callers in `file`.
+  private func choose(_ candidates: [Candidate], for file: String, isLibrary: Bool) -> Int? {
     let folder = Self.folder(of: file)
     let callerProgram = programByFile[file]
-    var best: (SymbolID, Int)?
-    for candidate in candidates {
-      if candidate.file == file { return candidate.identity }
+    var best: (Int, Int)?
+    for (position, candidate) in candidates.enumerated() {
+      if candidate.file == file { return position }
       if candidate.isOtherPlatform { continue }
       if isLibrary && candidate.folder != folder { continue }
       // Programs named by hand: never another program's definition; its own first.
       if let program = candidate.program, program != callerProgram { continue }
       let shared = Self.sharedPrefixLength(candidate.folder, folder) + (candidate.program != nil ? 1000 : 0)
-      if best == nil || shared > best!.1 { best = (candidate.identity, shared) }
+      if best == nil || shared > best!.1 { best = (position, shared) }
     }
     return best?.0
   }
 
-  /// Chosen definitions, by symbol, calling file and whether the caller sees a system
-  /// declaration. `nil` is a choice too: the C library's function.
+  /// Chosen definitions (positions among the symbol's candidates), by symbol, calling file
+  /// and whether the caller sees a system declaration. `nil` is a choice too: the C
+  /// library's function.
   final class LinkChoices: Sendable {
     struct Key: Hashable {
       var symbol: SymbolID
       var file: String
       var isLibrary: Bool
     }
-    private let chosen = Mutex([Key: SymbolID?]())
+    private let chosen = Mutex([Key: Int?]())
 
-    func choice(for key: Key) -> SymbolID?? { chosen.withLock { $0[key] } }
-    func record(_ choice: SymbolID?, for key: Key) { chosen.withLock { $0[key] = .some(choice) } }
+    func choice(for key: Key) -> Int?? { chosen.withLock { $0[key] } }
+    func record(_ choice: Int?, for key: Key) { chosen.withLock { $0[key] = .some(choice) } }
   }
 
-  /// How a linked symbol finds its definition for a caller.
+  /// How a linked symbol finds its definition for a caller. The definitions are held here
+  /// as well as in `functions`: every call site asks, and one lookup is half the cost of two.
   enum Link: Sendable {
     /// One definition that stands for every caller.
-    case only(SymbolID)
+    case only(FunctionFacts)
     /// Chosen per caller.
     case choose([Candidate], isLibrary: Bool)
   }
 
   struct Candidate: Sendable {
-    var identity: SymbolID
+    var function: FunctionFacts
     var file: String
     var folder: Substring
     var isOtherPlatform: Bool

@@ -104,6 +104,7 @@ public struct CheckRun {
       clock.end("replay (\(replayed.reparsed) re-parsed)")
       return try replay(replayed, inputs: inputs, options: options, clock: clock, report: report)
     }
+    if runCache != nil { clock.end("run record (no replay)") }
     let parsed = try FactsParsing.run(
       inputs, arguments: arguments, configuration: configuration, options: options, clock: clock)
     var result = Result(

@@ -107,7 +107,7 @@ final class ParseDemand: @unchecked Sendable {
         unitFiles.append(position)
       }
     }
-    index = CSourceIndex(units: units, unsaved: unsaved, memo: scans)
+    index = scans?.index(units: units, unsaved: unsaved) ?? CSourceIndex(units: units, unsaved: unsaved)
     self.unitFiles = unitFiles
     let names = knowledges.reduce(into: Set<String>()) { $0.formUnion($1.contextNames) }
     // The knowledge bases differ only in the user's additions, which are in `names`.

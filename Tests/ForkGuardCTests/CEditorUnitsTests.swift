@@ -38,6 +38,39 @@ struct CEditorUnitsTests {
     }
   }
 
+  /// The same text asked for twice (a check's failed replay, then its whole run) is not
+  /// parsed twice; a header changed on disk in between is.
+  @Test func theSameTextTwiceIsAnsweredFromTheLastParseUntilAHeaderChanges() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fg-editor-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("main.c").path
+    let header = folder.appendingPathComponent("helpers.h").path
+    let text = "#include \"helpers.h\"\nint main(void) { if (fork() == 0) HELP(); return 0; }\n"
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    try "#include <unistd.h>\n#define HELP() _exit(0)\n".write(toFile: header, atomically: true, encoding: .utf8)
+    // Older than the check: a header written just now is never taken for unchanged.
+    let past = Date(timeIntervalSinceNow: -3600)
+    try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: header)
+    let knowledge = try Knowledge()
+    let arguments = CFrontEnd.defaultArguments(for: path, includeDirectories: [])
+    let units = CEditorUnits()
+    let fresh = CFrontEnd(knowledge: knowledge)
+    let unsaved = [path: text]
+    let first = try #require(units.facts(for: path, arguments: arguments, unsaved: unsaved, knowledge: knowledge))
+    let again = try #require(units.facts(for: path, arguments: arguments, unsaved: unsaved, knowledge: knowledge))
+    #expect(again == first)
+    #expect(units.parseCount == 1)
+    #expect(first.functions.first?.calls.map(\.callee) == ["fork", "_exit"])
+    try "#include <stdio.h>\n#include <unistd.h>\n#define HELP() puts(\"x\")\n".write(
+      toFile: header, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.modificationDate: past.addingTimeInterval(60)], ofItemAtPath: header)
+    let changed = try #require(units.facts(for: path, arguments: arguments, unsaved: unsaved, knowledge: knowledge))
+    #expect(changed.functions.first?.calls.map(\.callee) == ["fork", "puts"])
+    #expect(units.parseCount == 2)
+    #expect(changed == (try fresh.facts(for: path, arguments: arguments, unsaved: unsaved)))
+  }
+
   /// A header first included below the preamble, in the text a unit is made from.
   @Test func aHeaderIncludedBelowThePreambleIsADependency() throws {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("fg-editor-\(UUID().uuidString).c").path
