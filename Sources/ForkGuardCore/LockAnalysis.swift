@@ -156,8 +156,9 @@ public struct LockAnalysis: Sendable {
     for region in process.childRegions(.fork) { regionsByFunction[region.function, default: []].append(region) }
     var callers: [SymbolID: [LockReach.Caller]] = [:]
     for function in functions {
-      for call in function.calls {
-        if let callee = program.definition(of: call) {
+      let callees = program.callees(of: function)
+      for (index, call) in function.calls.enumerated() {
+        if let callee = callees[index] {
           callers[callee.symbol, default: []].append(LockReach.Caller(function: function, call: call))
         }
       }
@@ -189,9 +190,10 @@ public struct LockAnalysis: Sendable {
       head += 1
       queued.remove(symbol)
       guard let function = program.functions[symbol] else { continue }
-      let hasLockState = function.calls.contains { call in
-        if let callee = program.definition(of: call) { return !(holds[callee.symbol]?.isEmpty ?? true) }
-        return isLockFunction(call.callee)
+      let callees = program.callees(of: function)
+      let hasLockState = function.calls.indices.contains { index in
+        if let callee = callees[index] { return !(holds[callee.symbol]?.isEmpty ?? true) }
+        return isLockFunction(function.calls[index].callee)
       }
       guard hasLockState else { continue }
       budget -= 1
@@ -251,13 +253,13 @@ public struct LockAnalysis: Sendable {
     var visited = Set<SymbolID>()
     for root in functions where !visited.contains(root.symbol) {
       // Iterative depth-first search: deep call chains must not overflow the stack.
-      var stack: [(FunctionFacts, Int)] = [(root, 0)]
+      var stack: [(FunctionFacts, ProgramGraph.Callees, Int)] = [(root, program.callees(of: root), 0)]
       visited.insert(root.symbol)
-      while let (function, next) = stack.last {
+      while let (function, callees, next) = stack.last {
         if next < function.calls.count {
-          stack[stack.count - 1].1 += 1
-          if let callee = program.definition(of: function.calls[next]), visited.insert(callee.symbol).inserted {
-            stack.append((callee, 0))
+          stack[stack.count - 1].2 += 1
+          if let callee = callees[next], visited.insert(callee.symbol).inserted {
+            stack.append((callee, program.callees(of: callee), 0))
           }
         } else {
           order.append(function.symbol)

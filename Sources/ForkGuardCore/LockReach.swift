@@ -32,7 +32,8 @@ struct LockReach {
     var shared: [(SymbolID, LockReference, LockEvent)] = []
     var released: [(SymbolID, LockReference, LockEvent)] = []
     for function in functions {
-      for call in function.calls where program.definition(of: call) == nil {
+      let callees = program.callees(of: function)
+      for (index, call) in function.calls.enumerated() where callees[index] == nil {
         guard let lockFunction = knowledge.lockFunction(call.callee),
           let lock = call.lockArguments[lockFunction.lockArgument]
         else { continue }

@@ -19,8 +19,9 @@ public struct ProcessModel: Sendable {
     self.knowledge = knowledge
     var callers: [SymbolID: Set<SymbolID>] = [:]
     for function in program.functions.values {
-      for call in function.calls {
-        if let callee = program.definition(of: call) { callers[callee.symbol, default: []].insert(function.symbol) }
+      let callees = program.callees(of: function)
+      for index in function.calls.indices {
+        if let callee = callees[index] { callers[callee.symbol, default: []].insert(function.symbol) }
       }
     }
     let sorted = program.functions.values.sorted { $0.symbol < $1.symbol }
@@ -58,8 +59,9 @@ public struct ProcessModel: Sendable {
       guard effects.contains(where: \.isFork) else { continue }
       // A library call's result in a fresh child (setsid cannot fail there); a project's
       // own definition of the name decides for itself.
-      let results = function.calls.map { call in
-        program.definition(of: call) == nil ? knowledge.forkChildResult(of: call.callee) : nil
+      let callees = program.callees(of: function)
+      let results = function.calls.indices.map { index in
+        callees[index] == nil ? knowledge.forkChildResult(of: function.calls[index].callee) : nil
       }
       for region in ChildRegionAnalysis.childRegions(of: function, effects: effects, childResults: results)
       where seen.insert(region.forkLocation).inserted {
@@ -88,7 +90,16 @@ public struct ProcessModel: Sendable {
     _ wrappers: [SymbolID: ForkKind]
   ) -> CallEffect {
     guard call.symbol != nil else { return .normal }
-    if let definition = program.definition(of: call) {
+    return effect(of: call, definition: program.definition(of: call), knowledge, neverReturning, wrappers)
+  }
+
+  /// `definition`: the call's definition in the project, if any.
+  private static func effect(
+    of call: CallSite, definition: FunctionFacts?, _ knowledge: Knowledge, _ neverReturning: Set<SymbolID>,
+    _ wrappers: [SymbolID: ForkKind]
+  ) -> CallEffect {
+    guard call.symbol != nil else { return .normal }
+    if let definition {
       if neverReturning.contains(definition.symbol) { return .exitProcess }
       if let kind = wrappers[definition.symbol] { return .fork(kind) }
       return .normal
@@ -101,7 +112,10 @@ public struct ProcessModel: Sendable {
     of function: FunctionFacts, _ program: ProgramGraph, _ knowledge: Knowledge, _ neverReturning: Set<SymbolID>,
     _ wrappers: [SymbolID: ForkKind]
   ) -> [CallEffect] {
-    function.calls.map { effect(of: $0, program, knowledge, neverReturning, wrappers) }
+    let callees = program.callees(of: function)
+    return function.calls.indices.map { index in
+      effect(of: function.calls[index], definition: callees[index], knowledge, neverReturning, wrappers)
+    }
   }
 
   /// Whether some path reaches the end of the body or a return. A `goto` or `longjmp`

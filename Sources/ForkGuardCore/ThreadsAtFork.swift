@@ -39,10 +39,10 @@ public struct ThreadsAtFork: Sendable {
         }
       }
     }
-    func startsThreadHere(_ call: CallSite) -> Bool {
+    /// `callee`: the call's definition in the project, if any.
+    func startsThreadHere(_ call: CallSite, callee: FunctionFacts?) -> Bool {
       startSites.contains(call.location)
-        || (call.symbol != nil && program.definition(of: call) == nil
-          && knowledge.startsThread(call.callee))
+        || (call.symbol != nil && callee == nil && knowledge.startsThread(call.callee))
     }
 
     // Which functions may start a thread, directly or through what they call: the first
@@ -53,8 +53,9 @@ public struct ThreadsAtFork: Sendable {
     // later in the same program.
     var valuesTaken: [SymbolID: [SymbolID]] = [:]
     for function in functions {
-      for call in function.calls {
-        if let callee = program.definition(of: call) { callers[callee.symbol, default: []].insert(function.symbol) }
+      let callees = program.callees(of: function)
+      for (index, call) in function.calls.enumerated() {
+        if let callee = callees[index] { callers[callee.symbol, default: []].insert(function.symbol) }
         for references in call.functionArguments.values {
           for reference in references {
             for (symbol, _) in program.functions(for: reference) {
@@ -87,9 +88,11 @@ public struct ThreadsAtFork: Sendable {
     var pending = functions.map(\.symbol)
     while let symbol = pending.popLast() {
       guard startsThread[symbol] == nil, let function = program.functions[symbol] else { continue }
-      let site = function.calls.lazy.compactMap { call -> SourceLocation? in
-        if startsThreadHere(call) { return call.location }
-        return program.definition(of: call).flatMap { startsThread[$0.symbol] }
+      let callees = program.callees(of: function)
+      let site = function.calls.indices.lazy.compactMap { index -> SourceLocation? in
+        let call = function.calls[index]
+        if startsThreadHere(call, callee: callees[index]) { return call.location }
+        return callees[index].flatMap { startsThread[$0.symbol] }
       }.first
       // A function that starts its workers and joins them (git's threaded index load)
       // leaves none running.
@@ -100,9 +103,11 @@ public struct ThreadsAtFork: Sendable {
 
     /// A thread join after the function's last thread start.
     func joinsAfterStarting(_ function: FunctionFacts) -> Bool {
+      let callees = program.callees(of: function)
       guard
-        let lastStart = function.calls.lastIndex(where: { call in
-          startsThreadHere(call) || (program.definition(of: call).map { startsThread[$0.symbol] != nil } ?? false)
+        let lastStart = function.calls.indices.last(where: { index in
+          startsThreadHere(function.calls[index], callee: callees[index])
+            || (callees[index].map { startsThread[$0.symbol] != nil } ?? false)
         })
       else { return false }
       return function.calls[(lastStart + 1)...].contains { knowledge.joinsThread($0.callee) }
@@ -139,7 +144,8 @@ public struct ThreadsAtFork: Sendable {
           unthreadedReach.insert(symbol)
         }
         guard let function = program.functions[symbol] else { continue }
-        let next = function.calls.compactMap { program.definition(of: $0)?.symbol } + (valuesTaken[symbol] ?? [])
+        let callees = program.callees(of: function)
+        let next = function.calls.indices.compactMap { callees[$0]?.symbol } + (valuesTaken[symbol] ?? [])
         for callee in next where seen.insert(callee).inserted { stack.append(callee) }
       }
     }
@@ -186,12 +192,14 @@ public struct ThreadsAtFork: Sendable {
       guard let function = program.functions[symbol], let state = entry[symbol] else { return }
       // Order matters only in a function that may start a thread: elsewhere every call
       // and fork sees the state the function was entered with.
-      let startsHere = function.calls.contains { call in
-        startsThreadHere(call) || program.definition(of: call).map { startsThread[$0.symbol] != nil } ?? false
+      let callees = program.callees(of: function)
+      let startsHere = function.calls.indices.contains { index in
+        startsThreadHere(function.calls[index], callee: callees[index])
+          || callees[index].map { startsThread[$0.symbol] != nil } ?? false
       }
       if !startsHere {
-        for call in function.calls {
-          if let callee = program.definition(of: call) { enter(callee.symbol, state) }
+        for (index, call) in function.calls.enumerated() {
+          if let callee = callees[index] { enter(callee.symbol, state) }
           if process.effect(of: call).isFork || cloneSites.contains(call.location) {
             if let known = forkReasons[call.location], known != nil { continue }
             forkReasons[call.location] = .some(state)
@@ -200,7 +208,7 @@ public struct ThreadsAtFork: Sendable {
         return
       }
       var domain = Flow(
-        function: function, program: program, process: process, startsThreadHere: startsThreadHere,
+        function: function, callees: callees, process: process, startsThreadHere: startsThreadHere,
         startsThread: startsThread, cloneSites: cloneSites, joinsThread: { knowledge.joinsThread($0.callee) },
         entryReason: state)
       var interpreter = FlowInterpreter(domain: domain)
@@ -236,9 +244,9 @@ public struct ThreadsAtFork: Sendable {
       var reason: Reason?
     }
     let function: FunctionFacts
-    let program: ProgramGraph
+    let callees: ProgramGraph.Callees
     let process: ProcessModel
-    let startsThreadHere: (CallSite) -> Bool
+    let startsThreadHere: (CallSite, FunctionFacts?) -> Bool
     let startsThread: [SymbolID: SourceLocation]
     let cloneSites: Set<SourceLocation>
     let joinsThread: (CallSite) -> Bool
@@ -254,12 +262,15 @@ public struct ThreadsAtFork: Sendable {
       if process.effect(of: call).isFork || cloneSites.contains(call.location) {
         if let known = forks[call.location], known != nil {} else { forks[call.location] = .some(state.reason) }
       }
-      if startsThreadHere(call) { return State(reason: state.reason ?? .threadStartedBefore(call.location)) }
+      let definition = callees[index]
+      if startsThreadHere(call, definition) {
+        return State(reason: state.reason ?? .threadStartedBefore(call.location))
+      }
       let effect = process.effect(of: call)
       // A child that exits does not come back to the parent's next fork.
       if effect == .exitProcess { return nil }
       if joinsThread(call), state.reason != entryReason { return State(reason: entryReason) }
-      guard let callee = program.definition(of: call) else { return state }
+      guard let callee = definition else { return state }
       if let known = calleeEntries[callee.symbol], known != nil {
       } else {
         calleeEntries[callee.symbol] = .some(state.reason)
