@@ -341,7 +341,7 @@ struct LockFlow: FlowDomain {
     self.knowledge = knowledge
     self.reach = reach
     self.holds = holds
-    let effects = function.calls.map(process.effect(of:))
+    let effects = process.effects(of: function)
     self.effects = effects
     children = ChildRegionAnalysis(effectOfCall: { effects[$0] })
   }

@@ -80,6 +80,11 @@ public struct ProcessModel: Sendable {
     Self.effect(of: call, program, knowledge, neverReturning, forkWrappers)
   }
 
+  /// What each of `function`'s calls does, in order (its calls resolved once, by the graph).
+  public func effects(of function: FunctionFacts) -> [CallEffect] {
+    Self.effects(of: function, program, knowledge, neverReturning, forkWrappers)
+  }
+
   public func childRegions(_ kind: ForkKind) -> [ChildRegion] { childRegions.filter { $0.kind == kind } }
 
   /// Whether the function never returns.

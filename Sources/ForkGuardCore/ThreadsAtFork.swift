@@ -193,6 +193,7 @@ public struct ThreadsAtFork: Sendable {
       // Order matters only in a function that may start a thread: elsewhere every call
       // and fork sees the state the function was entered with.
       let callees = program.callees(of: function)
+      let effects = process.effects(of: function)
       let startsHere = function.calls.indices.contains { index in
         startsThreadHere(function.calls[index], callee: callees[index])
           || callees[index].map { startsThread[$0.symbol] != nil } ?? false
@@ -200,7 +201,7 @@ public struct ThreadsAtFork: Sendable {
       if !startsHere {
         for (index, call) in function.calls.enumerated() {
           if let callee = callees[index] { enter(callee.symbol, state) }
-          if process.effect(of: call).isFork || cloneSites.contains(call.location) {
+          if effects[index].isFork || cloneSites.contains(call.location) {
             if let known = forkReasons[call.location], known != nil { continue }
             forkReasons[call.location] = .some(state)
           }
@@ -208,7 +209,7 @@ public struct ThreadsAtFork: Sendable {
         return
       }
       var domain = Flow(
-        function: function, callees: callees, process: process, startsThreadHere: startsThreadHere,
+        function: function, callees: callees, effects: effects, process: process, startsThreadHere: startsThreadHere,
         startsThread: startsThread, cloneSites: cloneSites, joinsThread: { knowledge.joinsThread($0.callee) },
         entryReason: state)
       var interpreter = FlowInterpreter(domain: domain)
@@ -245,6 +246,8 @@ public struct ThreadsAtFork: Sendable {
     }
     let function: FunctionFacts
     let callees: ProgramGraph.Callees
+    /// `process.effects(of: function)`.
+    let effects: [CallEffect]
     let process: ProcessModel
     let startsThreadHere: (CallSite, FunctionFacts?) -> Bool
     let startsThread: [SymbolID: SourceLocation]
@@ -259,14 +262,14 @@ public struct ThreadsAtFork: Sendable {
 
     mutating func call(_ index: Int, result: String?, _ state: State) -> State? {
       let call = function.calls[index]
-      if process.effect(of: call).isFork || cloneSites.contains(call.location) {
+      let effect = effects[index]
+      if effect.isFork || cloneSites.contains(call.location) {
         if let known = forks[call.location], known != nil {} else { forks[call.location] = .some(state.reason) }
       }
       let definition = callees[index]
       if startsThreadHere(call, definition) {
         return State(reason: state.reason ?? .threadStartedBefore(call.location))
       }
-      let effect = process.effect(of: call)
       // A child that exits does not come back to the parent's next fork.
       if effect == .exitProcess { return nil }
       if joinsThread(call), state.reason != entryReason { return State(reason: entryReason) }
