@@ -109,6 +109,39 @@ public struct Knowledge: Sendable {
   private let formatting: BufferFormatting
   /// Every function the C library exports.
   private let libraryNames: Set<String>
+  private let lookups: Lookups
+
+  /// The tables' lists as sets: every call the analyses meet asks several of them, and a
+  /// list is searched name by name. A class, so copying the knowledge copies one reference.
+  final class Lookups: Sendable {
+    let exec: Set<String>
+    /// `exits` and `neverReturn`.
+    let endsProcess: Set<String>
+    /// The thread starts' functions and `threadStartingCalls`.
+    let startsThread: Set<String>
+    let threadJoins: Set<String>
+    let processGroupCalls: Set<String>
+    let vforkAllowed: Set<String>
+    let allocators: Set<String>
+    let assertionFailures: Set<String>
+    let heapResettingForks: Set<String>
+    let internalSafe: Set<String>
+    let swiftSafe: Set<String>
+
+    init(process: ProcessTables, internals: Internals, swift: SwiftTables) {
+      exec = Set(process.exec)
+      endsProcess = Set(process.exits).union(process.neverReturn)
+      startsThread = Set(process.threadStarts.map(\.function)).union(process.threadStartingCalls)
+      threadJoins = Set(process.threadJoins)
+      processGroupCalls = Set(process.processGroupCalls)
+      vforkAllowed = Set(process.vforkAllowed)
+      allocators = Set(process.allocators)
+      assertionFailures = Set(process.assertionFailures)
+      heapResettingForks = Set(process.heapResettingForks)
+      internalSafe = Set(internals.safe)
+      swiftSafe = Set(swift.safe)
+    }
+  }
 
   struct SwiftTables: Codable, Sendable {
     var unsafe: [String: String]
@@ -244,6 +277,7 @@ public struct Knowledge: Sendable {
     swift = try decode(SwiftTables.self, "swift.json")
     formatting = try decode(BufferFormatting.self, "glibc-formatting.json")
     libraryNames = try list("glibc-2.36-functions.txt")
+    lookups = Lookups(process: process, internals: internals, swift: swift)
     var fingerprint = ContentHash()
     for name in ["process.json", "locks.json", "libc-internals.json", "swift.json"] { fingerprint.add(try load(name)) }
     fingerprint.add(profile.rawValue)
@@ -280,13 +314,13 @@ public struct Knowledge: Sendable {
 
   public func safety(of name: String) -> Safety {
     if let reason = overrides.unsafe[name] { return .unsafe(reasons: [reason]) }
-    if overrides.safe[name] != nil || internals.safe.contains(name) { return .safe }
+    if overrides.safe[name] != nil || lookups.internalSafe.contains(name) { return .safe }
     // Swift runtime and library calls, and the constructs the Swift front end names <…>.
     if let reason = swift.unsafe[name] { return .unsafe(reasons: [reason]) }
-    if swift.safe.contains(name) { return .safe }
+    if lookups.swiftSafe.contains(name) { return .safe }
     let name = canonicalName(name)
     if let reason = overrides.unsafe[name] { return .unsafe(reasons: [reason]) }
-    if overrides.safe[name] != nil || internals.safe.contains(name) { return .safe }
+    if overrides.safe[name] != nil || lookups.internalSafe.contains(name) { return .safe }
     // A lock function on the list (sem_post, the way to wake a thread from a handler) is safe.
     if safeList.contains(name) { return .safe }
     if let lock = lockTables.functions[name] { return .lock(lock.role) }
@@ -351,7 +385,7 @@ public struct Knowledge: Sendable {
   }
 
   /// The fork leaves the child a consistent heap with malloc's locks free: glibc's `fork()`.
-  public func resetsHeapInChild(_ forkCallee: String) -> Bool { process.heapResettingForks.contains(forkCallee) }
+  public func resetsHeapInChild(_ forkCallee: String) -> Bool { lookups.heapResettingForks.contains(forkCallee) }
 
   /// The call's only hazard is the heap (malloc and free, and what glibc marks AS-Unsafe
   /// only for allocating): it cannot deadlock in a child whose fork reset the heap's locks.
@@ -360,7 +394,7 @@ public struct Knowledge: Sendable {
     guard overrides.unsafe[call.callee] == nil, formatting.functions[call.callee] == nil else { return false }
     let name = canonicalName(call.callee)
     guard overrides.unsafe[name] == nil, formatting.functions[name] == nil else { return false }
-    if process.allocators.contains(name) { return true }
+    if lookups.allocators.contains(name) { return true }
     guard let entry = glibc[name], !entry.isSafe else { return false }
     return entry.reasons == ["ascuheap"]
   }
@@ -368,7 +402,7 @@ public struct Knowledge: Sendable {
   /// The call runs only when an assertion (or a stack or fortify check) has already failed,
   /// on the way to abort: unsafe by the letter, reached only in a program already broken.
   public func isAssertionFailure(_ call: CallSite) -> Bool {
-    overrides.unsafe[call.callee] == nil && process.assertionFailures.contains(call.callee)
+    overrides.unsafe[call.callee] == nil && lookups.assertionFailures.contains(call.callee)
   }
 
   /// glibc documents the function AS-Safe but the profile's POSIX list does not have it:
@@ -382,15 +416,15 @@ public struct Knowledge: Sendable {
   public func effect(of name: String) -> CallEffect {
     let name = canonicalName(name)
     if let kind = process.forks[name] { return .fork(kind) }
-    if process.exec.contains(name) { return .exec }
-    if process.exits.contains(name) || process.neverReturn.contains(name) { return .exitProcess }
+    if lookups.exec.contains(name) { return .exec }
+    if lookups.endsProcess.contains(name) { return .exitProcess }
     return .normal
   }
 
   /// Whether a call to this library function starts a thread.
   public func startsThread(_ name: String) -> Bool {
     let name = canonicalName(name)
-    return process.threadStarts.contains { $0.function == name } || process.threadStartingCalls.contains(name)
+    return lookups.startsThread.contains(name)
   }
 
   /// Every function the C library exports, sorted.
@@ -401,7 +435,7 @@ public struct Knowledge: Sendable {
     Set(process.threadStarts.filter { $0.language != "swift" }.map(\.function)).union(process.threadStartingCalls)
   }
 
-  public func joinsThread(_ name: String) -> Bool { process.threadJoins.contains(canonicalName(name)) }
+  public func joinsThread(_ name: String) -> Bool { lookups.threadJoins.contains(canonicalName(name)) }
 
   /// What a library call returns in a fresh fork child, and whether it changes the process
   /// group (ChildRegionAnalysis prunes the branches that result rules out).
@@ -414,7 +448,7 @@ public struct Knowledge: Sendable {
       default: return nil
       }
     }
-    let changesGroup = process.processGroupCalls.contains(name)
+    let changesGroup = lookups.processGroupCalls.contains(name)
     guard value != nil || changesGroup else { return nil }
     return ChildRegionAnalysis.ChildCallResult(value: value, changesProcessGroup: changesGroup)
   }
@@ -450,7 +484,7 @@ public struct Knowledge: Sendable {
 
   /// exec and _exit, and what the libc headers expand to without a real call (`errno`).
   public func isVforkAllowed(_ name: String) -> Bool {
-    internals.safe.contains(name) || process.vforkAllowed.contains(canonicalName(name))
+    lookups.internalSafe.contains(name) || lookups.vforkAllowed.contains(canonicalName(name))
   }
 
   private static func unique(_ items: [String]) -> [String] {

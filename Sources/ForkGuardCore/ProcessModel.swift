@@ -13,17 +13,28 @@ public struct ProcessModel: Sendable {
 
   private let program: ProgramGraph
   private let knowledge: Knowledge
+  /// What each library function called in the program does, by the name as called: asked
+  /// per call, the knowledge resolves the name's aliases every time.
+  private let libraryEffects: [String: CallEffect]
+  /// Each function's effects, as the child regions were found with them.
+  private let effectsByFunction: [SymbolID: [CallEffect]]
 
   public init(program: ProgramGraph, knowledge: Knowledge) {
     self.program = program
     self.knowledge = knowledge
     var callers: [SymbolID: Set<SymbolID>] = [:]
+    var libraryEffects: [String: CallEffect] = [:]
     for function in program.functions.values {
       let callees = program.callees(of: function)
-      for index in function.calls.indices {
-        if let callee = callees[index] { callers[callee.symbol, default: []].insert(function.symbol) }
+      for (index, call) in function.calls.enumerated() {
+        if let callee = callees[index] {
+          callers[callee.symbol, default: []].insert(function.symbol)
+        } else if call.symbol != nil, libraryEffects[call.callee] == nil {
+          libraryEffects[call.callee] = knowledge.effect(of: call.callee)
+        }
       }
     }
+    self.libraryEffects = libraryEffects
     let sorted = program.functions.values.sorted { $0.symbol < $1.symbol }
 
     // Never-returning functions grow to a fixed point: each new one can end its callers.
@@ -31,7 +42,7 @@ public struct ProcessModel: Sendable {
     var pending = sorted.map(\.symbol)
     while let symbol = pending.popLast() {
       guard !neverReturning.contains(symbol), let function = program.functions[symbol] else { continue }
-      let effects = Self.effects(of: function, program, knowledge, neverReturning, [:])
+      let effects = Self.effects(of: function, program, knowledge, libraryEffects, neverReturning, [:])
       guard effects.contains(.exitProcess), !Self.canReturn(function, effects: effects) else { continue }
       neverReturning.insert(symbol)
       pending.append(contentsOf: (callers[symbol] ?? []).sorted())
@@ -43,7 +54,7 @@ public struct ProcessModel: Sendable {
     pending = sorted.map(\.symbol)
     while let symbol = pending.popLast() {
       guard wrappers[symbol] == nil, let function = program.functions[symbol] else { continue }
-      let effects = Self.effects(of: function, program, knowledge, neverReturning, wrappers)
+      let effects = Self.effects(of: function, program, knowledge, libraryEffects, neverReturning, wrappers)
       guard effects.contains(where: \.isFork) else { continue }
       let analysis = ChildRegionAnalysis.run(function.body, bodyEnd: function.bodyEnd) { effects[$0] }
       guard let kind = analysis.returnedForkKind else { continue }
@@ -54,8 +65,10 @@ public struct ProcessModel: Sendable {
 
     var regions: [ChildRegion] = []
     var seen = Set<SourceLocation>()
+    var effectsByFunction: [SymbolID: [CallEffect]] = [:]
     for function in sorted {
-      let effects = Self.effects(of: function, program, knowledge, neverReturning, wrappers)
+      let effects = Self.effects(of: function, program, knowledge, libraryEffects, neverReturning, wrappers)
+      effectsByFunction[function.symbol] = effects
       guard effects.contains(where: \.isFork) else { continue }
       // A library call's result in a fresh child (setsid cannot fail there); a project's
       // own definition of the name decides for itself.
@@ -72,17 +85,21 @@ public struct ProcessModel: Sendable {
       }
     }
     self.childRegions = regions.sorted { $0.forkLocation < $1.forkLocation }
+    self.effectsByFunction = effectsByFunction
   }
 
   /// What a call does: a project definition decides (it never returns, wraps a fork, or
   /// neither), else the declaration and the library data.
   public func effect(of call: CallSite) -> CallEffect {
-    Self.effect(of: call, program, knowledge, neverReturning, forkWrappers)
+    guard call.symbol != nil else { return .normal }
+    return Self.effect(
+      of: call, definition: program.definition(of: call), knowledge, libraryEffects, neverReturning, forkWrappers)
   }
 
-  /// What each of `function`'s calls does, in order (its calls resolved once, by the graph).
+  /// What each of `function`'s calls does, in order.
   public func effects(of function: FunctionFacts) -> [CallEffect] {
-    Self.effects(of: function, program, knowledge, neverReturning, forkWrappers)
+    if let known = effectsByFunction[function.symbol], known.count == function.calls.count { return known }
+    return Self.effects(of: function, program, knowledge, libraryEffects, neverReturning, forkWrappers)
   }
 
   public func childRegions(_ kind: ForkKind) -> [ChildRegion] { childRegions.filter { $0.kind == kind } }
@@ -90,18 +107,10 @@ public struct ProcessModel: Sendable {
   /// Whether the function never returns.
   public func neverReturns(_ function: FunctionFacts) -> Bool { neverReturning.contains(function.symbol) }
 
-  private static func effect(
-    of call: CallSite, _ program: ProgramGraph, _ knowledge: Knowledge, _ neverReturning: Set<SymbolID>,
-    _ wrappers: [SymbolID: ForkKind]
-  ) -> CallEffect {
-    guard call.symbol != nil else { return .normal }
-    return effect(of: call, definition: program.definition(of: call), knowledge, neverReturning, wrappers)
-  }
-
   /// `definition`: the call's definition in the project, if any.
   private static func effect(
-    of call: CallSite, definition: FunctionFacts?, _ knowledge: Knowledge, _ neverReturning: Set<SymbolID>,
-    _ wrappers: [SymbolID: ForkKind]
+    of call: CallSite, definition: FunctionFacts?, _ knowledge: Knowledge, _ library: [String: CallEffect],
+    _ neverReturning: Set<SymbolID>, _ wrappers: [SymbolID: ForkKind]
   ) -> CallEffect {
     guard call.symbol != nil else { return .normal }
     if let definition {
@@ -110,16 +119,16 @@ public struct ProcessModel: Sendable {
       return .normal
     }
     if call.neverReturns { return .exitProcess }
-    return knowledge.effect(of: call.callee)
+    return library[call.callee] ?? knowledge.effect(of: call.callee)
   }
 
   private static func effects(
-    of function: FunctionFacts, _ program: ProgramGraph, _ knowledge: Knowledge, _ neverReturning: Set<SymbolID>,
-    _ wrappers: [SymbolID: ForkKind]
+    of function: FunctionFacts, _ program: ProgramGraph, _ knowledge: Knowledge, _ library: [String: CallEffect],
+    _ neverReturning: Set<SymbolID>, _ wrappers: [SymbolID: ForkKind]
   ) -> [CallEffect] {
     let callees = program.callees(of: function)
     return function.calls.indices.map { index in
-      effect(of: function.calls[index], definition: callees[index], knowledge, neverReturning, wrappers)
+      effect(of: function.calls[index], definition: callees[index], knowledge, library, neverReturning, wrappers)
     }
   }
 

@@ -27,7 +27,8 @@ public enum SymbolSpelling {
 
   /// The linked symbol an identity stands for.
   public static func linked(_ identity: SymbolID) -> SymbolID {
-    identity.firstIndex(of: "\u{1}").map { String(identity[..<$0]) } ?? identity
+    // A byte search: a Character search walks grapheme clusters, and every symbol is asked.
+    identity.utf8.firstIndex(of: 1).map { String(identity[..<$0]) } ?? identity
   }
 
   public static func isSwift(_ symbol: SymbolID) -> Bool { symbol.hasPrefix("swift:") }

@@ -39,10 +39,21 @@ public struct ThreadsAtFork: Sendable {
         }
       }
     }
+    // The library calls that start threads, by the name as called: asked per call, the
+    // knowledge resolves the name's aliases every time.
+    var threadStartingNames = Set<String>()
+    var libraryNamesSeen = Set<String>()
+    for function in functions {
+      let callees = program.callees(of: function)
+      for (index, call) in function.calls.enumerated()
+      where call.symbol != nil && callees[index] == nil && libraryNamesSeen.insert(call.callee).inserted {
+        if knowledge.startsThread(call.callee) { threadStartingNames.insert(call.callee) }
+      }
+    }
     /// `callee`: the call's definition in the project, if any.
     func startsThreadHere(_ call: CallSite, callee: FunctionFacts?) -> Bool {
       startSites.contains(call.location)
-        || (call.symbol != nil && callee == nil && knowledge.startsThread(call.callee))
+        || (call.symbol != nil && callee == nil && threadStartingNames.contains(call.callee))
     }
 
     // Which functions may start a thread, directly or through what they call: the first
