@@ -8,6 +8,10 @@ public struct CompilationDatabase: Sendable {
     public var arguments: [String]
   }
 
+  /// Each file's flags for libclang, made once: a check asks for them several times per
+  /// file (the scan, the parse, the cache key).
+  private let parsed: [String: [String]]
+
   public let path: String
   private let entries: [String: Entry]
 
@@ -54,6 +58,7 @@ public struct CompilationDatabase: Sendable {
       }
     }
     self.entries = entries
+    parsed = entries.mapValues(Self.parseArguments(from:))
   }
 
   public var files: [String] { entries.keys.sorted() }
@@ -61,8 +66,7 @@ public struct CompilationDatabase: Sendable {
   /// The flags libclang needs for `file`: the compiler, output and the file itself dropped,
   /// relative include paths made absolute.
   public func parseArguments(for file: String) -> [String]? {
-    guard let entry = entries[file] else { return nil }
-    return Self.parseArguments(from: entry)
+    parsed[file]
   }
 
   static func parseArguments(from entry: Entry) -> [String] {

@@ -29,6 +29,9 @@ public struct AnalysisDemand {
   private var forkRegions: [ChildRegion] = []
   private var pending: [Want] = []
   private var wanted = Set<Want>()
+  private var lockNames: [String: Bool] = [:]
+  private var unsafeNames: [String: Bool] = [:]
+  private var threadStartNames: [String: Bool] = [:]
 
   /// Functions on a path from a program's entry to a fork or a thread start: whether a
   /// thread can run at the fork depends on what comes first on those paths.
@@ -91,7 +94,7 @@ public struct AnalysisDemand {
       if function.calls.contains(where: { call in call.symbol.map { upward.contains($0) } ?? false }) {
         markUpward(function.symbol)
       }
-      if function.calls.contains(where: { startsThread($0.callee) }) { threadStarters.insert(function.symbol) }
+      if function.calls.contains(where: { startsThreadName($0.callee) }) { threadStarters.insert(function.symbol) }
       if function.calls.contains(where: { call in call.symbol.map { ancestors.contains($0) } ?? false }) {
         markAncestors(function.symbol)
       }
@@ -145,34 +148,57 @@ public struct AnalysisDemand {
     }
   }
 
-  private func childMayCallUnsafe(_ region: ChildRegion) -> Bool {
+  private mutating func childMayCallUnsafe(_ region: ChildRegion) -> Bool {
+    Self.anyCall(below: region, in: functions) { call, defined in
+      call.symbol != nil && !defined && isUnsafeName(call.callee)
+    }
+  }
+
+  private mutating func childTakesLock(_ region: ChildRegion) -> Bool {
+    Self.anyCall(below: region, in: functions) { call, _ in takesLockName(call.callee) }
+  }
+
+  /// Whether a call the child makes, or one of the definitions known below it makes,
+  /// passes `test` (given whether a definition of the callee is known). Calls are walked as
+  /// the functions' own arrays, not copied: every fork is asked, over much of the graph.
+  private static func anyCall(
+    below region: ChildRegion, in functions: [SymbolID: [FunctionFacts]], _ test: (CallSite, _ defined: Bool) -> Bool
+  ) -> Bool {
     var seen = Set<SymbolID>()
-    var pendingCalls = region.calls
-    while let call = pendingCalls.popLast() {
-      guard let symbol = call.symbol else { continue }
-      let definitions = Self.aliases(of: symbol).flatMap { functions[$0] ?? [] }
-      if definitions.isEmpty {
-        if isUnsafe(call.callee) { return true }
-        continue
-      }
-      for alias in Self.aliases(of: symbol) where seen.insert(alias).inserted {
-        pendingCalls += (functions[alias] ?? []).flatMap(\.calls)
+    var pending = [region.calls]
+    while let calls = pending.popLast() {
+      for call in calls {
+        let aliases = call.symbol.map(Self.aliases(of:)) ?? []
+        if test(call, aliases.contains { functions[$0] != nil }) { return true }
+        for alias in aliases where seen.insert(alias).inserted {
+          pending += (functions[alias] ?? []).map(\.calls)
+        }
       }
     }
     return false
   }
 
-  private func childTakesLock(_ region: ChildRegion) -> Bool {
-    var seen = Set<SymbolID>()
-    var pendingCalls = region.calls
-    while let call = pendingCalls.popLast() {
-      if takesLock(call.callee) { return true }
-      guard let symbol = call.symbol else { continue }
-      for alias in Self.aliases(of: symbol) where seen.insert(alias).inserted {
-        pendingCalls += (functions[alias] ?? []).flatMap(\.calls)
-      }
-    }
-    return false
+  /// `takesLock`, `isUnsafe` and `startsThread`, asked once per name: the knowledge
+  /// resolves aliases each time.
+  private mutating func takesLockName(_ name: String) -> Bool {
+    if let known = lockNames[name] { return known }
+    let answer = takesLock(name)
+    lockNames[name] = answer
+    return answer
+  }
+
+  private mutating func startsThreadName(_ name: String) -> Bool {
+    if let known = threadStartNames[name] { return known }
+    let answer = startsThread(name)
+    threadStartNames[name] = answer
+    return answer
+  }
+
+  private mutating func isUnsafeName(_ name: String) -> Bool {
+    if let known = unsafeNames[name] { return known }
+    let answer = isUnsafe(name)
+    unsafeNames[name] = answer
+    return answer
   }
 
   private mutating func markReachable(_ symbol: SymbolID?) {
