@@ -16,7 +16,7 @@ public struct AnalysisDemand {
   }
 
   /// Whether a call takes a lock (which makes a fork child's callers matter).
-  private let takesLock: (String) -> Bool
+  private var takesLock: NameAnswers
   /// Every distinct definition of each function: a project of several programs may define
   /// one name in several files, and which one ProgramGraph keeps depends on what is parsed.
   private var functions: [SymbolID: [FunctionFacts]] = [:]
@@ -29,15 +29,12 @@ public struct AnalysisDemand {
   private var forkRegions: [ChildRegion] = []
   private var pending: [Want] = []
   private var wanted = Set<Want>()
-  private var lockNames: [String: Bool] = [:]
-  private var unsafeNames: [String: Bool] = [:]
-  private var threadStartNames: [String: Bool] = [:]
 
   /// Functions on a path from a program's entry to a fork or a thread start: whether a
   /// thread can run at the fork depends on what comes first on those paths.
   private var ancestors = Set<SymbolID>()
   /// Whether a library call starts a thread.
-  private let startsThread: (String) -> Bool
+  private var startsThread: NameAnswers
   /// Registration wrappers (a parameter reaches a registration) and the arguments they
   /// register; the function values their callers pass are handlers.
   private var wrapperArguments: [SymbolID: Set<Int>] = [:]
@@ -45,7 +42,7 @@ public struct AnalysisDemand {
 
   /// Whether a library function is unsafe in a fork child (so whether a thread can be
   /// running at the fork matters), and whether a name is the C library's.
-  private let isUnsafe: (String) -> Bool
+  private var isUnsafe: NameAnswers
   private let isLibraryFunction: (String) -> Bool
   /// Functions that start a thread: their way from the entry matters once a fork's does.
   private var threadStarters = Set<SymbolID>()
@@ -61,9 +58,9 @@ public struct AnalysisDemand {
     threadsPossible: Bool = true
   ) {
     self.threadsPossible = threadsPossible
-    self.takesLock = takesLock
-    self.startsThread = startsThread
-    self.isUnsafe = isUnsafe
+    self.takesLock = NameAnswers(takesLock)
+    self.startsThread = NameAnswers(startsThread)
+    self.isUnsafe = NameAnswers(isUnsafe)
     self.isLibraryFunction = isLibraryFunction
     // The programs' entries: which code a `main` covers decides how its forks are judged.
     want(.definition("main"))
@@ -94,7 +91,7 @@ public struct AnalysisDemand {
       if function.calls.contains(where: { call in call.symbol.map { upward.contains($0) } ?? false }) {
         markUpward(function.symbol)
       }
-      if function.calls.contains(where: { startsThreadName($0.callee) }) { threadStarters.insert(function.symbol) }
+      if function.calls.contains(where: { startsThread($0.callee) }) { threadStarters.insert(function.symbol) }
       if function.calls.contains(where: { call in call.symbol.map { ancestors.contains($0) } ?? false }) {
         markAncestors(function.symbol)
       }
@@ -150,12 +147,12 @@ public struct AnalysisDemand {
 
   private mutating func childMayCallUnsafe(_ region: ChildRegion) -> Bool {
     Self.anyCall(below: region, in: functions) { call, defined in
-      call.symbol != nil && !defined && isUnsafeName(call.callee)
+      call.symbol != nil && !defined && isUnsafe(call.callee)
     }
   }
 
   private mutating func childTakesLock(_ region: ChildRegion) -> Bool {
-    Self.anyCall(below: region, in: functions) { call, _ in takesLockName(call.callee) }
+    Self.anyCall(below: region, in: functions) { call, _ in takesLock(call.callee) }
   }
 
   /// Whether a call the child makes, or one of the definitions known below it makes,
@@ -176,29 +173,6 @@ public struct AnalysisDemand {
       }
     }
     return false
-  }
-
-  /// `takesLock`, `isUnsafe` and `startsThread`, asked once per name: the knowledge
-  /// resolves aliases each time.
-  private mutating func takesLockName(_ name: String) -> Bool {
-    if let known = lockNames[name] { return known }
-    let answer = takesLock(name)
-    lockNames[name] = answer
-    return answer
-  }
-
-  private mutating func startsThreadName(_ name: String) -> Bool {
-    if let known = threadStartNames[name] { return known }
-    let answer = startsThread(name)
-    threadStartNames[name] = answer
-    return answer
-  }
-
-  private mutating func isUnsafeName(_ name: String) -> Bool {
-    if let known = unsafeNames[name] { return known }
-    let answer = isUnsafe(name)
-    unsafeNames[name] = answer
-    return answer
   }
 
   private mutating func markReachable(_ symbol: SymbolID?) {
@@ -278,4 +252,20 @@ public struct AnalysisDemand {
     path.lastIndex(of: "/").map { path[..<$0] } ?? ""
   }
   private static func linkName(_ symbol: SymbolID) -> String? { SymbolSpelling.linkName(symbol) }
+}
+
+/// A question about a library name (does it take a lock, start a thread…), answered once
+/// per name: the knowledge resolves the name's aliases each time it is asked.
+private struct NameAnswers {
+  private let question: (String) -> Bool
+  private var answers: [String: Bool] = [:]
+
+  init(_ question: @escaping (String) -> Bool) { self.question = question }
+
+  mutating func callAsFunction(_ name: String) -> Bool {
+    if let known = answers[name] { return known }
+    let answer = question(name)
+    answers[name] = answer
+    return answer
+  }
 }
