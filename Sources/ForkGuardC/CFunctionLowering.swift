@@ -49,16 +49,16 @@ final class CFunctionLowering {
       let (prefix, variable) = operand(subject)
       return .block([prefix, .switchOn(variable: variable, arms: arrays.nested { switchArms(body) })])
     case CXCursor_WhileStmt:
-      return arrays.nested {
+      return arrays.nestedLoop {
         guard children.count == 2 else { return .loop(.block(children.map(statement))) }
         let (prefix, condition) = self.condition(children[0])
         return .loop(.block([prefix, .branch(condition, then: statement(children[1]), else: .jump(.breakOut))]))
       }
     case CXCursor_DoStmt:
-      return arrays.nested { .loop(.block(children.map(statement))) }
+      return arrays.nestedLoop { .loop(.block(children.map(statement))) }
     case CXCursor_ForStmt:
       guard let body = children.last else { return .block([]) }
-      return arrays.nested { .block(children.dropLast().map(statement) + [.loop(statement(body))]) }
+      return arrays.nestedLoop { .block(children.dropLast().map(statement) + [.loop(statement(body))]) }
     case CXCursor_ReturnStmt:
       let location =
         cursor.location(in: extractor.names) ?? SourceLocation(file: extractor.mainFile, line: 0, column: 0)
@@ -80,6 +80,7 @@ final class CFunctionLowering {
     case CXCursor_DeclStmt:
       return .block(children.filter { $0.kind == CXCursor_VarDecl }.map(declaration))
     case CXCursor_LabelStmt, CXCursor_CaseStmt, CXCursor_DefaultStmt:
+      if cursor.kind == CXCursor_LabelStmt { arrays.label() }
       return .block(children.filter { !$0.isExpression || $0.kind != CXCursor_IntegerLiteral }.map(statement))
     default:
       return .block(children.filter { $0.isExpression || clang_isStatement($0.kind) != 0 }.map(statement))
@@ -162,6 +163,13 @@ final class CFunctionLowering {
 
   func expression(_ cursor: Cursor) -> FlowNode {
     let children = cursor.children
+    // An operator that cannot be read (written in a macro's body) may move or store through
+    // a cursor it names: what was known of the cursor is lost.
+    if cursor.kind == CXCursor_UnaryOperator || cursor.kind == CXCursor_BinaryOperator
+      || cursor.kind == CXCursor_CompoundAssignOperator, arrays.isFollowingCursors, cursor.operatorSpelling == nil
+    {
+      arrays.unknownOperation(on: cursor)
+    }
     switch cursor.kind {
     case CXCursor_CallExpr:
       return call(cursor, result: nil)
@@ -190,8 +198,21 @@ final class CFunctionLowering {
         default: extractor.noteStaticStore(symbol, bits: nil)
         }
       }
-      return .block([expression(children[1]), expression(children[0])] + write(to: children[0]))
+      switch cursor.operatorSpelling {
+      case "+=": arrays.step(children[0], byConstant: children[1], sign: 1)
+      case "-=": arrays.step(children[0], byConstant: children[1], sign: -1)
+      default: arrays.forget(children[0])
+      }
+      // `length -= 2`: what was known of the variable, moved.
+      var adjustment: StoredValue?
+      if let op = cursor.operatorSpelling, op == "+=" || op == "-=", let delta = children[1].integerValue,
+        Self.isInteger(clang_getCanonicalType(children[0].type))
+      {
+        adjustment = .adjusted(op == "+=" ? delta : -delta)
+      }
+      return .block([expression(children[1]), expression(children[0])] + write(to: children[0], value: adjustment))
     case CXCursor_UnaryOperator:
+      if cursor.operatorSpelling == "&", let operand = children.first { arrays.forget(operand) }
       if let op = cursor.operatorSpelling, op == "++" || op == "--" || op == "&", let operand = children.first,
         let symbol = staticIntegerVariable(operand)
       {
@@ -199,7 +220,9 @@ final class CFunctionLowering {
       }
       if let op = cursor.operatorSpelling, op == "++" || op == "--", let operand = children.first {
         arrays.step(operand, by: op == "++" ? 1 : -1)
-        return .block([expression(operand)] + write(to: operand))
+        let adjustment: StoredValue? =
+          Self.isInteger(clang_getCanonicalType(operand.type)) ? .adjusted(op == "++" ? 1 : -1) : nil
+        return .block([expression(operand)] + write(to: operand, value: adjustment))
       }
     case CXCursor_ConditionalOperator:
       guard children.count == 3 else { break }
@@ -296,13 +319,35 @@ final class CFunctionLowering {
     case CXCursor_DeclRefExpr:
       let (kind, name) = classifyStorage(cursor)
       return kind == .indirect ? nil : name
-    case CXCursor_MemberRefExpr, CXCursor_ArraySubscriptExpr:
+    case CXCursor_ArraySubscriptExpr:
+      return elementName(cursor) ?? cursor.sourceText
+    case CXCursor_MemberRefExpr:
       return cursor.sourceText
     case CXCursor_UnaryOperator where cursor.operatorSpelling == "*":
       return cursor.sourceText
     default:
       return nil
     }
+  }
+
+  /// `pointer[0]`, `pointer[LAST]`, `pointer[length - 2]` named as `FlowNames` names them, so
+  /// that what a caller knows of a buffer meets the callee's tests of it.
+  private func elementName(_ cursor: Cursor) -> String? {
+    let parts = cursor.children.filter(\.isExpression)
+    guard parts.count == 2 else { return nil }
+    let base = parts[0].strippingParenthesesAndCasts
+    guard base.kind == CXCursor_DeclRefExpr, base.integerValue == nil else { return nil }
+    let index = parts[1].strippingParenthesesAndCasts
+    if let constant = index.integerValue { return FlowNames.element(base.spelling, at: constant) }
+    if index.kind == CXCursor_DeclRefExpr { return FlowNames.element(base.spelling, at: index.spelling, plus: 0) }
+    guard index.kind == CXCursor_BinaryOperator, let op = index.operatorSpelling, op == "+" || op == "-" else {
+      return nil
+    }
+    let terms = index.children.filter(\.isExpression).map(\.strippingParenthesesAndCasts)
+    guard terms.count == 2, terms[0].kind == CXCursor_DeclRefExpr, terms[0].integerValue == nil,
+      let offset = terms[1].integerValue
+    else { return nil }
+    return FlowNames.element(base.spelling, at: terms[0].spelling, plus: op == "+" ? offset : -offset)
   }
 
   private func localVariableName(_ cursor: Cursor) -> String? {
@@ -346,6 +391,17 @@ final class CFunctionLowering {
     if symbol != nil {
       for (position, argument) in arguments.enumerated() {
         if let value = argumentValue(argument) { argumentValues[position] = value }
+      }
+      // A buffer passed with its length up to a cursor (`tmp + 2, cp - tmp - 2`): its last
+      // bytes are known too, as `pointer[length-k]`.
+      for (position, argument) in arguments.enumerated() {
+        for (lengthPosition, length) in arguments.enumerated() where lengthPosition != position {
+          guard let fromEnd = arrays.lastBytes(of: argument, before: length) else { continue }
+          var start: [Int: Int] = [:]
+          if case .elements(let elements)? = argumentValues[position] { start = elements }
+          argumentValues[position] = .delimited(elements: start, lengthArgument: lengthPosition, fromEnd: fromEnd)
+          break
+        }
       }
     }
     let declaration = cursor.referenced.flatMap { $0.kind == CXCursor_FunctionDecl ? $0 : nil }
@@ -394,6 +450,10 @@ final class CFunctionLowering {
       return nil
     }
     if let value = expression.integerValue { return .constant(value) }
+    if let range = arrays.distance(of: expression) {
+      return range.lowerBound == range.upperBound
+        ? .constant(range.lowerBound) : .within(low: range.lowerBound, high: range.upperBound)
+    }
     if let symbol = staticIntegerVariable(expression) { return .variable(symbol) }
     // `CLONE_VM | SIGCHLD | extra`: the constant bits are known to be set.
     let bits = Self.constantBits(expression)
@@ -614,6 +674,12 @@ final class CFunctionLowering {
       || expression.kind == CXCursor_UnaryOperator || expression.kind == CXCursor_BinaryOperator
     {
       if let constant = expression.integerValue { return .constant(constant) }
+    }
+    // `i = pointer[length - 2]`, `n = len`: whatever the source is known to hold.
+    if expression.kind == CXCursor_DeclRefExpr || expression.kind == CXCursor_ArraySubscriptExpr,
+      let name = resultName(expression)
+    {
+      return .copy(name)
     }
     return Self.isBooleanValued(expression) ? pureCondition(expression).map { .truth($0) } : nil
   }

@@ -329,6 +329,17 @@ struct Cursor {
   var operatorSpelling: String? {
     let operands = children
     let extent = clang_getCursorExtent(raw)
+    // Written in a macro's body, the expression and its operands all have the macro call's
+    // extent, and the tokens there are the call's, not the operator's.
+    if let first = operands.first {
+      let whole = clang_getCursorExtent(raw)
+      let operand = clang_getCursorExtent(first.raw)
+      if Cursor.offset(clang_getRangeStart(operand)) == Cursor.offset(clang_getRangeStart(whole)),
+        Cursor.offset(clang_getRangeEnd(operand)) == Cursor.offset(clang_getRangeEnd(whole))
+      {
+        return nil
+      }
+    }
     switch kind {
     case CXCursor_BinaryOperator, CXCursor_CompoundAssignOperator:
       guard operands.count == 2 else { return nil }
@@ -349,14 +360,20 @@ struct Cursor {
       let prefix = Cursor.tokens(
         in: clang_getRange(clang_getRangeStart(extent), clang_getRangeStart(operandExtent)), of: raw)
       let operandStart = Cursor.offset(clang_getRangeStart(operandExtent))
-      if let first = prefix.first, first.offset < operandStart { return first.spelling }
+      if let first = prefix.first, first.offset < operandStart, Self.unaryOperators.contains(first.spelling) {
+        return first.spelling
+      }
       let suffix = Cursor.tokens(
         in: clang_getRange(clang_getRangeEnd(operandExtent), clang_getRangeEnd(extent)), of: raw)
-      return suffix.last?.spelling
+      return suffix.last.flatMap { Self.unaryOperators.contains($0.spelling) ? $0.spelling : nil }
     default:
       return nil
     }
   }
+
+  static let unaryOperators: Set<String> = [
+    "++", "--", "*", "&", "!", "~", "-", "+", "__extension__", "__real", "__imag",
+  ]
 
   static let binaryOperators: Set<String> = [
     "=", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", ",",

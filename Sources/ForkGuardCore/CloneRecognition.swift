@@ -18,7 +18,7 @@ public enum CloneRecognition {
         let flags: Int
         switch call.argumentValues[clone.flagsArgument] {
         case .constant(let value)?, .bitsIncluding(let value)?: flags = value
-        case .parameter?, .variable?, .elements?, .string?, nil: flags = 0
+        case .parameter?, .variable?, .elements?, .string?, .within?, .delimited?, nil: flags = 0
         }
         let kind: HandlerRegistration.Kind
         if flags & vm == 0 {

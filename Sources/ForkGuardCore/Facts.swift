@@ -63,18 +63,28 @@ public enum ArgumentValue: Codable, Hashable, Sendable {
   /// A string literal (`"%s: %s"`, `"z\n"`), its bytes as UTF-8 without the terminating NUL;
   /// literals longer than `ArgumentValue.longestString` bytes are not kept.
   case string(String)
+  /// An integer known to lie in this range: the length of a buffer built through a cursor
+  /// whose steps in branches may or may not run (telnet's `cp - tmp - 2` after `PUTSHORT`,
+  /// which doubles an IAC byte: 7 to 11).
+  case within(low: Int, high: Int)
+  /// A pointer into a local buffer built through a cursor, passed with the distance to that
+  /// cursor as argument `lengthArgument`: besides the first bytes (`elements`, by offset),
+  /// the last ones are known, by distance back from the cursor (`fromEnd[2]` is
+  /// `pointer[length - 2]`). telnet's `printsub('>', tmp + 2, cp - tmp - 2)` after
+  /// `*cp++ = IAC; *cp++ = SE;` ends in IAC SE whatever the length.
+  case delimited(elements: [Int: Int], lengthArgument: Int, fromEnd: [Int: Int])
 
   public static let longestString = 512
 
   /// The bytes a callee reads through the pointer, terminating NUL included.
   public var knownBytes: [Int: Int]? {
     switch self {
-    case .elements(let elements): return elements
+    case .elements(let elements), .delimited(let elements, _, _): return elements
     case .string(let text):
       var bytes = Dictionary(uniqueKeysWithValues: text.utf8.enumerated().map { ($0.offset, Int($0.element)) })
       bytes[text.utf8.count] = 0
       return bytes
-    case .constant, .parameter, .bitsIncluding, .variable: return nil
+    case .constant, .parameter, .bitsIncluding, .variable, .within: return nil
     }
   }
 }
@@ -190,6 +200,42 @@ public enum StoredValue: Codable, Hashable, Sendable {
   case constant(Int)
   /// 1 where the condition holds, 0 where it does not (a comparison, `!`, `&&`, `||`).
   case truth(Condition)
+  /// The value another named place holds at the store (`i = pointer[length - 2]`), named as
+  /// conditions name it (`FlowNames`).
+  case copy(String)
+  /// The variable's own value plus this (`length -= 2`, `n++`).
+  case adjusted(Int)
+}
+
+/// How the flow names the places conditions test, so that a front end and the analyses
+/// agree: a variable by its name, an element by its base and index (`pointer[0]`,
+/// `pointer[length-2]`).
+public enum FlowNames {
+  public static func element(_ base: String, at index: Int) -> String { "\(base)[\(index)]" }
+  /// `base[variable + offset]`, with the offset's sign written out (`pointer[length-2]`).
+  public static func element(_ base: String, at variable: String, plus offset: Int) -> String {
+    offset == 0
+      ? "\(base)[\(variable)]" : offset < 0 ? "\(base)[\(variable)-\(-offset)]" : "\(base)[\(variable)+\(offset)]"
+  }
+  /// The variables a name reads: `pointer[length-2]` reads `pointer` and `length`.
+  public static func variables(in name: String) -> [String] {
+    guard let open = name.firstIndex(of: "["), name.last == "]" else { return [name] }
+    let index = name[name.index(after: open)..<name.index(before: name.endIndex)]
+    let variable = index.prefix { $0 != "-" && $0 != "+" }
+    let base = String(name[..<open])
+    return variable.first.map { $0.isLetter || $0 == "_" } == true ? [base, String(variable)] : [base]
+  }
+  /// Whether the name depends on `variable`'s value: the variable itself, one of its
+  /// elements, or an element indexed by it.
+  public static func name(_ name: String, dependsOn variable: String) -> Bool {
+    guard name.utf8.count >= variable.utf8.count else { return false }
+    if name == variable || name.hasPrefix(variable + "[") { return true }
+    guard let open = name.firstIndex(of: "[") else { return false }
+    let index = name[name.index(after: open)...].dropLast()
+    guard index.hasPrefix(variable) else { return false }
+    let rest = index.dropFirst(variable.count)
+    return rest.isEmpty || rest.first == "-" || rest.first == "+"
+  }
 }
 
 /// A function-valued expression: a function named directly, or a variable or field that

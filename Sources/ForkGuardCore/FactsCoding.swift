@@ -4,7 +4,7 @@ import Foundation
 /// each distinct string written once (file paths repeat in every location). Decoding is
 /// what a warm run spends its time on, so it avoids JSON.
 public enum FactsCoding {
-  static let magic: [UInt8] = Array("FGF3".utf8)
+  static let magic: [UInt8] = Array("FGF4".utf8)
 
   public struct Malformed: Error, CustomStringConvertible {
     public var description: String { "malformed facts" }
@@ -173,6 +173,22 @@ public struct FactsWriter {
     case .string(let text):
       uint(5)
       string(text)
+    // 6 is a line number written as a distance (`lineNumberArgumentsAsDistances`).
+    case .within(let low, let high):
+      uint(7)
+      int(low)
+      int(high)
+    case .delimited(let elements, let lengthArgument, let fromEnd):
+      uint(8)
+      list(elements.sorted { $0.key < $1.key }) { w, pair in
+        w.uint(pair.key)
+        w.int(pair.value)
+      }
+      uint(lengthArgument)
+      list(fromEnd.sorted { $0.key < $1.key }) { w, pair in
+        w.uint(pair.key)
+        w.int(pair.value)
+      }
     }
   }
 
@@ -189,6 +205,12 @@ public struct FactsWriter {
     case .truth(let condition)?:
       uint(2)
       self.condition(condition)
+    case .copy(let name)?:
+      uint(3)
+      string(name)
+    case .adjusted(let delta)?:
+      uint(4)
+      int(delta)
     }
   }
 
@@ -454,6 +476,12 @@ public struct FactsReader {
       return .elements(
         Dictionary(try list { r in (try r.uint(), try r.int()) }, uniquingKeysWith: { first, _ in first }))
     case 5: return .string(try string())
+    case 7: return .within(low: try int(), high: try int())
+    case 8:
+      let elements = Dictionary(try list { r in (try r.uint(), try r.int()) }, uniquingKeysWith: { first, _ in first })
+      let lengthArgument = try uint()
+      let fromEnd = Dictionary(try list { r in (try r.uint(), try r.int()) }, uniquingKeysWith: { first, _ in first })
+      return .delimited(elements: elements, lengthArgument: lengthArgument, fromEnd: fromEnd)
     default: throw FactsCoding.Malformed()
     }
   }
@@ -466,6 +494,8 @@ public struct FactsReader {
     case 0: break
     case 1: write.value = .constant(try int())
     case 2: write.value = .truth(try condition())
+    case 3: write.value = .copy(try string())
+    case 4: write.value = .adjusted(try int())
     default: throw FactsCoding.Malformed()
     }
     return write

@@ -154,6 +154,26 @@ public enum AbstractValue: Hashable, Sendable {
   case bitsWithin(Int)
   /// A pointer to a buffer whose bytes at these offsets are known: the values of `p[k]`.
   case elements([Int: Int])
+  /// `elements`, and the bytes before the end the function's parameter `lengthParameter`
+  /// gives: `fromEnd[k]` is the value of `p[length-k]` (`ArgumentValue.delimited`).
+  case delimited(elements: [Int: Int], lengthParameter: Int, fromEnd: [Int: Int])
+
+  /// The value after `delta` is added (`length -= 2`); nil when nothing is known of it then.
+  public func shifted(by delta: Int) -> AbstractValue? {
+    switch self {
+    case .exactly(let value):
+      let (sum, overflow) = value.addingReportingOverflow(delta)
+      return overflow ? nil : .exactly(sum)
+    case .within(let range):
+      let (low, lowOverflow) = range.lowerBound.addingReportingOverflow(delta)
+      let (high, highOverflow) = range.upperBound.addingReportingOverflow(delta)
+      return lowOverflow || highOverflow ? nil : .within(low...high)
+    case .positive:
+      return AbstractValue.within(1...Int.max).shifted(by: delta)
+    case .bitsWithin, .elements, .delimited:
+      return nil
+    }
+  }
 
   /// true/false when decided for this value of `variable`, nil when not.
   public func evaluate(_ condition: Condition, variable: String) -> Bool? {
@@ -198,7 +218,7 @@ public enum AbstractValue: Hashable, Sendable {
       return Self.apply(op, value, constant)
     case .positive:
       return AbstractValue.within(1...Int.max).compare(op, constant)
-    case .elements:
+    case .elements, .delimited:
       // The pointer itself: not null, nothing else known.
       return op == .notEqual && constant == 0 ? true : (op == .equal && constant == 0 ? false : nil)
     case .bitsWithin(let possible):

@@ -49,9 +49,19 @@ public struct ReachableCalls: FlowDomain {
     for (index, value) in parameterValues where index < function.parameters.count {
       let name = function.parameters[index]
       values[name] = value
-      // A buffer's known bytes are the values of `name[k]`, as conditions spell them.
-      if case .elements(let elements) = value {
-        for (offset, byte) in elements { values["\(name)[\(offset)]"] = .exactly(byte) }
+      // A buffer's known bytes are the values of `name[k]` (and `name[length-k]`), as
+      // conditions spell them.
+      switch value {
+      case .elements(let elements):
+        for (offset, byte) in elements { values[FlowNames.element(name, at: offset)] = .exactly(byte) }
+      case .delimited(let elements, let lengthParameter, let fromEnd):
+        for (offset, byte) in elements { values[FlowNames.element(name, at: offset)] = .exactly(byte) }
+        if lengthParameter < function.parameters.count {
+          let length = function.parameters[lengthParameter]
+          for (back, byte) in fromEnd { values[FlowNames.element(name, at: length, plus: -back)] = .exactly(byte) }
+        }
+      default:
+        break
       }
     }
     return values
@@ -90,9 +100,14 @@ public struct ReachableCalls: FlowDomain {
         if let variable { tested.insert(variable) }
         for arm in arms { visit(arm.body) }
       case .loop(let body): visit(body)
-      // `int in_signal_handler = !!(flags & …)`: a parameter read into a tested local.
+      // `int in_signal_handler = !!(flags & …)`: a parameter read into a tested local;
+      // `i = pointer[length - 2]` reads both.
       case .write(let write):
-        if case .truth(let condition)? = write.value { visit(condition) }
+        switch write.value {
+        case .truth(let condition)?: visit(condition)
+        case .copy(let name)?: tested.formUnion(FlowNames.variables(in: name))
+        case .constant?, .adjusted?, nil: break
+        }
       case .call, .jump, .declare, .returnValue, .returnConstant: break
       }
     }
@@ -139,19 +154,30 @@ public struct ReachableCalls: FlowDomain {
       if let holds = AbstractValue.evaluate(condition, values: { state.values[$0] }) {
         next.values[variable] = .exactly(holds ? 1 : 0)
       }
+    case .copy(let name)?:
+      if let value = state.values[name], Self.isScalar(value) { next.values[variable] = value }
+    case .adjusted(let delta)?:
+      if let value = state.values[variable]?.shifted(by: delta) { next.values[variable] = value }
     case nil: break
     }
     return next
   }
 
+  /// A value a copy can carry alone: a buffer's bytes are known by the name they came in under.
+  private static func isScalar(_ value: AbstractValue) -> Bool {
+    switch value {
+    case .exactly, .positive, .within, .bitsWithin: return true
+    case .elements, .delimited: return false
+    }
+  }
+
   public func declare(_ variable: String, _ state: State) -> State { forgetting(variable, state) }
 
-  /// A store to `p` loses what was known of `p` and of `p[k]`.
+  /// A store to `p` loses what was known of `p`, of `p[k]` and of any `q[p-k]`.
   private func forgetting(_ variable: String, _ state: State) -> State {
-    let prefix = variable + "["
-    guard state.values.keys.contains(where: { $0 == variable || $0.hasPrefix(prefix) }) else { return state }
+    guard state.values.keys.contains(where: { FlowNames.name($0, dependsOn: variable) }) else { return state }
     var next = state
-    next.values = next.values.filter { $0.key != variable && !$0.key.hasPrefix(prefix) }
+    next.values = next.values.filter { !FlowNames.name($0.key, dependsOn: variable) }
     return next
   }
 

@@ -140,8 +140,21 @@ public struct UnsafeCallSearch {
           for index in use.tested.union(use.passedOn) {
             switch call.argumentValues[index] {
             case .constant(let value)?: known[index] = .exactly(value)
-            case .parameter(let outer)?: known[index] = values[outer]
+            case .parameter(let outer)?:
+              // A buffer's end is known relative to the caller's length parameter, which
+              // need not be passed on beside it.
+              if case .delimited(let elements, _, _)? = values[outer] {
+                known[index] = .elements(elements)
+              } else {
+                known[index] = values[outer]
+              }
             case .elements(let elements)?: known[index] = .elements(elements)
+            case .delimited(let elements, let lengthArgument, let fromEnd)?:
+              known[index] =
+                use.tested.contains(lengthArgument) || use.passedOn.contains(lengthArgument)
+                ? .delimited(elements: elements, lengthParameter: lengthArgument, fromEnd: fromEnd)
+                : .elements(elements)
+            case .within(let low, let high)?: known[index] = .within(low...high)
             // A string literal matters where its bytes are tested; passed on, it would only
             // multiply the value sets a function is entered with (every message of a `Msg(0, …)`).
             case .string(let text)? where use.tested.contains(index):

@@ -78,6 +78,41 @@ struct ReachableCallsTests {
     #expect(ReachableCalls.relevantParameters(of: Self.helper) == [0])
   }
 
+  /// telnet's printsub: `i = pointer[length-2]` copies the buffer's known last byte, and
+  /// `length -= 2` moves the length's range, so neither test below can pass.
+  @Test func copiedElementsAndAdjustedLengthsDecideBranches() {
+    let write = { (variable: String, value: StoredValue) in
+      FlowNode.write(
+        MemoryWrite(target: .local, text: variable, variable: variable, location: Self.at(1), value: value))
+    }
+    let printsub = FunctionFacts(
+      symbol: "c:@F@printsub", name: "printsub", location: Self.at(0),
+      calls: [
+        CallSite(callee: "fprintf", symbol: "c:@F@fprintf", location: Self.at(2)),
+        CallSite(callee: "fputs", symbol: "c:@F@fputs", location: Self.at(3)),
+        CallSite(callee: "write", symbol: "c:@F@write", location: Self.at(4)),
+      ], nonLocalWrites: [],
+      body: .block([
+        .declare("i"),
+        write("i", .copy(FlowNames.element("pointer", at: "length", plus: -2))),
+        .branch(.compare(variable: "i", .notEqual, 255), then: .call(index: 0, result: nil), else: .block([])),
+        write("length", .adjusted(-2)),
+        .branch(.compare(variable: "length", .less, 1), then: .call(index: 1, result: nil), else: .block([])),
+        .call(index: 2, result: nil),
+      ]), parameters: ["pointer", "length"])
+    let buffer = AbstractValue.delimited(elements: [0: 31], lengthParameter: 1, fromEnd: [1: 240, 2: 255])
+    #expect(ReachableCalls.indices(of: printsub, given: [0: buffer, 1: .within(7...11)]) == [2])
+    // The length alone decides the second test only; the buffer alone, the first.
+    #expect(ReachableCalls.indices(of: printsub, given: [1: .within(7...11)]) == [0, 2])
+    #expect(ReachableCalls.indices(of: printsub, given: [0: buffer]) == [1, 2])
+    #expect(ReachableCalls.relevantParameters(of: printsub) == [0, 1])
+    // A store to `length` forgets what was known through it.
+    #expect(FlowNames.name("pointer[length-2]", dependsOn: "length"))
+    #expect(FlowNames.name("pointer[length-2]", dependsOn: "pointer"))
+    #expect(!FlowNames.name("pointer[lengths-2]", dependsOn: "length"))
+    #expect(!FlowNames.name("pointers", dependsOn: "pointer"))
+  }
+
   @Test func constantArgumentsFlowIntoCallees() throws {
     let caller = FunctionFacts(
       symbol: "c:@F@caller", name: "caller", location: Self.at(10),

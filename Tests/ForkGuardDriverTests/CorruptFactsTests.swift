@@ -48,7 +48,7 @@ struct CorruptFactsTests {
 
   /// A count or a length as large as a varint can say: refused before anything is allocated.
   @Test func hugeCountsAreRefused() {
-    let magic = Array("FGF3".utf8)
+    let magic = Array("FGF4".utf8)
     let huge: [UInt8] = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]
     #expect(throws: (any Error).self) { try FactsCoding.decode(Data(magic + huge)) }
     // One file whose path string claims (almost) Int.max bytes.
