@@ -12,6 +12,9 @@ public struct ReachableCalls: FlowDomain {
 
   /// Calls whose return means the path has already done something not async-signal-safe.
   var unsafeCalls: Set<Int> = []
+  /// Calls that do not return (`_exit`, `abort`, a `noreturn` function): nothing after them
+  /// on the path is reached.
+  var endingCalls: Set<Int> = []
   private(set) var reached = Set<Int>()
   /// Calls reached on some path that made none of `unsafeCalls` before them.
   private(set) var reachedClean = Set<Int>()
@@ -29,13 +32,19 @@ public struct ReachableCalls: FlowDomain {
 
   /// `indices(of:given:)`, and which of those calls every path reaches only after one of
   /// `unsafe` (indices into `function.calls`), mapped to the first such unsafe call.
+  ///
+  /// With values known, calls in `ending` (indices into `function.calls`) end their path:
+  /// `if (signo) _exit(1); exit(1);` in a handler never reaches the `exit`. (With nothing
+  /// known no flow is run, and every call is taken as reached.)
   public static func indices(
-    of function: FunctionFacts, given parameterValues: [Int: AbstractValue], after unsafe: Set<Int>
+    of function: FunctionFacts, given parameterValues: [Int: AbstractValue], after unsafe: Set<Int>,
+    ending: Set<Int> = []
   ) -> (reached: [Int], onlyAfter: [Int: Int]) {
-    guard !unsafe.isEmpty else { return (indices(of: function, given: parameterValues), [:]) }
     let values = entryValues(of: function, given: parameterValues)
+    guard !unsafe.isEmpty || !values.isEmpty else { return (Array(function.calls.indices), [:]) }
     var domain = ReachableCalls()
     domain.unsafeCalls = unsafe
+    domain.endingCalls = values.isEmpty ? [] : ending
     var interpreter = FlowInterpreter(domain: domain)
     interpreter.runFunction(function.body, from: State(values: values), bodyEnd: function.bodyEnd)
     let result = interpreter.domain
@@ -134,6 +143,14 @@ public struct ReachableCalls: FlowDomain {
 
   public mutating func call(_ index: Int, result: String?, _ state: State) -> State? {
     reached.insert(index)
+    if endingCalls.contains(index) {
+      if state.after == nil {
+        reachedClean.insert(index)
+      } else if reachedAfter[index] == nil {
+        reachedAfter[index] = state.after
+      }
+      return nil
+    }
     var next = state
     if let first = state.after {
       if reachedAfter[index] == nil { reachedAfter[index] = first }

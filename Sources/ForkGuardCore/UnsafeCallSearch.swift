@@ -85,8 +85,16 @@ public struct UnsafeCallSearch {
     knowledge: Knowledge
   ) -> Visit {
     var next = Visit(calls: [], caller: function.name, chain: chain, values: values, after: after)
+    let ending = Set(
+      function.calls.indices.filter { index in
+        let call = function.calls[index]
+        return call.neverReturns || (call.symbol != nil && knowledge.effect(of: call.callee) == .exitProcess)
+          || program.definition(of: call)?.neverReturns == true
+      })
     guard after == nil, let isReported else {
-      next.calls = ReachableCalls.indices(of: function, given: values).map { function.calls[$0] }
+      next.calls = ReachableCalls.indices(of: function, given: values, after: [], ending: ending).reached.map {
+        function.calls[$0]
+      }
       return next
     }
     // Only calls into more project code can come "after": the function's own unsafe calls
@@ -101,7 +109,7 @@ public struct UnsafeCallSearch {
           let safety = call.symbol == nil ? Safety.unknown : knowledge.safety(of: call)
           return accepts(safety) && isReported(call, safety)
         }) : []
-    let (reachable, onlyAfter) = ReachableCalls.indices(of: function, given: values, after: unsafe)
+    let (reachable, onlyAfter) = ReachableCalls.indices(of: function, given: values, after: unsafe, ending: ending)
     next.calls = reachable.map { function.calls[$0] }
     for (position, index) in reachable.enumerated() where intoProject[index] {
       if let first = onlyAfter[index] { next.onlyAfter[position] = function.calls[first] }

@@ -113,6 +113,25 @@ struct ReachableCallsTests {
     #expect(!FlowNames.name("pointers", dependsOn: "pointer"))
   }
 
+  /// scp's `killchild`: `if (signo) _exit(1); exit(1);` never reaches `exit` with a signal
+  /// number; with nothing known every call is kept.
+  @Test func callsThatDoNotReturnEndThePath() {
+    let killchild = FunctionFacts(
+      symbol: "c:@F@killchild", name: "killchild", location: Self.at(0),
+      calls: [
+        CallSite(callee: "_exit", symbol: "c:@F@_exit", location: Self.at(1), neverReturns: true),
+        CallSite(callee: "exit", symbol: "c:@F@exit", location: Self.at(2)),
+      ], nonLocalWrites: [],
+      body: .block([
+        .branch(.truthy("signo"), then: .call(index: 0, result: nil), else: .block([])),
+        .call(index: 1, result: nil),
+      ]), parameters: ["signo"])
+    let handler = ReachableCalls.indices(of: killchild, given: [0: .within(1...64)], after: [], ending: [0])
+    #expect(handler.reached == [0])
+    #expect(ReachableCalls.indices(of: killchild, given: [0: .exactly(0)], after: [], ending: [0]).reached == [1])
+    #expect(ReachableCalls.indices(of: killchild, given: [:], after: [], ending: [0]).reached == [0, 1])
+  }
+
   @Test func constantArgumentsFlowIntoCallees() throws {
     let caller = FunctionFacts(
       symbol: "c:@F@caller", name: "caller", location: Self.at(10),
