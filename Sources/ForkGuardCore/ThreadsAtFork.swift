@@ -100,28 +100,17 @@ public struct ThreadsAtFork: Sendable {
     while let symbol = pending.popLast() {
       guard startsThread[symbol] == nil, let function = program.functions[symbol] else { continue }
       let callees = program.callees(of: function)
-      let site = function.calls.indices.lazy.compactMap { index -> SourceLocation? in
+      // A function that starts its workers and joins them (git's threaded index load)
+      // leaves none running; one that starts another after the join names that one.
+      let lastJoin = function.calls.indices.last { knowledge.joinsThread(function.calls[$0].callee) } ?? -1
+      let site = function.calls.indices.lazy.filter { $0 > lastJoin }.compactMap { index -> SourceLocation? in
         let call = function.calls[index]
         if startsThreadHere(call, callee: callees[index]) { return call.location }
         return callees[index].flatMap { startsThread[$0.symbol] }
       }.first
-      // A function that starts its workers and joins them (git's threaded index load)
-      // leaves none running.
-      guard let site, !joinsAfterStarting(function) else { continue }
+      guard let site else { continue }
       startsThread[symbol] = site
       pending.append(contentsOf: (callers[symbol] ?? []).sorted())
-    }
-
-    /// A thread join after the function's last thread start.
-    func joinsAfterStarting(_ function: FunctionFacts) -> Bool {
-      let callees = program.callees(of: function)
-      guard
-        let lastStart = function.calls.indices.last(where: { index in
-          startsThreadHere(function.calls[index], callee: callees[index])
-            || (callees[index].map { startsThread[$0.symbol] != nil } ?? false)
-        })
-      else { return false }
-      return function.calls[(lastStart + 1)...].contains { knowledge.joinsThread($0.callee) }
     }
 
     let anyThreadStart = startsThread.values.min()
@@ -250,11 +239,25 @@ public struct ThreadsAtFork: Sendable {
     for (fork, reason) in forkReasons { if let reason { self.forkReasons[fork] = reason } }
   }
 
-  /// The thread state through one function's body.
+  /// The thread state through one function's body. A path remembers the tests it passed on
+  /// the function's own local variables, and paths with different thread states are kept
+  /// apart, so that a thread started and joined under the same test is joined on every path
+  /// that started it: git's index load creates its extension thread in
+  /// `if (extension_offset)` and joins it, after other work, in `if (extension_offset)`.
   struct Flow: FlowDomain {
-    struct State: Equatable {
+    struct Path: Hashable {
       var reason: Reason?
+      /// Tests of local variables passed on this path, with their outcome.
+      var passed: [Condition: Bool] = [:]
     }
+    struct State: Equatable {
+      var paths: Set<Path>
+      init(reason: Reason?) { paths = [Path(reason: reason)] }
+      init(paths: Set<Path>) { self.paths = paths }
+    }
+    /// Beyond this many paths, those with the same thread state are merged.
+    static let pathLimit = 8
+
     let function: FunctionFacts
     let callees: ProgramGraph.Callees
     /// `process.effects(of: function)`.
@@ -266,37 +269,146 @@ public struct ThreadsAtFork: Sendable {
     let joinsThread: (CallSite) -> Bool
     /// What the function was entered with: a join takes it back there.
     let entryReason: Reason?
+    /// The function's parameters and declared locals: the variables whose tests are kept.
+    let locals: Set<String>
     var calleeEntries: [SymbolID: Reason?] = [:]
     var forks: [SourceLocation: Reason?] = [:]
 
-    func merge(_ a: State, _ b: State) -> State { State(reason: a.reason ?? b.reason) }
+    init(
+      function: FunctionFacts, callees: ProgramGraph.Callees, effects: [CallEffect], process: ProcessModel,
+      startsThreadHere: @escaping (CallSite, FunctionFacts?) -> Bool, startsThread: [SymbolID: SourceLocation],
+      cloneSites: Set<SourceLocation>, joinsThread: @escaping (CallSite) -> Bool, entryReason: Reason?
+    ) {
+      self.function = function
+      self.callees = callees
+      self.effects = effects
+      self.process = process
+      self.startsThreadHere = startsThreadHere
+      self.startsThread = startsThread
+      self.cloneSites = cloneSites
+      self.joinsThread = joinsThread
+      self.entryReason = entryReason
+      var locals = Set(function.parameters)
+      func collect(_ node: FlowNode) {
+        switch node {
+        case .block(let nodes): nodes.forEach(collect)
+        case .branch(_, let a, let b):
+          collect(a)
+          collect(b)
+        case .switchOn(_, let arms): arms.forEach { collect($0.body) }
+        case .loop(let body): collect(body)
+        case .declare(let name): locals.insert(name)
+        case .call, .jump, .write, .returnValue, .returnConstant: break
+        }
+      }
+      collect(function.body)
+      self.locals = locals
+    }
+
+    func merge(_ a: State, _ b: State) -> State {
+      let paths = a.paths.union(b.paths)
+      guard paths.count > Self.pathLimit else { return State(paths: paths) }
+      // Too many: one path per thread state, keeping only the tests they all passed alike.
+      var byReason: [Reason?: Path] = [:]
+      for path in paths {
+        guard var known = byReason[path.reason] else {
+          byReason[path.reason] = path
+          continue
+        }
+        known.passed = known.passed.filter { path.passed[$0.key] == $0.value }
+        byReason[path.reason] = known
+      }
+      return State(paths: Set(byReason.values))
+    }
 
     mutating func call(_ index: Int, result: String?, _ state: State) -> State? {
+      var after = Set<Path>()
+      for path in state.paths {
+        guard var next = call(index, path) else { continue }
+        if let result { next.passed = next.passed.filter { !Self.mentions($0.key, result) } }
+        after.insert(next)
+      }
+      return after.isEmpty ? nil : State(paths: after)
+    }
+
+    private mutating func call(_ index: Int, _ path: Path) -> Path? {
       let call = function.calls[index]
       let effect = effects[index]
+      var path = path
       if effect.isFork || cloneSites.contains(call.location) {
-        if let known = forks[call.location], known != nil {} else { forks[call.location] = .some(state.reason) }
+        if let known = forks[call.location], known != nil {} else { forks[call.location] = .some(path.reason) }
       }
       let definition = callees[index]
       if startsThreadHere(call, definition) {
-        return State(reason: state.reason ?? .threadStartedBefore(call.location))
+        path.reason = path.reason ?? .threadStartedBefore(call.location)
+        return path
       }
       // A child that exits does not come back to the parent's next fork.
       if effect == .exitProcess { return nil }
-      if joinsThread(call), state.reason != entryReason { return State(reason: entryReason) }
-      guard let callee = definition else { return state }
+      if joinsThread(call), path.reason != entryReason {
+        path.reason = entryReason
+        return path
+      }
+      guard let callee = definition else { return path }
       if let known = calleeEntries[callee.symbol], known != nil {
       } else {
-        calleeEntries[callee.symbol] = .some(state.reason)
+        calleeEntries[callee.symbol] = .some(path.reason)
       }
-      if let site = startsThread[callee.symbol], state.reason == nil {
-        return State(reason: .threadStartedBefore(site))
+      if let site = startsThread[callee.symbol], path.reason == nil {
+        path.reason = .threadStartedBefore(site)
+        return path
       }
-      return process.neverReturns(callee) ? nil : state
+      return process.neverReturns(callee) ? nil : path
     }
-    func write(_ write: MemoryWrite, _ state: State) -> State { state }
-    func declare(_ variable: String, _ state: State) -> State { state }
-    func narrow(_ state: State, by condition: Condition, holds: Bool) -> State? { state }
+
+    func write(_ write: MemoryWrite, _ state: State) -> State {
+      guard write.target == .local, let variable = write.variable else { return state }
+      return forgetting(variable, state)
+    }
+
+    func declare(_ variable: String, _ state: State) -> State { forgetting(variable, state) }
+
+    private func forgetting(_ variable: String, _ state: State) -> State {
+      State(
+        paths: Set(
+          state.paths.map { path in
+            var path = path
+            path.passed = path.passed.filter { !Self.mentions($0.key, variable) }
+            return path
+          }))
+    }
+
+    func narrow(_ state: State, by condition: Condition, holds: Bool) -> State? {
+      var (test, outcome) = (condition, holds)
+      while case .not(let inner) = test { (test, outcome) = (inner, !outcome) }
+      let variables = Self.variables(of: test)
+      guard !variables.isEmpty, variables.isSubset(of: locals) else { return state }
+      var kept = Set<Path>()
+      for path in state.paths {
+        if let known = path.passed[test], known != outcome { continue }
+        var path = path
+        path.passed[test] = outcome
+        kept.insert(path)
+      }
+      return kept.isEmpty ? nil : State(paths: kept)
+    }
+
     mutating func leave(_ state: State, at location: SourceLocation) {}
+
+    /// The variables a test reads; empty when it reads something else too (`.unknown`).
+    static func variables(of condition: Condition) -> Set<String> {
+      switch condition {
+      case .compare(let variable, _, _), .truthy(let variable), .bitsSet(let variable, _): return [variable]
+      case .not(let inner): return variables(of: inner)
+      case .and(let a, let b), .or(let a, let b):
+        let (x, y) = (variables(of: a), variables(of: b))
+        return x.isEmpty || y.isEmpty ? [] : x.union(y)
+      case .unknown: return []
+      }
+    }
+
+    static func mentions(_ condition: Condition, _ variable: String) -> Bool {
+      variables(of: condition).contains(variable) || condition == .unknown
+    }
   }
 }
