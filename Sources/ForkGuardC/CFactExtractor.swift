@@ -57,7 +57,10 @@ final class CFactExtractor {
     else { return }
     let name = declaration.spelling
     let symbol = declaration.usr
-    let parameters = declaration.children.filter { $0.kind == CXCursor_ParmDecl }
+    // Asked of the declaration, not read from its children: a function returning a function
+    // pointer (screen's `sigret_t (*xsignal(int sig, sigret_t (*func)(int)))(int)`) has the
+    // return type's parameters among its children too.
+    let parameters = declaration.callArguments
     let lowering = CFunctionLowering(
       extractor: self, functionName: name, functionSymbol: symbol, parameters: parameters)
     let flow = lowering.statement(body)
