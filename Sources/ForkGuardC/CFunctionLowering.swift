@@ -206,13 +206,25 @@ final class CFunctionLowering {
       // `length -= 2`: what was known of the variable, moved.
       var adjustment: StoredValue?
       if let op = cursor.operatorSpelling, op == "+=" || op == "-=", let delta = children[1].integerValue,
-        Self.isInteger(clang_getCanonicalType(children[0].type))
+        delta != .min, Self.isInteger(clang_getCanonicalType(children[0].type))
       {
         adjustment = .adjusted(op == "+=" ? delta : -delta)
       }
       return .block([expression(children[1]), expression(children[0])] + write(to: children[0], value: adjustment))
     case CXCursor_UnaryOperator:
-      if cursor.operatorSpelling == "&", let operand = children.first { arrays.forget(operand) }
+      if cursor.operatorSpelling == "&", let operand = children.first {
+        arrays.forget(operand)
+        // `waitpid(pid, &status, 0)`: whatever the flow knew of the local may change through
+        // the pointer; a later test of it is not the earlier one's twin.
+        let target = operand.strippingParenthesesAndCasts
+        if target.kind == CXCursor_DeclRefExpr, case (.local, let name?) = classifyStorage(target),
+          let location = target.location(in: extractor.names)
+        {
+          return .block([
+            expression(operand), .write(MemoryWrite(target: .local, text: name, variable: name, location: location)),
+          ])
+        }
+      }
       if let op = cursor.operatorSpelling, op == "++" || op == "--" || op == "&", let operand = children.first,
         let symbol = staticIntegerVariable(operand)
       {
@@ -681,7 +693,75 @@ final class CFunctionLowering {
     {
       return .copy(name)
     }
+    // `ty = hi + he - 1`: a sum of the function's own integer variables.
+    if expression.kind == CXCursor_BinaryOperator || expression.kind == CXCursor_UnaryOperator,
+      let (terms, constant) = linearSum(expression), !terms.isEmpty
+    {
+      return .sum(terms: terms, constant: constant)
+    }
     return Self.isBooleanValued(expression) ? pureCondition(expression).map { .truth($0) } : nil
+  }
+
+  /// An expression as a sum of local integer variables times constants, plus a constant:
+  /// `+`, `-`, negation and multiplication by a constant; nil for anything else.
+  private func linearSum(_ cursor: Cursor) -> (terms: [String: Int], constant: Int)? {
+    let expression = cursor.strippingParenthesesAndCasts
+    if let value = expression.integerValue { return ([:], value) }
+    switch expression.kind {
+    case CXCursor_DeclRefExpr:
+      guard Self.isInteger(clang_getCanonicalType(expression.type)),
+        case (.local, let name?) = classifyStorage(expression)
+      else { return nil }
+      return ([name: 1], 0)
+    case CXCursor_UnaryOperator:
+      guard expression.operatorSpelling == "-", let operand = expression.children.first(where: \.isExpression),
+        let inner = linearSum(operand), inner.constant != .min, !inner.terms.values.contains(.min)
+      else { return nil }
+      return (inner.terms.mapValues { -$0 }, -inner.constant)
+    case CXCursor_BinaryOperator:
+      let parts = expression.children.filter(\.isExpression)
+      guard parts.count == 2, let op = expression.operatorSpelling, let left = linearSum(parts[0]),
+        let right = linearSum(parts[1])
+      else { return nil }
+      // Wrapping arithmetic is wrong for C's too, but only where C's own overflows; a sum
+      // that overflows here is given up.
+      func add(_ a: Int, _ b: Int) -> Int? {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? nil : sum
+      }
+      func multiply(_ a: Int, _ b: Int) -> Int? {
+        let (product, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? nil : product
+      }
+      func scaled(_ sum: (terms: [String: Int], constant: Int), by factor: Int) -> (
+        terms: [String: Int], constant: Int
+      )? {
+        var terms: [String: Int] = [:]
+        for (name, value) in sum.terms {
+          guard let product = multiply(value, factor) else { return nil }
+          terms[name] = product
+        }
+        return multiply(sum.constant, factor).map { (terms, $0) }
+      }
+      switch op {
+      case "+", "-":
+        guard let right = scaled(right, by: op == "+" ? 1 : -1) else { return nil }
+        var terms = left.terms
+        for (name, factor) in right.terms {
+          guard let total = add(terms[name, default: 0], factor) else { return nil }
+          terms[name] = total
+        }
+        return add(left.constant, right.constant).map { (terms.filter { $0.value != 0 }, $0) }
+      case "*" where left.terms.isEmpty:
+        return scaled(right, by: left.constant)
+      case "*" where right.terms.isEmpty:
+        return scaled(left, by: right.constant)
+      default:
+        return nil
+      }
+    default:
+      return nil
+    }
   }
 
   private static func isBooleanValued(_ expression: Cursor) -> Bool {

@@ -68,6 +68,8 @@ final class LocalArrayBytes {
 
   var isFollowingCursors: Bool { !cursors.isEmpty }
 
+  static let largestStep = 1 << 32
+
   /// An operation the lowering cannot read (an operator in a macro's body, telnet's
   /// `PUTSHORT`) on an expression that names cursors: each may have moved on by any amount,
   /// and stored anywhere from its lowest offset on. (A macro that steps a cursor back is
@@ -91,7 +93,8 @@ final class LocalArrayBytes {
 
   /// `cp += K`, `cp -= K`.
   func step(_ operand: Cursor, byConstant value: Cursor, sign: Int) {
-    guard let delta = value.integerValue else { return forget(operand) }
+    // A step the size of no real buffer is not followed (and cannot overflow the offsets).
+    guard let delta = value.integerValue, delta.magnitude < Self.largestStep.magnitude else { return forget(operand) }
     step(operand, by: sign * delta)
   }
 
@@ -226,6 +229,9 @@ final class LocalArrayBytes {
     func add(_ cursor: Cursor, sign: Int) -> Bool {
       let expression = cursor.strippingParenthesesAndCasts
       if let value = expression.integerValue {
+        guard value.magnitude < Self.largestStep.magnitude, constant.magnitude < Self.largestStep.magnitude else {
+          return false
+        }
         constant += sign * value
         return true
       }

@@ -205,6 +205,9 @@ public enum StoredValue: Codable, Hashable, Sendable {
   case copy(String)
   /// The variable's own value plus this (`length -= 2`, `n++`).
   case adjusted(Int)
+  /// A sum of named variables' values, each times its factor, plus a constant (screen's
+  /// `ty = hi + he - 1`, which `ChangeWindowSize(wp, 0, 0, 0)` makes -1).
+  case sum(terms: [String: Int], constant: Int)
 }
 
 /// How the flow names the places conditions test, so that a front end and the analyses

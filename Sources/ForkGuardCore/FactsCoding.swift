@@ -211,6 +211,13 @@ public struct FactsWriter {
     case .adjusted(let delta)?:
       uint(4)
       int(delta)
+    case .sum(let terms, let constant)?:
+      uint(5)
+      list(terms.sorted { $0.key < $1.key }) { w, pair in
+        w.string(pair.key)
+        w.int(pair.value)
+      }
+      int(constant)
     }
   }
 
@@ -496,6 +503,9 @@ public struct FactsReader {
     case 2: write.value = .truth(try condition())
     case 3: write.value = .copy(try string())
     case 4: write.value = .adjusted(try int())
+    case 5:
+      let terms = Dictionary(try list { r in (try r.string(), try r.int()) }, uniquingKeysWith: { first, _ in first })
+      write.value = .sum(terms: terms, constant: try int())
     default: throw FactsCoding.Malformed()
     }
     return write

@@ -115,6 +115,7 @@ public struct ReachableCalls: FlowDomain {
         switch write.value {
         case .truth(let condition)?: visit(condition)
         case .copy(let name)?: tested.formUnion(FlowNames.variables(in: name))
+        case .sum(let terms, _)?: tested.formUnion(terms.keys)
         case .constant?, .adjusted?, nil: break
         }
       case .call, .jump, .declare, .returnValue, .returnConstant: break
@@ -175,9 +176,34 @@ public struct ReachableCalls: FlowDomain {
       if let value = state.values[name], Self.isScalar(value) { next.values[variable] = value }
     case .adjusted(let delta)?:
       if let value = state.values[variable]?.shifted(by: delta) { next.values[variable] = value }
+    case .sum(let terms, let constant)?:
+      if let value = Self.sum(terms, constant, state) { next.values[variable] = value }
     case nil: break
     }
     return next
+  }
+
+  /// The range of a sum of known variables, when every one of them is known as a number or
+  /// a range and nothing overflows.
+  private static func sum(_ terms: [String: Int], _ constant: Int, _ state: State) -> AbstractValue? {
+    var low = constant
+    var high = constant
+    for (name, factor) in terms {
+      let range: ClosedRange<Int>
+      switch state.values[name] {
+      case .exactly(let value)?: range = value...value
+      case .within(let known)?: range = known
+      default: return nil
+      }
+      let (a, o1) = range.lowerBound.multipliedReportingOverflow(by: factor)
+      let (b, o2) = range.upperBound.multipliedReportingOverflow(by: factor)
+      guard !o1, !o2 else { return nil }
+      let (newLow, o3) = low.addingReportingOverflow(min(a, b))
+      let (newHigh, o4) = high.addingReportingOverflow(max(a, b))
+      guard !o3, !o4 else { return nil }
+      (low, high) = (newLow, newHigh)
+    }
+    return low == high ? .exactly(low) : .within(low...high)
   }
 
   /// A value a copy can carry alone: a buffer's bytes are known by the name they came in under.

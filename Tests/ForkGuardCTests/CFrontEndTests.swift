@@ -173,6 +173,35 @@ struct CFrontEndTests {
     #expect(values.contains(.adjusted(1)))
   }
 
+  /// `ty = hi + he - 1` is a sum of the function's variables; `&argc` passed to a call is a
+  /// store to `argc` (inetd's `argcv_get(linebuf, "", &argc, &argv)` sets it).
+  @Test func sumsAndAddressesTakenAreStores() throws {
+    let file = try facts(
+      """
+      int get(int *count);
+      int f(int hi, int he) {
+        int ty = hi + he - 1;
+        int argc = 0;
+        get(&argc);
+        return ty + argc;
+      }
+      """)
+    let function = try #require(file.functions.first)
+    let writes = Self.localWrites(function.body)
+    #expect(writes.contains { $0.variable == "ty" && $0.value == .sum(terms: ["hi": 1, "he": 1], constant: -1) })
+    #expect(writes.filter { $0.variable == "argc" }.map(\.value) == [.constant(0), nil])
+  }
+
+  /// A function returning a function pointer, written without a typedef, has the return
+  /// type's parameters among its children: its own are (sig, func).
+  @Test func parametersOfAFunctionReturningAFunctionPointer() throws {
+    let file = try facts(
+      """
+      void (*xsignal(int sig, void (*func)(int)))(int) { (void)sig; return func; }
+      """)
+    #expect(file.functions.first?.parameters == ["sig", "func"])
+  }
+
   static func localWrites(_ node: FlowNode) -> [MemoryWrite] {
     switch node {
     case .block(let nodes): return nodes.flatMap(localWrites)

@@ -113,6 +113,26 @@ struct ReachableCallsTests {
     #expect(!FlowNames.name("pointers", dependsOn: "pointer"))
   }
 
+  /// screen's `ty = hi + he - 1` with `hi = he = 0`: the loop guarded by `ty >= 0` never runs.
+  @Test func sumsOfKnownValuesDecideBranches() {
+    let write = FlowNode.write(
+      MemoryWrite(
+        target: .local, text: "ty", variable: "ty", location: Self.at(1),
+        value: .sum(terms: ["hi": 1, "he": 1], constant: -1)))
+    let resize = FunctionFacts(
+      symbol: "c:@F@resize", name: "resize", location: Self.at(0),
+      calls: [CallSite(callee: "malloc", symbol: "c:@F@malloc", location: Self.at(2))], nonLocalWrites: [],
+      body: .block([
+        .declare("ty"), write,
+        .loop(
+          .branch(
+            .compare(variable: "ty", .greaterOrEqual, 0), then: .call(index: 0, result: nil), else: .jump(.breakOut))),
+      ]), parameters: ["hi", "he"])
+    #expect(ReachableCalls.indices(of: resize, given: [0: .exactly(0), 1: .exactly(0)]).isEmpty)
+    #expect(ReachableCalls.indices(of: resize, given: [0: .exactly(0), 1: .within(1...24)]) == [0])
+    #expect(ReachableCalls.indices(of: resize, given: [0: .exactly(0)]) == [0])
+  }
+
   /// scp's `killchild`: `if (signo) _exit(1); exit(1);` never reaches `exit` with a signal
   /// number; with nothing known every call is kept.
   @Test func callsThatDoNotReturnEndThePath() {
