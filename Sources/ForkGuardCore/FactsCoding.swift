@@ -166,10 +166,7 @@ public struct FactsWriter {
       string(symbol)
     case .elements(let elements):
       uint(4)
-      list(elements.sorted { $0.key < $1.key }) { w, pair in
-        w.uint(pair.key)
-        w.int(pair.value)
-      }
+      byteMap(elements)
     case .string(let text):
       uint(5)
       string(text)
@@ -180,15 +177,17 @@ public struct FactsWriter {
       int(high)
     case .delimited(let elements, let lengthArgument, let fromEnd):
       uint(8)
-      list(elements.sorted { $0.key < $1.key }) { w, pair in
-        w.uint(pair.key)
-        w.int(pair.value)
-      }
+      byteMap(elements)
       uint(lengthArgument)
-      list(fromEnd.sorted { $0.key < $1.key }) { w, pair in
-        w.uint(pair.key)
-        w.int(pair.value)
-      }
+      byteMap(fromEnd)
+    }
+  }
+
+  /// Known bytes by offset, in offset order.
+  private mutating func byteMap(_ known: [Int: Int]) {
+    list(known.sorted { $0.key < $1.key }) { w, pair in
+      w.uint(pair.key)
+      w.int(pair.value)
     }
   }
 
@@ -479,18 +478,16 @@ public struct FactsReader {
     case 1: return .parameter(try uint())
     case 2: return .bitsIncluding(try int())
     case 3: return .variable(try string())
-    case 4:
-      return .elements(
-        Dictionary(try list { r in (try r.uint(), try r.int()) }, uniquingKeysWith: { first, _ in first }))
+    case 4: return .elements(try byteMap())
     case 5: return .string(try string())
     case 7: return .within(low: try int(), high: try int())
-    case 8:
-      let elements = Dictionary(try list { r in (try r.uint(), try r.int()) }, uniquingKeysWith: { first, _ in first })
-      let lengthArgument = try uint()
-      let fromEnd = Dictionary(try list { r in (try r.uint(), try r.int()) }, uniquingKeysWith: { first, _ in first })
-      return .delimited(elements: elements, lengthArgument: lengthArgument, fromEnd: fromEnd)
+    case 8: return .delimited(elements: try byteMap(), lengthArgument: try uint(), fromEnd: try byteMap())
     default: throw FactsCoding.Malformed()
     }
+  }
+
+  private mutating func byteMap() throws -> [Int: Int] {
+    Dictionary(try list { r in (try r.uint(), try r.int()) }, uniquingKeysWith: { first, _ in first })
   }
 
   mutating func memoryWrite() throws -> MemoryWrite {
