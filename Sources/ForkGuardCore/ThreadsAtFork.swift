@@ -336,7 +336,7 @@ public struct ThreadsAtFork: Sendable {
       let effect = effects[index]
       var path = path
       if effect.isFork || cloneSites.contains(call.location) {
-        if let known = forks[call.location], known != nil {} else { forks[call.location] = .some(path.reason) }
+        forks[call.location] = .some(Self.first(forks[call.location] ?? nil, path.reason))
       }
       let definition = callees[index]
       if startsThreadHere(call, definition) {
@@ -350,10 +350,7 @@ public struct ThreadsAtFork: Sendable {
         return path
       }
       guard let callee = definition else { return path }
-      if let known = calleeEntries[callee.symbol], known != nil {
-      } else {
-        calleeEntries[callee.symbol] = .some(path.reason)
-      }
+      calleeEntries[callee.symbol] = .some(Self.first(calleeEntries[callee.symbol] ?? nil, path.reason))
       if let site = startsThread[callee.symbol], path.reason == nil {
         path.reason = .threadStartedBefore(site)
         return path
@@ -394,6 +391,17 @@ public struct ThreadsAtFork: Sendable {
     }
 
     mutating func leave(_ state: State, at location: SourceLocation) {}
+
+    /// Of two reasons met on different paths, the one kept: any over none, then the earliest
+    /// start, so the paths' order (a set's) does not decide what a note names.
+    static func first(_ a: Reason?, _ b: Reason?) -> Reason? {
+      guard let a else { return b }
+      guard let b else { return a }
+      switch (a, b) {
+      case (.threadStartedBefore(let x), .threadStartedBefore(let y)): return .threadStartedBefore(min(x, y))
+      case (.library, _), (_, .library): return .library
+      }
+    }
 
     /// The variables a test reads; empty when it reads something else too (`.unknown`).
     static func variables(of condition: Condition) -> Set<String> {
