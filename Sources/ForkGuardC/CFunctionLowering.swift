@@ -704,24 +704,30 @@ final class CFunctionLowering {
 
   /// An expression as a sum of local integer variables times constants, plus a constant:
   /// `+`, `-`, negation and multiplication by a constant; nil for anything else.
-  private func linearSum(_ cursor: Cursor) -> (terms: [String: Int], constant: Int)? {
+  private func linearSum(_ cursor: Cursor, depth: Int = 0) -> (terms: [String: Int], constant: Int)? {
     let expression = cursor.strippingParenthesesAndCasts
-    if let value = expression.integerValue { return ([:], value) }
+    // Evaluated at the leaves only: clang evaluates a whole subtree each time it is asked.
+    guard depth < 8 else { return nil }
     switch expression.kind {
+    case CXCursor_IntegerLiteral, CXCursor_CharacterLiteral, CXCursor_UnaryExpr:
+      return expression.integerValue.map { ([:], $0) }
     case CXCursor_DeclRefExpr:
+      if expression.referenced?.kind == CXCursor_EnumConstantDecl { return expression.integerValue.map { ([:], $0) } }
       guard Self.isInteger(clang_getCanonicalType(expression.type)),
         case (.local, let name?) = classifyStorage(expression)
       else { return nil }
       return ([name: 1], 0)
     case CXCursor_UnaryOperator:
       guard expression.operatorSpelling == "-", let operand = expression.children.first(where: \.isExpression),
-        let inner = linearSum(operand), inner.constant != .min, !inner.terms.values.contains(.min)
+        let inner = linearSum(operand, depth: depth + 1), inner.constant != .min, !inner.terms.values.contains(.min)
       else { return nil }
       return (inner.terms.mapValues { -$0 }, -inner.constant)
     case CXCursor_BinaryOperator:
       let parts = expression.children.filter(\.isExpression)
-      guard parts.count == 2, let op = expression.operatorSpelling, let left = linearSum(parts[0]),
-        let right = linearSum(parts[1])
+      guard parts.count == 2, let op = expression.operatorSpelling else { return nil }
+      // `1 << 3`, `MASK | FLAG`: a constant, but not a sum of ours.
+      guard ["+", "-", "*"].contains(op) else { return expression.integerValue.map { ([:], $0) } }
+      guard let left = linearSum(parts[0], depth: depth + 1), let right = linearSum(parts[1], depth: depth + 1)
       else { return nil }
       // Wrapping arithmetic is wrong for C's too, but only where C's own overflows; a sum
       // that overflows here is given up.

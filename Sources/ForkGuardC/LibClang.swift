@@ -332,10 +332,9 @@ struct Cursor {
     // Written in a macro's body, the expression and its operands all have the macro call's
     // extent, and the tokens there are the call's, not the operator's.
     if let first = operands.first {
-      let whole = clang_getCursorExtent(raw)
       let operand = clang_getCursorExtent(first.raw)
-      if Cursor.offset(clang_getRangeStart(operand)) == Cursor.offset(clang_getRangeStart(whole)),
-        Cursor.offset(clang_getRangeEnd(operand)) == Cursor.offset(clang_getRangeEnd(whole))
+      if Cursor.offset(clang_getRangeEnd(operand)) == Cursor.offset(clang_getRangeEnd(extent)),
+        Cursor.offset(clang_getRangeStart(operand)) == Cursor.offset(clang_getRangeStart(extent))
       {
         return nil
       }

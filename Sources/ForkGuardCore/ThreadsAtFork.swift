@@ -269,7 +269,8 @@ public struct ThreadsAtFork: Sendable {
     let joinsThread: (CallSite) -> Bool
     /// What the function was entered with: a join takes it back there.
     let entryReason: Reason?
-    /// The function's parameters and declared locals: the variables whose tests are kept.
+    /// The function's parameters and declared locals: the variables whose tests are kept;
+    /// empty in a function that joins no thread, where a path's tests change nothing.
     let locals: Set<String>
     var calleeEntries: [SymbolID: Reason?] = [:]
     var forks: [SourceLocation: Reason?] = [:]
@@ -288,7 +289,12 @@ public struct ThreadsAtFork: Sendable {
       self.cloneSites = cloneSites
       self.joinsThread = joinsThread
       self.entryReason = entryReason
-      var locals = Set(function.parameters)
+      var locals = Set<String>()
+      guard function.calls.contains(where: joinsThread) else {
+        self.locals = locals
+        return
+      }
+      locals.formUnion(function.parameters)
       func collect(_ node: FlowNode) {
         switch node {
         case .block(let nodes): nodes.forEach(collect)
@@ -378,6 +384,7 @@ public struct ThreadsAtFork: Sendable {
     func narrow(_ state: State, by condition: Condition, holds: Bool) -> State? {
       var (test, outcome) = (condition, holds)
       while case .not(let inner) = test { (test, outcome) = (inner, !outcome) }
+      guard !locals.isEmpty else { return state }
       let variables = Self.variables(of: test)
       guard !variables.isEmpty, variables.isSubset(of: locals) else { return state }
       var kept = Set<Path>()
