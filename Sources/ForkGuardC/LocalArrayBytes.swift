@@ -141,6 +141,14 @@ final class LocalArrayBytes {
       cursors[pointer] = position
       return
     }
+    // `*cp = V`, `cp[K] = V`: a store through a cursor, where the cursor's offset says, or
+    // anywhere from it on.
+    if let pointer = storeThroughCursor(target), let position = cursors[pointer] {
+      let floor = position.offset?.lowerBound ?? position.floor
+      bytes[position.array] = bytes[position.array]?.filter { $0.key < (floor ?? .min) }
+      cursors[pointer]?.lastBytes = [:]
+      return
+    }
     if target.kind == CXCursor_ArraySubscriptExpr {
       let parts = target.children.filter(\.isExpression)
       guard parts.count == 2, let array = Self.localArray(parts[0]) else { return }
@@ -286,6 +294,39 @@ final class LocalArrayBytes {
       clang_getCanonicalType(declaration.type).kind == CXType_ConstantArray
     else { return nil }
     return declaration.usr
+  }
+
+  /// `*cp` or `cp[K]` with K ≥ 0: the cursor's symbol. A store through any other
+  /// expression that names a cursor (`*(cp + n)`, `cp[-1]`, `cp[i]`) may land anywhere in
+  /// its array, which is then forgotten.
+  private func storeThroughCursor(_ target: Cursor) -> String? {
+    guard
+      (target.kind == CXCursor_UnaryOperator && target.operatorSpelling == "*")
+        || target.kind == CXCursor_ArraySubscriptExpr,
+      let base = target.children.first(where: \.isExpression)?.strippingParenthesesAndCasts
+    else { return nil }
+    let index =
+      target.kind == CXCursor_ArraySubscriptExpr ? target.children.filter(\.isExpression).dropFirst().first : nil
+    if base.kind == CXCursor_DeclRefExpr, let symbol = base.referenced?.usr, cursors[symbol] != nil,
+      index.map({ ($0.integerValue ?? -1) >= 0 }) ?? true
+    {
+      return symbol
+    }
+    var named = Set<String>()
+    func visit(_ cursor: Cursor) {
+      if cursor.kind == CXCursor_DeclRefExpr, let symbol = cursor.referenced?.usr, cursors[symbol] != nil {
+        named.insert(symbol)
+      }
+      for child in cursor.children { visit(child) }
+    }
+    visit(base)
+    for symbol in named {
+      if let array = cursors[symbol]?.array {
+        bytes[array] = nil
+        cursors[symbol]?.lastBytes = [:]
+      }
+    }
+    return nil
   }
 
   /// `*cp++`: the pointer's symbol.

@@ -107,6 +107,15 @@ struct CFrontEndTests {
         cp = other;
         take(tmp + 1, cp - tmp - 1);
       }
+      void through(int x) {
+        unsigned char tmp[16];
+        unsigned char *cp = tmp;
+        *cp++ = 31;
+        *cp = x;
+        take(tmp, cp - tmp);
+        *(cp - 1) = x;
+        take(tmp, cp - tmp);
+      }
       void looped(const char *s) {
         unsigned char tmp[16];
         unsigned char *cp = tmp;
@@ -123,6 +132,9 @@ struct CFrontEndTests {
     // Once the cursor is set to something else, stores through it may land anywhere.
     #expect(build.calls[1].argumentValues[0] == nil)
     #expect(build.calls[1].argumentValues[1] == nil)
+    let through = try #require(file.functions.first { $0.name == "through" })
+    #expect(through.calls[0].argumentValues[0] == .elements([0: 31]))
+    #expect(through.calls[1].argumentValues[0] == nil)
     let looped = try #require(file.functions.first { $0.name == "looped" })
     #expect(looped.calls[0].argumentValues[0] == .elements([0: 31]))
     #expect(looped.calls[0].argumentValues[1] == nil)
