@@ -16,6 +16,44 @@ public final class CheckSession: Sendable {
   /// The last check's run record: the next check replays it when nothing it depends on
   /// moved but lines of the buffers (RunRecord).
   let runRecord = Mutex<RunRecord?>(nil)
+  /// Knowledge bases by profile and overrides: made from the bundled data alone, the same
+  /// inputs make the same knowledge, and decoding the data was a fifth of a replayed check.
+  let knowledgeBases = Mutex([KnowledgeKey: Knowledge]())
+  /// The last compilation database read, with its file's stamp taken before the read.
+  let compilationDatabase = Mutex<KeptDatabase?>(nil)
+
+  struct KnowledgeKey: Hashable {
+    var profile: SafetyProfile
+    var overrides: KnowledgeOverrides
+  }
+
+  struct KeptDatabase: Sendable {
+    var path: String
+    var stamp: FileStamp
+    var database: CompilationDatabase
+  }
+
+  /// The knowledge for a profile and overrides, made once per session.
+  public func knowledge(profile: SafetyProfile, overrides: KnowledgeOverrides) throws -> Knowledge {
+    let key = KnowledgeKey(profile: profile, overrides: overrides)
+    if let known = knowledgeBases.withLock({ $0[key] }) { return known }
+    let made = try Knowledge(profile: profile, overrides: overrides)
+    knowledgeBases.withLock { $0[key] = made }
+    return made
+  }
+
+  /// The database at `path`, read again only when its file changed (or cannot be stat'ed).
+  public func compilationDatabase(at path: String) throws -> CompilationDatabase {
+    let stamp = FileStamp(path)
+    if let stamp, let kept = compilationDatabase.withLock({ $0 }), kept.path == path, kept.stamp == stamp,
+      stamp.modified < FileStamp.now() - 1_000_000_000
+    {
+      return kept.database
+    }
+    let database = try CompilationDatabase(path: path)
+    if let stamp { compilationDatabase.withLock { $0 = KeptDatabase(path: path, stamp: stamp, database: database) } }
+    return database
+  }
 
   public init() {}
 

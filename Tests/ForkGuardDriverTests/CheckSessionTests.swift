@@ -25,6 +25,27 @@ struct CheckSessionTests {
     #expect(second.cacheHits == 3 && second.parsed == 0)
   }
 
+  /// The compilation database is read again when its file changes, and only then; a
+  /// check with a changed database finds what a fresh check finds.
+  @Test func compilationDatabaseIsKeptUntilItsFileChanges() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fg-db-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("compile_commands.json").path
+    func write(_ files: [String]) throws {
+      let entries = files.map { #"{"directory": "\#(folder.path)", "file": "\#($0)", "arguments": ["cc", "-c", "\#($0)"]}"# }
+      try ("[" + entries.joined(separator: ",") + "]").write(toFile: path, atomically: false, encoding: .utf8)
+      // Old enough that the same clock tick cannot hide a later change.
+      try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -10)], ofItemAtPath: path)
+    }
+    let session = CheckSession()
+    try write(["a.c"])
+    #expect(try session.compilationDatabase(at: path).files.map { ($0 as NSString).lastPathComponent } == ["a.c"])
+    #expect(try session.compilationDatabase(at: path).files.count == 1)
+    try write(["a.c", "bb.c"])
+    #expect(try session.compilationDatabase(at: path).files.count == 2)
+  }
+
   @Test func filesChangedOnDiskAreReadAgain() throws {
     let project = try CacheAndShardTests.project()
     let session = CheckSession()
