@@ -75,6 +75,16 @@ final class LocalArrayBytes {
   /// and stored anywhere from its lowest offset on. (A macro that steps a cursor back is
   /// taken not to exist: the bytes before it stay known.)
   func unknownOperation(on expression: Cursor) {
+    for pointer in cursorsNamed(in: expression) {
+      guard let position = cursors[pointer] else { continue }
+      let floor = position.offset?.lowerBound ?? position.floor
+      bytes[position.array] = bytes[position.array]?.filter { $0.key < (floor ?? .min) }
+      cursors[pointer] = Position(array: position.array, offset: nil, floor: floor)
+    }
+  }
+
+  /// The cursors an expression names anywhere in it.
+  private func cursorsNamed(in expression: Cursor) -> Set<String> {
     var named = Set<String>()
     func visit(_ cursor: Cursor) {
       if cursor.kind == CXCursor_DeclRefExpr, let symbol = cursor.referenced?.usr, cursors[symbol] != nil {
@@ -83,12 +93,7 @@ final class LocalArrayBytes {
       for child in cursor.children { visit(child) }
     }
     visit(expression)
-    for pointer in named {
-      guard let position = cursors[pointer] else { continue }
-      let floor = position.offset?.lowerBound ?? position.floor
-      bytes[position.array] = bytes[position.array]?.filter { $0.key < (floor ?? .min) }
-      cursors[pointer] = Position(array: position.array, offset: nil, floor: floor)
-    }
+    return named
   }
 
   /// `cp += K`, `cp -= K`.
@@ -312,15 +317,7 @@ final class LocalArrayBytes {
     {
       return symbol
     }
-    var named = Set<String>()
-    func visit(_ cursor: Cursor) {
-      if cursor.kind == CXCursor_DeclRefExpr, let symbol = cursor.referenced?.usr, cursors[symbol] != nil {
-        named.insert(symbol)
-      }
-      for child in cursor.children { visit(child) }
-    }
-    visit(base)
-    for symbol in named {
+    for symbol in cursorsNamed(in: base) {
       if let array = cursors[symbol]?.array {
         bytes[array] = nil
         cursors[symbol]?.lastBytes = [:]
