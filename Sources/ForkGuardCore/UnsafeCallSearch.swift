@@ -33,9 +33,16 @@ public struct UnsafeCallSearch {
   /// does anything else): what that code does is found with `after` set.
   public var isReported: ((CallSite, Safety) -> Bool)?
 
-  public init(accepts: @escaping (Safety) -> Bool, isReported: ((CallSite, Safety) -> Bool)? = nil) {
+  /// What each call does to the process (the program's `ProcessModel`): a call that ends it
+  /// ends its path where values are known (scp's `if (signo) _exit(1); exit(1);`).
+  public var process: ProcessModel?
+
+  public init(
+    accepts: @escaping (Safety) -> Bool, isReported: ((CallSite, Safety) -> Bool)? = nil, process: ProcessModel? = nil
+  ) {
     self.accepts = accepts
     self.isReported = isReported
+    self.process = process
   }
 
   /// A function's calls as the search walks them.
@@ -85,12 +92,12 @@ public struct UnsafeCallSearch {
     knowledge: Knowledge
   ) -> Visit {
     var next = Visit(calls: [], caller: function.name, chain: chain, values: values, after: after)
-    let ending = Set(
-      function.calls.indices.filter { index in
-        let call = function.calls[index]
-        return call.neverReturns || (call.symbol != nil && knowledge.effect(of: call.callee) == .exitProcess)
-          || program.definition(of: call)?.neverReturns == true
-      })
+    // Calls that end the process end their path; only a flow with known values uses them.
+    var ending = Set<Int>()
+    if !values.isEmpty, let process {
+      let effects = process.effects(of: function)
+      ending = Set(effects.indices.filter { effects[$0] == .exitProcess })
+    }
     guard after == nil, let isReported else {
       next.calls = ReachableCalls.indices(of: function, given: values, after: [], ending: ending).reached.map {
         function.calls[$0]

@@ -52,7 +52,7 @@ struct AsyncSignalSafetyReport {
         case .lock: return reportsLockFunctions
         }
       },
-      isReported: { call, safety in accepted(call, safety) && !isNote(call) })
+      isReported: { call, safety in accepted(call, safety) && !isNote(call) }, process: input.process)
     func accepted(_ finding: UnsafeCallSearch.Finding) -> Bool { accepted(finding.call, finding.safety) }
     let found: [UnsafeCallSearch.Finding]
     switch start {
