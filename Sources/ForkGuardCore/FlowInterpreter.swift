@@ -16,11 +16,15 @@ public protocol FlowDomain {
   mutating func returnsValue(of variable: String, _ state: State)
   /// The function is about to return a constant.
   mutating func returnsConstant(_ value: Int, _ state: State)
+  /// Control leaves by a jump the form does not follow (a `goto`, a `longjmp`): the path
+  /// ends here as far as the interpreter goes, but it goes on somewhere.
+  mutating func jumpsAway(_ state: State)
 }
 
 extension FlowDomain {
   public mutating func returnsValue(of variable: String, _ state: State) {}
   public mutating func returnsConstant(_ value: Int, _ state: State) {}
+  public mutating func jumpsAway(_ state: State) {}
 }
 
 public struct FlowInterpreter<Domain: FlowDomain> {
@@ -93,7 +97,9 @@ public struct FlowInterpreter<Domain: FlowDomain> {
         return Exits()
       case .breakOut: return Exits(breaks: state)
       case .continueLoop: return Exits(continues: state)
-      case .unstructured: return Exits()
+      case .unstructured:
+        domain.jumpsAway(state)
+        return Exits()
       }
 
     case .write(let write):

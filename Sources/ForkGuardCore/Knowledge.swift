@@ -127,6 +127,11 @@ public struct Knowledge: Sendable {
     let heapResettingForks: Set<String>
     let internalSafe: Set<String>
     let swiftSafe: Set<String>
+    /// The first bytes an alias or a stripped prefix starts with: a name starting otherwise,
+    /// without a stripped suffix, is its own canonical name, answered without hashing it
+    /// (the parse demand asks for every name every file calls, at every check).
+    let renamedFirstBytes: Set<UInt8>
+    let strippedSuffixes: [[UInt8]]
 
     init(process: ProcessTables, internals: Internals, swift: SwiftTables) {
       exec = Set(process.exec)
@@ -140,6 +145,8 @@ public struct Knowledge: Sendable {
       heapResettingForks = Set(process.heapResettingForks)
       internalSafe = Set(internals.safe)
       swiftSafe = Set(swift.safe)
+      renamedFirstBytes = Set((Array(internals.aliases.keys) + internals.strippedPrefixes).compactMap(\.utf8.first))
+      strippedSuffixes = internals.strippedSuffixes.map { Array($0.utf8) }
     }
   }
 
@@ -298,6 +305,13 @@ public struct Knowledge: Sendable {
 
   /// The library name a call stands for: `__printf_chk` is `printf`, `__builtin_memcpy` is `memcpy`.
   public func canonicalName(_ name: String) -> String {
+    if let first = name.utf8.first, !lookups.renamedFirstBytes.contains(first),
+      !lookups.strippedSuffixes.contains(where: {
+        name.utf8.count >= $0.count && name.utf8.suffix($0.count).elementsEqual($0)
+      })
+    {
+      return name
+    }
     if let alias = internals.aliases[name] { return alias }
     if safeList.contains(name) || glibc[name] != nil || lockTables.functions[name] != nil { return name }
     var stripped = name

@@ -133,9 +133,10 @@ public struct ProcessModel: Sendable {
   }
 
   /// Whether some path reaches the end of the body or a return. A `goto` or `longjmp`
-  /// the flow form does not follow may lead anywhere: such a function is taken to return.
+  /// the flow form does not follow may lead anywhere: a function where one is reached is
+  /// taken to return. (Code only a jump leads to is reached through a jump the flow reaches
+  /// first, so the reached ones are all that count.)
   private static func canReturn(_ function: FunctionFacts, effects: [CallEffect]) -> Bool {
-    if function.body.containsUnstructuredJump { return true }
     var interpreter = FlowInterpreter(domain: Reachability(effects: effects))
     interpreter.runFunction(function.body, from: true, bodyEnd: function.bodyEnd)
     return interpreter.domain.returns
@@ -151,6 +152,7 @@ public struct ProcessModel: Sendable {
     func declare(_ variable: String, _ state: Bool) -> Bool { state }
     func narrow(_ state: Bool, by condition: Condition, holds: Bool) -> Bool? { state }
     mutating func leave(_ state: Bool, at location: SourceLocation) { returns = true }
+    mutating func jumpsAway(_ state: Bool) { returns = true }
   }
 }
 
@@ -158,18 +160,5 @@ extension CallEffect {
   public var isFork: Bool {
     if case .fork = self { return true }
     return false
-  }
-}
-
-extension FlowNode {
-  var containsUnstructuredJump: Bool {
-    switch self {
-    case .block(let nodes): return nodes.contains { $0.containsUnstructuredJump }
-    case .branch(_, let then, let otherwise): return then.containsUnstructuredJump || otherwise.containsUnstructuredJump
-    case .switchOn(_, let arms): return arms.contains { $0.body.containsUnstructuredJump }
-    case .loop(let body): return body.containsUnstructuredJump
-    case .jump(.unstructured): return true
-    case .call, .jump, .write, .declare, .returnValue, .returnConstant: return false
-    }
   }
 }

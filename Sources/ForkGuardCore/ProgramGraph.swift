@@ -337,7 +337,9 @@ public struct ProgramGraph: Sendable {
   public func isPrivateLibraryFile(_ file: String) -> Bool { policy.isPrivateLibraryFile(file) }
 
   static func folder(of path: String) -> Substring {
-    guard let slash = path.lastIndex(of: "/") else { return "" }
+    // By bytes: a `Character` search walks grapheme clusters, and this is asked per file
+    // and per program at every check.
+    guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "" }
     return path[..<slash]
   }
 

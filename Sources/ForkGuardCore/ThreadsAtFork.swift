@@ -52,7 +52,7 @@ public struct ThreadsAtFork: Sendable {
     }
     /// `callee`: the call's definition in the project, if any.
     func startsThreadHere(_ call: CallSite, callee: FunctionFacts?) -> Bool {
-      startSites.contains(call.location)
+      (!startSites.isEmpty && startSites.contains(call.location))
         || (call.symbol != nil && callee == nil && threadStartingNames.contains(call.callee))
     }
 
@@ -96,18 +96,41 @@ public struct ThreadsAtFork: Sendable {
       }
     }
     var startsThread: [SymbolID: SourceLocation] = [:]
+    // Whether a name joins a thread, asked once per name: a function is visited again each
+    // time one of its callees is found to start a thread.
+    var joinsByName: [String: Bool] = [:]
+    func joins(_ call: CallSite) -> Bool {
+      if let known = joinsByName[call.callee] { return known }
+      let answer = knowledge.joinsThread(call.callee)
+      joinsByName[call.callee] = answer
+      return answer
+    }
+    var lastJoinBySymbol: [SymbolID: Int] = [:]
     var pending = functions.map(\.symbol)
     while let symbol = pending.popLast() {
       guard startsThread[symbol] == nil, let function = program.functions[symbol] else { continue }
       let callees = program.callees(of: function)
       // A function that starts its workers and joins them (git's threaded index load)
       // leaves none running; one that starts another after the join names that one.
-      let lastJoin = function.calls.indices.last { knowledge.joinsThread(function.calls[$0].callee) } ?? -1
-      let site = function.calls.indices.lazy.filter { $0 > lastJoin }.compactMap { index -> SourceLocation? in
+      let lastJoin =
+        lastJoinBySymbol[symbol]
+        ?? {
+          let last = function.calls.indices.last { joins(function.calls[$0]) } ?? -1
+          lastJoinBySymbol[symbol] = last
+          return last
+        }()
+      var site: SourceLocation?
+      for index in function.calls.indices where index > lastJoin {
         let call = function.calls[index]
-        if startsThreadHere(call, callee: callees[index]) { return call.location }
-        return callees[index].flatMap { startsThread[$0.symbol] }
-      }.first
+        if startsThreadHere(call, callee: callees[index]) {
+          site = call.location
+          break
+        }
+        if let callee = callees[index], let start = startsThread[callee.symbol] {
+          site = start
+          break
+        }
+      }
       guard let site else { continue }
       startsThread[symbol] = site
       pending.append(contentsOf: (callers[symbol] ?? []).sorted())
@@ -116,14 +139,13 @@ public struct ThreadsAtFork: Sendable {
     let anyThreadStart = startsThread.values.min()
     // Programs: each `main`, covering the files at or below its folder.
     let roots = functions.filter { SymbolSpelling.isProgramEntry($0.symbol, name: $0.name) }
+    let rootFolders = roots.map { ProgramGraph.folder(of: $0.location.file) + "/" }
     func coveringRoots(_ file: String) -> [FunctionFacts] {
       // A program named by hand covers its own files.
       if let name = program.program(of: file) { return roots.filter { program.program(of: $0.location.file) == name } }
-      let folder = ProgramGraph.folder(of: file)
-      return roots.filter {
-        let rootFolder = ProgramGraph.folder(of: $0.location.file)
-        return folder == rootFolder || folder.hasPrefix(rootFolder + "/")
-      }
+      // Compared as bytes: `hasPrefix` compares canonical equivalence, a hundred times slower.
+      let folder = ProgramGraph.folder(of: file) + "/"
+      return roots.indices.filter { folder.utf8.starts(with: rootFolders[$0].utf8) }.map { roots[$0] }
     }
     // What each program runs: its calls, and the function values passed on by what it runs
     // (a signal handler, a callback). A function value taken there runs in that program,
@@ -201,7 +223,7 @@ public struct ThreadsAtFork: Sendable {
       if !startsHere {
         for (index, call) in function.calls.enumerated() {
           if let callee = callees[index] { enter(callee.symbol, state) }
-          if effects[index].isFork || cloneSites.contains(call.location) {
+          if effects[index].isFork || (!cloneSites.isEmpty && cloneSites.contains(call.location)) {
             if let known = forkReasons[call.location], known != nil { continue }
             forkReasons[call.location] = .some(state)
           }

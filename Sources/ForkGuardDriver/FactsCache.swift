@@ -171,20 +171,18 @@ public final class FactsCache: Sendable {
   /// Keeps the cache from growing with every edit: when it holds more than twice `limit`
   /// entries, the least recently used go until `limit` remain.
   public func prune(limit: Int) {
-    guard
-      let walker = FileManager.default.enumerator(
-        at: directory, includingPropertiesForKeys: [.contentModificationDateKey])
-    else { return }
-    var entries: [(URL, Date)] = []
-    for case let url as URL in walker where url.pathExtension == "facts" {
-      let date =
-        (try? url.resourceValues(forKeys: [.contentModificationDateKey]))?.contentModificationDate ?? .distantPast
-      entries.append((url, date))
+    // Counted by name first: the dates are read only when there is something to prune
+    // (the language server prunes at every check).
+    var entries: [String] = []
+    for folder in DirectoryEntries.list(directory.path) ?? [] where folder.isDirectory {
+      let folderPath = directory.path + "/" + folder.name
+      for entry in DirectoryEntries.list(folderPath) ?? [] where entry.name.hasSuffix(".facts") {
+        entries.append(folderPath + "/" + entry.name)
+      }
     }
     guard entries.count > 2 * limit else { return }
-    for (url, _) in entries.sorted(by: { $0.1 < $1.1 }).prefix(entries.count - limit) {
-      try? FileManager.default.removeItem(at: url)
-    }
+    let dated = entries.map { ($0, FileStamp($0)?.modified ?? 0) }
+    for (path, _) in dated.sorted(by: { $0.1 < $1.1 }).prefix(entries.count - limit) { unlink(path) }
   }
 
   private func count(hit: Bool) {

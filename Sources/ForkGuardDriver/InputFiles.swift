@@ -27,7 +27,6 @@ public enum InputFiles {
   public static func collect(_ paths: [String], base: String) -> (files: [String], problems: [Problem]) {
     var files = Set<String>()
     var problems: [Problem] = []
-    let manager = FileManager.default
     for given in paths {
       let absolute = URL(fileURLWithPath: given, relativeTo: URL(fileURLWithPath: base, isDirectory: true))
         .standardizedFileURL.path
@@ -49,31 +48,46 @@ public enum InputFiles {
       case .directory:
         break
       }
-      guard let walker = manager.enumerator(atPath: absolute) else {
+      guard
+        walk(
+          absolute, relative: "",
+          visit: { relative, name in
+            guard ["c", "swift"].contains((name as NSString).pathExtension), name != "Package.swift" else { return }
+            let full = absolute + "/" + relative
+            guard case .regular = FileKind(path: full) else { return }
+            if let problem = textProblem(full) {
+              problems.append(Problem(path: display(full, given: given, absolute: absolute), problem: problem))
+              return
+            }
+            files.insert(full)
+          })
+      else {
         problems.append(Problem(path: given, problem: "cannot read directory"))
         continue
       }
-      while let relative = walker.nextObject() as? String {
-        let name = (relative as NSString).lastPathComponent
-        let full = absolute + "/" + relative
-        if let type = walker.fileAttributes?[.type] as? FileAttributeType, type == .typeDirectory {
-          // Hidden folders hold VCS data, editor state or patch backups (quilt's .pc).
-          if skippedDirectories.contains(name) || name.hasPrefix(".") || name.hasPrefix("cmake-build") {
-            walker.skipDescendants()
-          }
-          continue
-        }
-        guard ["c", "swift"].contains((name as NSString).pathExtension), name != "Package.swift",
-          case .regular = FileKind(path: full)
-        else { continue }
-        if let problem = textProblem(full) {
-          problems.append(Problem(path: display(full, given: given, absolute: absolute), problem: problem))
-          continue
-        }
-        files.insert(full)
-      }
     }
     return (files.sorted(), problems)
+  }
+
+  /// Calls `visit` with the path (relative to `root`) and name of every entry below `root`
+  /// that is not a folder, each folder's entries in name order, without descending into
+  /// skipped or hidden folders or through symbolic links to folders. False when `root`
+  /// cannot be read.
+  private static func walk(_ root: String, relative: String, visit: (String, String) -> Void) -> Bool {
+    guard let entries = DirectoryEntries.list(relative.isEmpty ? root : root + "/" + relative) else { return false }
+    for entry in entries {
+      let path = relative.isEmpty ? entry.name : relative + "/" + entry.name
+      if entry.isDirectory {
+        // Hidden folders hold VCS data, editor state or patch backups (quilt's .pc).
+        if skippedDirectories.contains(entry.name) || entry.name.hasPrefix(".") || entry.name.hasPrefix("cmake-build") {
+          continue
+        }
+        _ = walk(root, relative: path, visit: visit)
+      } else {
+        visit(path, entry.name)
+      }
+    }
+    return true
   }
 
   /// A file met in a walk is named as the user would: under the path they gave.

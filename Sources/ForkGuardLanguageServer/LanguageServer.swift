@@ -126,9 +126,11 @@ public final class LanguageServer {
       }
     }
     options.jobs = ProcessInfo.processInfo.activeProcessorCount
+    let started = Date()
     var byFile: [String: [Diagnostic]] = [:]
     do {
       let result = try analysis(options)
+      options.timings?("check", Date().timeIntervalSince(started))
       for diagnostic in result.diagnostics { byFile[diagnostic.location.file, default: []].append(diagnostic) }
     } catch {
       connection.send([
@@ -147,7 +149,9 @@ public final class LanguageServer {
         "method": "textDocument/publishDiagnostics",
         "params": ["uri": uri(file), "diagnostics": diagnostics.map(lspDiagnostic)],
       ])
+      if file == files.first { options.timings?("first publication", Date().timeIntervalSince(started)) }
     }
+    options.timings?("all publications", Date().timeIntervalSince(started))
     positions = [:]
     published = Set(byFile.keys)
   }
