@@ -255,20 +255,35 @@ public struct ProgramGraph: Sendable {
   }
 
   /// The position in `candidates` of the one that stands for callers in `file`.
+  ///
+  /// Among the others: a program named by hand for the caller's; then any but another
+  /// program's `main` file (a tool's own copy of `file_error`, bash's build-time
+  /// `mkbuiltins`, is not what the files beside it link to); then one in the folder of the
+  /// caller's program's `main` (a static link takes the program's own objects first and an
+  /// archive member only for a symbol they leave undefined: bash's `variables.c` defines
+  /// `sh_set_lines_and_columns`, so readline's `shell.c` copy is never linked); then the
+  /// one sharing the longest folder prefix with the caller; of those, the one nearer the
+  /// top (where a build keeps a program's own objects, and its archives below).
   private func choose(_ candidates: [Candidate], for file: String, isLibrary: Bool) -> Int? {
     let folder = Self.folder(of: file)
     let callerProgram = programByFile[file]
-    var best: (Int, Int)?
+    let programFolders = Set(
+      programEntries(of: file).compactMap { functions[$0].map { Self.folder(of: $0.location.file) } })
+    var best: (position: Int, rank: (Int, Int, Int, Int, Int))?
     for (position, candidate) in candidates.enumerated() {
       if candidate.file == file { return position }
       if candidate.isOtherPlatform { continue }
       if isLibrary && candidate.folder != folder { continue }
       // Programs named by hand: never another program's definition; its own first.
       if let program = candidate.program, program != callerProgram { continue }
-      let shared = Self.sharedPrefixLength(candidate.folder, folder) + (candidate.program != nil ? 1000 : 0)
-      if best == nil || shared > best!.1 { best = (position, shared) }
+      let rank = (
+        candidate.program != nil ? 1 : 0, entryByFile[candidate.file] == nil ? 1 : 0,
+        programFolders.contains(candidate.folder) ? 1 : 0, Self.sharedPrefixLength(candidate.folder, folder),
+        -candidate.folder.utf8.count { $0 == UInt8(ascii: "/") }
+      )
+      if best == nil || rank > best!.rank { best = (position, rank) }
     }
-    return best?.0
+    return best?.position
   }
 
   /// Chosen definitions (positions among the symbol's candidates), by symbol, calling file
