@@ -205,10 +205,18 @@ final class CFunctionLowering {
       }
       // `length -= 2`: what was known of the variable, moved.
       var adjustment: StoredValue?
-      if let op = cursor.operatorSpelling, op == "+=" || op == "-=", let delta = children[1].integerValue,
-        delta != .min, Self.isInteger(clang_getCanonicalType(children[0].type))
+      if let op = cursor.operatorSpelling, let constant = children[1].integerValue,
+        Self.isInteger(clang_getCanonicalType(children[0].type))
       {
-        adjustment = .adjusted(op == "+=" ? delta : -delta)
+        switch op {
+        case "+=",
+          "-=" where constant != .min:
+          adjustment = .adjusted(op == "+=" ? constant : -constant)
+        // `flags |= ADDDATE`: the bits a later `flags & ADDDATE` tests stay known.
+        case "|=": adjustment = .bits(or: constant, keeping: -1)
+        case "&=": adjustment = .bits(or: 0, keeping: constant)
+        default: break
+        }
       }
       return .block([expression(children[1]), expression(children[0])] + write(to: children[0], value: adjustment))
     case CXCursor_UnaryOperator:

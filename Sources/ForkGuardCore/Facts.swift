@@ -208,6 +208,11 @@ public enum StoredValue: Codable, Hashable, Sendable {
   /// A sum of named variables' values, each times its factor, plus a constant (screen's
   /// `ty = hi + he - 1`, which `ChangeWindowSize(wp, 0, 0, 0)` makes -1).
   case sum(terms: [String: Int], constant: Int)
+  /// The variable's own value with these bits set and then only those of `keeping` left
+  /// (`flags |= ADDDATE` is `or: ADDDATE, keeping: -1`; `flags &= ~MARK` is `or: 0,
+  /// keeping: ~MARK`): after syslogd's `if (…) flags |= ADDDATE;`, a caller's
+  /// `ADDDATE|MARK` still decides `if (flags & ADDDATE)`.
+  case bits(or: Int, keeping: Int)
 }
 
 /// How the flow names the places conditions test, so that a front end and the analyses

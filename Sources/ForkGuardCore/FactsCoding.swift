@@ -4,7 +4,7 @@ import Foundation
 /// each distinct string written once (file paths repeat in every location). Decoding is
 /// what a warm run spends its time on, so it avoids JSON.
 public enum FactsCoding {
-  static let magic: [UInt8] = Array("FGF4".utf8)
+  static let magic: [UInt8] = Array("FGF5".utf8)
 
   public struct Malformed: Error, CustomStringConvertible {
     public var description: String { "malformed facts" }
@@ -217,6 +217,10 @@ public struct FactsWriter {
         w.int(pair.value)
       }
       int(constant)
+    case .bits(let or, let keeping)?:
+      uint(6)
+      int(or)
+      int(keeping)
     }
   }
 
@@ -503,6 +507,7 @@ public struct FactsReader {
     case 5:
       let terms = Dictionary(try list { r in (try r.string(), try r.int()) }, uniquingKeysWith: { first, _ in first })
       write.value = .sum(terms: terms, constant: try int())
+    case 6: write.value = .bits(or: try int(), keeping: try int())
     default: throw FactsCoding.Malformed()
     }
     return write

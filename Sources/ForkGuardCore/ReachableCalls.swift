@@ -116,7 +116,7 @@ public struct ReachableCalls: FlowDomain {
         case .truth(let condition)?: visit(condition)
         case .copy(let name)?: tested.formUnion(FlowNames.variables(in: name))
         case .sum(let terms, _)?: tested.formUnion(terms.keys)
-        case .constant?, .adjusted?, nil: break
+        case .constant?, .adjusted?, .bits?, nil: break
         }
       case .call, .jump, .declare, .returnValue, .returnConstant: break
       }
@@ -178,6 +178,8 @@ public struct ReachableCalls: FlowDomain {
       if let value = state.values[variable]?.shifted(by: delta) { next.values[variable] = value }
     case .sum(let terms, let constant)?:
       if let value = Self.sum(terms, constant, state) { next.values[variable] = value }
+    case .bits(let or, let keeping)?:
+      if case .exactly(let value)? = state.values[variable] { next.values[variable] = .exactly((value | or) & keeping) }
     case nil: break
     }
     return next
