@@ -99,11 +99,31 @@ public struct ThreadsAtFork: Sendable {
     // Whether a name joins a thread, asked once per name: a function is visited again each
     // time one of its callees is found to start a thread.
     var joinsByName: [String: Bool] = [:]
-    func joins(_ call: CallSite) -> Bool {
+    func libraryJoins(_ call: CallSite) -> Bool {
       if let known = joinsByName[call.callee] { return known }
       let answer = knowledge.joinsThread(call.callee)
       joinsByName[call.callee] = answer
       return answer
+    }
+    // Project functions that join a thread on every path that returns (git's finish_async,
+    // the pair of start_async): a call to one is a join, as a call to one that starts a
+    // thread is a start.
+    var joinWrappers = Set<SymbolID>()
+    var pendingJoins = functions.filter { $0.calls.contains(where: libraryJoins) }.map(\.symbol)
+    while let symbol = pendingJoins.popLast() {
+      guard !joinWrappers.contains(symbol), let function = program.functions[symbol] else { continue }
+      let callees = program.callees(of: function)
+      let joinsAt = function.calls.indices.map { index in
+        libraryJoins(function.calls[index]) || callees[index].map { joinWrappers.contains($0.symbol) } ?? false
+      }
+      guard JoinOnEveryPath.holds(for: function, joinsAt: joinsAt, effects: process.effects(of: function)) else {
+        continue
+      }
+      joinWrappers.insert(symbol)
+      pendingJoins.append(contentsOf: (callers[symbol] ?? []).sorted())
+    }
+    func joins(_ call: CallSite, callee: FunctionFacts?) -> Bool {
+      libraryJoins(call) || callee.map { joinWrappers.contains($0.symbol) } ?? false
     }
     var lastJoinBySymbol: [SymbolID: Int] = [:]
     var pending = functions.map(\.symbol)
@@ -115,7 +135,7 @@ public struct ThreadsAtFork: Sendable {
       let lastJoin =
         lastJoinBySymbol[symbol]
         ?? {
-          let last = function.calls.indices.last { joins(function.calls[$0]) } ?? -1
+          let last = function.calls.indices.last { joins(function.calls[$0], callee: callees[$0]) } ?? -1
           lastJoinBySymbol[symbol] = last
           return last
         }()
@@ -155,20 +175,26 @@ public struct ThreadsAtFork: Sendable {
     // daemon for a threaded one.
     var threadedReach: [SymbolID: SourceLocation] = [:]
     var unthreadedReach = Set<SymbolID>()
+    // What one root reaches, an earlier root of the same kind that reached any of it has
+    // reached too: each function is walked once for the threaded roots and once for the
+    // others, not once per program (openssh's regression tests are forty).
     for root in roots {
       let start = startsThread[root.symbol]
-      var seen: Set<SymbolID> = [root.symbol]
+      func mark(_ symbol: SymbolID) -> Bool {
+        if let start {
+          guard threadedReach[symbol] == nil else { return false }
+          threadedReach[symbol] = start
+          return true
+        }
+        return unthreadedReach.insert(symbol).inserted
+      }
+      guard mark(root.symbol) else { continue }
       var stack = [root.symbol]
       while let symbol = stack.popLast() {
-        if let start {
-          if threadedReach[symbol] == nil { threadedReach[symbol] = start }
-        } else {
-          unthreadedReach.insert(symbol)
-        }
         guard let function = program.functions[symbol] else { continue }
         let callees = program.callees(of: function)
         let next = function.calls.indices.compactMap { callees[$0]?.symbol } + (valuesTaken[symbol] ?? [])
-        for callee in next where seen.insert(callee).inserted { stack.append(callee) }
+        for callee in next where mark(callee) { stack.append(callee) }
       }
     }
     /// Entry state of a function the flow does not reach through calls. Outside what the
@@ -232,7 +258,7 @@ public struct ThreadsAtFork: Sendable {
       }
       var domain = Flow(
         function: function, callees: callees, effects: effects, process: process, startsThreadHere: startsThreadHere,
-        startsThread: startsThread, cloneSites: cloneSites, joinsThread: { knowledge.joinsThread($0.callee) },
+        startsThread: startsThread, cloneSites: cloneSites, joinsThread: joins,
         entryReason: state)
       var interpreter = FlowInterpreter(domain: domain)
       interpreter.runFunction(function.body, from: Flow.State(reason: state), bodyEnd: function.bodyEnd)
@@ -288,7 +314,8 @@ public struct ThreadsAtFork: Sendable {
     let startsThreadHere: (CallSite, FunctionFacts?) -> Bool
     let startsThread: [SymbolID: SourceLocation]
     let cloneSites: Set<SourceLocation>
-    let joinsThread: (CallSite) -> Bool
+    /// Whether a call (with its project definition, if any) joins a thread.
+    let joinsThread: (CallSite, FunctionFacts?) -> Bool
     /// What the function was entered with: a join takes it back there.
     let entryReason: Reason?
     /// The function's parameters and declared locals: the variables whose tests are kept;
@@ -300,7 +327,8 @@ public struct ThreadsAtFork: Sendable {
     init(
       function: FunctionFacts, callees: ProgramGraph.Callees, effects: [CallEffect], process: ProcessModel,
       startsThreadHere: @escaping (CallSite, FunctionFacts?) -> Bool, startsThread: [SymbolID: SourceLocation],
-      cloneSites: Set<SourceLocation>, joinsThread: @escaping (CallSite) -> Bool, entryReason: Reason?
+      cloneSites: Set<SourceLocation>, joinsThread: @escaping (CallSite, FunctionFacts?) -> Bool,
+      entryReason: Reason?
     ) {
       self.function = function
       self.callees = callees
@@ -312,7 +340,7 @@ public struct ThreadsAtFork: Sendable {
       self.joinsThread = joinsThread
       self.entryReason = entryReason
       var locals = Set<String>()
-      guard function.calls.contains(where: joinsThread) else {
+      guard function.calls.indices.contains(where: { joinsThread(function.calls[$0], callees[$0]) }) else {
         self.locals = locals
         return
       }
@@ -373,7 +401,7 @@ public struct ThreadsAtFork: Sendable {
       }
       // A child that exits does not come back to the parent's next fork.
       if effect == .exitProcess { return nil }
-      if joinsThread(call), path.reason != entryReason {
+      if joinsThread(call, definition), path.reason != entryReason {
         path.reason = entryReason
         return path
       }
@@ -447,5 +475,34 @@ public struct ThreadsAtFork: Sendable {
     static func mentions(_ condition: Condition, _ variable: String) -> Bool {
       variables(of: condition).contains(variable) || condition == .unknown
     }
+  }
+
+  /// Whether every path through a function that returns has joined a thread: `joinsAt`
+  /// says which calls join; a path ended by a call that does not return counts for nothing.
+  struct JoinOnEveryPath: FlowDomain {
+    let joinsAt: [Bool]
+    let effects: [CallEffect]
+    var returnsJoined = true
+    var returns = false
+
+    static func holds(for function: FunctionFacts, joinsAt: [Bool], effects: [CallEffect]) -> Bool {
+      var interpreter = FlowInterpreter(domain: JoinOnEveryPath(joinsAt: joinsAt, effects: effects))
+      interpreter.runFunction(function.body, from: false, bodyEnd: function.bodyEnd)
+      return interpreter.domain.returns && interpreter.domain.returnsJoined
+    }
+
+    func merge(_ a: Bool, _ b: Bool) -> Bool { a && b }
+    func call(_ index: Int, result: String?, _ state: Bool) -> Bool? {
+      effects[index] == .exitProcess ? nil : state || joinsAt[index]
+    }
+    func write(_ write: MemoryWrite, _ state: Bool) -> Bool { state }
+    func declare(_ variable: String, _ state: Bool) -> Bool { state }
+    func narrow(_ state: Bool, by condition: Condition, holds: Bool) -> Bool? { state }
+    mutating func leave(_ state: Bool, at location: SourceLocation) {
+      returns = true
+      returnsJoined = returnsJoined && state
+    }
+    // A jump the form does not follow may skip the join.
+    mutating func jumpsAway(_ state: Bool) { returnsJoined = returnsJoined && state }
   }
 }
