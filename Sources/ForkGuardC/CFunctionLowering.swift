@@ -264,9 +264,23 @@ final class CFunctionLowering {
     let strippedValue = value.strippingParenthesesAndCasts
     let strippedTarget = target.strippingParenthesesAndCasts
     arrays.assign(target: strippedTarget, value: value)
+    let arms = strippedValue.kind == CXCursor_ConditionalOperator ? strippedValue.children.filter(\.isExpression) : []
     if strippedValue.kind == CXCursor_CallExpr, let local = localVariableName(strippedTarget) {
       // `pid = fork()`: the call's result lands in `pid`, which the child analysis follows.
       nodes.append(call(strippedValue, result: local))
+    } else if arms.count == 3, let local = localVariableName(strippedTarget),
+      arms[1].strippingParenthesesAndCasts.kind == CXCursor_CallExpr,
+      arms[2].strippingParenthesesAndCasts.kind == CXCursor_CallExpr
+    {
+      // `pid = ls ? fork() : vfork()` (inetutils' ftpd): each call's result lands in `pid`.
+      let (prefix, condition) = self.condition(arms[0])
+      let (thenNode, elseNode) = arrays.nested {
+        (
+          call(arms[1].strippingParenthesesAndCasts, result: local),
+          call(arms[2].strippingParenthesesAndCasts, result: local)
+        )
+      }
+      nodes += [prefix, .branch(condition, then: thenNode, else: elseNode)]
     } else if strippedValue.kind == CXCursor_CallExpr, let place = resultName(strippedTarget) {
       // `cmd->pid = fork()`, `g_pid = fork()`, `*pid = fork()`: followed by the text of the
       // place; the store is recorded first so that it does not forget the result.

@@ -51,7 +51,9 @@ public struct ChildRegionAnalysis: FlowDomain {
 
   public struct State: Equatable {
     var forks: [Int: Set<Outcome>] = [:]
-    var bindings: [String: Int] = [:]
+    /// The forks whose result a variable holds: one, or several when paths that made
+    /// different forks meet (`pid = ls ? fork() : vfork()`).
+    var bindings: [String: Set<Int>] = [:]
     /// Call results known because the path is surely a fork's child: variable to value.
     var childValues: [String: ChildValue] = [:]
     /// Forks whose child changed its process group on this path.
@@ -118,14 +120,18 @@ public struct ChildRegionAnalysis: FlowDomain {
   public func merge(_ a: State, _ b: State) -> State {
     var result = a
     for (fork, outcomes) in b.forks { result.forks[fork, default: []].formUnion(outcomes) }
-    // A binding survives a join when the other path agrees, or never ran that fork (there
-    // the variable holds something else, but that path cannot be the fork's child).
-    func keeps(_ variable: String, _ fork: Int, in path: State) -> Bool {
-      path.bindings[variable] == fork || (path.bindings[variable] == nil && path.forks[fork] == nil)
+    // A binding survives a join when the other path binds the variable to forks too (then
+    // it holds one of theirs), or never ran those forks (there the variable holds
+    // something else, but that path cannot be their child).
+    func keeps(_ variable: String, _ forks: Set<Int>, in path: State) -> Bool {
+      path.bindings[variable] != nil || forks.allSatisfy { path.forks[$0] == nil }
     }
-    result.bindings = a.bindings.filter { keeps($0.key, $0.value, in: b) }
-    for (variable, fork) in b.bindings where result.bindings[variable] == nil && keeps(variable, fork, in: a) {
-      result.bindings[variable] = fork
+    result.bindings = [:]
+    for (variable, forks) in a.bindings where keeps(variable, forks, in: b) {
+      result.bindings[variable] = forks.union(b.bindings[variable] ?? [])
+    }
+    for (variable, forks) in b.bindings where a.bindings[variable] == nil && keeps(variable, forks, in: a) {
+      result.bindings[variable] = forks
     }
     for (fork, names) in b.declaredSince {
       result.declaredSince[fork] = (a.declaredSince[fork] ?? names).intersection(names)
@@ -162,7 +168,7 @@ public struct ChildRegionAnalysis: FlowDomain {
       next.forks[index] = Set(Outcome.allCases)
       next.declaredSince[index] = []
       if let result {
-        next.bindings[result] = index
+        next.bindings[result] = [index]
         resultVariables[index] = result
       }
       return next
@@ -199,18 +205,28 @@ public struct ChildRegionAnalysis: FlowDomain {
   }
 
   public mutating func returnsValue(of variable: String, _ state: State) {
-    guard let fork = state.bindings[variable], state.forks[fork]?.contains(.child) == true else { return }
-    returnedForkKind = kinds[fork]
-    forksReturned.insert(fork)
+    for fork in (state.bindings[variable] ?? []).sorted() where state.forks[fork]?.contains(.child) == true {
+      returnedForkKind = kinds[fork]
+      forksReturned.insert(fork)
+    }
   }
 
   public func narrow(_ state: State, by condition: Condition, holds: Bool) -> State? {
     var next = state
-    for (variable, fork) in state.bindings {
-      guard let outcomes = state.forks[fork] else { continue }
-      let kept = outcomes.filter { $0.value.survives(condition, variable: variable, holds: holds) }
-      if kept.isEmpty { return nil }
-      next.forks[fork] = kept
+    for (variable, forks) in state.bindings {
+      // The variable holds one of these forks' results: the path is gone only when none
+      // of them can give a value that passes.
+      var anyKept = false
+      for fork in forks {
+        guard let outcomes = state.forks[fork] else {
+          anyKept = true
+          continue
+        }
+        let kept = outcomes.filter { $0.value.survives(condition, variable: variable, holds: holds) }
+        anyKept = anyKept || !kept.isEmpty
+        next.forks[fork] = kept
+      }
+      if !anyKept { return nil }
     }
     for (variable, known) in state.childValues where next.forks[known.fork] == [.child] {
       let verdict = AbstractValue.evaluate(condition) { $0 == variable ? known.value : nil }
