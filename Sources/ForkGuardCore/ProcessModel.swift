@@ -27,8 +27,8 @@ public struct ProcessModel: Sendable {
     for function in program.functions.values {
       let callees = program.callees(of: function)
       for (index, call) in function.calls.enumerated() {
-        if let callee = callees[index] {
-          callers[callee.symbol, default: []].insert(function.symbol)
+        if let callee = callees.symbol(at: index) {
+          callers[callee, default: []].insert(function.symbol)
         } else if call.symbol != nil, libraryEffects[call.callee] == nil {
           libraryEffects[call.callee] = knowledge.effect(of: call.callee)
         }
@@ -74,7 +74,7 @@ public struct ProcessModel: Sendable {
       // own definition of the name decides for itself.
       let callees = program.callees(of: function)
       let results = function.calls.indices.map { index in
-        callees[index] == nil ? knowledge.forkChildResult(of: function.calls[index].callee) : nil
+        callees.isDefined(at: index) ? nil : knowledge.forkChildResult(of: function.calls[index].callee)
       }
       for region in ChildRegionAnalysis.childRegions(of: function, effects: effects, childResults: results)
       where seen.insert(region.forkLocation).inserted {
@@ -93,7 +93,8 @@ public struct ProcessModel: Sendable {
   public func effect(of call: CallSite) -> CallEffect {
     guard call.symbol != nil else { return .normal }
     return Self.effect(
-      of: call, definition: program.definition(of: call), knowledge, libraryEffects, neverReturning, forkWrappers)
+      of: call, definition: program.definition(of: call)?.symbol, knowledge, libraryEffects, neverReturning,
+      forkWrappers)
   }
 
   /// What each of `function`'s calls does, in order.
@@ -106,16 +107,18 @@ public struct ProcessModel: Sendable {
 
   /// Whether the function never returns.
   public func neverReturns(_ function: FunctionFacts) -> Bool { neverReturning.contains(function.symbol) }
+  /// The same, by the function's symbol.
+  public func neverReturns(symbol: SymbolID) -> Bool { neverReturning.contains(symbol) }
 
-  /// `definition`: the call's definition in the project, if any.
+  /// `definition`: the symbol of the call's definition in the project, if any.
   private static func effect(
-    of call: CallSite, definition: FunctionFacts?, _ knowledge: Knowledge, _ library: [String: CallEffect],
+    of call: CallSite, definition: SymbolID?, _ knowledge: Knowledge, _ library: [String: CallEffect],
     _ neverReturning: Set<SymbolID>, _ wrappers: [SymbolID: ForkKind]
   ) -> CallEffect {
     guard call.symbol != nil else { return .normal }
     if let definition {
-      if neverReturning.contains(definition.symbol) { return .exitProcess }
-      if let kind = wrappers[definition.symbol] { return .fork(kind) }
+      if neverReturning.contains(definition) { return .exitProcess }
+      if let kind = wrappers[definition] { return .fork(kind) }
       return .normal
     }
     if call.neverReturns { return .exitProcess }
@@ -128,7 +131,8 @@ public struct ProcessModel: Sendable {
   ) -> [CallEffect] {
     let callees = program.callees(of: function)
     return function.calls.indices.map { index in
-      effect(of: function.calls[index], definition: callees[index], knowledge, library, neverReturning, wrappers)
+      effect(
+        of: function.calls[index], definition: callees.symbol(at: index), knowledge, library, neverReturning, wrappers)
     }
   }
 

@@ -183,6 +183,17 @@ public struct ProgramGraph: Sendable {
       let position = positions[index]
       return position < 0 ? nil : list[Int(position)]
     }
+
+    /// The symbol of the definition the call at `index` runs, without copying the
+    /// definition (a `FunctionFacts` is some twenty reference-counted fields, and the
+    /// whole-program phases ask for every call's callee many times).
+    public func symbol(at index: Int) -> SymbolID? {
+      let position = positions[index]
+      return position < 0 ? nil : list[Int(position)].symbol
+    }
+
+    /// Whether the call at `index` runs project code.
+    public func isDefined(at index: Int) -> Bool { positions[index] >= 0 }
   }
 
   /// The definitions `function`'s calls run, resolved when the graph was made.

@@ -46,14 +46,14 @@ public struct ThreadsAtFork: Sendable {
     for function in functions {
       let callees = program.callees(of: function)
       for (index, call) in function.calls.enumerated()
-      where call.symbol != nil && callees[index] == nil && libraryNamesSeen.insert(call.callee).inserted {
+      where call.symbol != nil && !callees.isDefined(at: index) && libraryNamesSeen.insert(call.callee).inserted {
         if knowledge.startsThread(call.callee) { threadStartingNames.insert(call.callee) }
       }
     }
-    /// `callee`: the call's definition in the project, if any.
-    func startsThreadHere(_ call: CallSite, callee: FunctionFacts?) -> Bool {
+    /// `inProject`: whether the call runs a definition in the project.
+    func startsThreadHere(_ call: CallSite, inProject: Bool) -> Bool {
       (!startSites.isEmpty && startSites.contains(call.location))
-        || (call.symbol != nil && callee == nil && threadStartingNames.contains(call.callee))
+        || (call.symbol != nil && !inProject && threadStartingNames.contains(call.callee))
     }
 
     // Which functions may start a thread, directly or through what they call: the first
@@ -66,7 +66,7 @@ public struct ThreadsAtFork: Sendable {
     for function in functions {
       let callees = program.callees(of: function)
       for (index, call) in function.calls.enumerated() {
-        if let callee = callees[index] { callers[callee.symbol, default: []].insert(function.symbol) }
+        if let callee = callees.symbol(at: index) { callers[callee, default: []].insert(function.symbol) }
         for references in call.functionArguments.values {
           for reference in references {
             for (symbol, _) in program.functions(for: reference) {
@@ -114,7 +114,7 @@ public struct ThreadsAtFork: Sendable {
       guard !joinWrappers.contains(symbol), let function = program.functions[symbol] else { continue }
       let callees = program.callees(of: function)
       let joinsAt = function.calls.indices.map { index in
-        libraryJoins(function.calls[index]) || callees[index].map { joinWrappers.contains($0.symbol) } ?? false
+        libraryJoins(function.calls[index]) || callees.symbol(at: index).map { joinWrappers.contains($0) } ?? false
       }
       guard JoinOnEveryPath.holds(for: function, joinsAt: joinsAt, effects: process.effects(of: function)) else {
         continue
@@ -122,8 +122,9 @@ public struct ThreadsAtFork: Sendable {
       joinWrappers.insert(symbol)
       pendingJoins.append(contentsOf: (callers[symbol] ?? []).sorted())
     }
-    func joins(_ call: CallSite, callee: FunctionFacts?) -> Bool {
-      libraryJoins(call) || callee.map { joinWrappers.contains($0.symbol) } ?? false
+    /// `callee`: the symbol of the call's definition in the project, if any.
+    func joins(_ call: CallSite, callee: SymbolID?) -> Bool {
+      libraryJoins(call) || callee.map { joinWrappers.contains($0) } ?? false
     }
     var lastJoinBySymbol: [SymbolID: Int] = [:]
     var pending = functions.map(\.symbol)
@@ -135,18 +136,18 @@ public struct ThreadsAtFork: Sendable {
       let lastJoin =
         lastJoinBySymbol[symbol]
         ?? {
-          let last = function.calls.indices.last { joins(function.calls[$0], callee: callees[$0]) } ?? -1
+          let last = function.calls.indices.last { joins(function.calls[$0], callee: callees.symbol(at: $0)) } ?? -1
           lastJoinBySymbol[symbol] = last
           return last
         }()
       var site: SourceLocation?
       for index in function.calls.indices where index > lastJoin {
         let call = function.calls[index]
-        if startsThreadHere(call, callee: callees[index]) {
+        if startsThreadHere(call, inProject: callees.isDefined(at: index)) {
           site = call.location
           break
         }
-        if let callee = callees[index], let start = startsThread[callee.symbol] {
+        if let callee = callees.symbol(at: index), let start = startsThread[callee] {
           site = start
           break
         }
@@ -193,7 +194,7 @@ public struct ThreadsAtFork: Sendable {
       while let symbol = stack.popLast() {
         guard let function = program.functions[symbol] else { continue }
         let callees = program.callees(of: function)
-        let next = function.calls.indices.compactMap { callees[$0]?.symbol } + (valuesTaken[symbol] ?? [])
+        let next = function.calls.indices.compactMap { callees.symbol(at: $0) } + (valuesTaken[symbol] ?? [])
         for callee in next where mark(callee) { stack.append(callee) }
       }
     }
@@ -243,12 +244,12 @@ public struct ThreadsAtFork: Sendable {
       let callees = program.callees(of: function)
       let effects = process.effects(of: function)
       let startsHere = function.calls.indices.contains { index in
-        startsThreadHere(function.calls[index], callee: callees[index])
-          || callees[index].map { startsThread[$0.symbol] != nil } ?? false
+        startsThreadHere(function.calls[index], inProject: callees.isDefined(at: index))
+          || callees.symbol(at: index).map { startsThread[$0] != nil } ?? false
       }
       if !startsHere {
         for (index, call) in function.calls.enumerated() {
-          if let callee = callees[index] { enter(callee.symbol, state) }
+          if let callee = callees.symbol(at: index) { enter(callee, state) }
           if effects[index].isFork || (!cloneSites.isEmpty && cloneSites.contains(call.location)) {
             if let known = forkReasons[call.location], known != nil { continue }
             forkReasons[call.location] = .some(state)
@@ -311,11 +312,12 @@ public struct ThreadsAtFork: Sendable {
     /// `process.effects(of: function)`.
     let effects: [CallEffect]
     let process: ProcessModel
-    let startsThreadHere: (CallSite, FunctionFacts?) -> Bool
+    /// Whether a call starts a thread itself (given whether it runs project code).
+    let startsThreadHere: (CallSite, Bool) -> Bool
     let startsThread: [SymbolID: SourceLocation]
     let cloneSites: Set<SourceLocation>
-    /// Whether a call (with its project definition, if any) joins a thread.
-    let joinsThread: (CallSite, FunctionFacts?) -> Bool
+    /// Whether a call (with its project definition's symbol, if any) joins a thread.
+    let joinsThread: (CallSite, SymbolID?) -> Bool
     /// What the function was entered with: a join takes it back there.
     let entryReason: Reason?
     /// The function's parameters and declared locals: the variables whose tests are kept;
@@ -326,8 +328,8 @@ public struct ThreadsAtFork: Sendable {
 
     init(
       function: FunctionFacts, callees: ProgramGraph.Callees, effects: [CallEffect], process: ProcessModel,
-      startsThreadHere: @escaping (CallSite, FunctionFacts?) -> Bool, startsThread: [SymbolID: SourceLocation],
-      cloneSites: Set<SourceLocation>, joinsThread: @escaping (CallSite, FunctionFacts?) -> Bool,
+      startsThreadHere: @escaping (CallSite, Bool) -> Bool, startsThread: [SymbolID: SourceLocation],
+      cloneSites: Set<SourceLocation>, joinsThread: @escaping (CallSite, SymbolID?) -> Bool,
       entryReason: Reason?
     ) {
       self.function = function
@@ -340,7 +342,7 @@ public struct ThreadsAtFork: Sendable {
       self.joinsThread = joinsThread
       self.entryReason = entryReason
       var locals = Set<String>()
-      guard function.calls.indices.contains(where: { joinsThread(function.calls[$0], callees[$0]) }) else {
+      guard function.calls.indices.contains(where: { joinsThread(function.calls[$0], callees.symbol(at: $0)) }) else {
         self.locals = locals
         return
       }
@@ -394,8 +396,8 @@ public struct ThreadsAtFork: Sendable {
       if effect.isFork || cloneSites.contains(call.location) {
         forks[call.location] = .some(Self.first(forks[call.location] ?? nil, path.reason))
       }
-      let definition = callees[index]
-      if startsThreadHere(call, definition) {
+      let definition = callees.symbol(at: index)
+      if startsThreadHere(call, definition != nil) {
         path.reason = path.reason ?? .threadStartedBefore(call.location)
         return path
       }
@@ -406,12 +408,12 @@ public struct ThreadsAtFork: Sendable {
         return path
       }
       guard let callee = definition else { return path }
-      calleeEntries[callee.symbol] = .some(Self.first(calleeEntries[callee.symbol] ?? nil, path.reason))
-      if let site = startsThread[callee.symbol], path.reason == nil {
+      calleeEntries[callee] = .some(Self.first(calleeEntries[callee] ?? nil, path.reason))
+      if let site = startsThread[callee], path.reason == nil {
         path.reason = .threadStartedBefore(site)
         return path
       }
-      return process.neverReturns(callee) ? nil : path
+      return process.neverReturns(symbol: callee) ? nil : path
     }
 
     func write(_ write: MemoryWrite, _ state: State) -> State {
