@@ -158,8 +158,8 @@ public struct LockAnalysis: Sendable {
     for function in functions {
       let callees = program.callees(of: function)
       for (index, call) in function.calls.enumerated() {
-        if let callee = callees[index] {
-          callers[callee.symbol, default: []].append(LockReach.Caller(function: function, call: call))
+        if let callee = callees.symbol(at: index) {
+          callers[callee, default: []].append(LockReach.Caller(function: function, call: call))
         }
       }
     }
@@ -192,7 +192,7 @@ public struct LockAnalysis: Sendable {
       guard let function = program.functions[symbol] else { continue }
       let callees = program.callees(of: function)
       let hasLockState = function.calls.indices.contains { index in
-        if let callee = callees[index] { return !(holds[callee.symbol]?.isEmpty ?? true) }
+        if let callee = callees.symbol(at: index) { return !(holds[callee]?.isEmpty ?? true) }
         return isLockFunction(function.calls[index].callee)
       }
       guard hasLockState else { continue }
@@ -258,7 +258,7 @@ public struct LockAnalysis: Sendable {
       while let (function, callees, next) = stack.last {
         if next < function.calls.count {
           stack[stack.count - 1].2 += 1
-          if let callee = callees[next], visited.insert(callee.symbol).inserted {
+          if let symbol = callees.symbol(at: next), visited.insert(symbol).inserted, let callee = callees[next] {
             stack.append((callee, program.callees(of: callee), 0))
           }
         } else {

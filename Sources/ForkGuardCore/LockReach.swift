@@ -33,7 +33,7 @@ struct LockReach {
     var released: [(SymbolID, LockReference, LockEvent)] = []
     for function in functions {
       let callees = program.callees(of: function)
-      for (index, call) in function.calls.enumerated() where callees[index] == nil {
+      for (index, call) in function.calls.enumerated() where !callees.isDefined(at: index) {
         guard let lockFunction = knowledge.lockFunction(call.callee),
           let lock = call.lockArguments[lockFunction.lockArgument]
         else { continue }
