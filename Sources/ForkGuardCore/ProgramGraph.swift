@@ -267,19 +267,26 @@ public struct ProgramGraph: Sendable {
 
   /// The position in `candidates` of the one that stands for callers in `file`.
   ///
-  /// Among the others: a program named by hand for the caller's; then any but another
-  /// program's `main` file (a tool's own copy of `file_error`, bash's build-time
-  /// `mkbuiltins`, is not what the files beside it link to); then one in the folder of the
-  /// caller's program's `main` (a static link takes the program's own objects first and an
-  /// archive member only for a symbol they leave undefined: bash's `variables.c` defines
-  /// `sh_set_lines_and_columns`, so readline's `shell.c` copy is never linked); then the
-  /// one sharing the longest folder prefix with the caller; of those, the one nearer the
-  /// top (where a build keeps a program's own objects, and its archives below).
+  /// Among the others: a program named by hand for the caller's; then one in the folder of
+  /// a `main` whose program covers the caller, at any level above it (a static link takes
+  /// the program's own objects first and an archive member only for a symbol they leave
+  /// undefined: bash's `variables.c` defines `sh_set_lines_and_columns`, so readline's
+  /// `shell.c` copy is never linked); then one not in a `main` file (a tool's own copy of
+  /// `file_error`, bash's build-time `mkbuiltins` beside the builtins, is not what they
+  /// link to, while a program's `main` file that alone is in such a folder still wins over
+  /// a test double elsewhere); then the one sharing the longest folder prefix with the
+  /// caller; of those, the one nearer the top (where a build keeps a program's own objects,
+  /// and its archives below).
   private func choose(_ candidates: [Candidate], for file: String, isLibrary: Bool) -> Int? {
     let folder = Self.folder(of: file)
     let callerProgram = programByFile[file]
-    let programFolders = Set(
-      programEntries(of: file).compactMap { functions[$0].map { Self.folder(of: $0.location.file) } })
+    var programFolders = Set<Substring>()
+    var above = folder
+    while true {
+      if entriesByFolder[above] != nil { programFolders.insert(above) }
+      guard let slash = above.utf8.lastIndex(of: UInt8(ascii: "/")) else { break }
+      above = above[..<slash]
+    }
     var best: (position: Int, rank: (Int, Int, Int, Int, Int))?
     for (position, candidate) in candidates.enumerated() {
       if candidate.file == file { return position }
@@ -288,8 +295,8 @@ public struct ProgramGraph: Sendable {
       // Programs named by hand: never another program's definition; its own first.
       if let program = candidate.program, program != callerProgram { continue }
       let rank = (
-        candidate.program != nil ? 1 : 0, entryByFile[candidate.file] == nil ? 1 : 0,
-        programFolders.contains(candidate.folder) ? 1 : 0, Self.sharedPrefixLength(candidate.folder, folder),
+        candidate.program != nil ? 1 : 0, programFolders.contains(candidate.folder) ? 1 : 0,
+        entryByFile[candidate.file] == nil ? 1 : 0, Self.sharedPrefixLength(candidate.folder, folder),
         -candidate.folder.utf8.count { $0 == UInt8(ascii: "/") }
       )
       if best == nil || rank > best!.rank { best = (position, rank) }
