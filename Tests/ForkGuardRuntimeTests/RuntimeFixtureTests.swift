@@ -3,6 +3,7 @@ import ForkGuardRules
 import ForkGuardRuntime
 import ForkGuardTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 extension Fixture {
@@ -40,16 +41,26 @@ struct RuntimeFixtureTests {
   static let buildDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
     "forkguard-runtime-fixtures-\(ProcessInfo.processInfo.processIdentifier)")
 
-  /// fixtures/stress/clean-signals.c, built once.
+  /// fixtures/stress/clean-signals.c, built once. Suites run side by side ask for it (the
+  /// live-report tests too): one builds while the others wait, and the binary appears under
+  /// its name only when complete. The linker makes its output executable as it starts
+  /// writing, so a second caller that found it by name ran it half-written: "Text file busy".
   static func cleanSignals() throws -> String {
-    try FileManager.default.createDirectory(at: buildDirectory, withIntermediateDirectories: true)
-    let output = buildDirectory.appendingPathComponent("clean-signals").path
-    if FileManager.default.isExecutableFile(atPath: output) { return output }
-    let source = Fixture.root.appendingPathComponent("fixtures/stress/clean-signals.c").path
-    let build = try Command.run(["cc", "-O2", "-o", output, source])
-    guard build.status == 0 else { throw BuildFailure(text: "clean-signals: \(build.stderr)") }
-    return output
+    try cleanSignalsBuild.withLock { _ in
+      try FileManager.default.createDirectory(at: buildDirectory, withIntermediateDirectories: true)
+      let output = buildDirectory.appendingPathComponent("clean-signals").path
+      if FileManager.default.isExecutableFile(atPath: output) { return output }
+      let source = Fixture.root.appendingPathComponent("fixtures/stress/clean-signals.c").path
+      let partial = output + ".partial"
+      let build = try Command.run(["cc", "-O2", "-o", partial, source])
+      guard build.status == 0 else { throw BuildFailure(text: "clean-signals: \(build.stderr)") }
+      guard rename(partial, output) == 0 else {
+        throw BuildFailure(text: "clean-signals: cannot rename \(partial): \(String(cString: strerror(errno)))")
+      }
+      return output
+    }
   }
+  private static let cleanSignalsBuild = Mutex(())
 
   /// Debian's interpreter where there is one (the CI machine's), else the first on PATH.
   static let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
