@@ -248,24 +248,6 @@ public struct AnalysisDemand {
   }
 
   private static func aliases(of symbol: SymbolID) -> [SymbolID] { SymbolSpelling.linkAliases(of: symbol) }
-  private static func folder(of path: String) -> Substring {
-    path.lastIndex(of: "/").map { path[..<$0] } ?? ""
-  }
+  private static func folder(of path: String) -> Substring { ProgramGraph.folder(of: path) }
   private static func linkName(_ symbol: SymbolID) -> String? { SymbolSpelling.linkName(symbol) }
-}
-
-/// A question about a library name (does it take a lock, start a thread…), answered once
-/// per name: the knowledge resolves the name's aliases each time it is asked.
-private struct NameAnswers {
-  private let question: (String) -> Bool
-  private var answers: [String: Bool] = [:]
-
-  init(_ question: @escaping (String) -> Bool) { self.question = question }
-
-  mutating func callAsFunction(_ name: String) -> Bool {
-    if let known = answers[name] { return known }
-    let answer = question(name)
-    answers[name] = answer
-    return answer
-  }
 }

@@ -178,13 +178,7 @@ public struct LockAnalysis: Sendable {
     var findingsBySymbol: [SymbolID: [LockHeldAtFork]] = [:]
     var budget = functions.count * 12
     var runs = 0
-    var lockFunctionByName: [String: Bool] = [:]
-    func isLockFunction(_ name: String) -> Bool {
-      if let known = lockFunctionByName[name] { return known }
-      let known = knowledge.lockFunction(name) != nil
-      lockFunctionByName[name] = known
-      return known
-    }
+    var isLockFunction = NameAnswers { knowledge.lockFunction($0) != nil }
     while head < queue.count, budget > 0 {
       let symbol = queue[head]
       head += 1

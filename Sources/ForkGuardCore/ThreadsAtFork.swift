@@ -98,13 +98,8 @@ public struct ThreadsAtFork: Sendable {
     var startsThread: [SymbolID: SourceLocation] = [:]
     // Whether a name joins a thread, asked once per name: a function is visited again each
     // time one of its callees is found to start a thread.
-    var joinsByName: [String: Bool] = [:]
-    func libraryJoins(_ call: CallSite) -> Bool {
-      if let known = joinsByName[call.callee] { return known }
-      let answer = knowledge.joinsThread(call.callee)
-      joinsByName[call.callee] = answer
-      return answer
-    }
+    var joinsByName = NameAnswers(knowledge.joinsThread)
+    func libraryJoins(_ call: CallSite) -> Bool { joinsByName(call.callee) }
     // Project functions that join a thread on every path that returns (git's finish_async,
     // the pair of start_async): a call to one is a join, as a call to one that starts a
     // thread is a start.
