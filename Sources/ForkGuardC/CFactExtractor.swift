@@ -71,7 +71,8 @@ final class CFactExtractor {
       FunctionFacts(
         symbol: symbol, name: name, location: location, calls: calls,
         nonLocalWrites: lowering.writes.filter { $0.target != .local }, body: flow, bodyEnd: bodyEnd,
-        neverReturns: declaration.isDeclaredNoReturn, parameters: parameters.map(\.spelling)))
+        neverReturns: declaration.isDeclaredNoReturn, parameters: parameters.map(\.spelling),
+        testedVariables: lowering.testedVariables))
 
     childRegions += ChildRegionAnalysis.childRegions(of: functions.last!, knowledge: knowledge)
   }
@@ -82,13 +83,23 @@ final class CFactExtractor {
     registrations.append(registration)
   }
 
-  /// Bits stored into each file-scope `static` integer variable; nil once a store is not a
-  /// constant (or the address is taken).
-  private(set) var staticVariableBits: [SymbolID: Int?] = [:]
+  /// Bits stored into each integer variable with static storage (a global, a `static`);
+  /// nil once a store is not a constant (or the address is taken).
+  private(set) var variableBits: [SymbolID: Int?] = [:]
+  /// Those of them this file defines.
+  private(set) var definedVariables = Set<SymbolID>()
 
-  func noteStaticStore(_ symbol: SymbolID, bits: Int?) {
-    let known = staticVariableBits[symbol] ?? 0
-    staticVariableBits[symbol] = known.flatMap { known in bits.flatMap { $0 >= 0 ? known | $0 : nil } }
+  func noteVariableStore(_ symbol: SymbolID, bits: Int?) {
+    let known: Int? = variableBits[symbol] ?? 0
+    let updated: Int? = known.flatMap { known in bits.flatMap { $0 >= 0 ? known | $0 : nil } }
+    // Kept as an entry holding nil: assigning nil through the subscript would remove it, and
+    // a later constant store would then look like the only one.
+    variableBits.updateValue(updated, forKey: symbol)
+  }
+
+  func noteVariableDefinition(_ symbol: SymbolID, bits: Int?) {
+    definedVariables.insert(symbol)
+    noteVariableStore(symbol, bits: bits)
   }
 
   func addComparedFunction(_ symbol: SymbolID) {

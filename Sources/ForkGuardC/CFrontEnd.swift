@@ -88,7 +88,8 @@ public final class CFrontEnd {
     facts.registrations += CallRegistrations.registrations(in: facts, knowledge: knowledge)
     facts.lockAttributes = extractor.lockAttributes
     facts.comparedFunctions = extractor.comparedFunctions.sorted()
-    facts.staticVariableBits = extractor.staticVariableBits
+    facts.variableBits = extractor.variableBits
+    facts.definedVariables = extractor.definedVariables.sorted()
     facts.dependencies = Self.inclusions(of: unit).filter { $0 != file }
     // A header that was not found is not among them; the folders it was looked for in are,
     // so that it appearing there (a configure step writing config.h) makes the facts stale

@@ -10,6 +10,12 @@ final class CFunctionLowering {
   private var knowledge: Knowledge { extractor.knowledge }
   private(set) var calls: [CallSite] = []
   private(set) var writes: [MemoryWrite] = []
+  /// Variables with static storage the body's tests read, by the name the flow gives them
+  /// (`FunctionFacts.testedVariables`); a name that meant two of them in one body is left out.
+  var testedVariables: [String: SymbolID] {
+    testedVariableSymbols.compactMapValues { $0 }
+  }
+  private var testedVariableSymbols: [String: SymbolID?] = [:]
   /// Parameter symbols to their positions, for locks passed in.
   private var parameterIndex: [String: Int] = [:]
   /// Constant bytes written into local arrays, for the buffers passed to callees.
@@ -89,12 +95,18 @@ final class CFunctionLowering {
 
   func declaration(_ variable: Cursor) -> FlowNode {
     let name = variable.spelling
-    var nodes: [FlowNode] = [.declare(name)]
     let initializer = variable.children.last(where: \.isExpression)
-    if Self.isStaticInteger(variable) {
+    // `static int flags;` and `int flags;` are tentative definitions, which libclang does not
+    // call definitions; only an `extern` declaration without an initialiser is not one.
+    if Self.isStaticStorageInteger(variable), variable.isDefinition || variable.storageClass != CX_SC_Extern {
       // Zero unless initialised.
-      extractor.noteStaticStore(variable.usr, bits: initializer.map { $0.integerValue } ?? 0)
+      extractor.noteVariableDefinition(variable.usr, bits: initializer.map { $0.integerValue } ?? 0)
     }
+    // A function's `static` (or `extern`) variable is initialised once, before the program
+    // runs: the flow neither starts it afresh here nor knows its value from the initialiser;
+    // what it holds is what the program ever stores into it.
+    let isStaticStorage = variable.storageClass == CX_SC_Static || variable.storageClass == CX_SC_Extern
+    var nodes: [FlowNode] = isStaticStorage ? [] : [.declare(name)]
     guard let initializer else { return .block(nodes) }
     arrays.initialise(variable.usr, with: initializer)
     let stripped = initializer.strippingParenthesesAndCasts
@@ -103,7 +115,7 @@ final class CFunctionLowering {
     } else {
       nodes.append(expression(initializer))
       // `int in_signal_handler = !!(flags & …)`: later tests of the local read this.
-      if Self.isInteger(clang_getCanonicalType(variable.type)), let value = storedValue(initializer),
+      if !isStaticStorage, Self.isInteger(clang_getCanonicalType(variable.type)), let value = storedValue(initializer),
         let location = variable.location(in: extractor.names)
       {
         nodes.append(.write(MemoryWrite(target: .local, text: name, variable: name, location: location, value: value)))
@@ -189,13 +201,13 @@ final class CFunctionLowering {
       }
     case CXCursor_CompoundAssignOperator:
       guard children.count == 2 else { break }
-      if let symbol = staticIntegerVariable(children[0]) {
+      if let symbol = staticStorageIntegerVariable(children[0]) {
         // `flags |= MASK` can add MASK's bits, `flags &= MASK` none; anything else, any.
         let constant = children[1].integerValue
         switch cursor.operatorSpelling {
-        case "|=", "^=": extractor.noteStaticStore(symbol, bits: constant)
-        case "&=": extractor.noteStaticStore(symbol, bits: 0)
-        default: extractor.noteStaticStore(symbol, bits: nil)
+        case "|=", "^=": extractor.noteVariableStore(symbol, bits: constant)
+        case "&=": extractor.noteVariableStore(symbol, bits: 0)
+        default: extractor.noteVariableStore(symbol, bits: nil)
         }
       }
       switch cursor.operatorSpelling {
@@ -234,9 +246,9 @@ final class CFunctionLowering {
         }
       }
       if let op = cursor.operatorSpelling, op == "++" || op == "--" || op == "&", let operand = children.first,
-        let symbol = staticIntegerVariable(operand)
+        let symbol = staticStorageIntegerVariable(operand)
       {
-        extractor.noteStaticStore(symbol, bits: nil)
+        extractor.noteVariableStore(symbol, bits: nil)
       }
       if let op = cursor.operatorSpelling, op == "++" || op == "--", let operand = children.first {
         arrays.step(operand, by: op == "++" ? 1 : -1)
@@ -264,6 +276,7 @@ final class CFunctionLowering {
     let strippedValue = value.strippingParenthesesAndCasts
     let strippedTarget = target.strippingParenthesesAndCasts
     arrays.assign(target: strippedTarget, value: value)
+    nodes += placeEffects(strippedTarget)
     let arms = strippedValue.kind == CXCursor_ConditionalOperator ? strippedValue.children.filter(\.isExpression) : []
     if strippedValue.kind == CXCursor_CallExpr, let local = localVariableName(strippedTarget) {
       // `pid = fork()`: the call's result lands in `pid`, which the child analysis follows.
@@ -291,8 +304,8 @@ final class CFunctionLowering {
       nodes += write(
         to: target, value: Self.isInteger(clang_getCanonicalType(strippedTarget.type)) ? storedValue(value) : nil)
     }
-    if let symbol = staticIntegerVariable(strippedTarget) {
-      extractor.noteStaticStore(symbol, bits: value.integerValue)
+    if let symbol = staticStorageIntegerVariable(strippedTarget) {
+      extractor.noteVariableStore(symbol, bits: value.integerValue)
     }
     if let symbol = storeSymbol(strippedTarget) {
       noteStores(into: symbol, type: strippedTarget.type, value: value)
@@ -306,6 +319,40 @@ final class CFunctionLowering {
       registerSignalAction(handler: value, at: strippedTarget.location(in: extractor.names))
     }
     return .block(nodes)
+  }
+
+  /// What evaluating the place a store lands in does besides naming it: haproxy's
+  /// `signal_queue[signal_queue_len++] = sig` steps the length, `*next_slot() = v` calls.
+  /// What `*cp++ = V` does to a local buffer is `LocalArrayBytes.assign`'s; here the cursor's
+  /// step is only a store to it.
+  private func placeEffects(_ place: Cursor) -> [FlowNode] {
+    switch place.kind {
+    case CXCursor_ArraySubscriptExpr, CXCursor_MemberRefExpr:
+      return place.children.filter(\.isExpression).flatMap(effects)
+    case CXCursor_UnaryOperator where place.operatorSpelling == "*":
+      return place.children.filter(\.isExpression).flatMap(effects)
+    default:
+      return []
+    }
+  }
+
+  private func effects(_ cursor: Cursor) -> [FlowNode] {
+    let expression = cursor.strippingParenthesesAndCasts
+    let children = expression.children.filter(\.isExpression)
+    switch expression.kind {
+    case CXCursor_CallExpr:
+      return [call(expression, result: nil)]
+    case CXCursor_UnaryOperator where expression.operatorSpelling == "++" || expression.operatorSpelling == "--":
+      guard let operand = children.first else { return [] }
+      if let symbol = staticStorageIntegerVariable(operand) { extractor.noteVariableStore(symbol, bits: nil) }
+      let step = expression.operatorSpelling == "++" ? 1 : -1
+      let adjustment: StoredValue? = Self.isInteger(clang_getCanonicalType(operand.type)) ? .adjusted(step) : nil
+      return effects(operand) + write(to: operand, value: adjustment)
+    case CXCursor_BinaryOperator where expression.operatorSpelling == "=", CXCursor_CompoundAssignOperator:
+      return [self.expression(expression)]
+    default:
+      return children.flatMap(effects)
+    }
   }
 
   private func write(to target: Cursor, value: StoredValue? = nil) -> [FlowNode] {
@@ -488,7 +535,7 @@ final class CFunctionLowering {
       return range.lowerBound == range.upperBound
         ? .constant(range.lowerBound) : .within(low: range.lowerBound, high: range.upperBound)
     }
-    if let symbol = staticIntegerVariable(expression) { return .variable(symbol) }
+    if let symbol = staticStorageIntegerVariable(expression) { return .variable(symbol) }
     // `CLONE_VM | SIGCHLD | extra`: the constant bits are known to be set.
     let bits = Self.constantBits(expression)
     return bits == 0 ? nil : .bitsIncluding(bits)
@@ -502,18 +549,37 @@ final class CFunctionLowering {
   }
 
   /// A file-scope `static` integer variable named directly: its every store is in this file.
-  private func staticIntegerVariable(_ cursor: Cursor) -> SymbolID? {
+  /// The symbol of the integer variable with static storage an expression names (a global,
+  /// a file's or a function's `static`, an `extern` one), whose every store the program's
+  /// facts collect (`FileFacts.variableBits`).
+  private func staticStorageIntegerVariable(_ cursor: Cursor) -> SymbolID? {
     let expression = cursor.strippingParenthesesAndCasts
     guard expression.kind == CXCursor_DeclRefExpr, let declaration = expression.referenced,
-      Self.isStaticInteger(declaration)
+      Self.isStaticStorageInteger(declaration)
     else { return nil }
-    return declaration.usr
+    let usr = declaration.usr
+    return usr.isEmpty ? nil : usr
   }
 
-  private static func isStaticInteger(_ declaration: Cursor) -> Bool {
-    declaration.kind == CXCursor_VarDecl && declaration.storageClass == CX_SC_Static
-      && declaration.semanticParent.kind == CXCursor_TranslationUnit
-      && isInteger(clang_getCanonicalType(declaration.type))
+  private static func isStaticStorageInteger(_ declaration: Cursor) -> Bool {
+    guard declaration.kind == CXCursor_VarDecl, isInteger(clang_getCanonicalType(declaration.type)) else {
+      return false
+    }
+    let storage = declaration.storageClass
+    return storage == CX_SC_Static || storage == CX_SC_Extern
+      || declaration.semanticParent.kind == CXCursor_TranslationUnit
+  }
+
+  /// Names a test reads a variable with static storage by: the flow names it by spelling, and
+  /// the program says what it can hold.
+  private func noteTestedVariable(_ expression: Cursor) {
+    guard let symbol = staticStorageIntegerVariable(expression) else { return }
+    let name = expression.spelling
+    if let known = testedVariableSymbols[name] {
+      if known != symbol { testedVariableSymbols[name] = .some(nil) }
+    } else {
+      testedVariableSymbols[name] = symbol
+    }
   }
 
   private static func isInteger(_ type: CXType) -> Bool {
@@ -713,6 +779,7 @@ final class CFunctionLowering {
     if expression.kind == CXCursor_DeclRefExpr || expression.kind == CXCursor_ArraySubscriptExpr,
       let name = resultName(expression)
     {
+      noteTestedVariable(expression)
       return .copy(name)
     }
     // `ty = hi + he - 1`: a sum of the function's own integer variables.
@@ -809,7 +876,9 @@ final class CFunctionLowering {
     let op = expression.operatorSpelling ?? ""
     func variable(_ operand: Cursor) -> String? {
       let stripped = operand.strippingParenthesesAndCasts
-      return stripped.kind == CXCursor_DeclRefExpr && stripped.integerValue == nil ? stripped.spelling : nil
+      guard stripped.kind == CXCursor_DeclRefExpr && stripped.integerValue == nil else { return nil }
+      noteTestedVariable(stripped)
+      return stripped.spelling
     }
     func bitTest(_ operands: [Cursor]) -> Condition? {
       guard operands.count == 2 else { return nil }
@@ -870,6 +939,7 @@ final class CFunctionLowering {
     let expression = cursor.strippingParenthesesAndCasts
     switch expression.kind {
     case CXCursor_DeclRefExpr:
+      noteTestedVariable(expression)
       return (.block([]), resultName(expression))
     case CXCursor_MemberRefExpr, CXCursor_ArraySubscriptExpr:
       return (self.expression(cursor), resultName(expression))

@@ -54,7 +54,7 @@ public enum ArgumentValue: Codable, Hashable, Sendable {
   /// Not a constant, but an `|` of these constant bits with something else
   /// (`CLONE_VM | SIGCHLD | extra`): at least these bits are set.
   case bitsIncluding(Int)
-  /// The value of a file's `static` integer variable (`FileFacts.staticVariableBits` says
+  /// The value of an integer variable with static storage (`ProgramGraph.variableBits` says
   /// which bits it can ever hold).
   case variable(SymbolID)
   /// A pointer to a local buffer whose first bytes are known, by offset (telnet's
@@ -281,12 +281,18 @@ public struct FunctionFacts: Codable, Hashable, Sendable {
   public var neverReturns: Bool
   /// Parameter names in order, as the body's conditions spell them.
   public var parameters: [String]
+  /// Integer variables with static storage (globals, `static`s) that the body's conditions
+  /// read, by the name the conditions give them. For a `static`, whose every store is in its
+  /// own file, what the program ever stores into it (`ProgramGraph.variableBits`) decides
+  /// those tests (a flag only ever set to 0).
+  public var testedVariables: [String: SymbolID]
 
   public init(
     symbol: SymbolID, name: String, location: SourceLocation, calls: [CallSite],
     nonLocalWrites: [MemoryWrite], body: FlowNode? = nil, bodyEnd: SourceLocation? = nil, neverReturns: Bool = false,
-    parameters: [String] = []
+    parameters: [String] = [], testedVariables: [String: SymbolID] = [:]
   ) {
+    self.testedVariables = testedVariables
     self.parameters = parameters
     self.neverReturns = neverReturns
     self.symbol = symbol
@@ -408,11 +414,14 @@ public struct FileFacts: Codable, Hashable, Sendable {
   /// Functions compared against (`handler != INVALID_HANDLER`): sentinels, not handlers,
   /// when they reach a registration through a variable.
   public var comparedFunctions: [SymbolID] = []
-  /// The file's `static` integer variables and the bits they can ever hold: the OR of
-  /// their initialiser and of every constant stored or OR-ed into them (git's
-  /// `junk_work_tree_flags |= REMOVE_DIR_KEEP_TOPLEVEL`); nil when a store is not a
-  /// constant, or the address is taken.
-  public var staticVariableBits: [SymbolID: Int?] = [:]
+  /// The integer variables with static storage the file defines or stores into (globals,
+  /// `static`s) and the bits it can give them: the OR of the initialiser and of every
+  /// constant stored or OR-ed into them (git's `junk_work_tree_flags |=
+  /// REMOVE_DIR_KEEP_TOPLEVEL`); nil when a store is not a constant, or the address is taken.
+  public var variableBits: [SymbolID: Int?] = [:]
+  /// Those of `variableBits` whose definition is in this file: a variable no analysed file
+  /// defines lives in code the analysis does not see, which may store anything.
+  public var definedVariables: [SymbolID] = []
   /// Set when the parse had errors; the facts hold what the parser recovered.
   public var parseProblem: ParseProblem?
   /// Every file the parse read besides this one (headers), for cache validation.

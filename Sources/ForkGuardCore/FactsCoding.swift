@@ -4,7 +4,7 @@ import Foundation
 /// each distinct string written once (file paths repeat in every location). Decoding is
 /// what a warm run spends its time on, so it avoids JSON.
 public enum FactsCoding {
-  static let magic: [UInt8] = Array("FGF5".utf8)
+  static let magic: [UInt8] = Array("FGF6".utf8)
 
   public struct Malformed: Error, CustomStringConvertible {
     public var description: String { "malformed facts" }
@@ -331,6 +331,10 @@ public struct FactsWriter {
     location(function.bodyEnd)
     bool(function.neverReturns)
     list(function.parameters) { w, name in w.string(name) }
+    list(function.testedVariables.sorted { $0.key < $1.key }) { w, pair in
+      w.string(pair.key)
+      w.string(pair.value)
+    }
   }
 
   public mutating func file(_ file: FileFacts) {
@@ -367,11 +371,12 @@ public struct FactsWriter {
       w.location(attribute.location)
     }
     list(file.comparedFunctions) { w, s in w.string(s) }
-    list(file.staticVariableBits.sorted { $0.key < $1.key }) { w, pair in
+    list(file.variableBits.sorted { $0.key < $1.key }) { w, pair in
       w.string(pair.key)
       w.bool(pair.value != nil)
       if let bits = pair.value { w.int(bits) }
     }
+    list(file.definedVariables) { w, s in w.string(s) }
     bool(file.parseProblem != nil)
     if let problem = file.parseProblem {
       location(problem.location)
@@ -567,7 +572,11 @@ public struct FactsReader {
     FunctionFacts(
       symbol: try string(), name: try string(), location: try location(), calls: try list { try $0.call() },
       nonLocalWrites: try list { try $0.memoryWrite() }, body: try node(), bodyEnd: try location(),
-      neverReturns: try bool(), parameters: try list { try $0.string() })
+      neverReturns: try bool(), parameters: try list { try $0.string() },
+      testedVariables: Dictionary(
+        try list { r -> (String, SymbolID) in (try r.string(), try r.string()) },
+        uniquingKeysWith: { first, _ in first }
+      ))
   }
 
   public mutating func file() throws -> FileFacts {
@@ -592,11 +601,12 @@ public struct FactsReader {
       LockAttribute(lock: try r.lock(), type: try r.string(), location: try r.location())
     }
     file.comparedFunctions = try list { try $0.string() }
-    file.staticVariableBits = Dictionary(
+    file.variableBits = Dictionary(
       try list { r -> (SymbolID, Int?) in
         let symbol = try r.string()
         return (symbol, try r.bool() ? try r.int() : nil)
       }, uniquingKeysWith: { first, _ in first })
+    file.definedVariables = try list { try $0.string() }
     if try bool() {
       file.parseProblem = ParseProblem(
         location: try location(), message: try string(), errorCount: try uint(),

@@ -62,8 +62,9 @@ public struct ProgramGraph: Sendable {
   private var comparedFunctions = Set<SymbolID>()
   /// Files built for another platform, judged by their path below the files' common folder.
   private let otherPlatformFiles: Set<String>
-  /// `static` integer variables whose every store is known, and the bits they can hold.
-  private var knownStaticBits: [SymbolID: Int] = [:]
+  /// Integer variables with static storage whose every store is known, and the bits they
+  /// can hold.
+  private var knownVariableBits: [SymbolID: Int] = [:]
   /// Each `main` by the file that defines it, and the folders that hold them.
   private var entryByFile: [String: SymbolID] = [:]
   private var entriesByFolder: [Substring: [SymbolID]] = [:]
@@ -121,15 +122,23 @@ public struct ProgramGraph: Sendable {
     var placesSeen = Set(files.map(\.path))
     placesSeen.formUnion(functions.values.map(\.location.file))
     for place in placesSeen { if let program = policy.programOf(place) { programByFile[place] = program } }
-    // A static variable's symbol names its file; two files of one name in different
-    // folders may share it, so any file that does not know its stores makes it unknown.
-    var unknownStatics = Set<SymbolID>()
+    // Only `static`s are judged: every store to one is in its own translation unit. A
+    // global with external linkage may be stored into by code the run does not read: a
+    // source generated at build time (bash's `shopt.def` takes `&mail_warning`), a C++ or
+    // Swift file, a plugin loaded at run time (bash's loadable builtins). A static's symbol
+    // names its file, which two folders may both hold, so every file's stores count.
+    var unknownVariables = Set<SymbolID>()
+    var definedVariables = Set<SymbolID>()
     for file in files {
-      for (symbol, bits) in file.staticVariableBits {
-        if let bits { knownStaticBits[symbol, default: 0] |= bits } else { unknownStatics.insert(symbol) }
+      definedVariables.formUnion(file.definedVariables)
+      for (symbol, bits) in file.variableBits {
+        if let bits { knownVariableBits[symbol, default: 0] |= bits } else { unknownVariables.insert(symbol) }
       }
     }
-    for symbol in unknownStatics { knownStaticBits[symbol] = nil }
+    knownVariableBits = knownVariableBits.filter {
+      definedVariables.contains($0.key) && !unknownVariables.contains($0.key)
+        && SymbolSpelling.externalVariableName($0.key) == nil
+    }
     for function in functions.values.sorted(by: { $0.symbol < $1.symbol })
     where SymbolSpelling.isProgramEntry(function.symbol, name: function.name) {
       entryByFile[function.location.file] = function.symbol
@@ -356,8 +365,20 @@ public struct ProgramGraph: Sendable {
     return entriesByFolder[""].map(Set.init) ?? []
   }
 
-  /// The bits a file's `static` integer variable can ever hold, when every store is known.
-  public func staticVariableBits(_ symbol: SymbolID) -> Int? { knownStaticBits[symbol] }
+  /// The bits a `static` integer variable (a file's or a function's) can ever hold, when
+  /// every store to it is known.
+  public func variableBits(_ symbol: SymbolID) -> Int? { knownVariableBits[symbol] }
+
+  /// What the conditions of `function` that read such variables can take as known: each
+  /// tested variable's possible bits, by the name the conditions give it.
+  public func testedVariableValues(of function: FunctionFacts) -> [String: AbstractValue] {
+    guard !function.testedVariables.isEmpty else { return [:] }
+    var values: [String: AbstractValue] = [:]
+    for (name, symbol) in function.testedVariables {
+      if let bits = knownVariableBits[symbol] { values[name] = bits == 0 ? .exactly(0) : .bitsWithin(bits) }
+    }
+    return values
+  }
 
   /// Whether code in the two files can run in one process: they share a program, or one of
   /// them is library code (which any program may link).

@@ -36,11 +36,15 @@ public struct ReachableCalls: FlowDomain {
   /// With values known, calls in `ending` (indices into `function.calls`) end their path:
   /// `if (signo) _exit(1); exit(1);` in a handler never reaches the `exit`. (With nothing
   /// known no flow is run, and every call is taken as reached.)
+  ///
+  /// `variables` are what the function's tests of globals and `static`s can take as known
+  /// (`ProgramGraph.testedVariableValues`); a parameter of the same name hides one.
   public static func indices(
-    of function: FunctionFacts, given parameterValues: [Int: AbstractValue], after unsafe: Set<Int>,
-    ending: Set<Int> = []
+    of function: FunctionFacts, given parameterValues: [Int: AbstractValue], variables: [String: AbstractValue] = [:],
+    after unsafe: Set<Int>, ending: Set<Int> = []
   ) -> (reached: [Int], onlyAfter: [Int: Int]) {
-    let values = entryValues(of: function, given: parameterValues)
+    var values = entryValues(of: function, given: parameterValues)
+    values.merge(variables) { parameter, _ in parameter }
     guard !unsafe.isEmpty || !values.isEmpty else { return (Array(function.calls.indices), [:]) }
     var domain = ReachableCalls()
     domain.unsafeCalls = unsafe

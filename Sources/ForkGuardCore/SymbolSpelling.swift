@@ -10,6 +10,13 @@
 ///   `symbol` + U+0001 + the definition's place.
 public enum SymbolSpelling {
   public static func cExternal(_ name: String) -> SymbolID { "c:@F@" + name }
+  /// For a C variable with external linkage, its name: any file may store into it. Nil for
+  /// a `static` (its USR names its file, `c:prog.c@flags`, or function) and for functions.
+  public static func externalVariableName(_ symbol: SymbolID) -> String? {
+    guard symbol.hasPrefix("c:@"), !symbol.hasPrefix("c:@F@") else { return nil }
+    let name = symbol.dropFirst(3)
+    return name.utf8.contains(UInt8(ascii: "@")) ? nil : String(name)
+  }
   public static func swift(_ name: String) -> SymbolID { "swift:" + name }
   /// A Swift call on a value (`lock.lock()`), whose type forkguard does not know.
   public static func swiftValueCall(_ name: String) -> SymbolID { "swift:." + name }

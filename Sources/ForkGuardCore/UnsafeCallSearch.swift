@@ -92,16 +92,17 @@ public struct UnsafeCallSearch {
     knowledge: Knowledge
   ) -> Visit {
     var next = Visit(calls: [], caller: function.name, chain: chain, values: values, after: after)
+    let variables = program.testedVariableValues(of: function)
     // Calls that end the process end their path; only a flow with known values uses them.
     var ending = Set<Int>()
-    if !values.isEmpty, let process {
+    if !values.isEmpty || !variables.isEmpty, let process {
       let effects = process.effects(of: function)
       ending = Set(effects.indices.filter { effects[$0] == .exitProcess })
     }
     guard after == nil, let isReported else {
-      next.calls = ReachableCalls.indices(of: function, given: values, after: [], ending: ending).reached.map {
-        function.calls[$0]
-      }
+      next.calls = ReachableCalls.indices(
+        of: function, given: values, variables: variables, after: [], ending: ending
+      ).reached.map { function.calls[$0] }
       return next
     }
     // Only calls into more project code can come "after": the function's own unsafe calls
@@ -116,7 +117,8 @@ public struct UnsafeCallSearch {
           let safety = call.symbol == nil ? Safety.unknown : knowledge.safety(of: call)
           return accepts(safety) && isReported(call, safety)
         }) : []
-    let (reachable, onlyAfter) = ReachableCalls.indices(of: function, given: values, after: unsafe, ending: ending)
+    let (reachable, onlyAfter) = ReachableCalls.indices(
+      of: function, given: values, variables: variables, after: unsafe, ending: ending)
     next.calls = reachable.map { function.calls[$0] }
     for (position, index) in reachable.enumerated() where intoProject[index] {
       if let first = onlyAfter[index] { next.onlyAfter[position] = function.calls[first] }
@@ -176,7 +178,7 @@ public struct UnsafeCallSearch {
               known[index] = .elements(ArgumentValue.string(text).knownBytes ?? [:])
             case .string?: break
             case .variable(let symbol)?:
-              if let bits = program.staticVariableBits(symbol) { known[index] = .bitsWithin(bits) }
+              if let bits = program.variableBits(symbol) { known[index] = .bitsWithin(bits) }
             case .bitsIncluding?, nil: break
             }
           }
