@@ -548,7 +548,6 @@ final class CFunctionLowering {
     return expression.children.filter(\.isExpression).reduce(0) { $0 | constantBits($1) }
   }
 
-  /// A file-scope `static` integer variable named directly: its every store is in this file.
   /// The symbol of the integer variable with static storage an expression names (a global,
   /// a file's or a function's `static`, an `extern` one), whose every store the program's
   /// facts collect (`FileFacts.variableBits`).

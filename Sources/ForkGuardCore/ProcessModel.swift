@@ -22,61 +22,98 @@ public struct ProcessModel: Sendable {
   public init(program: ProgramGraph, knowledge: Knowledge) {
     self.program = program
     self.knowledge = knowledge
-    var callers: [SymbolID: Set<SymbolID>] = [:]
+    // By the graph's function indices (in symbol order): every function's effects are
+    // asked three times below, and hashing symbol strings for each call was most of it.
+    let count = program.functionCount
+    let calleeIndices = (0..<count).map(program.calleeIndices(at:))
+    var callers = [[Int]](repeating: [], count: count)
     var libraryEffects: [String: CallEffect] = [:]
-    for function in program.functions.values {
-      let callees = program.callees(of: function)
-      for (index, call) in function.calls.enumerated() {
-        if let callee = callees.symbol(at: index) {
-          callers[callee, default: []].insert(function.symbol)
-        } else if call.symbol != nil, libraryEffects[call.callee] == nil {
-          libraryEffects[call.callee] = knowledge.effect(of: call.callee)
+    // What each call does when it runs no project code; nil where it does.
+    var outsideEffects: [[CallEffect?]] = []
+    outsideEffects.reserveCapacity(count)
+    for index in 0..<count {
+      let function = program.function(at: index)
+      let callees = calleeIndices[index]
+      var effects: [CallEffect?] = []
+      effects.reserveCapacity(function.calls.count)
+      for (position, call) in function.calls.enumerated() {
+        let callee = Int(callees[position])
+        if callee >= 0 {
+          if callers[callee].last != index { callers[callee].append(index) }
+          effects.append(nil)
+          continue
         }
+        guard call.symbol != nil else {
+          effects.append(.normal)
+          continue
+        }
+        if call.neverReturns {
+          effects.append(.exitProcess)
+          continue
+        }
+        let effect = libraryEffects[call.callee] ?? knowledge.effect(of: call.callee)
+        libraryEffects[call.callee] = effect
+        effects.append(effect)
       }
+      outsideEffects.append(effects)
     }
     self.libraryEffects = libraryEffects
-    let sorted = program.functions.values.sorted { $0.symbol < $1.symbol }
+    func effects(_ index: Int, _ neverReturning: [Bool], _ wrappers: [ForkKind?]) -> [CallEffect] {
+      let callees = calleeIndices[index]
+      return outsideEffects[index].enumerated().map { position, outside in
+        if let outside { return outside }
+        let callee = Int(callees[position])
+        if neverReturning[callee] { return .exitProcess }
+        return wrappers[callee].map { .fork($0) } ?? .normal
+      }
+    }
 
     // Never-returning functions grow to a fixed point: each new one can end its callers.
-    var neverReturning = Set(sorted.filter(\.neverReturns).map(\.symbol))
-    var pending = sorted.map(\.symbol)
-    while let symbol = pending.popLast() {
-      guard !neverReturning.contains(symbol), let function = program.functions[symbol] else { continue }
-      let effects = Self.effects(of: function, program, knowledge, libraryEffects, neverReturning, [:])
-      guard effects.contains(.exitProcess), !Self.canReturn(function, effects: effects) else { continue }
-      neverReturning.insert(symbol)
-      pending.append(contentsOf: (callers[symbol] ?? []).sorted())
+    var neverReturning = (0..<count).map { program.function(at: $0).neverReturns }
+    var pending = Array(0..<count)
+    let noWrappers = [ForkKind?](repeating: nil, count: count)
+    while let index = pending.popLast() {
+      guard !neverReturning[index] else { continue }
+      let function = program.function(at: index)
+      let calls = effects(index, neverReturning, noWrappers)
+      guard calls.contains(.exitProcess), !Self.canReturn(function, effects: calls) else { continue }
+      neverReturning[index] = true
+      pending.append(contentsOf: callers[index].sorted())
     }
-    self.neverReturning = neverReturning
 
     // Fork wrappers likewise: a caller that returns a wrapper's result wraps it too.
-    var wrappers: [SymbolID: ForkKind] = [:]
-    pending = sorted.map(\.symbol)
-    while let symbol = pending.popLast() {
-      guard wrappers[symbol] == nil, let function = program.functions[symbol] else { continue }
-      let effects = Self.effects(of: function, program, knowledge, libraryEffects, neverReturning, wrappers)
-      guard effects.contains(where: \.isFork) else { continue }
-      let analysis = ChildRegionAnalysis.run(function.body, bodyEnd: function.bodyEnd) { effects[$0] }
+    var wrappers = noWrappers
+    pending = Array(0..<count)
+    while let index = pending.popLast() {
+      guard wrappers[index] == nil else { continue }
+      let calls = effects(index, neverReturning, wrappers)
+      guard calls.contains(where: \.isFork) else { continue }
+      let function = program.function(at: index)
+      let analysis = ChildRegionAnalysis.run(function.body, bodyEnd: function.bodyEnd) { calls[$0] }
       guard let kind = analysis.returnedForkKind else { continue }
-      wrappers[symbol] = kind
-      pending.append(contentsOf: (callers[symbol] ?? []).sorted())
+      wrappers[index] = kind
+      pending.append(contentsOf: callers[index].sorted())
     }
-    self.forkWrappers = wrappers
 
     var regions: [ChildRegion] = []
     var seen = Set<SourceLocation>()
     var effectsByFunction: [SymbolID: [CallEffect]] = [:]
-    for function in sorted {
-      let effects = Self.effects(of: function, program, knowledge, libraryEffects, neverReturning, wrappers)
-      effectsByFunction[function.symbol] = effects
-      guard effects.contains(where: \.isFork) else { continue }
+    var neverReturningSymbols = Set<SymbolID>()
+    var wrapperSymbols: [SymbolID: ForkKind] = [:]
+    for index in 0..<count {
+      let function = program.function(at: index)
+      if neverReturning[index] { neverReturningSymbols.insert(function.symbol) }
+      if let kind = wrappers[index] { wrapperSymbols[function.symbol] = kind }
+      let calls = effects(index, neverReturning, wrappers)
+      effectsByFunction[function.symbol] = calls
+      guard calls.contains(where: \.isFork) else { continue }
       // A library call's result in a fresh child (setsid cannot fail there); a project's
       // own definition of the name decides for itself.
-      let callees = program.callees(of: function)
-      let results = function.calls.indices.map { index in
-        callees.isDefined(at: index) ? nil : knowledge.forkChildResult(of: function.calls[index].callee)
+      let callees = calleeIndices[index]
+      let results = function.calls.indices.map { position in
+        callees[position] >= 0 ? nil : knowledge.forkChildResult(of: function.calls[position].callee)
       }
-      for region in ChildRegionAnalysis.childRegions(of: function, effects: effects, childResults: results)
+      for region in ChildRegionAnalysis.childRegions(of: function, effects: calls, childResults: results)
       where seen.insert(region.forkLocation).inserted {
         var region = region
         // A wrapper's child goes on in its caller, where the call is the fork.
@@ -84,6 +121,8 @@ public struct ProcessModel: Sendable {
         regions.append(region)
       }
     }
+    self.neverReturning = neverReturningSymbols
+    self.forkWrappers = wrapperSymbols
     self.childRegions = regions.sorted { $0.forkLocation < $1.forkLocation }
     self.effectsByFunction = effectsByFunction
   }

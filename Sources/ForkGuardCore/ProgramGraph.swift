@@ -166,21 +166,35 @@ public struct ProgramGraph: Sendable {
     }
     self.registrations = RegistrationWrappers.registrations(in: self)
     var positions: [SymbolID: Int32] = [:]
-    for function in functions.values {
+    // In symbol order, so that an analysis walking the functions by index walks them in an
+    // order that does not depend on the dictionary's.
+    for function in functions.values.sorted(by: { $0.symbol < $1.symbol }) {
       positions[function.symbol] = Int32(definitionList.count)
       definitionList.append(function)
     }
     for function in definitionList {
-      calleePositions[function.symbol] = function.calls.map { call in
+      let resolved = function.calls.map { call in
         definition(of: call).flatMap { positions[$0.symbol] } ?? -1
       }
+      calleePositions[function.symbol] = resolved
+      calleePositionsByIndex.append(resolved)
     }
   }
+
+  /// The number of functions, which `function(at:)` and `calleeIndices(at:)` take indices
+  /// below: analyses that visit every function many times keep their state in arrays by
+  /// index rather than hashing symbol strings (sorted by symbol).
+  public var functionCount: Int { definitionList.count }
+  public func function(at index: Int) -> FunctionFacts { definitionList[index] }
+  /// For each call of the function at `index`, the index of the function it runs; -1 where
+  /// it runs no project code.
+  public func calleeIndices(at index: Int) -> [Int32] { calleePositionsByIndex[index] }
 
   /// Each function's calls resolved once, by the function's identity: positions in
   /// `definitionList`, -1 where the call runs no project code. The analyses walk every
   /// function's calls many times over; resolving each time was a fifth of their work.
   private var calleePositions: [SymbolID: [Int32]] = [:]
+  private var calleePositionsByIndex: [[Int32]] = []
   private var definitionList: [FunctionFacts] = []
 
   /// What `definition(of:)` gives for each of a function's calls, by position in `calls`.

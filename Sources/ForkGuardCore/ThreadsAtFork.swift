@@ -25,28 +25,37 @@ public struct ThreadsAtFork: Sendable {
   public func reason(atForkAt location: SourceLocation) -> Reason? { forkReasons[location] }
 
   public init(program: ProgramGraph, process: ProcessModel, knowledge: Knowledge) {
-    let functions = program.functions.values.sorted { $0.symbol < $1.symbol }
+    // By the graph's function indices (in symbol order): the fixed points below visit
+    // functions many times, and hashing symbol strings for every call was most of the work.
+    let count = program.functionCount
+    let functions = (0..<count).map(program.function(at:))
+    let calleeIndices = (0..<count).map(program.calleeIndices(at:))
+    var indexBySymbol: [SymbolID: Int] = [:]
+    indexBySymbol.reserveCapacity(count)
+    for (index, function) in functions.enumerated() { indexBySymbol[function.symbol] = index }
+    /// The index of the definition a function value or registration in `file` runs.
+    func targets(of reference: FunctionReference, near file: String) -> [Int] {
+      program.functions(for: reference).compactMap { symbol, _ in
+        program.function(symbol: symbol, near: file).flatMap { indexBySymbol[$0.symbol] }
+      }
+    }
     // Where threads start: registered thread entries and library calls that start threads.
-    var threadEntries = Set<SymbolID>()
+    var threadEntries = Set<Int>()
     var startSites = Set<SourceLocation>()
     // `clone` without CLONE_VM forks too: its registration is at the call.
     let cloneSites = Set(program.registrations.filter { $0.kind == .cloneForkChild }.map(\.location))
     for registration in program.registrations where registration.kind == .threadStart {
       startSites.insert(registration.location)
-      for (symbol, _) in program.functions(for: registration.handler) {
-        if let entry = program.function(symbol: symbol, near: registration.location.file) {
-          threadEntries.insert(entry.symbol)
-        }
-      }
+      threadEntries.formUnion(targets(of: registration.handler, near: registration.location.file))
     }
     // The library calls that start threads, by the name as called: asked per call, the
     // knowledge resolves the name's aliases every time.
     var threadStartingNames = Set<String>()
     var libraryNamesSeen = Set<String>()
-    for function in functions {
-      let callees = program.callees(of: function)
-      for (index, call) in function.calls.enumerated()
-      where call.symbol != nil && !callees.isDefined(at: index) && libraryNamesSeen.insert(call.callee).inserted {
+    for (index, function) in functions.enumerated() {
+      let callees = calleeIndices[index]
+      for (position, call) in function.calls.enumerated()
+      where call.symbol != nil && callees[position] < 0 && libraryNamesSeen.insert(call.callee).inserted {
         if knowledge.startsThread(call.callee) { threadStartingNames.insert(call.callee) }
       }
     }
@@ -58,22 +67,21 @@ public struct ThreadsAtFork: Sendable {
 
     // Which functions may start a thread, directly or through what they call: the first
     // start site each reaches, to a fixed point.
-    var callers: [SymbolID: Set<SymbolID>] = [:]
-    var addressTaken = Set<SymbolID>()
+    var callers = [[Int]](repeating: [], count: count)
+    var addressTaken = [Bool](repeating: false, count: count)
     // The function values each function passes on (`pqsignal(SIGCHLD, reaper)`): what runs
     // later in the same program.
-    var valuesTaken: [SymbolID: [SymbolID]] = [:]
-    for function in functions {
-      let callees = program.callees(of: function)
-      for (index, call) in function.calls.enumerated() {
-        if let callee = callees.symbol(at: index) { callers[callee, default: []].insert(function.symbol) }
+    var valuesTaken: [Int: [Int]] = [:]
+    for (index, function) in functions.enumerated() {
+      let callees = calleeIndices[index]
+      for (position, call) in function.calls.enumerated() {
+        let callee = Int(callees[position])
+        if callee >= 0, callers[callee].last != index { callers[callee].append(index) }
         for references in call.functionArguments.values {
           for reference in references {
-            for (symbol, _) in program.functions(for: reference) {
-              if let target = program.function(symbol: symbol, near: call.location.file) {
-                addressTaken.insert(target.symbol)
-                valuesTaken[function.symbol, default: []].append(target.symbol)
-              }
+            for target in targets(of: reference, near: call.location.file) {
+              addressTaken[target] = true
+              valuesTaken[index, default: []].append(target)
             }
           }
         }
@@ -81,21 +89,18 @@ public struct ThreadsAtFork: Sendable {
     }
     for file in program.files {
       for store in file.pointerStores {
-        for (symbol, _) in program.functions(for: store.value) {
-          if let target = program.function(symbol: symbol, near: file.path) { addressTaken.insert(target.symbol) }
-        }
+        for target in targets(of: store.value, near: file.path) { addressTaken[target] = true }
       }
       for registration in file.registrations {
-        for (symbol, _) in program.functions(for: registration.handler) {
-          guard let target = program.function(symbol: symbol, near: file.path) else { continue }
-          addressTaken.insert(target.symbol)
-          if let registering = registration.registeringSymbol {
-            valuesTaken[registering, default: []].append(target.symbol)
+        for target in targets(of: registration.handler, near: file.path) {
+          addressTaken[target] = true
+          if let registering = registration.registeringSymbol.flatMap({ indexBySymbol[$0] }) {
+            valuesTaken[registering, default: []].append(target)
           }
         }
       }
     }
-    var startsThread: [SymbolID: SourceLocation] = [:]
+    var startsThread = [SourceLocation?](repeating: nil, count: count)
     // Whether a name joins a thread, asked once per name: a function is visited again each
     // time one of its callees is found to start a thread.
     var joinsByName = NameAnswers(knowledge.joinsThread)
@@ -103,62 +108,69 @@ public struct ThreadsAtFork: Sendable {
     // Project functions that join a thread on every path that returns (git's finish_async,
     // the pair of start_async): a call to one is a join, as a call to one that starts a
     // thread is a start.
-    var joinWrappers = Set<SymbolID>()
-    var pendingJoins = functions.filter { $0.calls.contains(where: libraryJoins) }.map(\.symbol)
-    while let symbol = pendingJoins.popLast() {
-      guard !joinWrappers.contains(symbol), let function = program.functions[symbol] else { continue }
-      let callees = program.callees(of: function)
-      let joinsAt = function.calls.indices.map { index in
-        libraryJoins(function.calls[index]) || callees.symbol(at: index).map { joinWrappers.contains($0) } ?? false
+    var joinWrappers = [Bool](repeating: false, count: count)
+    var pendingJoins = functions.indices.filter { functions[$0].calls.contains(where: libraryJoins) }
+    while let index = pendingJoins.popLast() {
+      guard !joinWrappers[index] else { continue }
+      let function = functions[index]
+      let callees = calleeIndices[index]
+      let joinsAt = function.calls.indices.map { position in
+        libraryJoins(function.calls[position]) || (callees[position] >= 0 && joinWrappers[Int(callees[position])])
       }
       guard JoinOnEveryPath.holds(for: function, joinsAt: joinsAt, effects: process.effects(of: function)) else {
         continue
       }
-      joinWrappers.insert(symbol)
-      pendingJoins.append(contentsOf: (callers[symbol] ?? []).sorted())
+      joinWrappers[index] = true
+      pendingJoins.append(contentsOf: callers[index].sorted())
     }
-    /// `callee`: the symbol of the call's definition in the project, if any.
-    func joins(_ call: CallSite, callee: SymbolID?) -> Bool {
-      libraryJoins(call) || callee.map { joinWrappers.contains($0) } ?? false
+    /// `callee`: the index of the call's definition in the project, or -1.
+    func joins(_ call: CallSite, callee: Int) -> Bool {
+      libraryJoins(call) || (callee >= 0 && joinWrappers[callee])
     }
-    var lastJoinBySymbol: [SymbolID: Int] = [:]
-    var pending = functions.map(\.symbol)
-    while let symbol = pending.popLast() {
-      guard startsThread[symbol] == nil, let function = program.functions[symbol] else { continue }
-      let callees = program.callees(of: function)
+    var lastJoinByIndex = [Int?](repeating: nil, count: count)
+    var pending = Array(0..<count)
+    while let index = pending.popLast() {
+      guard startsThread[index] == nil else { continue }
+      let function = functions[index]
+      let callees = calleeIndices[index]
       // A function that starts its workers and joins them (git's threaded index load)
       // leaves none running; one that starts another after the join names that one.
       let lastJoin =
-        lastJoinBySymbol[symbol]
+        lastJoinByIndex[index]
         ?? {
-          let last = function.calls.indices.last { joins(function.calls[$0], callee: callees.symbol(at: $0)) } ?? -1
-          lastJoinBySymbol[symbol] = last
+          let last = function.calls.indices.last { joins(function.calls[$0], callee: Int(callees[$0])) } ?? -1
+          lastJoinByIndex[index] = last
           return last
         }()
       var site: SourceLocation?
-      for index in function.calls.indices where index > lastJoin {
-        let call = function.calls[index]
-        if startsThreadHere(call, inProject: callees.isDefined(at: index)) {
+      for position in function.calls.indices where position > lastJoin {
+        let call = function.calls[position]
+        let callee = Int(callees[position])
+        if startsThreadHere(call, inProject: callee >= 0) {
           site = call.location
           break
         }
-        if let callee = callees.symbol(at: index), let start = startsThread[callee] {
+        if callee >= 0, let start = startsThread[callee] {
           site = start
           break
         }
       }
       guard let site else { continue }
-      startsThread[symbol] = site
-      pending.append(contentsOf: (callers[symbol] ?? []).sorted())
+      startsThread[index] = site
+      pending.append(contentsOf: callers[index].sorted())
     }
 
-    let anyThreadStart = startsThread.values.min()
+    let anyThreadStart = startsThread.compactMap { $0 }.min()
     // Programs: each `main`, covering the files at or below its folder.
-    let roots = functions.filter { SymbolSpelling.isProgramEntry($0.symbol, name: $0.name) }
-    let rootFolders = roots.map { ProgramGraph.folder(of: $0.location.file) + "/" }
-    func coveringRoots(_ file: String) -> [FunctionFacts] {
+    let roots = functions.indices.filter {
+      SymbolSpelling.isProgramEntry(functions[$0].symbol, name: functions[$0].name)
+    }
+    let rootFolders = roots.map { ProgramGraph.folder(of: functions[$0].location.file) + "/" }
+    func coveringRoots(_ file: String) -> [Int] {
       // A program named by hand covers its own files.
-      if let name = program.program(of: file) { return roots.filter { program.program(of: $0.location.file) == name } }
+      if let name = program.program(of: file) {
+        return roots.filter { program.program(of: functions[$0].location.file) == name }
+      }
       // Compared as bytes: `hasPrefix` compares canonical equivalence, a hundred times slower.
       let folder = ProgramGraph.folder(of: file) + "/"
       return roots.indices.filter { folder.utf8.starts(with: rootFolders[$0].utf8) }.map { roots[$0] }
@@ -169,38 +181,38 @@ public struct ThreadsAtFork: Sendable {
     // `reaper`, in src/backend/postmaster/, which forks; judged as library code for want of
     // a `main` over its folder, its 184 fork-child warnings took a single-threaded
     // daemon for a threaded one.
-    var threadedReach: [SymbolID: SourceLocation] = [:]
-    var unthreadedReach = Set<SymbolID>()
+    var threadedReach = [SourceLocation?](repeating: nil, count: count)
+    var unthreadedReach = [Bool](repeating: false, count: count)
     // What one root reaches, an earlier root of the same kind that reached any of it has
     // reached too: each function is walked once for the threaded roots and once for the
     // others, not once per program (openssh's regression tests are forty).
     for root in roots {
-      let start = startsThread[root.symbol]
-      func mark(_ symbol: SymbolID) -> Bool {
+      let start = startsThread[root]
+      func mark(_ index: Int) -> Bool {
         if let start {
-          guard threadedReach[symbol] == nil else { return false }
-          threadedReach[symbol] = start
+          guard threadedReach[index] == nil else { return false }
+          threadedReach[index] = start
           return true
         }
-        return unthreadedReach.insert(symbol).inserted
+        guard !unthreadedReach[index] else { return false }
+        unthreadedReach[index] = true
+        return true
       }
-      guard mark(root.symbol) else { continue }
-      var stack = [root.symbol]
-      while let symbol = stack.popLast() {
-        guard let function = program.functions[symbol] else { continue }
-        let callees = program.callees(of: function)
-        let next = function.calls.indices.compactMap { callees.symbol(at: $0) } + (valuesTaken[symbol] ?? [])
-        for callee in next where mark(callee) { stack.append(callee) }
+      guard mark(root) else { continue }
+      var stack = [root]
+      while let index = stack.popLast() {
+        for callee in calleeIndices[index] where callee >= 0 && mark(Int(callee)) { stack.append(Int(callee)) }
+        for callee in valuesTaken[index] ?? [] where mark(callee) { stack.append(callee) }
       }
     }
     /// Entry state of a function the flow does not reach through calls. Outside what the
     /// programs run it depends on the file alone, and a tree with hundreds of test
     /// programs asks it for every function.
     var indirectEntryByFile: [String: Reason?] = [:]
-    func indirectEntry(_ function: FunctionFacts) -> Reason? {
-      if let start = threadedReach[function.symbol] { return .threadStartedBefore(start) }
-      if unthreadedReach.contains(function.symbol) { return nil }
-      let file = function.location.file
+    func indirectEntry(_ index: Int) -> Reason? {
+      if let start = threadedReach[index] { return .threadStartedBefore(start) }
+      if unthreadedReach[index] { return nil }
+      let file = functions[index].location.file
       if let known = indirectEntryByFile[file] { return known }
       let covering = coveringRoots(file)
       let reason: Reason?
@@ -211,55 +223,65 @@ public struct ThreadsAtFork: Sendable {
       } else if covering.isEmpty {
         reason = .library
       } else {
-        reason = covering.lazy.compactMap { startsThread[$0.symbol] }.first.map { .threadStartedBefore($0) }
+        reason = covering.lazy.compactMap { startsThread[$0] }.first.map { .threadStartedBefore($0) }
       }
       indirectEntryByFile[file] = .some(reason)
       return reason
     }
 
     // The flow: entry states grow (nil, then a reason) until nothing changes.
-    var entry: [SymbolID: Reason?] = [:]
-    var queue: [SymbolID] = []
-    func enter(_ symbol: SymbolID, _ reason: Reason?) {
-      if let known = entry[symbol] {
+    var entry = [Reason??](repeating: nil, count: count)
+    var queue: [Int] = []
+    func enter(_ index: Int, _ reason: Reason?) {
+      if let known = entry[index] {
         guard known == nil, reason != nil else { return }
       }
-      entry[symbol] = .some(reason)
-      queue.append(symbol)
+      entry[index] = .some(reason)
+      queue.append(index)
     }
-    for root in roots { enter(root.symbol, nil) }
-    for symbol in threadEntries.sorted() {
-      if let function = program.functions[symbol] { enter(symbol, .threadStartedBefore(function.location)) }
-    }
+    for root in roots { enter(root, nil) }
+    for index in threadEntries.sorted() { enter(index, .threadStartedBefore(functions[index].location)) }
+    // What the flow through a function that starts a thread needs, by symbol (few run it).
+    var startsThreadBySymbol: [SymbolID: SourceLocation]?
     var forkReasons: [SourceLocation: Reason?] = [:]
-    func run(_ symbol: SymbolID) {
-      guard let function = program.functions[symbol], let state = entry[symbol] else { return }
+    func run(_ index: Int) {
+      guard let state = entry[index] else { return }
+      let function = functions[index]
       // Order matters only in a function that may start a thread: elsewhere every call
       // and fork sees the state the function was entered with.
-      let callees = program.callees(of: function)
+      let callees = calleeIndices[index]
       let effects = process.effects(of: function)
-      let startsHere = function.calls.indices.contains { index in
-        startsThreadHere(function.calls[index], inProject: callees.isDefined(at: index))
-          || callees.symbol(at: index).map { startsThread[$0] != nil } ?? false
+      let startsHere = function.calls.indices.contains { position in
+        let callee = Int(callees[position])
+        return startsThreadHere(function.calls[position], inProject: callee >= 0)
+          || (callee >= 0 && startsThread[callee] != nil)
       }
       if !startsHere {
-        for (index, call) in function.calls.enumerated() {
-          if let callee = callees.symbol(at: index) { enter(callee, state) }
-          if effects[index].isFork || (!cloneSites.isEmpty && cloneSites.contains(call.location)) {
+        for (position, call) in function.calls.enumerated() {
+          if callees[position] >= 0 { enter(Int(callees[position]), state) }
+          if effects[position].isFork || (!cloneSites.isEmpty && cloneSites.contains(call.location)) {
             if let known = forkReasons[call.location], known != nil { continue }
             forkReasons[call.location] = .some(state)
           }
         }
         return
       }
+      if startsThreadBySymbol == nil {
+        var bySymbol: [SymbolID: SourceLocation] = [:]
+        for (index, site) in startsThread.enumerated() { if let site { bySymbol[functions[index].symbol] = site } }
+        startsThreadBySymbol = bySymbol
+      }
       var domain = Flow(
-        function: function, callees: callees, effects: effects, process: process, startsThreadHere: startsThreadHere,
-        startsThread: startsThread, cloneSites: cloneSites, joinsThread: joins,
+        function: function, callees: program.callees(of: function), effects: effects, process: process,
+        startsThreadHere: startsThreadHere, startsThread: startsThreadBySymbol ?? [:], cloneSites: cloneSites,
+        joinsThread: { call, callee in joins(call, callee: callee.flatMap { indexBySymbol[$0] } ?? -1) },
         entryReason: state)
       var interpreter = FlowInterpreter(domain: domain)
       interpreter.runFunction(function.body, from: Flow.State(reason: state), bodyEnd: function.bodyEnd)
       domain = interpreter.domain
-      for (callee, reason) in domain.calleeEntries.sorted(by: { $0.key < $1.key }) { enter(callee, reason) }
+      for (callee, reason) in domain.calleeEntries.sorted(by: { $0.key < $1.key }) {
+        if let callee = indexBySymbol[callee] { enter(callee, reason) }
+      }
       for (fork, reason) in domain.forks {
         if let known = forkReasons[fork], known != nil { continue }
         forkReasons[fork] = .some(reason)
@@ -268,16 +290,16 @@ public struct ThreadsAtFork: Sendable {
     var head = 0
     func drain() {
       while head < queue.count {
-        let symbol = queue[head]
+        let index = queue[head]
         head += 1
-        run(symbol)
+        run(index)
       }
     }
     drain()
     // Then what the calls did not reach: through function values, or not at all.
-    for function in functions where entry[function.symbol] == nil || addressTaken.contains(function.symbol) {
-      if entry[function.symbol] != nil && indirectEntry(function) == nil { continue }
-      enter(function.symbol, indirectEntry(function))
+    for index in 0..<count where entry[index] == nil || addressTaken[index] {
+      if entry[index] != nil && indirectEntry(index) == nil { continue }
+      enter(index, indirectEntry(index))
       drain()
     }
     for (fork, reason) in forkReasons { if let reason { self.forkReasons[fork] = reason } }
