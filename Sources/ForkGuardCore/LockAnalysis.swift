@@ -171,25 +171,39 @@ public struct LockAnalysis: Sendable {
     // A worklist in callee-first order: a function runs again only when a callee's summary
     // changed, and its findings are those of its last run, made with its callees' final
     // summaries. The cap keeps a pathological graph from cycling forever.
-    var queue = Self.calleesFirst(functions, program: program)
-    var queued = Set(queue)
+    // The worklist by the graph's function indices: every function is looked at once at
+    // least, and hashing its symbol and each callee's was most of the phase on a tree where
+    // few functions touch a lock.
+    let count = program.functionCount
+    let calleeIndices = (0..<count).map(program.calleeIndices(at:))
+    var callerIndices = [[Int]](repeating: [], count: count)
+    for index in 0..<count {
+      for callee in calleeIndices[index] where callee >= 0 && callerIndices[Int(callee)].last != index {
+        callerIndices[Int(callee)].append(index)
+      }
+    }
+    var queue = Self.calleesFirst(count: count, calleeIndices: calleeIndices)
+    var queued = [Bool](repeating: true, count: count)
     var head = 0
     var holds: [SymbolID: HoldSummary] = [:]
+    /// Whether the function at an index returns holding or having released a lock.
+    var hasHolds = [Bool](repeating: false, count: count)
     var findingsBySymbol: [SymbolID: [LockHeldAtFork]] = [:]
     var budget = functions.count * 12
     var runs = 0
     var isLockFunction = NameAnswers { knowledge.lockFunction($0) != nil }
     while head < queue.count, budget > 0 {
-      let symbol = queue[head]
+      let index = queue[head]
       head += 1
-      queued.remove(symbol)
-      guard let function = program.functions[symbol] else { continue }
-      let callees = program.callees(of: function)
-      let hasLockState = function.calls.indices.contains { index in
-        if let callee = callees.symbol(at: index) { return !(holds[callee]?.isEmpty ?? true) }
-        return isLockFunction(function.calls[index].callee)
+      queued[index] = false
+      let function = program.function(at: index)
+      let callees = calleeIndices[index]
+      let hasLockState = function.calls.indices.contains { position in
+        let callee = callees[position]
+        return callee >= 0 ? hasHolds[Int(callee)] : isLockFunction(function.calls[position].callee)
       }
       guard hasLockState else { continue }
+      let symbol = function.symbol
       budget -= 1
       runs += 1
       // The flow reads the table; it must be gone before the table changes, or every
@@ -206,9 +220,11 @@ public struct LockAnalysis: Sendable {
       // and waiting for those to settle ran git's 11,000 functions out of budget.
       let changed = !(holds[symbol] ?? HoldSummary()).holdsTheSameLocks(as: summary)
       holds[symbol] = summary
+      hasHolds[index] = !summary.isEmpty
       if changed {
-        for caller in callers[symbol] ?? [] where queued.insert(caller.function.symbol).inserted {
-          queue.append(caller.function.symbol)
+        for caller in callerIndices[index] where !queued[caller] {
+          queued[caller] = true
+          queue.append(caller)
         }
       }
     }
@@ -221,8 +237,14 @@ public struct LockAnalysis: Sendable {
         if seen.insert(key).inserted { findings.append(finding) }
       }
     }
+    // Only functions with some lock state have a summary: an absent one is an empty one.
     var summaries: [SymbolID: LockSummary] = [:]
-    for function in functions {
+    var withState = Set(holds.keys)
+    withState.formUnion(reach.acquires.keys)
+    withState.formUnion(reach.releases.keys)
+    withState.formUnion(reach.forkChildAcquires.keys)
+    for symbol in withState {
+      guard let function = program.functions[symbol] else { continue }
       let hold = holds[function.symbol] ?? HoldSummary()
       summaries[function.symbol] = LockSummary(
         heldOnReturn: hold.heldOnReturn, heldOnlyWhenNonZero: hold.heldOnlyWhenNonZero,
@@ -241,22 +263,27 @@ public struct LockAnalysis: Sendable {
     self.lockTypes = types
   }
 
-  /// Functions ordered so that callees come before their callers (cycles broken anywhere).
-  static func calleesFirst(_ functions: [FunctionFacts], program: ProgramGraph) -> [SymbolID] {
-    var order: [SymbolID] = []
-    var visited = Set<SymbolID>()
-    for root in functions where !visited.contains(root.symbol) {
+  /// Function indices ordered so that callees come before their callers (cycles broken
+  /// anywhere).
+  static func calleesFirst(count: Int, calleeIndices: [[Int32]]) -> [Int] {
+    var order: [Int] = []
+    order.reserveCapacity(count)
+    var visited = [Bool](repeating: false, count: count)
+    for root in 0..<count where !visited[root] {
       // Iterative depth-first search: deep call chains must not overflow the stack.
-      var stack: [(FunctionFacts, ProgramGraph.Callees, Int)] = [(root, program.callees(of: root), 0)]
-      visited.insert(root.symbol)
-      while let (function, callees, next) = stack.last {
-        if next < function.calls.count {
-          stack[stack.count - 1].2 += 1
-          if let symbol = callees.symbol(at: next), visited.insert(symbol).inserted, let callee = callees[next] {
-            stack.append((callee, program.callees(of: callee), 0))
+      var stack: [(function: Int, next: Int)] = [(root, 0)]
+      visited[root] = true
+      while let (function, next) = stack.last {
+        let callees = calleeIndices[function]
+        if next < callees.count {
+          stack[stack.count - 1].next += 1
+          let callee = Int(callees[next])
+          if callee >= 0, !visited[callee] {
+            visited[callee] = true
+            stack.append((callee, 0))
           }
         } else {
-          order.append(function.symbol)
+          order.append(function)
           stack.removeLast()
         }
       }

@@ -172,9 +172,26 @@ public struct ProgramGraph: Sendable {
       positions[function.symbol] = Int32(definitionList.count)
       definitionList.append(function)
     }
+    // Most calls name a symbol with one definition or none (the C library's); their answer
+    // does not depend on the caller, and is looked up once per call instead of resolved
+    // (-2: it depends on the caller's file).
+    var bySymbol: [SymbolID: Int32] = [:]
     for function in definitionList {
-      let resolved = function.calls.map { call in
-        definition(of: call).flatMap { positions[$0.symbol] } ?? -1
+      let resolved = function.calls.map { call -> Int32 in
+        guard let symbol = call.symbol else { return -1 }
+        if let known = bySymbol[symbol], known != -2 { return known }
+        let link = links[symbol]
+        if case .only(let definition)? = link {
+          let position = positions[definition.symbol] ?? -1
+          bySymbol[symbol] = position
+          return position
+        }
+        if link == nil, !SymbolSpelling.isSwift(symbol) {
+          bySymbol[symbol] = -1
+          return -1
+        }
+        bySymbol[symbol] = -2
+        return definition(of: call).flatMap { positions[$0.symbol] } ?? -1
       }
       calleePositions[function.symbol] = resolved
       calleePositionsByIndex.append(resolved)
