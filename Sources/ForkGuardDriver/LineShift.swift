@@ -22,28 +22,45 @@ struct LineShift {
 
   init(file: String, old: String, new: String) {
     self.file = file
-    let oldLines = Self.lines(old)
-    let newLines = Self.lines(new)
+    // Bytes and line starts, not `split` into Substrings: an edited buffer is compared on
+    // every edit, and splitting by Characters and comparing Strings was most of the cost.
+    let oldBytes = Array(old.utf8)
+    let newBytes = Array(new.utf8)
+    let oldStarts = Self.lineStarts(oldBytes)
+    let newStarts = Self.lineStarts(newBytes)
+    func line(_ bytes: [UInt8], _ starts: [Int], _ index: Int) -> Range<Int> {
+      starts[index]..<(index + 1 < starts.count ? starts[index + 1] - 1 : bytes.count)
+    }
+    func same(_ oldLine: Int, _ newLine: Int) -> Bool {
+      let a = line(oldBytes, oldStarts, oldLine)
+      let b = line(newBytes, newStarts, newLine)
+      return a.count == b.count && oldBytes[a].elementsEqual(newBytes[b])
+    }
+    let (oldCount, newCount) = (oldStarts.count, newStarts.count)
     var prefix = 0
-    while prefix < oldLines.count, prefix < newLines.count, oldLines[prefix] == newLines[prefix] { prefix += 1 }
+    while prefix < oldCount, prefix < newCount, same(prefix, prefix) { prefix += 1 }
     var suffix = 0
-    while suffix < oldLines.count - prefix, suffix < newLines.count - prefix,
-      oldLines[oldLines.count - 1 - suffix] == newLines[newLines.count - 1 - suffix]
+    while suffix < oldCount - prefix, suffix < newCount - prefix,
+      same(oldCount - 1 - suffix, newCount - 1 - suffix)
     {
       suffix += 1
     }
     self.prefix = prefix
-    oldChangedEnd = oldLines.count - suffix
-    newChangedEnd = newLines.count - suffix
-    func bytes(_ lines: ArraySlice<Substring>) -> Int { lines.reduce(0) { $0 + $1.utf8.count + 1 } }
-    prefixBytes = bytes(oldLines[..<prefix])
-    oldSuffixByte = bytes(oldLines[..<oldChangedEnd])
-    newSuffixByte = bytes(newLines[..<newChangedEnd])
+    oldChangedEnd = oldCount - suffix
+    newChangedEnd = newCount - suffix
+    // The bytes of the first `count` lines, each with its line feed.
+    func bytes(_ starts: [Int], _ total: Int, _ count: Int) -> Int { count < starts.count ? starts[count] : total + 1 }
+    prefixBytes = bytes(oldStarts, oldBytes.count, prefix)
+    oldSuffixByte = bytes(oldStarts, oldBytes.count, oldChangedEnd)
+    newSuffixByte = bytes(newStarts, newBytes.count, newChangedEnd)
     fileName = file.split(separator: "/").last ?? Substring(file)
   }
 
-  private static func lines(_ text: String) -> [Substring] {
-    text.split(separator: "\n", omittingEmptySubsequences: false)
+  /// Where each line starts; as many as `split(separator: "\n")` keeping empty lines gives.
+  private static func lineStarts(_ bytes: [UInt8]) -> [Int] {
+    var starts = [0]
+    for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") { starts.append(offset + 1) }
+    return starts
   }
 
   /// A line of the old text in the new one.

@@ -38,6 +38,9 @@ struct RunRecord: Codable, Sendable {
   }
   struct ParsedFile: Codable, Sendable {
     var digest: String
+    /// How many calls the file's own functions make: an edit that adds or takes away a call
+    /// differs here, and the digest of the edited buffer need not be made to tell.
+    var calls: Int?
   }
   struct Outcome: Codable, Sendable {
     var findings: [Diagnostic]
@@ -213,27 +216,36 @@ struct RunCache {
       stamps[file] = content(file, stamp, was: previous?.inputs[file])
     }
     var dependencyPaths: [String] = []
-    var dependencies: [String: RunRecord.Content] = [:]
+    /// Each header's content, and whether its stamp is the previous record's. Most files
+    /// include the same headers: one look-up per file and header, not three (the paths are
+    /// long, and hashing them was most of this phase).
+    var dependencies: [String: (content: RunRecord.Content, unmoved: Bool)] = [:]
     var parsed: [String: RunRecord.ParsedFile] = [:]
     for fileFacts in facts {
       var unmoved =
         texts[fileFacts.path] == nil && stamps[fileFacts.path] != nil
         && previous?.inputs[fileFacts.path]?.stamp == stamps[fileFacts.path]?.stamp
       for path in fileFacts.dependencies {
-        if dependencies[path] == nil {
-          guard let stamp = FileStamp(path), !isRecent(stamp) else { return nil }
-          dependencyPaths.append(path)
-          dependencies[path] = content(path, stamp, was: previousDependencies[path])
+        if let known = dependencies[path] {
+          unmoved = unmoved && known.unmoved
+          continue
         }
-        unmoved = unmoved && previousDependencies[path]?.stamp == dependencies[path]?.stamp
+        guard let stamp = FileStamp(path), !isRecent(stamp) else { return nil }
+        dependencyPaths.append(path)
+        let was = previousDependencies[path]
+        let content = content(path, stamp, was: was)
+        let same = was?.stamp == content.stamp
+        dependencies[path] = (content, same)
+        unmoved = unmoved && same
       }
-      if unmoved, let digest = previous?.parsed[fileFacts.path]?.digest {
-        parsed[fileFacts.path] = RunRecord.ParsedFile(digest: digest)
+      if unmoved, let kept = previous?.parsed[fileFacts.path] {
+        parsed[fileFacts.path] = kept
       } else {
-        parsed[fileFacts.path] = RunRecord.ParsedFile(digest: Self.digest(fileFacts) ?? "")
+        parsed[fileFacts.path] = RunRecord.ParsedFile(
+          digest: Self.digest(fileFacts) ?? "", calls: Self.callCount(fileFacts))
       }
     }
-    let dependencyContents = dependencyPaths.map { dependencies[$0]! }
+    let dependencyContents = dependencyPaths.map { dependencies[$0]!.content }
     return RunRecord(
       key: key, inputs: stamps, texts: texts, dependencyPaths: dependencyPaths, dependencies: dependencyContents,
       parsed: parsed, outcome: outcome)
@@ -256,6 +268,11 @@ struct RunCache {
   /// includer's facts per run (FactsByFile), so a file parsed alone has more; those follow
   /// the header, whose change the record never replays (`changedFiles`). With `shift`, every
   /// place (and symbol that holds one) in the lines the edited text had before.
+  /// The calls the file's own functions make (those a digest covers).
+  static func callCount(_ facts: FileFacts) -> Int {
+    facts.functions.reduce(0) { $0 + ($1.location.file == facts.path ? $1.calls.count : 0) }
+  }
+
   static func digest(_ facts: FileFacts, moving shift: LineShift? = nil) -> String? {
     var own = facts
     own.functions = facts.functions.filter { $0.location.file == facts.path }

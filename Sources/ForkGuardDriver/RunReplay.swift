@@ -28,9 +28,12 @@ enum RunReplay {
     var digests: [String: String] = [:]
     var shifts: [LineShift] = []
     for (_, result) in outcomes {
-      guard case .success(let fileFacts) = result, let recorded = record.parsed[fileFacts.path]?.digest else {
+      guard case .success(let fileFacts) = result, let recordedFile = record.parsed[fileFacts.path] else {
         return nil
       }
+      let recorded = recordedFile.digest
+      // A call added or taken away: the facts differ, whatever the digest would say.
+      if let calls = recordedFile.calls, calls != RunCache.callCount(fileFacts) { return nil }
       // An edited buffer's facts, in the lines its text had at the record.
       var shift: LineShift?
       if let old = record.texts[fileFacts.path], let new = cache.texts[fileFacts.path] {
