@@ -77,10 +77,16 @@ public struct AnalysisDemand {
     for function in facts.functions where definitionPlaces.insert(function.location).inserted {
       functions[function.symbol, default: []].append(function)
       arrived.append(function)
-      for call in function.calls {
-        guard let symbol = call.symbol else { continue }
-        for callee in Self.aliases(of: symbol) { callers[callee, default: []].insert(function.symbol) }
-        if !call.functionArguments.isEmpty {
+      // By index: a `CallSite` copied out of the array is a dozen references retained.
+      for index in function.calls.indices {
+        guard let symbol = function.calls[index].symbol else { continue }
+        callers[symbol, default: []].insert(function.symbol)
+        // A Swift call by name may land on C (`SymbolSpelling.linkAliases`).
+        if let name = SymbolSpelling.swiftCallName(symbol) {
+          callers[SymbolSpelling.cExternal(name), default: []].insert(function.symbol)
+        }
+        if !function.calls[index].functionArguments.isEmpty {
+          let call = function.calls[index]
           callsPassingFunctions.append((function.symbol, call))
           passFunctions(from: function.symbol, call)
         }
@@ -88,11 +94,13 @@ public struct AnalysisDemand {
     }
     for function in arrived {
       if reachable.contains(function.symbol) { expand(function) }
-      if function.calls.contains(where: { call in call.symbol.map { upward.contains($0) } ?? false }) {
+      if !upward.isEmpty, function.calls.contains(where: { call in call.symbol.map { upward.contains($0) } ?? false }) {
         markUpward(function.symbol)
       }
       if function.calls.contains(where: { startsThread($0.callee) }) { threadStarters.insert(function.symbol) }
-      if function.calls.contains(where: { call in call.symbol.map { ancestors.contains($0) } ?? false }) {
+      if !ancestors.isEmpty,
+        function.calls.contains(where: { call in call.symbol.map { ancestors.contains($0) } ?? false })
+      {
         markAncestors(function.symbol)
       }
     }

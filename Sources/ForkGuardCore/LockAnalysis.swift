@@ -151,7 +151,8 @@ public struct LockAnalysis: Sendable {
   public let flowRuns: Int
 
   public init(program: ProgramGraph, process: ProcessModel, knowledge: Knowledge) {
-    let functions = program.functions.values.sorted { $0.symbol < $1.symbol }
+    // The graph's index order is symbol order.
+    let functions = (0..<program.functionCount).map(program.function(at:))
     var regionsByFunction: [SymbolID: [ChildRegion]] = [:]
     for region in process.childRegions(.fork) { regionsByFunction[region.function, default: []].append(region) }
     var callers: [SymbolID: [LockReach.Caller]] = [:]

@@ -54,9 +54,10 @@ public struct ThreadsAtFork: Sendable {
     var libraryNamesSeen = Set<String>()
     for (index, function) in functions.enumerated() {
       let callees = calleeIndices[index]
-      for (position, call) in function.calls.enumerated()
-      where call.symbol != nil && callees[position] < 0 && libraryNamesSeen.insert(call.callee).inserted {
-        if knowledge.startsThread(call.callee) { threadStartingNames.insert(call.callee) }
+      // By position: a `CallSite` copied out of the array is a dozen references retained.
+      for position in function.calls.indices where callees[position] < 0 && function.calls[position].symbol != nil {
+        let name = function.calls[position].callee
+        if libraryNamesSeen.insert(name).inserted, knowledge.startsThread(name) { threadStartingNames.insert(name) }
       }
     }
     /// `inProject`: whether the call runs a definition in the project.
@@ -74,9 +75,11 @@ public struct ThreadsAtFork: Sendable {
     var valuesTaken: [Int: [Int]] = [:]
     for (index, function) in functions.enumerated() {
       let callees = calleeIndices[index]
-      for (position, call) in function.calls.enumerated() {
+      for position in function.calls.indices {
         let callee = Int(callees[position])
         if callee >= 0, callers[callee].last != index { callers[callee].append(index) }
+        guard !function.calls[position].functionArguments.isEmpty else { continue }
+        let call = function.calls[position]
         for references in call.functionArguments.values {
           for reference in references {
             for target in targets(of: reference, near: call.location.file) {
@@ -257,12 +260,14 @@ public struct ThreadsAtFork: Sendable {
           || (callee >= 0 && startsThread[callee] != nil)
       }
       if !startsHere {
-        for (position, call) in function.calls.enumerated() {
+        for position in function.calls.indices {
           if callees[position] >= 0 { enter(Int(callees[position]), state) }
-          if effects[position].isFork || (!cloneSites.isEmpty && cloneSites.contains(call.location)) {
-            if let known = forkReasons[call.location], known != nil { continue }
-            forkReasons[call.location] = .some(state)
-          }
+          guard
+            effects[position].isFork || (!cloneSites.isEmpty && cloneSites.contains(function.calls[position].location))
+          else { continue }
+          let location = function.calls[position].location
+          if let known = forkReasons[location], known != nil { continue }
+          forkReasons[location] = .some(state)
         }
         return
       }
