@@ -177,8 +177,9 @@ public struct ProgramGraph: Sendable {
     // (-2: it depends on the caller's file).
     var bySymbol: [SymbolID: Int32] = [:]
     for function in definitionList {
-      let resolved = function.calls.map { call -> Int32 in
-        guard let symbol = call.symbol else { return -1 }
+      // By position: a `CallSite` copied out of the array is a dozen references retained.
+      let resolved = function.calls.indices.map { position -> Int32 in
+        guard let symbol = function.calls[position].symbol else { return -1 }
         if let known = bySymbol[symbol], known != -2 { return known }
         let link = links[symbol]
         if case .only(let definition)? = link {
@@ -191,7 +192,7 @@ public struct ProgramGraph: Sendable {
           return -1
         }
         bySymbol[symbol] = -2
-        return definition(of: call).flatMap { positions[$0.symbol] } ?? -1
+        return definition(of: function.calls[position]).flatMap { positions[$0.symbol] } ?? -1
       }
       calleePositions[function.symbol] = resolved
       calleePositionsByIndex.append(resolved)

@@ -65,6 +65,13 @@ public struct ThreadsAtFork: Sendable {
       (!startSites.isEmpty && startSites.contains(call.location))
         || (call.symbol != nil && !inProject && threadStartingNames.contains(call.callee))
     }
+    /// The same for the call at `position` of `function`, read in place (a `CallSite`
+    /// copied out is a dozen references retained), and without a look-up when nothing can.
+    func startsThreadHere(_ function: FunctionFacts, _ position: Int, inProject: Bool) -> Bool {
+      (!startSites.isEmpty && startSites.contains(function.calls[position].location))
+        || (!inProject && !threadStartingNames.isEmpty && function.calls[position].symbol != nil
+          && threadStartingNames.contains(function.calls[position].callee))
+    }
 
     // Which functions may start a thread, directly or through what they call: the first
     // start site each reaches, to a fixed point.
@@ -112,13 +119,15 @@ public struct ThreadsAtFork: Sendable {
     // the pair of start_async): a call to one is a join, as a call to one that starts a
     // thread is a start.
     var joinWrappers = [Bool](repeating: false, count: count)
-    var pendingJoins = functions.indices.filter { functions[$0].calls.contains(where: libraryJoins) }
+    var pendingJoins = functions.indices.filter { index in
+      functions[index].calls.indices.contains { joinsByName(functions[index].calls[$0].callee) }
+    }
     while let index = pendingJoins.popLast() {
       guard !joinWrappers[index] else { continue }
       let function = functions[index]
       let callees = calleeIndices[index]
       let joinsAt = function.calls.indices.map { position in
-        libraryJoins(function.calls[position]) || (callees[position] >= 0 && joinWrappers[Int(callees[position])])
+        joinsByName(function.calls[position].callee) || (callees[position] >= 0 && joinWrappers[Int(callees[position])])
       }
       guard JoinOnEveryPath.holds(for: function, joinsAt: joinsAt, effects: process.effects(of: function)) else {
         continue
@@ -141,16 +150,19 @@ public struct ThreadsAtFork: Sendable {
       let lastJoin =
         lastJoinByIndex[index]
         ?? {
-          let last = function.calls.indices.last { joins(function.calls[$0], callee: Int(callees[$0])) } ?? -1
+          let last =
+            function.calls.indices.last { position in
+              joinsByName(function.calls[position].callee)
+                || (callees[position] >= 0 && joinWrappers[Int(callees[position])])
+            } ?? -1
           lastJoinByIndex[index] = last
           return last
         }()
       var site: SourceLocation?
       for position in function.calls.indices where position > lastJoin {
-        let call = function.calls[position]
         let callee = Int(callees[position])
-        if startsThreadHere(call, inProject: callee >= 0) {
-          site = call.location
+        if startsThreadHere(function, position, inProject: callee >= 0) {
+          site = function.calls[position].location
           break
         }
         if callee >= 0, let start = startsThread[callee] {
@@ -256,7 +268,7 @@ public struct ThreadsAtFork: Sendable {
       let effects = process.effects(of: function)
       let startsHere = function.calls.indices.contains { position in
         let callee = Int(callees[position])
-        return startsThreadHere(function.calls[position], inProject: callee >= 0)
+        return startsThreadHere(function, position, inProject: callee >= 0)
           || (callee >= 0 && startsThread[callee] != nil)
       }
       if !startsHere {
