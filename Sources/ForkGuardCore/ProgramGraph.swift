@@ -139,8 +139,9 @@ public struct ProgramGraph: Sendable {
       definedVariables.contains($0.key) && !unknownVariables.contains($0.key)
         && SymbolSpelling.externalVariableName($0.key) == nil
     }
-    for function in functions.values.sorted(by: { $0.symbol < $1.symbol })
-    where SymbolSpelling.isProgramEntry(function.symbol, name: function.name) {
+    // Sorted once: the entries below and the functions' indices are taken in symbol order.
+    let functionsBySymbol = functions.values.sorted { $0.symbol < $1.symbol }
+    for function in functionsBySymbol where SymbolSpelling.isProgramEntry(function.symbol, name: function.name) {
       entryByFile[function.location.file] = function.symbol
       entriesByFolder[Self.folder(of: function.location.file), default: []].append(function.symbol)
     }
@@ -168,7 +169,7 @@ public struct ProgramGraph: Sendable {
     var positions: [SymbolID: Int32] = [:]
     // In symbol order, so that an analysis walking the functions by index walks them in an
     // order that does not depend on the dictionary's.
-    for function in functions.values.sorted(by: { $0.symbol < $1.symbol }) {
+    for function in functionsBySymbol {
       positions[function.symbol] = Int32(definitionList.count)
       definitionList.append(function)
     }
