@@ -260,6 +260,11 @@ struct RunCache {
     AtomicFile.write(data, to: file)
   }
 
+  /// The calls the file's own functions make (those a digest covers).
+  static func callCount(_ facts: FileFacts) -> Int {
+    facts.functions.reduce(0) { $0 + ($1.location.file == facts.path ? $1.calls.count : 0) }
+  }
+
   /// A file's facts in their cache encoding, hashed: equal digests, equal facts, but for an
   /// integer argument that is its call's line number or up to ten more, which counts as
   /// `__LINE__` by its distance from the call (the analysis decides nothing with it unless a
@@ -268,11 +273,6 @@ struct RunCache {
   /// includer's facts per run (FactsByFile), so a file parsed alone has more; those follow
   /// the header, whose change the record never replays (`changedFiles`). With `shift`, every
   /// place (and symbol that holds one) in the lines the edited text had before.
-  /// The calls the file's own functions make (those a digest covers).
-  static func callCount(_ facts: FileFacts) -> Int {
-    facts.functions.reduce(0) { $0 + ($1.location.file == facts.path ? $1.calls.count : 0) }
-  }
-
   static func digest(_ facts: FileFacts, moving shift: LineShift? = nil) -> String? {
     var own = facts
     own.functions = facts.functions.filter { $0.location.file == facts.path }
