@@ -114,30 +114,28 @@ public struct ThreadsAtFork: Sendable {
     // Whether a name joins a thread, asked once per name: a function is visited again each
     // time one of its callees is found to start a thread.
     var joinsByName = NameAnswers(knowledge.joinsThread)
-    func libraryJoins(_ call: CallSite) -> Bool { joinsByName(call.callee) }
     // Project functions that join a thread on every path that returns (git's finish_async,
     // the pair of start_async): a call to one is a join, as a call to one that starts a
     // thread is a start.
     var joinWrappers = [Bool](repeating: false, count: count)
+    /// Whether the call at `position` of the function at `index` joins a thread, read in
+    /// place (a `CallSite` copied out is a dozen references retained).
+    func joins(_ index: Int, _ position: Int) -> Bool {
+      let callee = Int(calleeIndices[index][position])
+      return joinsByName(functions[index].calls[position].callee) || (callee >= 0 && joinWrappers[callee])
+    }
     var pendingJoins = functions.indices.filter { index in
       functions[index].calls.indices.contains { joinsByName(functions[index].calls[$0].callee) }
     }
     while let index = pendingJoins.popLast() {
       guard !joinWrappers[index] else { continue }
       let function = functions[index]
-      let callees = calleeIndices[index]
-      let joinsAt = function.calls.indices.map { position in
-        joinsByName(function.calls[position].callee) || (callees[position] >= 0 && joinWrappers[Int(callees[position])])
-      }
+      let joinsAt = function.calls.indices.map { joins(index, $0) }
       guard JoinOnEveryPath.holds(for: function, joinsAt: joinsAt, effects: process.effects(of: function)) else {
         continue
       }
       joinWrappers[index] = true
       pendingJoins.append(contentsOf: callers[index].sorted())
-    }
-    /// `callee`: the index of the call's definition in the project, or -1.
-    func joins(_ call: CallSite, callee: Int) -> Bool {
-      libraryJoins(call) || (callee >= 0 && joinWrappers[callee])
     }
     var lastJoinByIndex = [Int?](repeating: nil, count: count)
     var pending = Array(0..<count)
@@ -150,11 +148,7 @@ public struct ThreadsAtFork: Sendable {
       let lastJoin =
         lastJoinByIndex[index]
         ?? {
-          let last =
-            function.calls.indices.last { position in
-              joinsByName(function.calls[position].callee)
-                || (callees[position] >= 0 && joinWrappers[Int(callees[position])])
-            } ?? -1
+          let last = function.calls.indices.last { joins(index, $0) } ?? -1
           lastJoinByIndex[index] = last
           return last
         }()
@@ -291,7 +285,9 @@ public struct ThreadsAtFork: Sendable {
       var domain = Flow(
         function: function, callees: program.callees(of: function), effects: effects, process: process,
         startsThreadHere: startsThreadHere, startsThread: startsThreadBySymbol ?? [:], cloneSites: cloneSites,
-        joinsThread: { call, callee in joins(call, callee: callee.flatMap { indexBySymbol[$0] } ?? -1) },
+        joinsThread: { call, callee in
+          joinsByName(call.callee) || (callee.flatMap { indexBySymbol[$0] }.map { joinWrappers[$0] } ?? false)
+        },
         entryReason: state)
       var interpreter = FlowInterpreter(domain: domain)
       interpreter.runFunction(function.body, from: Flow.State(reason: state), bodyEnd: function.bodyEnd)
