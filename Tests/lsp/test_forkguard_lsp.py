@@ -3,6 +3,7 @@
 with FORKGUARD_BINARY pointing at the built binary."""
 import os
 import pathlib
+import shutil
 import tempfile
 
 import pytest
@@ -48,6 +49,7 @@ async def client(lsp_client: LanguageClient, request):
     lsp_client.position_encoding = result.capabilities.position_encoding
     yield
     await lsp_client.shutdown_session()
+    shutil.rmtree(workspace, ignore_errors=True)
 
 
 async def open_and_wait(client: LanguageClient, text: str = SOURCE):
@@ -136,3 +138,14 @@ async def test_positions_use_the_negotiated_encoding(client: LanguageClient):
     else:
         assert client.position_encoding == types.PositionEncodingKind.Utf16
         assert client.diagnostics[uri][0].range.start == types.Position(line=4, character=7)
+
+
+async def test_positions_in_a_file_with_crlf_line_ends(client: LanguageClient):
+    text = SOURCE.replace('  fprintf(stderr, "%s\\n", text);', '  /*é*/fprintf(stderr, "%s\\n", text);')
+    uri = await open_and_wait(client, text.replace("\n", "\r\n"))
+    offered = client.capabilities.general and client.capabilities.general.position_encodings or []
+    start = 8 if types.PositionEncodingKind.Utf8 in offered else 7
+    # The whole name is underlined, on the line clang counts, as in a file with LF ends.
+    assert client.diagnostics[uri][0].range == types.Range(
+        start=types.Position(line=4, character=start), end=types.Position(line=4, character=start + len("fprintf"))
+    )
