@@ -21,6 +21,26 @@ public final class CEditorUnits: @unchecked Sendable {
     /// for the same text (its run record's replay, when that fails, then the whole run):
     /// the second is answered from here, not by parsing again.
     var made: Made? = nil
+    /// The files the unit included as the last parse listed them: a re-parse on the same
+    /// preamble (no include below it) includes the same ones while no header has changed.
+    var inclusions: Inclusions? = nil
+  }
+
+  private struct Inclusions {
+    var files: [String]
+    /// Each file's stamp after the parse that listed it (the main file's is not kept: its
+    /// text is the editor's buffer).
+    var stamps: [String: FileStamp?]
+
+    /// Nil when a header changed lately: it may have changed while it was parsed.
+    init?(_ files: [String], of file: String, since started: Int) {
+      self.files = files
+      stamps = Dictionary(
+        files.lazy.filter { $0 != file }.map { ($0, FileStamp($0)) }, uniquingKeysWith: { first, _ in first })
+      if stamps.values.contains(where: { ($0?.modified ?? 0) >= started - 1_000_000_000 }) { return nil }
+    }
+
+    var unchanged: Bool { stamps.allSatisfy { FileStamp($0.key) == $0.value } }
   }
 
   private struct Made {
@@ -151,8 +171,12 @@ public final class CEditorUnits: @unchecked Sendable {
       }
       if reparsed == 0 {
         entries[file]?.lastUse = uses
-        let facts = CFrontEnd.facts(of: entry.unit, file: file, arguments: arguments, knowledge: knowledge)
+        let kept = entry.inclusions.flatMap { $0.unchanged ? $0.files : nil }
+        let inclusions = kept ?? CFrontEnd.inclusions(of: entry.unit)
+        let facts = CFrontEnd.facts(
+          of: entry.unit, file: file, arguments: arguments, knowledge: knowledge, inclusions: inclusions)
         entries[file]?.made = Self.made(facts, unsaved: unsaved, since: started)
+        if kept == nil { entries[file]?.inclusions = Inclusions(inclusions, of: file, since: started) }
         return facts
       }
       // A failed reparse leaves the unit unusable.
@@ -184,8 +208,11 @@ public final class CEditorUnits: @unchecked Sendable {
       clang_disposeTranslationUnit(oldest.value.unit)
       entries[oldest.key] = nil
     }
-    let facts = CFrontEnd.facts(of: unit, file: file, arguments: arguments, knowledge: knowledge)
+    let inclusions = CFrontEnd.inclusions(of: unit)
+    let facts = CFrontEnd.facts(
+      of: unit, file: file, arguments: arguments, knowledge: knowledge, inclusions: inclusions)
     entries[file]?.made = Self.made(facts, unsaved: unsaved, since: started)
+    entries[file]?.inclusions = Inclusions(inclusions, of: file, since: started)
     return facts
   }
 

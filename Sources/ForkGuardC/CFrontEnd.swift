@@ -75,7 +75,13 @@ public final class CFrontEnd {
   }
 
   /// What a parsed translation unit says about `file`.
-  static func facts(of unit: CXTranslationUnit, file: String, arguments: [String], knowledge: Knowledge) -> FileFacts {
+  /// - Parameter inclusions: the unit's included files when the caller knows them (an editor
+  ///   unit re-parsed on the same preamble); libclang otherwise lists them by loading every
+  ///   source location entry of the preamble, a tenth of a re-parse of sshd.c.
+  static func facts(
+    of unit: CXTranslationUnit, file: String, arguments: [String], knowledge: Knowledge,
+    inclusions known: [String]? = nil
+  ) -> FileFacts {
     var facts = FileFacts(path: file)
     let names = FileNames()
     facts.parseProblem = Self.parseProblem(of: unit, names: names)
@@ -90,7 +96,7 @@ public final class CFrontEnd {
     facts.comparedFunctions = extractor.comparedFunctions.sorted()
     facts.variableBits = extractor.variableBits
     facts.definedVariables = extractor.definedVariables.sorted()
-    facts.dependencies = Self.inclusions(of: unit).filter { $0 != file }
+    facts.dependencies = (known ?? Self.inclusions(of: unit)).filter { $0 != file }
     // A header that was not found is not among them; the folders it was looked for in are,
     // so that it appearing there (a configure step writing config.h) makes the facts stale
     // for the facts cache and the run record.
@@ -172,7 +178,7 @@ public final class CFrontEnd {
   }
 
   /// Every file the translation unit included, directly or not.
-  private static func inclusions(of unit: CXTranslationUnit) -> [String] {
+  static func inclusions(of unit: CXTranslationUnit) -> [String] {
     final class Box { var paths = Set<String>() }
     let box = Box()
     clang_getInclusions(

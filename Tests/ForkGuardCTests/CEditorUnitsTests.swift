@@ -71,6 +71,43 @@ struct CEditorUnitsTests {
     #expect(changed == (try fresh.facts(for: path, arguments: arguments, unsaved: unsaved)))
   }
 
+  /// A re-parse on the same preamble lists the headers the last parse listed, until a
+  /// header changes on disk: then the ones it now includes are dependencies too.
+  @Test func aReparseListsTheHeadersAChangedHeaderNowIncludes() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fg-editor-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("main.c").path
+    let header = folder.appendingPathComponent("helpers.h").path
+    let extra = folder.appendingPathComponent("extra.h").path
+    let text = "#include \"helpers.h\"\nint main(void) {\n  return 0;\n}\n"
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    try "#include <unistd.h>\n".write(toFile: header, atomically: true, encoding: .utf8)
+    try "#define EXTRA 1\n".write(toFile: extra, atomically: true, encoding: .utf8)
+    let past = Date(timeIntervalSinceNow: -3600)
+    for file in [header, extra] { try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: file) }
+    let knowledge = try Knowledge()
+    let arguments = CFrontEnd.defaultArguments(for: path, includeDirectories: [])
+    let units = CEditorUnits()
+    let fresh = CFrontEnd(knowledge: knowledge)
+    func edit(_ line: String) throws -> (kept: FileFacts, fresh: FileFacts) {
+      let edited = text.replacingOccurrences(of: "  return 0;", with: line + "\n  return 0;")
+      let kept = try #require(
+        units.facts(for: path, arguments: arguments, unsaved: [path: edited], knowledge: knowledge))
+      return (kept, try fresh.facts(for: path, arguments: arguments, unsaved: [path: edited]))
+    }
+    #expect(units.facts(for: path, arguments: arguments, unsaved: [path: text], knowledge: knowledge) != nil)
+    let before = try edit("  (void)1;")
+    #expect(before.kept.dependencies == before.fresh.dependencies)
+    #expect(!before.kept.dependencies.contains(extra))
+    try "#include <unistd.h>\n#include \"extra.h\"\n".write(toFile: header, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.modificationDate: past.addingTimeInterval(60)], ofItemAtPath: header)
+    let after = try edit("  (void)2;")
+    #expect(after.kept.dependencies.contains(extra))
+    #expect(after.kept.dependencies == after.fresh.dependencies)
+    #expect(units.parseCount == 3)
+  }
+
   /// A header first included below the preamble, in the text a unit is made from.
   @Test func aHeaderIncludedBelowThePreambleIsADependency() throws {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("fg-editor-\(UUID().uuidString).c").path
