@@ -73,6 +73,8 @@ public final class FactsCache: Sendable {
     /// Headers already checked in this run: their current stamp.
     var stamps: [String: Stamp?] = [:]
     var fileStamps: [String: FileStamp?] = [:]
+    /// The same, by the memory's number for each header (nil: not looked at yet).
+    var memoryStamps: [FileStamp??] = []
     var hits = 0
     var misses = 0
   }
@@ -118,8 +120,8 @@ public final class FactsCache: Sendable {
   /// headers are as they were. The language server asks this of every file at every edit;
   /// reading and hashing them all again was most of its "parse" phase.
   public func kept(file: String, arguments: [String]) -> FileFacts? {
-    guard let kept = memory?.entry(for: file), kept.arguments == arguments, let stamp = kept.stamp,
-      FileStamp(file) == stamp, kept.dependencies.allSatisfy({ stampMatches($0.key, $0.value) })
+    guard let memory, let kept = memory.entry(for: file), kept.arguments == arguments, let stamp = kept.stamp,
+      FileStamp(file) == stamp, dependenciesMatch(kept.dependencies, in: memory)
     else { return nil }
     count(hit: true)
     return kept.facts
@@ -129,14 +131,12 @@ public final class FactsCache: Sendable {
   ///   meanwhile leaves a stamp that no longer matches (`kept(file:arguments:)`).
   public func lookup(file: String, arguments: [String], content: Data, stamp: FileStamp? = nil) -> FileFacts? {
     let key = key(file: file, arguments: arguments, content: content)
-    if let kept = memory?.entry(for: file), kept.key == key,
-      kept.dependencies.allSatisfy({ stampMatches($0.key, $0.value) })
+    if let memory, var kept = memory.entry(for: file), kept.key == key, dependenciesMatch(kept.dependencies, in: memory)
     {
       count(hit: true)
-      memory?.keep(
-        FactsMemory.Entry(
-          key: key, facts: kept.facts, dependencies: kept.dependencies, arguments: arguments, stamp: stamp),
-        for: file)
+      kept.arguments = arguments
+      kept.stamp = stamp
+      memory.keep(kept, for: file)
       return kept.facts
     }
     let entry = path(for: key)
@@ -146,9 +146,7 @@ public final class FactsCache: Sendable {
       return nil
     }
     count(hit: true)
-    memory?.keep(
-      FactsMemory.Entry(key: key, facts: facts, dependencies: dependencies, arguments: arguments, stamp: stamp),
-      for: file)
+    memory?.keep(key: key, facts: facts, dependencies: dependencies, arguments: arguments, stamp: stamp, for: file)
     // A hit is a use: pruning removes the entries unused longest.
     utimes(entry.path, nil)
     return facts
@@ -161,9 +159,7 @@ public final class FactsCache: Sendable {
       dependencies[dependency] = stamp
     }
     let key = key(file: file, arguments: arguments, content: content)
-    memory?.keep(
-      FactsMemory.Entry(key: key, facts: facts, dependencies: dependencies, arguments: arguments, stamp: stamp),
-      for: file)
+    memory?.keep(key: key, facts: facts, dependencies: dependencies, arguments: arguments, stamp: stamp, for: file)
     let data = Self.encode(key: key, file: file, dependencies: dependencies, facts: facts)
     AtomicFile.write(data, to: path(for: key))
   }
@@ -187,6 +183,33 @@ public final class FactsCache: Sendable {
 
   private func count(hit: Bool) {
     counts.withLock { if hit { $0.hits += 1 } else { $0.misses += 1 } }
+  }
+
+  /// Whether a kept entry's headers are as they were. The language server asks this of
+  /// every file at every edit, a few hundred headers each: the headers' stamps are read by
+  /// number under one lock, and only a header not yet looked at in this run, or whose size
+  /// or time moved, takes the way by name.
+  private func dependenciesMatch(_ dependencies: [FactsMemory.Dependency], in memory: FactsMemory) -> Bool {
+    let sameTimes = counts.withLock { counts in
+      dependencies.allSatisfy { dependency in
+        guard dependency.header < counts.memoryStamps.count, let known = counts.memoryStamps[dependency.header],
+          let now = known
+        else { return false }
+        return now.size == dependency.stamp.size && now.modified == dependency.stamp.modified
+      }
+    }
+    if sameTimes { return true }
+    return dependencies.allSatisfy { dependency in
+      let path = memory.path(of: dependency.header)
+      let now = fileStamp(path)
+      counts.withLock { counts in
+        if dependency.header >= counts.memoryStamps.count {
+          counts.memoryStamps += Array(repeating: nil, count: dependency.header + 1 - counts.memoryStamps.count)
+        }
+        counts.memoryStamps[dependency.header] = .some(now)
+      }
+      return stampMatches(path, dependency.stamp)
+    }
   }
 
   private func stampMatches(_ path: String, _ recorded: Stamp) -> Bool {
@@ -222,17 +245,48 @@ public final class FactsMemory: Sendable {
   struct Entry: Sendable {
     var key: String
     var facts: FileFacts
-    var dependencies: [String: FactsCache.Stamp]
+    var dependencies: [Dependency]
     /// The flags and the file's stamp the key was made from: the same again, and the key is
     /// too, without reading the file.
     var arguments: [String]
     var stamp: FileStamp?
   }
+
+  /// A header by its number in this memory (the headers of a project's files are mostly the
+  /// same few hundred), and its stamp when the entry was made.
+  struct Dependency: Sendable {
+    var header: Int
+    var stamp: FactsCache.Stamp
+  }
+
+  private struct Headers {
+    var numbers: [String: Int] = [:]
+    var paths: [String] = []
+  }
+
   private let entries = Mutex([String: Entry]())
+  private let headers = Mutex(Headers())
 
   public init() {}
 
   func entry(for file: String) -> Entry? { entries.withLock { $0[file] } }
 
   func keep(_ entry: Entry, for file: String) { entries.withLock { $0[file] = entry } }
+
+  func keep(
+    key: String, facts: FileFacts, dependencies: [String: FactsCache.Stamp], arguments: [String], stamp: FileStamp?,
+    for file: String
+  ) {
+    let numbered = headers.withLock { headers in
+      dependencies.sorted { $0.key < $1.key }.map { path, stamp in
+        if let number = headers.numbers[path] { return Dependency(header: number, stamp: stamp) }
+        headers.numbers[path] = headers.paths.count
+        headers.paths.append(path)
+        return Dependency(header: headers.paths.count - 1, stamp: stamp)
+      }
+    }
+    keep(Entry(key: key, facts: facts, dependencies: numbered, arguments: arguments, stamp: stamp), for: file)
+  }
+
+  func path(of header: Int) -> String { headers.withLock { $0.paths[header] } }
 }
