@@ -53,14 +53,24 @@ struct Cursor {
     return "c:" + clang_getFileName(file).consume() + usr[at...]
   }
   /// Declared never to return: `__attribute__((noreturn))` (and macros for it) is part of
-  /// the function type; `_Noreturn` and `[[noreturn]]` are attributes libclang does not
-  /// expose, so the tokens before the name are read when the declaration has attributes.
+  /// the function type; `_Noreturn` and `noreturn` from <stdnoreturn.h> are attributes
+  /// libclang does not expose, read from the one token where each is spelt (in
+  /// a macro's definition when a macro wrote it; an attribute of an earlier declaration is
+  /// the definition's too). The tokens from the declaration's start to its name were read
+  /// before: clang_tokenize starts at the *spelling* of the start, so a declaration starting
+  /// with a macro (`API void f(void)`) read everything from the macro's definition down, and
+  /// a `_Noreturn` anywhere there made `f` never return (half of the run on SQLite's
+  /// amalgamation went there); a start spelt in a header read nothing. (clang 14 ignores
+  /// C2x's `[[noreturn]]`: "unknown attribute".)
   var isDeclaredNoReturn: Bool {
     if clang_getTypeSpelling(type).consume().contains("noreturn") { return true }
     guard clang_Cursor_hasAttrs(raw) != 0 else { return false }
-    let range = clang_getRange(clang_getRangeStart(clang_getCursorExtent(raw)), clang_getCursorLocation(raw))
-    return Cursor.tokens(in: range, of: raw).contains {
-      ["_Noreturn", "noreturn", "__noreturn__"].contains($0.spelling)
+    return children.contains { child in
+      guard child.kind == CXCursor_UnexposedAttr else { return false }
+      let start = clang_getRangeStart(clang_getCursorExtent(child.raw))
+      return Cursor.tokens(in: clang_getRange(start, start), of: child.raw).contains {
+        ["_Noreturn", "noreturn", "__noreturn__"].contains($0.spelling)
+      }
     }
   }
   var isDefinition: Bool { clang_isCursorDefinition(raw) != 0 }

@@ -29,6 +29,42 @@ struct CFrontEndTests {
     #expect(run.calls.first?.symbol == helper.symbol)
   }
 
+  /// Every way C says a function never returns, on its definition and on a declaration a
+  /// call sees; attributes that say something else, and names that merely contain the word,
+  /// do not count.
+  @Test func declaredNeverToReturn() throws {
+    let file = try facts(
+      """
+      #include <stdnoreturn.h>
+      #include <stdlib.h>
+      #define PRIVATE static
+      #define DIES __attribute__((__noreturn__))
+      #define NORETURN _Noreturn
+      #define API __attribute__((visibility("default")))
+      _Noreturn void keyword(void) { abort(); }
+      noreturn void header_macro(void) { abort(); }
+      void after_declarator(void) __attribute__((__noreturn__));
+      void after_declarator(void) { abort(); }
+      DIES void macro_attribute(void) { abort(); }
+      PRIVATE NORETURN void private_keyword(void) { abort(); }
+      PRIVATE void private_plain(void) { }
+      API void visible(void) { }
+      __attribute__((unused)) static void unused_but_returns(void) { }
+      static void noreturn_in_name(int noreturn_flag) { (void)noreturn_flag; }
+      _Noreturn void declared_only(void);
+      NORETURN void declared_then_defined(void);
+      void declared_then_defined(void) { abort(); }
+      void caller(void) { private_plain(); visible(); unused_but_returns(); noreturn_in_name(0); declared_only(); }
+      """)
+    let never = Set(file.functions.filter(\.neverReturns).map(\.name))
+    #expect(
+      never == [
+        "keyword", "header_macro", "after_declarator", "macro_attribute", "private_keyword", "declared_then_defined",
+      ])
+    let caller = try #require(file.functions.first { $0.name == "caller" })
+    #expect(caller.calls.filter(\.neverReturns).map(\.callee) == ["declared_only"])
+  }
+
   @Test func systemHeaderFunctionsAreNotExtracted() throws {
     let file = try facts("#include <stdlib.h>\nvoid f(void) { abort(); }\n")
     #expect(file.functions.map(\.name) == ["f"])
