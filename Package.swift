@@ -111,10 +111,12 @@ let package = Package(
     ),
     // The -verify style expectation parser and fixture verifier, shared by the fixture suites.
     .target(name: "ForkGuardTestSupport", dependencies: ["ForkGuardCore"], path: "Tests/ForkGuardTestSupport"),
-    .testTarget(name: "ForkGuardCoreTests", dependencies: ["ForkGuardCore"]),
-    .testTarget(name: "ForkGuardDriverTests", dependencies: ["ForkGuardDriver", "ForkGuardCore"]),
-    .testTarget(name: "ForkGuardCTests", dependencies: ["ForkGuardC", "ForkGuardCore"]),
-    .testTarget(name: "ForkGuardSwiftTests", dependencies: ["ForkGuardSwift", "ForkGuardCore"]),
+    .testTarget(name: "ForkGuardCoreTests", dependencies: ["ForkGuardCore", "ForkGuardTestSupport"]),
+    .testTarget(
+      name: "ForkGuardDriverTests", dependencies: ["ForkGuardDriver", "ForkGuardCore", "ForkGuardTestSupport"]),
+    .testTarget(name: "ForkGuardCTests", dependencies: ["ForkGuardC", "ForkGuardCore", "ForkGuardTestSupport"]),
+    .testTarget(
+      name: "ForkGuardSwiftTests", dependencies: ["ForkGuardSwift", "ForkGuardCore", "ForkGuardTestSupport"]),
     .testTarget(
       name: "ForkGuardRulesTests",
       dependencies: ["ForkGuardDriver", "ForkGuardRules", "ForkGuardCore", "ForkGuardTestSupport"]

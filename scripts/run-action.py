@@ -10,6 +10,7 @@ exits with the first failing step's status (after running the `if: always()` ste
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,4 +58,5 @@ for step in action["runs"]["steps"]:
         print(f"(not run here: {step['uses']})")
 outputs = (work / "output").read_text() if (work / "output").exists() else ""
 print(f"== outputs\n{outputs}", end="")
+shutil.rmtree(work, ignore_errors=True)
 sys.exit(status)

@@ -1,5 +1,6 @@
 import ForkGuardC
 import ForkGuardCore
+import ForkGuardTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 @Suite("Editor units")
 struct CEditorUnitsTests {
   @Test func keptUnitsGiveTheFactsOfAFreshParse() throws {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("fg-editor-\(UUID().uuidString).c").path
+    let path = Scratch.root.appendingPathComponent("fg-editor-\(UUID().uuidString).c").path
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent()
     let original = try String(contentsOf: root.appendingPathComponent("examples/demo/demo.c"), encoding: .utf8)
@@ -41,7 +42,7 @@ struct CEditorUnitsTests {
   /// The same text asked for twice (a check's failed replay, then its whole run) is not
   /// parsed twice; a header changed on disk in between is.
   @Test func theSameTextTwiceIsAnsweredFromTheLastParseUntilAHeaderChanges() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fg-editor-\(UUID().uuidString)")
+    let folder = Scratch.root.appendingPathComponent("fg-editor-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let path = folder.appendingPathComponent("main.c").path
@@ -74,7 +75,7 @@ struct CEditorUnitsTests {
   /// A re-parse on the same preamble lists the headers the last parse listed, until a
   /// header changes on disk: then the ones it now includes are dependencies too.
   @Test func aReparseListsTheHeadersAChangedHeaderNowIncludes() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fg-editor-\(UUID().uuidString)")
+    let folder = Scratch.root.appendingPathComponent("fg-editor-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let path = folder.appendingPathComponent("main.c").path
@@ -110,7 +111,7 @@ struct CEditorUnitsTests {
 
   /// A header first included below the preamble, in the text a unit is made from.
   @Test func aHeaderIncludedBelowThePreambleIsADependency() throws {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("fg-editor-\(UUID().uuidString).c").path
+    let path = Scratch.root.appendingPathComponent("fg-editor-\(UUID().uuidString).c").path
     let text = "#include <unistd.h>\nvoid early(void) {}\n#include <pthread.h>\nvoid late(void) {}\n"
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(atPath: path) }

@@ -1,12 +1,13 @@
 import ForkGuardC
 import ForkGuardCore
+import ForkGuardTestSupport
 import Foundation
 import Testing
 
 @Suite("C front end")
 struct CFrontEndTests {
   func facts(_ source: String) throws -> FileFacts {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("fg-\(UUID().uuidString).c").path
+    let path = Scratch.root.appendingPathComponent("fg-\(UUID().uuidString).c").path
     try source.write(toFile: path, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(atPath: path) }
     let frontEnd = CFrontEnd(knowledge: try Knowledge())

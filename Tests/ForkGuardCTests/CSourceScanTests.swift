@@ -1,4 +1,5 @@
 import ForkGuardC
+import ForkGuardTestSupport
 import Foundation
 import Testing
 
@@ -85,7 +86,7 @@ struct CSourceScanTests {
   // MARK: The index over translation units
 
   static func project(_ files: [String: String]) throws -> URL {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fg-scan-\(UUID().uuidString)")
+    let directory = Scratch.root.appendingPathComponent("fg-scan-\(UUID().uuidString)")
     for (name, text) in files {
       let url = directory.appendingPathComponent(name)
       try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

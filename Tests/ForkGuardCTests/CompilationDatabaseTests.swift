@@ -1,3 +1,4 @@
+import ForkGuardTestSupport
 import Foundation
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 @Suite("Compilation database")
 struct CompilationDatabaseTests {
   func database(_ json: String) throws -> CompilationDatabase {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("fg-\(UUID().uuidString).json").path
+    let path = Scratch.root.appendingPathComponent("fg-\(UUID().uuidString).json").path
     try json.write(toFile: path, atomically: true, encoding: .utf8)
     return try CompilationDatabase(path: path)
   }

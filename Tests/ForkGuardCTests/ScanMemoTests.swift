@@ -1,4 +1,5 @@
 import ForkGuardC
+import ForkGuardTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 @Suite("Kept scans and index")
 struct ScanMemoTests {
   @Test func aKeptIndexIsReusedUntilWhatItReadChanges() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fg-scan-\(UUID().uuidString)")
+    let folder = Scratch.root.appendingPathComponent("fg-scan-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let main = folder.appendingPathComponent("main.c").path

@@ -1,5 +1,6 @@
 import ForkGuardCore
 import ForkGuardDriver
+import ForkGuardTestSupport
 import Foundation
 import Testing
 
@@ -9,7 +10,7 @@ struct CacheAndShardTests {
   /// A project whose finding needs facts from three files: spawn.c forks and calls
   /// log_line (log.c), which calls format (format.c), which calls malloc.
   static func project() throws -> URL {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fg-cache-\(UUID().uuidString)")
+    let directory = Scratch.root.appendingPathComponent("fg-cache-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let files = [
       "common.h": "void log_line(const char *text);\nvoid format(const char *text);\n",

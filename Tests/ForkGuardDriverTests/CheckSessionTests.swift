@@ -1,5 +1,6 @@
 import ForkGuardCore
 import ForkGuardDriver
+import ForkGuardTestSupport
 import Foundation
 import Testing
 
@@ -28,12 +29,14 @@ struct CheckSessionTests {
   /// The compilation database is read again when its file changes, and only then; a
   /// check with a changed database finds what a fresh check finds.
   @Test func compilationDatabaseIsKeptUntilItsFileChanges() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fg-db-\(UUID().uuidString)")
+    let folder = Scratch.root.appendingPathComponent("fg-db-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let path = folder.appendingPathComponent("compile_commands.json").path
     func write(_ files: [String]) throws {
-      let entries = files.map { #"{"directory": "\#(folder.path)", "file": "\#($0)", "arguments": ["cc", "-c", "\#($0)"]}"# }
+      let entries = files.map {
+        #"{"directory": "\#(folder.path)", "file": "\#($0)", "arguments": ["cc", "-c", "\#($0)"]}"#
+      }
       try ("[" + entries.joined(separator: ",") + "]").write(toFile: path, atomically: false, encoding: .utf8)
       // Old enough that the same clock tick cannot hide a later change.
       try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -10)], ofItemAtPath: path)

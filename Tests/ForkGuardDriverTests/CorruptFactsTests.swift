@@ -1,5 +1,6 @@
 import ForkGuardCore
 import ForkGuardDriver
+import ForkGuardTestSupport
 import Foundation
 import Testing
 
@@ -13,7 +14,7 @@ struct CorruptFactsTests {
 
   /// The real facts of a few fixtures, as a shard writes them.
   static func encodedFixtures() throws -> Data {
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("fg-facts-\(UUID().uuidString)")
+    let output = Scratch.root.appendingPathComponent("fg-facts-\(UUID().uuidString)")
     var options = CheckRun.Options(
       paths: [
         "fixtures/signal-handler-unsafe-call/registration-wrapper.c",

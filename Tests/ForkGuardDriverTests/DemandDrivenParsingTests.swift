@@ -1,5 +1,6 @@
 import ForkGuardCore
 import ForkGuardDriver
+import ForkGuardTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 struct DemandDrivenParsingTests {
   /// Each finding here needs a file that names no fork, handler or lock itself.
   static func project() throws -> URL {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fg-demand-\(UUID().uuidString)")
+    let directory = Scratch.root.appendingPathComponent("fg-demand-\(UUID().uuidString)")
     let files = [
       // The fork is hidden in a header's macro; the child's unsafe call is two files away.
       "include/proc.h": """

@@ -7,7 +7,7 @@ import Testing
 @Suite("Fixture verifier")
 struct FixtureVerifierTests {
   func fixture(_ text: String) throws -> Fixture {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("fg-verify-\(UUID().uuidString).c").path
+    let path = Scratch.root.appendingPathComponent("fg-verify-\(UUID().uuidString).c").path
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     return Fixture(rule: "fork-child-unsafe-call", path: path, files: [path])
   }

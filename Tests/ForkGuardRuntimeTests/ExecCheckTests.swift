@@ -1,4 +1,5 @@
 import CForkGuardExec
+import ForkGuardTestSupport
 import Foundation
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 /// this machine and on ELF headers built here.
 @Suite("Exec check")
 struct ExecCheckTests {
-  static let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+  static let directory = Scratch.root.appendingPathComponent(
     "forkguard-exec-check-\(ProcessInfo.processInfo.processIdentifier)")
 
   func problem(_ path: String, environment: [String]? = nil, library: String? = nil) -> String {
@@ -24,7 +25,7 @@ struct ExecCheckTests {
   func write(_ name: String, _ bytes: [UInt8], mode: mode_t = 0o755) throws -> String {
     try FileManager.default.createDirectory(at: Self.directory, withIntermediateDirectories: true)
     let path = Self.directory.appendingPathComponent(name).path
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
     chmod(path, mode)
     return path
   }

@@ -11,7 +11,7 @@ struct MissingRealFunctionTests {
 
   @Test func eachWrapperFailsSafeAndSaysSoOnce() throws {
     let library = try #require(RuntimeFixtureTests.library, "build the preload library with scripts/build-preload.sh")
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+    let directory = Scratch.root.appendingPathComponent(
       "forkguard-missing-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }

@@ -15,7 +15,7 @@ struct ReportHammerTests {
   @Test("every line arrives whole", arguments: ["mode=default", "mode=track:frames=8"])
   func everyLineArrivesWhole(_ options: String) throws {
     let library = try #require(RuntimeFixtureTests.library, "build the preload library with scripts/build-preload.sh")
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+    let directory = Scratch.root.appendingPathComponent(
       "forkguard-report-hammer-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }

@@ -38,7 +38,7 @@ extension Fixture {
 @Suite("Runtime fixtures", .serialized)
 struct RuntimeFixtureTests {
   static let library = try? PreloadLibrary.locate(executable: CommandLine.arguments[0])
-  static let buildDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
+  static let buildDirectory = Scratch.root.appendingPathComponent(
     "forkguard-runtime-fixtures-\(ProcessInfo.processInfo.processIdentifier)")
 
   /// fixtures/stress/clean-signals.c, built once. Suites run side by side ask for it (the
@@ -147,7 +147,7 @@ struct RuntimeFixtureTests {
   /// The names in rules/runtime/preload-functions.def, read through the C preprocessor as
   /// scripts/build-preload.sh reads them: one `name;` per line the given macros expand.
   static func listedFunctions(defining macros: [String] = ["FG_FUNCTION(name, ...) name;"]) throws -> [String] {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("forkguard-list-\(UUID().uuidString)")
+    let directory = Scratch.root.appendingPathComponent("forkguard-list-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let file = directory.appendingPathComponent("list.c")

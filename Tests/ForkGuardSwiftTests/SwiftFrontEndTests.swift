@@ -1,5 +1,6 @@
 import ForkGuardCore
 import ForkGuardSwift
+import ForkGuardTestSupport
 import Foundation
 import Testing
 
@@ -58,7 +59,7 @@ struct SwiftFrontEndTests {
   }
 
   @Test func manifestGivesEveryTargetsHeaderFolders() throws {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("fg-manifest-\(UUID().uuidString)")
+    let root = Scratch.root.appendingPathComponent("fg-manifest-\(UUID().uuidString)")
     for folder in ["Sources/A/include", "Sources/B/headers", "custom/C/private"] {
       try FileManager.default.createDirectory(
         at: root.appendingPathComponent(folder), withIntermediateDirectories: true)

@@ -138,7 +138,7 @@ final class BadInputTests: XCTestCase {
     XCTAssertEqual(fromSubfolder.status, 0, fromSubfolder.stdout + fromSubfolder.stderr)
     XCTAssert(fromSubfolder.stderr.contains("1 more accepted by the baseline"), fromSubfolder.stderr)
     // Another machine: the same tree somewhere else.
-    let moved = FileManager.default.temporaryDirectory.appendingPathComponent("fg-moved-\(UUID().uuidString)")
+    let moved = Scratch.root.appendingPathComponent("fg-moved-\(UUID().uuidString)")
     try FileManager.default.copyItem(at: directory, to: moved)
     let elsewhere = try forkguard(
       ["check", "\(moved.path)/src", "--baseline", "\(moved.path)/forkguard-baseline.json", "--", "-DCHILD_LOGS"],

@@ -24,7 +24,7 @@ final class CIBuildingBlockTests: XCTestCase {
 
   /// A git repository with one staged C file, and PATH leading to the forkguard under test.
   func repository(_ source: String) throws -> (URL, [String: String]) {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fg-ci-\(UUID().uuidString)")
+    let directory = Scratch.root.appendingPathComponent("fg-ci-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     try source.write(to: directory.appendingPathComponent("spawn.c"), atomically: true, encoding: .utf8)
     for arguments in [["init", "-q"], ["add", "spawn.c"]] {

@@ -25,7 +25,7 @@ final class CLITests: XCTestCase {
 
   /// A fresh folder holding `files` (name to text), for the CLI tests of every suite.
   static func scratch(_ files: [String: String]) throws -> URL {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fg-cli-\(UUID().uuidString)")
+    let directory = Scratch.root.appendingPathComponent("fg-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     for (name, text) in files {
       let url = directory.appendingPathComponent(name)
@@ -417,7 +417,7 @@ final class CLITests: XCTestCase {
   func testThePrecisionReportReadsWhatCheckWrites() throws {
     // benchmarks/precision.sh's report, on a results folder laid out as the script lays it
     // out, from a real run over the demo: a smoke test of the whole-tree benchmark.
-    let results = FileManager.default.temporaryDirectory.appendingPathComponent("fg-precision-\(UUID().uuidString)")
+    let results = Scratch.root.appendingPathComponent("fg-precision-\(UUID().uuidString)")
     let runs = results.appendingPathComponent("forkguard")
     try FileManager.default.createDirectory(at: runs, withIntermediateDirectories: true)
     let demo = Self.root.appendingPathComponent("examples/demo").path

@@ -38,7 +38,7 @@ final class CodeScanningTests: XCTestCase {
   }
 
   func testSARIFHasWhatCodeScanningReadsFromAnyWorkingDirectory() throws {
-    let project = FileManager.default.temporaryDirectory.appendingPathComponent("fg-sarif-\(UUID().uuidString)")
+    let project = Scratch.root.appendingPathComponent("fg-sarif-\(UUID().uuidString)")
     try FileManager.default.createDirectory(
       at: project.appendingPathComponent(".git"), withIntermediateDirectories: true)
     try FileManager.default.createDirectory(
@@ -102,7 +102,7 @@ final class CodeScanningTests: XCTestCase {
 
   /// clang's byte columns become UTF-16 columns: after "é" (2 bytes, 1 unit), 1 less.
   func testColumnsAreUTF16CodeUnits() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fg-col-\(UUID().uuidString)")
+    let directory = Scratch.root.appendingPathComponent("fg-col-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let source = """
       #include <stdio.h>
@@ -121,7 +121,7 @@ final class CodeScanningTests: XCTestCase {
   }
 
   func scratch(_ text: String) throws -> URL {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fg-ci-\(UUID().uuidString)")
+    let directory = Scratch.root.appendingPathComponent("fg-ci-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     try text.write(to: directory.appendingPathComponent("spawn.c"), atomically: true, encoding: .utf8)
     try "int main(void) { return 0; }\n".write(
@@ -187,7 +187,7 @@ final class CodeScanningTests: XCTestCase {
 
   /// `--diff REF`: only findings with a step on a changed line, chains included.
   func testDiffReportsOnlyWhatTheChangeTouches() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fg-diff-\(UUID().uuidString)")
+    let directory = Scratch.root.appendingPathComponent("fg-diff-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     func git(_ arguments: String...) throws {
       let run = try Command.run(

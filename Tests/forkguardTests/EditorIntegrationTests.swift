@@ -43,7 +43,7 @@ final class EditorIntegrationTests: XCTestCase {
   }
 
   func testVimDefaultErrorformatReadsEveryLine() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fg-vim-\(UUID().uuidString)")
+    let directory = Scratch.root.appendingPathComponent("fg-vim-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let output = try demoOutput()
     let input = directory.appendingPathComponent("out.txt")
