@@ -275,7 +275,13 @@ final class CFunctionLowering {
     var nodes: [FlowNode] = []
     let strippedValue = value.strippingParenthesesAndCasts
     let strippedTarget = target.strippingParenthesesAndCasts
-    arrays.assign(target: strippedTarget, value: value)
+    // A place with an operator that cannot be read (`*cp++` in a macro's body, where `cp` is
+    // the macro's argument) stores and moves cursors by amounts not known.
+    if arrays.isFollowingCursors, Self.hasUnreadableOperator(strippedTarget) {
+      arrays.unknownOperation(on: strippedTarget)
+    } else {
+      arrays.assign(target: strippedTarget, value: value)
+    }
     nodes += placeEffects(strippedTarget)
     let arms = strippedValue.kind == CXCursor_ConditionalOperator ? strippedValue.children.filter(\.isExpression) : []
     if strippedValue.kind == CXCursor_CallExpr, let local = localVariableName(strippedTarget) {
@@ -350,9 +356,24 @@ final class CFunctionLowering {
       return effects(operand) + write(to: operand, value: adjustment)
     case CXCursor_BinaryOperator where expression.operatorSpelling == "=", CXCursor_CompoundAssignOperator:
       return [self.expression(expression)]
+    case CXCursor_UnaryOperator where expression.operatorSpelling == nil,
+      CXCursor_BinaryOperator where expression.operatorSpelling == nil:
+      if arrays.isFollowingCursors { arrays.unknownOperation(on: expression) }
+      return children.flatMap(effects)
     default:
       return children.flatMap(effects)
     }
+  }
+
+  /// Whether an operator in the expression cannot be read (see `Cursor.operatorSpelling`).
+  private static func hasUnreadableOperator(_ expression: Cursor) -> Bool {
+    switch expression.kind {
+    case CXCursor_UnaryOperator, CXCursor_BinaryOperator, CXCursor_CompoundAssignOperator:
+      if expression.operatorSpelling == nil { return true }
+    default:
+      break
+    }
+    return expression.children.contains { $0.isExpression && hasUnreadableOperator($0) }
   }
 
   private func write(to target: Cursor, value: StoredValue? = nil) -> [FlowNode] {

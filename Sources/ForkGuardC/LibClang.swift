@@ -346,7 +346,7 @@ struct Cursor {
       if Cursor.offset(clang_getRangeEnd(operand)) == Cursor.offset(clang_getRangeEnd(extent)),
         Cursor.offset(clang_getRangeStart(operand)) == Cursor.offset(clang_getRangeStart(extent))
       {
-        return nil
+        return operatorSpeltInMacro(operands)
       }
     }
     switch kind {
@@ -378,6 +378,124 @@ struct Cursor {
     default:
       return nil
     }
+  }
+
+  /// The operator of an expression written in a macro's body, read in the `#define` where
+  /// it is spelt. A binary operator is the token right before its right operand's first
+  /// token, or right after its left operand's last one, wherever that token is spelt on a
+  /// directive line: between two tokens copied from a body, the expansion holds exactly
+  /// what the body holds there. A parameter or a macro name next to the operand (an
+  /// identifier) gives no reading, and `,` gives none either: it also separates a nested
+  /// macro call's arguments. Where both readings give an operator, they must agree.
+  private func operatorSpeltInMacro(_ operands: [Cursor]) -> String? {
+    switch kind {
+    case CXCursor_BinaryOperator, CXCursor_CompoundAssignOperator:
+      guard operands.count == 2 else { return nil }
+      var before: String?
+      if let (line, index) = Cursor.definitionLine(
+        at: clang_getRangeStart(clang_getCursorExtent(operands[1].raw)), of: raw),
+        index > 0
+      {
+        before = Self.binaryOperators.contains(line[index - 1].spelling) ? line[index - 1].spelling : nil
+      }
+      var after: String?
+      if let (line, index) = Cursor.lastSpeltToken(of: operands[0]), index + 1 < line.count {
+        after = Self.binaryOperators.contains(line[index + 1].spelling) ? line[index + 1].spelling : nil
+      }
+      guard let found = before ?? after, before == nil || after == nil || before == after, found != "," else {
+        return nil
+      }
+      return found
+    case CXCursor_UnaryOperator:
+      // Prefix only: the expression's first token is then its operator.
+      guard let (line, index) = Cursor.definitionLine(at: clang_getRangeStart(clang_getCursorExtent(raw)), of: raw),
+        Self.unaryOperators.contains(line[index].spelling)
+      else { return nil }
+      return line[index].spelling
+    default:
+      return nil
+    }
+  }
+
+  /// The last token of an expression written in a macro's body, in the `#define` line
+  /// where it is spelt: a parenthesised expression ends at the `)` matching its `(`, a
+  /// name or literal is its one token, and a cast, an implicit conversion, a prefix or
+  /// binary operator or a conditional ends where its last operand does. Nil for anything
+  /// else, and for a token spelt elsewhere (a macro argument, a nested macro).
+  private static func lastSpeltToken(of expression: Cursor) -> (line: [(spelling: String, offset: UInt32)], index: Int)?
+  {
+    let start = clang_getRangeStart(clang_getCursorExtent(expression.raw))
+    switch expression.kind {
+    case CXCursor_ParenExpr:
+      guard let (line, open) = definitionLine(at: start, of: expression.raw), line[open].spelling == "(" else {
+        return nil
+      }
+      var depth = 0
+      for index in open..<line.count {
+        switch line[index].spelling {
+        case "(": depth += 1
+        case ")":
+          depth -= 1
+          if depth == 0 { return (line, index) }
+        default: continue
+        }
+      }
+      return nil
+    case CXCursor_DeclRefExpr, CXCursor_IntegerLiteral, CXCursor_CharacterLiteral, CXCursor_FloatingLiteral:
+      return definitionLine(at: start, of: expression.raw)
+    case CXCursor_UnaryOperator:
+      // A postfix operator's last token is the operator, not its operand's.
+      guard let (line, index) = definitionLine(at: start, of: expression.raw),
+        unaryOperators.contains(line[index].spelling)
+      else { return nil }
+      return expression.children.last.flatMap(lastSpeltToken(of:))
+    case CXCursor_UnexposedExpr, CXCursor_CStyleCastExpr, CXCursor_BinaryOperator, CXCursor_ConditionalOperator:
+      return expression.children.last(where: \.isExpression).flatMap(lastSpeltToken(of:))
+    default:
+      return nil
+    }
+  }
+
+  /// The tokens of the `#define` line (with its continuation lines) on which a place inside
+  /// a macro expansion is spelt, and the index of the token at that place; nil when the
+  /// place is not spelt on a directive line. clang_tokenize reads from a range's spelling,
+  /// so one token at the place says where that is.
+  private static func definitionLine(at place: CXSourceLocation, of cursor: CXCursor)
+    -> (line: [(spelling: String, offset: UInt32)], index: Int)?
+  {
+    let unit = clang_Cursor_getTranslationUnit(cursor)
+    var tokens: UnsafeMutablePointer<CXToken>?
+    var count: UInt32 = 0
+    clang_tokenize(unit, clang_getRange(place, place), &tokens, &count)
+    guard let tokens else { return nil }
+    let spelt = clang_getTokenLocation(unit, tokens[0])
+    clang_disposeTokens(unit, tokens, count)
+    var file: CXFile?
+    var offset: UInt32 = 0
+    clang_getFileLocation(spelt, &file, nil, nil, &offset)
+    var size = 0
+    guard let file, let contents = clang_getFileContents(unit, file, &size) else { return nil }
+    let bytes = UnsafeRawBufferPointer(start: contents, count: size)
+    let newline = UInt8(ascii: "\n")
+    let backslash = UInt8(ascii: "\\")
+    func continues(_ newlineAt: Int) -> Bool {
+      var index = newlineAt - 1
+      if index >= 0, bytes[index] == UInt8(ascii: "\r") { index -= 1 }
+      return index >= 0 && bytes[index] == backslash
+    }
+    var start = Int(offset)
+    while start > 0, !(bytes[start - 1] == newline && !continues(start - 1)) { start -= 1 }
+    var end = Int(offset)
+    while end < size, !(bytes[end] == newline && !continues(end)) { end += 1 }
+    var first = start
+    while first < end, bytes[first] == UInt8(ascii: " ") || bytes[first] == UInt8(ascii: "\t") { first += 1 }
+    guard first < end, bytes[first] == UInt8(ascii: "#") else { return nil }
+    let line = Cursor.tokens(
+      in: clang_getRange(
+        clang_getLocationForOffset(unit, file, UInt32(first)), clang_getLocationForOffset(unit, file, UInt32(end - 1))),
+      of: cursor)
+    guard let index = line.firstIndex(where: { $0.offset == offset }) else { return nil }
+    return (line, index)
   }
 
   static let unaryOperators: Set<String> = [
