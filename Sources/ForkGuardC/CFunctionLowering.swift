@@ -336,6 +336,14 @@ final class CFunctionLowering {
     case CXCursor_ArraySubscriptExpr, CXCursor_MemberRefExpr:
       return place.children.filter(\.isExpression).flatMap(effects)
     case CXCursor_UnaryOperator where place.operatorSpelling == "*":
+      // `*P++` in a macro's body: the step is read through the `*` (see
+      // `postfixOperatorOfDereferencedOperand`).
+      if let step = place.postfixOperatorOfDereferencedOperand,
+        let inner = place.children.first(where: \.isExpression)?.strippingParenthesesAndCasts,
+        let operand = inner.children.first(where: \.isExpression)
+      {
+        return effects(operand) + write(to: operand, value: stepAdjustment(operand, step))
+      }
       return place.children.filter(\.isExpression).flatMap(effects)
     default:
       return []
@@ -351,9 +359,7 @@ final class CFunctionLowering {
     case CXCursor_UnaryOperator where expression.operatorSpelling == "++" || expression.operatorSpelling == "--":
       guard let operand = children.first else { return [] }
       if let symbol = staticStorageIntegerVariable(operand) { extractor.noteVariableStore(symbol, bits: nil) }
-      let step = expression.operatorSpelling == "++" ? 1 : -1
-      let adjustment: StoredValue? = Self.isInteger(clang_getCanonicalType(operand.type)) ? .adjusted(step) : nil
-      return effects(operand) + write(to: operand, value: adjustment)
+      return effects(operand) + write(to: operand, value: stepAdjustment(operand, expression.operatorSpelling ?? ""))
     case CXCursor_BinaryOperator where expression.operatorSpelling == "=", CXCursor_CompoundAssignOperator:
       return [self.expression(expression)]
     case CXCursor_UnaryOperator where expression.operatorSpelling == nil,
@@ -365,11 +371,22 @@ final class CFunctionLowering {
     }
   }
 
-  /// Whether an operator in the expression cannot be read (see `Cursor.operatorSpelling`).
+  /// What `++` or `--` leaves in an integer it steps.
+  private func stepAdjustment(_ operand: Cursor, _ step: String) -> StoredValue? {
+    Self.isInteger(clang_getCanonicalType(operand.type)) ? .adjusted(step == "++" ? 1 : -1) : nil
+  }
+
+  /// Whether an operator in the expression cannot be read (see `Cursor.operatorSpelling`;
+  /// `*P++` in a macro's body is read through its `*`).
   private static func hasUnreadableOperator(_ expression: Cursor) -> Bool {
     switch expression.kind {
     case CXCursor_UnaryOperator, CXCursor_BinaryOperator, CXCursor_CompoundAssignOperator:
       if expression.operatorSpelling == nil { return true }
+      if expression.postfixOperatorOfDereferencedOperand != nil,
+        let inner = expression.children.first(where: \.isExpression)?.strippingParenthesesAndCasts
+      {
+        return inner.children.contains { $0.isExpression && hasUnreadableOperator($0) }
+      }
     default:
       break
     }

@@ -417,6 +417,23 @@ struct Cursor {
     }
   }
 
+  /// For `*P++` (or `*P--`) written in a macro's body with `P` one token there (the macro's
+  /// parameter, which a name was passed for): the postfix operator, read two tokens after
+  /// the `*`. The postfix expression itself cannot say, since it starts at the argument,
+  /// which is spelt where the macro is called (telnet's `PUTSHORT(cp, x)`).
+  var postfixOperatorOfDereferencedOperand: String? {
+    guard kind == CXCursor_UnaryOperator,
+      let inner = children.first(where: \.isExpression)?.strippingParenthesesAndCasts,
+      inner.kind == CXCursor_UnaryOperator, inner.operatorSpelling == nil,
+      inner.children.first(where: \.isExpression)?.strippingParenthesesAndCasts.kind == CXCursor_DeclRefExpr,
+      let (line, index) = Cursor.definitionLine(at: clang_getRangeStart(clang_getCursorExtent(raw)), of: raw),
+      line[index].spelling == "*", index + 2 < line.count,
+      line[index + 1].spelling.first.map({ $0 == "_" || $0.isLetter }) ?? false
+    else { return nil }
+    let step = line[index + 2].spelling
+    return step == "++" || step == "--" ? step : nil
+  }
+
   /// The last token of an expression written in a macro's body, in the `#define` line
   /// where it is spelt: a parenthesised expression ends at the `)` matching its `(`, a
   /// name or literal is its one token, and a cast, an implicit conversion, a prefix or
@@ -448,6 +465,8 @@ struct Cursor {
       guard let (line, index) = definitionLine(at: start, of: expression.raw),
         unaryOperators.contains(line[index].spelling)
       else { return nil }
+      // `*P++`: the `++`, two tokens on.
+      if expression.postfixOperatorOfDereferencedOperand != nil { return (line, index + 2) }
       return expression.children.last.flatMap(lastSpeltToken(of:))
     case CXCursor_UnexposedExpr, CXCursor_CStyleCastExpr, CXCursor_BinaryOperator, CXCursor_ConditionalOperator:
       return expression.children.last(where: \.isExpression).flatMap(lastSpeltToken(of:))

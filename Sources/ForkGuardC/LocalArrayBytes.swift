@@ -330,7 +330,8 @@ final class LocalArrayBytes {
   private static func postIncrementedDereference(_ cursor: Cursor) -> String? {
     guard cursor.kind == CXCursor_UnaryOperator, cursor.operatorSpelling == "*",
       let inner = cursor.children.first(where: \.isExpression)?.strippingParenthesesAndCasts,
-      inner.kind == CXCursor_UnaryOperator, inner.operatorSpelling == "++",
+      inner.kind == CXCursor_UnaryOperator,
+      (inner.operatorSpelling ?? cursor.postfixOperatorOfDereferencedOperand) == "++",
       let operand = inner.children.first(where: \.isExpression)?.strippingParenthesesAndCasts,
       operand.kind == CXCursor_DeclRefExpr
     else { return nil }

@@ -180,11 +180,15 @@ struct CFrontEndTests {
   /// A macro's body hides its operators from libclang: a cursor stepped there has an
   /// unknown offset (the bytes before it and the ones written after it stay known), and no
   /// operator is guessed from the macro call's tokens.
-  @Test func cursorSteppedInAMacroLosesItsOffsetNotItsEnding() throws {
+  /// `*cp++` in a macro's body, `cp` its argument: the step is read two tokens after the
+  /// `*`, and the cursor's offset stays known. Written `*(p)++`, it is not read: the offset
+  /// is lost, the bytes written after it are not.
+  @Test func cursorSteppedInAMacroKeepsItsOffsetWhereTheStepIsRead() throws {
     let file = try facts(
       """
       void take(unsigned char *p, long n);
       #define PUT(cp, x) { if ((*cp++ = (x)) == 255) *cp++ = 255; }
+      #define PUT_PARENTHESISED(p, x) { if ((*(p)++ = (x)) == 255) *(p)++ = 255; }
       void build(int x) {
         unsigned char tmp[16];
         unsigned char *cp = tmp;
@@ -195,11 +199,27 @@ struct CFrontEndTests {
         *cp++ = 240;
         take(tmp + 1, cp - tmp - 1);
       }
+      void build_parenthesised(int x) {
+        unsigned char tmp[16];
+        unsigned char *cp = tmp;
+        *cp++ = 255;
+        *cp++ = 31;
+        PUT_PARENTHESISED(cp, x);
+        *cp++ = 255;
+        *cp++ = 240;
+        take(tmp + 1, cp - tmp - 1);
+      }
       """)
     let build = try #require(file.functions.first { $0.name == "build" })
     #expect(
       build.calls[0].argumentValues[0] == .delimited(elements: [0: 31], lengthArgument: 1, fromEnd: [1: 240, 2: 255]))
-    #expect(build.calls[0].argumentValues[1] == nil)
+    // Two bytes, then one or two from PUT, then two: 5 or 6 from tmp, 4 or 5 from tmp + 1.
+    #expect(build.calls[0].argumentValues[1] == .within(low: 4, high: 5))
+    let parenthesised = try #require(file.functions.first { $0.name == "build_parenthesised" })
+    #expect(
+      parenthesised.calls[0].argumentValues[0]
+        == .delimited(elements: [0: 31], lengthArgument: 1, fromEnd: [1: 240, 2: 255]))
+    #expect(parenthesised.calls[0].argumentValues[1] == nil)
   }
 
   /// `i = pointer[length - 2]` copies what is known of that element; `length -= 2` moves
