@@ -112,14 +112,11 @@ final class CFunctionLowering {
     let stripped = initializer.strippingParenthesesAndCasts
     if stripped.kind == CXCursor_CallExpr {
       nodes.append(call(stripped, result: name))
+    } else if !isStaticStorage, let location = variable.location(in: extractor.names) {
+      // `int in_signal_handler = !!(flags & …)`: later tests of the local read this.
+      nodes.append(initialValue(of: name, at: location, type: variable.type, from: initializer))
     } else {
       nodes.append(expression(initializer))
-      // `int in_signal_handler = !!(flags & …)`: later tests of the local read this.
-      if !isStaticStorage, Self.isInteger(clang_getCanonicalType(variable.type)), let value = storedValue(initializer),
-        let location = variable.location(in: extractor.names)
-      {
-        nodes.append(.write(MemoryWrite(target: .local, text: name, variable: name, location: location, value: value)))
-      }
     }
     if !variable.usr.isEmpty {
       noteStores(into: variable.usr, type: variable.type, value: initializer)
@@ -135,6 +132,39 @@ final class CFunctionLowering {
       }
     }
     return .block(nodes)
+  }
+
+  /// A local's initialiser: what it evaluates, then what the local is known to hold. A
+  /// conditional expression is a branch whose arms each give the local a value (`int line =
+  /// (print_lineno && !interactive) ? line_number() : -1`, bash's error_prolog).
+  private func initialValue(of name: String, at location: SourceLocation, type: CXType, from value: Cursor)
+    -> FlowNode
+  {
+    let stripped = value.strippingParenthesesAndCasts
+    let arms = stripped.kind == CXCursor_ConditionalOperator ? stripped.children.filter(\.isExpression) : []
+    if arms.count == 3 {
+      let (prefix, condition) = self.condition(arms[0])
+      let (thenNode, elseNode) = arrays.nested {
+        (
+          initialValue(of: name, at: location, type: type, from: arms[1]),
+          initialValue(of: name, at: location, type: type, from: arms[2])
+        )
+      }
+      return .block([prefix, .branch(condition, then: thenNode, else: elseNode)])
+    }
+    if stripped.kind == CXCursor_CallExpr { return call(stripped, result: name) }
+    var nodes = [expression(value)]
+    if let known = localValue(value, type: type) {
+      nodes.append(.write(MemoryWrite(target: .local, text: name, variable: name, location: location, value: known)))
+    }
+    return .block(nodes)
+  }
+
+  /// What a local of `type` holds after `value` is stored into it, as far as tests read it.
+  private func localValue(_ value: Cursor, type: CXType) -> StoredValue? {
+    let canonical = clang_getCanonicalType(type)
+    if Self.isInteger(canonical) { return storedValue(value) }
+    return canonical.kind == CXType_Pointer ? pointerValue(value.strippingParenthesesAndCasts) : nil
   }
 
   private func switchArms(_ body: Cursor) -> [SwitchArm] {
@@ -300,6 +330,12 @@ final class CFunctionLowering {
         )
       }
       nodes += [prefix, .branch(condition, then: thenNode, else: elseNode)]
+    } else if arms.count == 3, localVariableName(strippedTarget) != nil {
+      // `fmt = (cmd == WILL) ? "WILL" : (cmd == DO) ? "DO" : 0` (telnet's printoption): each
+      // arm is a store of its own, under the test that chooses it.
+      let (prefix, condition) = self.condition(arms[0])
+      let (thenNode, elseNode) = arrays.nested { (assignment(target, arms[1]), assignment(target, arms[2])) }
+      nodes += [prefix, .branch(condition, then: thenNode, else: elseNode)]
     } else if strippedValue.kind == CXCursor_CallExpr, let place = resultName(strippedTarget) {
       // `cmd->pid = fork()`, `g_pid = fork()`, `*pid = fork()`: followed by the text of the
       // place; the store is recorded first so that it does not forget the result.
@@ -307,8 +343,7 @@ final class CFunctionLowering {
       nodes.append(call(strippedValue, result: place))
     } else {
       nodes.append(expression(value))
-      nodes += write(
-        to: target, value: Self.isInteger(clang_getCanonicalType(strippedTarget.type)) ? storedValue(value) : nil)
+      nodes += write(to: target, value: localValue(value, type: strippedTarget.type))
     }
     if let symbol = staticStorageIntegerVariable(strippedTarget) {
       extractor.noteVariableStore(symbol, bits: value.integerValue)
@@ -800,6 +835,13 @@ final class CFunctionLowering {
   /// (through `wi = he = hi = 0` chains), or the truth of a boolean expression over
   /// variables and constants (`!!(flags & MASK)`, `len == 0`). Built without lowering
   /// anything: the stored expression is lowered once, as any expression is.
+  /// What a test of a pointer can know of a value stored into it: a string literal is not
+  /// null (1), a null pointer constant is (0); anything else, nothing.
+  private func pointerValue(_ value: Cursor) -> StoredValue? {
+    if value.kind == CXCursor_StringLiteral { return .constant(1) }
+    return value.integerValue == 0 ? .constant(0) : nil
+  }
+
   private func storedValue(_ value: Cursor) -> StoredValue? {
     var expression = value.strippingParenthesesAndCasts
     while expression.kind == CXCursor_BinaryOperator, expression.operatorSpelling == "=",
