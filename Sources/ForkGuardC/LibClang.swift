@@ -487,6 +487,10 @@ struct Cursor {
     var count: UInt32 = 0
     clang_tokenize(unit, clang_getRange(place, place), &tokens, &count)
     guard let tokens else { return nil }
+    guard count > 0 else {
+      clang_disposeTokens(unit, tokens, count)
+      return nil
+    }
     let spelt = clang_getTokenLocation(unit, tokens[0])
     clang_disposeTokens(unit, tokens, count)
     var file: CXFile?
