@@ -86,7 +86,7 @@ public final class CFrontEnd {
     let names = FileNames()
     facts.parseProblem = Self.parseProblem(of: unit, names: names)
     let extractor = CFactExtractor(knowledge: knowledge, mainFile: file, names: names)
-    extractor.extract(from: Cursor(clang_getTranslationUnitCursor(unit)))
+    MacroLines.during { extractor.extract(from: Cursor(clang_getTranslationUnitCursor(unit))) }
     facts.functions = extractor.functions
     facts.childRegions = extractor.childRegions
     facts.registrations = extractor.registrations

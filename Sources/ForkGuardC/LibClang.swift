@@ -482,6 +482,17 @@ struct Cursor {
   private static func definitionLine(at place: CXSourceLocation, of cursor: CXCursor)
     -> (line: [(spelling: String, offset: UInt32)], index: Int)?
   {
+    guard let cache = MacroLines.current else { return readDefinitionLine(at: place, of: cursor, cache: nil) }
+    let key = MacroLines.Place(place)
+    if let known = cache.byPlace[key] { return known }
+    let read = readDefinitionLine(at: place, of: cursor, cache: cache)
+    cache.byPlace[key] = .some(read)
+    return read
+  }
+
+  private static func readDefinitionLine(at place: CXSourceLocation, of cursor: CXCursor, cache: MacroLines?)
+    -> (line: [(spelling: String, offset: UInt32)], index: Int)?
+  {
     let unit = clang_Cursor_getTranslationUnit(cursor)
     var tokens: UnsafeMutablePointer<CXToken>?
     var count: UInt32 = 0
@@ -496,9 +507,18 @@ struct Cursor {
     var file: CXFile?
     var offset: UInt32 = 0
     clang_getFileLocation(spelt, &file, nil, nil, &offset)
-    var size = 0
-    guard let file, let contents = clang_getFileContents(unit, file, &size) else { return nil }
-    let bytes = UnsafeRawBufferPointer(start: contents, count: size)
+    guard let file else { return nil }
+    let bytes: UnsafeRawBufferPointer
+    if let known = cache?.contents[UInt(bitPattern: file)] {
+      bytes = known
+    } else {
+      // Costly for a file in a precompiled preamble (libclang finds its buffer again).
+      var size = 0
+      guard let contents = clang_getFileContents(unit, file, &size) else { return nil }
+      bytes = UnsafeRawBufferPointer(start: contents, count: size)
+      cache?.contents[UInt(bitPattern: file)] = bytes
+    }
+    let size = bytes.count
     let newline = UInt8(ascii: "\n")
     let backslash = UInt8(ascii: "\\")
     func continues(_ newlineAt: Int) -> Bool {
@@ -513,10 +533,15 @@ struct Cursor {
     var first = start
     while first < end, bytes[first] == UInt8(ascii: " ") || bytes[first] == UInt8(ascii: "\t") { first += 1 }
     guard first < end, bytes[first] == UInt8(ascii: "#") else { return nil }
-    let line = Cursor.tokens(
-      in: clang_getRange(
-        clang_getLocationForOffset(unit, file, UInt32(first)), clang_getLocationForOffset(unit, file, UInt32(end - 1))),
-      of: cursor)
+    let lineKey = MacroLines.Line(file: UInt(bitPattern: file), start: first)
+    let line =
+      cache?.lines[lineKey]
+      ?? Cursor.tokens(
+        in: clang_getRange(
+          clang_getLocationForOffset(unit, file, UInt32(first)), clang_getLocationForOffset(unit, file, UInt32(end - 1))
+        ),
+        of: cursor)
+    cache?.lines[lineKey] = line
     guard let index = line.firstIndex(where: { $0.offset == offset }) else { return nil }
     return (line, index)
   }
@@ -563,4 +588,42 @@ struct Cursor {
 /// The libclang forkguard runs on, as it names itself ("Debian clang version 14.0.6").
 public enum LibClangVersion {
   public static var description: String { clang_getClangVersion().consume() }
+}
+
+/// The `#define` lines read while one translation unit's facts are extracted, each tokenized
+/// once: every operator written in a macro's body reads its line, and a header's macros are
+/// used all over a file (sshd.c's edit spent a quarter of its time re-reading them). Kept in
+/// the extracting thread's dictionary for the extraction only, so its keys (a file's and a
+/// place's identities in that unit) never outlive the unit.
+final class MacroLines {
+  struct Place: Hashable {
+    var first: UInt
+    var second: UInt
+    var offset: UInt32
+    init(_ location: CXSourceLocation) {
+      first = UInt(bitPattern: location.ptr_data.0)
+      second = UInt(bitPattern: location.ptr_data.1)
+      offset = location.int_data
+    }
+  }
+  struct Line: Hashable {
+    var file: UInt
+    var start: Int
+  }
+
+  var byPlace: [Place: (line: [(spelling: String, offset: UInt32)], index: Int)?] = [:]
+  var lines: [Line: [(spelling: String, offset: UInt32)]] = [:]
+  /// Each file's buffer, which the unit owns while it lives.
+  var contents: [UInt: UnsafeRawBufferPointer] = [:]
+
+  private static let key = "forkguard.macro-lines"
+
+  static var current: MacroLines? { Thread.current.threadDictionary[key] as? MacroLines }
+
+  static func during<T>(_ body: () -> T) -> T {
+    let cache = MacroLines()
+    Thread.current.threadDictionary[key] = cache
+    defer { Thread.current.threadDictionary.removeObject(forKey: key) }
+    return body()
+  }
 }
