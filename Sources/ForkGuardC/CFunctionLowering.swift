@@ -831,10 +831,6 @@ final class CFunctionLowering {
     return (prefix, variable.map { .truthy($0) } ?? .unknown)
   }
 
-  /// What a store puts into a local variable, when a later test can use it: a constant
-  /// (through `wi = he = hi = 0` chains), or the truth of a boolean expression over
-  /// variables and constants (`!!(flags & MASK)`, `len == 0`). Built without lowering
-  /// anything: the stored expression is lowered once, as any expression is.
   /// What a test of a pointer can know of a value stored into it: a string literal is not
   /// null (1), a null pointer constant is (0); anything else, nothing.
   private func pointerValue(_ value: Cursor) -> StoredValue? {
@@ -842,6 +838,10 @@ final class CFunctionLowering {
     return value.integerValue == 0 ? .constant(0) : nil
   }
 
+  /// What a store puts into a local variable, when a later test can use it: a constant
+  /// (through `wi = he = hi = 0` chains), or the truth of a boolean expression over
+  /// variables and constants (`!!(flags & MASK)`, `len == 0`). Built without lowering
+  /// anything: the stored expression is lowered once, as any expression is.
   private func storedValue(_ value: Cursor) -> StoredValue? {
     var expression = value.strippingParenthesesAndCasts
     while expression.kind == CXCursor_BinaryOperator, expression.operatorSpelling == "=",
