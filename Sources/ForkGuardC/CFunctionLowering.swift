@@ -317,22 +317,10 @@ final class CFunctionLowering {
     if strippedValue.kind == CXCursor_CallExpr, let local = localVariableName(strippedTarget) {
       // `pid = fork()`: the call's result lands in `pid`, which the child analysis follows.
       nodes.append(call(strippedValue, result: local))
-    } else if arms.count == 3, let local = localVariableName(strippedTarget),
-      arms[1].strippingParenthesesAndCasts.kind == CXCursor_CallExpr,
-      arms[2].strippingParenthesesAndCasts.kind == CXCursor_CallExpr
-    {
-      // `pid = ls ? fork() : vfork()` (inetutils' ftpd): each call's result lands in `pid`.
-      let (prefix, condition) = self.condition(arms[0])
-      let (thenNode, elseNode) = arrays.nested {
-        (
-          call(arms[1].strippingParenthesesAndCasts, result: local),
-          call(arms[2].strippingParenthesesAndCasts, result: local)
-        )
-      }
-      nodes += [prefix, .branch(condition, then: thenNode, else: elseNode)]
     } else if arms.count == 3, localVariableName(strippedTarget) != nil {
-      // `fmt = (cmd == WILL) ? "WILL" : (cmd == DO) ? "DO" : 0` (telnet's printoption): each
-      // arm is a store of its own, under the test that chooses it.
+      // Each arm is a store of its own, under the test that chooses it: `pid = ls ? fork() :
+      // vfork()` (inetutils' ftpd) lands each call's result in `pid`, `fmt = (cmd == WILL) ?
+      // "WILL" : … : 0` (telnet's printoption) gives `fmt` each literal.
       let (prefix, condition) = self.condition(arms[0])
       let (thenNode, elseNode) = arrays.nested { (assignment(target, arms[1]), assignment(target, arms[2])) }
       nodes += [prefix, .branch(condition, then: thenNode, else: elseNode)]

@@ -494,20 +494,7 @@ struct Cursor {
     -> (line: [(spelling: String, offset: UInt32)], index: Int)?
   {
     let unit = clang_Cursor_getTranslationUnit(cursor)
-    var tokens: UnsafeMutablePointer<CXToken>?
-    var count: UInt32 = 0
-    clang_tokenize(unit, clang_getRange(place, place), &tokens, &count)
-    guard let tokens else { return nil }
-    guard count > 0 else {
-      clang_disposeTokens(unit, tokens, count)
-      return nil
-    }
-    let spelt = clang_getTokenLocation(unit, tokens[0])
-    clang_disposeTokens(unit, tokens, count)
-    var file: CXFile?
-    var offset: UInt32 = 0
-    clang_getFileLocation(spelt, &file, nil, nil, &offset)
-    guard let file else { return nil }
+    guard let (file, offset) = Cursor.firstToken(at: place, of: cursor) else { return nil }
     let bytes: UnsafeRawBufferPointer
     if let known = cache?.contents[UInt(bitPattern: file)] {
       bytes = known
