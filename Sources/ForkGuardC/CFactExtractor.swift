@@ -72,9 +72,24 @@ final class CFactExtractor {
         symbol: symbol, name: name, location: location, calls: calls,
         nonLocalWrites: lowering.writes.filter { $0.target != .local }, body: flow, bodyEnd: bodyEnd,
         neverReturns: declaration.isDeclaredNoReturn, parameters: parameters.map(\.spelling),
-        testedVariables: lowering.testedVariables))
+        testedVariables: lowering.testedVariables,
+        spelledLocaleSetters: body.spelledIdentifiers(among: localeSetters, fileSpells: fileSpellsLocaleSetter)))
 
     childRegions += ChildRegionAnalysis.childRegions(of: functions.last!, knowledge: knowledge)
+  }
+
+  /// `Knowledge.localeSetters`, in a fixed order.
+  private lazy var localeSetters = knowledge.localeSetters.sorted()
+  /// Whether each file of the unit (by its handle, fixed for the unit's life) spells one of
+  /// them anywhere.
+  private var filesSpellingLocaleSetters: [Int: Bool] = [:]
+
+  private func fileSpellsLocaleSetter(_ file: CXFile, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    let key = Int(bitPattern: file)
+    if let known = filesSpellingLocaleSetters[key] { return known }
+    let spells = !Cursor.identifiers(localeSetters, spelledIn: bytes[...]).isEmpty
+    filesSpellingLocaleSetters[key] = spells
+    return spells
   }
 
   // MARK: Sinks used while lowering

@@ -194,6 +194,49 @@ struct Cursor {
     case unknown
   }
 
+  /// Which of `names` the cursor's extent spells as a whole identifier in its file's bytes,
+  /// whatever the preprocessor made of it (comments and strings included: a mention there
+  /// only makes the answer more careful). Empty when the extent is not one plain range.
+  ///
+  /// `fileSpells` answers, once per file, whether the whole file spells any of them: most
+  /// files spell none, and their functions need no search.
+  func spelledIdentifiers(among names: [String], fileSpells: (CXFile, UnsafeRawBufferPointer) -> Bool) -> [String] {
+    let extent = clang_getCursorExtent(raw)
+    guard !names.isEmpty, let unit = clang_Cursor_getTranslationUnit(raw),
+      let start = Self.expansion(clang_getRangeStart(extent)), let end = Self.expansion(clang_getRangeEnd(extent)),
+      clang_File_isEqual(start.file, end.file) != 0, start.offset <= end.offset
+    else { return [] }
+    var size = 0
+    guard let contents = clang_getFileContents(unit, start.file, &size), Int(end.offset) <= size else { return [] }
+    let file = UnsafeRawBufferPointer(start: contents, count: size)
+    guard fileSpells(start.file, file) else { return [] }
+    return Self.identifiers(names, spelledIn: file[Int(start.offset)..<Int(end.offset)])
+  }
+
+  /// Which of `names` the bytes spell as a whole identifier.
+  static func identifiers(_ names: [String], spelledIn bytes: Slice<UnsafeRawBufferPointer>) -> [String] {
+    func isIdentifierByte(_ byte: UInt8) -> Bool {
+      byte == UInt8(ascii: "_") || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+        || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+    }
+    return names.filter { name in
+      let needle = Array(name.utf8)
+      guard let first = needle.first else { return false }
+      var index = bytes.startIndex
+      while index + needle.count <= bytes.endIndex {
+        if bytes[index] == first, bytes[index..<(index + needle.count)].elementsEqual(needle),
+          index == bytes.startIndex || !isIdentifierByte(bytes[index - 1]),
+          index + needle.count == bytes.endIndex || !isIdentifierByte(bytes[index + needle.count])
+        {
+          return true
+        }
+        index += 1
+      }
+      return false
+    }
+  }
+
   /// The tokens of an extent written plainly in one file, joined: its bytes less white space
   /// and comments (literals kept whole), read from the file's buffer. This is what joining
   /// clang_tokenize's tokens gives, without a token, a string per token and an identifier

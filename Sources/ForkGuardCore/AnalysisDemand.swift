@@ -33,6 +33,10 @@ public struct AnalysisDemand {
   /// Functions on a path from a program's entry to a fork or a thread start: whether a
   /// thread can run at the fork depends on what comes first on those paths.
   private var ancestors = Set<SymbolID>()
+  /// Library calls that leave the C locale, and the functions that may make one: each
+  /// one's callers are wanted, up to the programs' entries (`LocaleSetting`).
+  private let localeSetters: Set<String>
+  private var localeLeavers = Set<SymbolID>()
   /// Whether a library call starts a thread.
   private var startsThread: NameAnswers
   /// Registration wrappers (a parameter reaches a registration) and the arguments they
@@ -55,8 +59,9 @@ public struct AnalysisDemand {
     takesLock: @escaping (String) -> Bool, startsThread: @escaping (String) -> Bool = { _ in false },
     isUnsafe: @escaping (String) -> Bool = { _ in true },
     isLibraryFunction: @escaping (String) -> Bool = { _ in false },
-    threadsPossible: Bool = true
+    threadsPossible: Bool = true, localeSetters: Set<String> = []
   ) {
+    self.localeSetters = localeSetters
     self.threadsPossible = threadsPossible
     self.takesLock = NameAnswers(takesLock)
     self.startsThread = NameAnswers(startsThread)
@@ -64,6 +69,9 @@ public struct AnalysisDemand {
     self.isLibraryFunction = isLibraryFunction
     // The programs' entries: which code a `main` covers decides how its forks are judged.
     want(.definition("main"))
+    // Whether a program may leave the C locale decides how its message look-ups are judged
+    // (`LocaleSetting`): the code that may, and the way to it from a `main`.
+    for name in localeSetters.sorted() { want(.mention(name)) }
   }
 
   /// The wants found since the last call.
@@ -98,6 +106,14 @@ public struct AnalysisDemand {
         markUpward(function.symbol)
       }
       if function.calls.contains(where: { startsThread($0.callee) }) { threadStarters.insert(function.symbol) }
+      if !localeSetters.isEmpty,
+        function.calls.contains(where: { call in
+          call.symbol.map { localeLeavers.contains($0) } ?? false
+            || (call.symbol != nil && localeSetters.contains(call.callee))
+        })
+      {
+        markLocaleLeaver(function.symbol)
+      }
       if !ancestors.isEmpty,
         function.calls.contains(where: { call in call.symbol.map { ancestors.contains($0) } ?? false })
       {
@@ -249,6 +265,12 @@ public struct AnalysisDemand {
     guard ancestors.insert(symbol).inserted else { return }
     if let name = Self.linkName(symbol), name != "main", !isLibraryFunction(name) { want(.mention(name)) }
     for caller in Self.aliases(of: symbol).flatMap({ callers[$0] ?? [] }).sorted() { markAncestors(caller) }
+  }
+
+  private mutating func markLocaleLeaver(_ symbol: SymbolID) {
+    guard localeLeavers.insert(symbol).inserted else { return }
+    if let name = Self.linkName(symbol), name != "main" { want(.mention(name)) }
+    for caller in Self.aliases(of: symbol).flatMap({ callers[$0] ?? [] }).sorted() { markLocaleLeaver(caller) }
   }
 
   private mutating func want(_ item: Want) {

@@ -286,13 +286,18 @@ public struct FunctionFacts: Codable, Hashable, Sendable {
   /// own file, what the program ever stores into it (`ProgramGraph.variableBits`) decides
   /// those tests (a flag only ever set to 0).
   public var testedVariables: [String: SymbolID]
+  /// Library functions that leave the C locale (`Knowledge.localeSetters`) whose names the
+  /// body spells, called or not: without configure's `config.h`, bash's `setlocale` is a
+  /// macro that expands to nothing, and the program still sets a locale once built.
+  public var spelledLocaleSetters: [String]
 
   public init(
     symbol: SymbolID, name: String, location: SourceLocation, calls: [CallSite],
     nonLocalWrites: [MemoryWrite], body: FlowNode? = nil, bodyEnd: SourceLocation? = nil, neverReturns: Bool = false,
-    parameters: [String] = [], testedVariables: [String: SymbolID] = [:]
+    parameters: [String] = [], testedVariables: [String: SymbolID] = [:], spelledLocaleSetters: [String] = []
   ) {
     self.testedVariables = testedVariables
+    self.spelledLocaleSetters = spelledLocaleSetters
     self.parameters = parameters
     self.neverReturns = neverReturns
     self.symbol = symbol

@@ -4,7 +4,7 @@ import Foundation
 /// each distinct string written once (file paths repeat in every location). Decoding is
 /// what a warm run spends its time on, so it avoids JSON.
 public enum FactsCoding {
-  static let magic: [UInt8] = Array("FGF6".utf8)
+  static let magic: [UInt8] = Array("FGF7".utf8)
 
   public struct Malformed: Error, CustomStringConvertible {
     public var description: String { "malformed facts" }
@@ -346,6 +346,7 @@ public struct FactsWriter {
       w.string(pair.key)
       w.string(pair.value)
     }
+    list(function.spelledLocaleSetters) { w, name in w.string(name) }
   }
 
   public mutating func file(_ file: FileFacts) {
@@ -587,7 +588,7 @@ public struct FactsReader {
       testedVariables: Dictionary(
         try list { r -> (String, SymbolID) in (try r.string(), try r.string()) },
         uniquingKeysWith: { first, _ in first }
-      ))
+      ), spelledLocaleSetters: try list { try $0.string() })
   }
 
   public mutating func file() throws -> FileFacts {

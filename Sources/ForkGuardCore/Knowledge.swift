@@ -107,6 +107,7 @@ public struct Knowledge: Sendable {
   private let internals: Internals
   private let swift: SwiftTables
   private let formatting: BufferFormatting
+  private let cLocale: CLocaleLookups
   /// Every function the C library exports.
   private let libraryNames: Set<String>
   private let lookups: Lookups
@@ -283,6 +284,7 @@ public struct Knowledge: Sendable {
     internals = try decode(Internals.self, "libc-internals.json")
     swift = try decode(SwiftTables.self, "swift.json")
     formatting = try decode(BufferFormatting.self, "glibc-formatting.json")
+    cLocale = try decode(CLocaleLookups.self, "glibc-c-locale.json")
     libraryNames = try list("glibc-2.36-functions.txt")
     lookups = Lookups(process: process, internals: internals, swift: swift)
     var fingerprint = ContentHash()
@@ -369,6 +371,16 @@ public struct Knowledge: Sendable {
     if overrides.unsafe[call.callee] == nil, lockFreeFormat(of: call) != nil { return true }
     return isSafeOnlyByGlibc(call.callee)
   }
+
+  /// Why the call is safe in glibc when the process never left the "C" locale
+  /// (`LocaleSetting`), or nil: `strerror(errno)` returns the untranslated message.
+  public func whySafeInCLocale(_ call: CallSite) -> String? {
+    guard overrides.unsafe[call.callee] == nil, call.symbol != nil else { return nil }
+    return cLocale.whySafe(call, name: canonicalName(call.callee))
+  }
+
+  /// Library calls after which a process may have left the "C" locale.
+  public var localeSetters: Set<String> { Set(cLocale.setters) }
 
   private func lockFreeFormat(of call: CallSite) -> String? {
     guard let format = formatting.literalFormat(of: call), formatting.isLockFree(format) else { return nil }

@@ -36,6 +36,8 @@ public struct AnalysisInput: Sendable {
   public let threads: ThreadsAtFork
   /// Lock summaries, shared by the lock rules.
   public let locks: LockAnalysis
+  /// Which programs may leave the "C" locale.
+  public let locale: LocaleSetting
 
   /// `phase` is called after each analysis with its name, for `--timings`.
   public init(
@@ -50,6 +52,7 @@ public struct AnalysisInput: Sendable {
     phase("threads at forks")
     self.locks = LockAnalysis(program: program, process: process, knowledge: knowledge)
     phase("lock summaries (\(locks.flowRuns) flows)")
+    self.locale = LocaleSetting(program: program, setters: knowledge.localeSetters)
   }
 
   /// Whether the rules judge this fork's child as the child of a multithreaded process,

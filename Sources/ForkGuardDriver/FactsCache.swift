@@ -11,7 +11,7 @@ public final class FactsCache: Sendable {
   /// Bumped whenever the facts' shape or meaning changes. The key also holds the running
   /// build's identity (`BuildIdentity`, through the salt), so any rebuilt forkguard
   /// re-extracts; the schema still matters for the entries' own encoding.
-  public static let schema = 12
+  public static let schema = 13
 
   struct Stamp: Equatable, Sendable {
     var size: Int

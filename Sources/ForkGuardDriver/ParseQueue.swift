@@ -135,7 +135,8 @@ final class ParseDemand: @unchecked Sendable {
           }
         }
       },
-      isLibraryFunction: { name in canonical.isLibraryFunction(name) }, threadsPossible: threadsPossible)
+      isLibraryFunction: { name in canonical.isLibraryFunction(name) }, threadsPossible: threadsPossible,
+      localeSetters: knowledges.reduce(into: Set<String>()) { $0.formUnion($1.localeSetters) })
   }
 
   /// Files to parse because of what `facts` shows.

@@ -39,10 +39,22 @@ struct AsyncSignalSafetyReport {
       guard case .unknown = safety else { return true }
       return Self.isSwiftCall(call) || input.options.reportUnverifiable
     }
-    // What glibc documents AS-Safe, and what runs only once an assertion has failed, stay
-    // visible at note severity, without failing CI.
+    // The context's process is its program's: whether that program may have left the C
+    // locale decides the message look-ups (asked once, and only if one is found).
+    var leftCLocale: Bool?
+    func safeInCLocale(_ call: CallSite) -> String? {
+      guard let why = input.knowledge.whySafeInCLocale(call) else { return nil }
+      if leftCLocale == nil {
+        leftCLocale = contextNotes.first.map { input.locale.mayHaveLeftCLocale(inProcessOf: $0.location.file) } ?? true
+      }
+      return leftCLocale == true ? nil : why
+    }
+    // What glibc documents AS-Safe, what runs only once an assertion has failed, and a
+    // message look-up in a program that stays in the C locale stay visible at note
+    // severity, without failing CI.
     func isNote(_ call: CallSite) -> Bool {
       input.knowledge.isSafeOnlyByGlibc(call) || heapOnly(call) || input.knowledge.isAssertionFailure(call)
+        || safeInCLocale(call) != nil
     }
     let search = UnsafeCallSearch(
       accepts: { safety in
@@ -92,12 +104,14 @@ struct AsyncSignalSafetyReport {
         ]
       }
       let severity: Severity = isNote(finding.call) || afterNotes != nil ? .note : .warning
+      let verdict = Self.verdict(finding.call.callee, Self.reasons(finding.safety))
       let text =
         heapOnly(finding.call)
-        ? "\(Self.verdict(finding.call.callee, Self.reasons(finding.safety))); \(Self.heapNote)"
+        ? "\(verdict); \(Self.heapNote)"
         : assertion
-          ? "\(Self.verdict(finding.call.callee, Self.reasons(finding.safety))); \(Self.assertionNote)"
-          : message(for: finding, knowledge: input.knowledge)
+          ? "\(verdict); \(Self.assertionNote)"
+          : safeInCLocale(finding.call).map { "\(verdict); \(Self.cLocaleNote), and there \($0)" }
+            ?? message(for: finding, knowledge: input.knowledge)
       report(
         Diagnostic(
           ruleID: ruleID, severity: severity, location: finding.call.location, message: text,
@@ -107,6 +121,9 @@ struct AsyncSignalSafetyReport {
 
   static let heapNote =
     "glibc's fork() takes malloc's locks before it forks and releases them in the child, so the heap is consistent here ('--profile glibc' accepts it)"
+
+  static let cLocaleNote =
+    "unsafe only by the letter here: no path from this program's main leaves the C locale (setlocale, uselocale or a bound message catalogue)"
 
   static let assertionNote =
     "it runs only when an assertion has already failed, as the program aborts: unsafe by the letter, in a program that is already broken"
