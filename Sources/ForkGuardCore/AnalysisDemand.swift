@@ -34,7 +34,7 @@ public struct AnalysisDemand {
   /// thread can run at the fork depends on what comes first on those paths.
   private var ancestors = Set<SymbolID>()
   /// Library calls that leave the C locale, and the functions that may make one: each
-  /// one's callers are wanted, up to the programs' entries (`LocaleSetting`).
+  /// one's callers are wanted, up to the programs' entries (`AnalysisInput.leavesCLocale`).
   private let localeSetters: Set<String>
   private var localeLeavers = Set<SymbolID>()
   /// Whether a library call starts a thread.
@@ -70,7 +70,7 @@ public struct AnalysisDemand {
     // The programs' entries: which code a `main` covers decides how its forks are judged.
     want(.definition("main"))
     // Whether a program may leave the C locale decides how its message look-ups are judged
-    // (`LocaleSetting`): the code that may, and the way to it from a `main`.
+    // (`AnalysisInput.leavesCLocale`): the code that may, and the way to it from a `main`.
     for name in localeSetters.sorted() { want(.mention(name)) }
   }
 

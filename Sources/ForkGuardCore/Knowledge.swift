@@ -108,6 +108,7 @@ public struct Knowledge: Sendable {
   private let swift: SwiftTables
   private let formatting: BufferFormatting
   private let cLocale: CLocaleLookups
+  private let setxid: SetxidCalls
   /// Every function the C library exports.
   private let libraryNames: Set<String>
   private let lookups: Lookups
@@ -285,6 +286,7 @@ public struct Knowledge: Sendable {
     swift = try decode(SwiftTables.self, "swift.json")
     formatting = try decode(BufferFormatting.self, "glibc-formatting.json")
     cLocale = try decode(CLocaleLookups.self, "glibc-c-locale.json")
+    setxid = try decode(SetxidCalls.self, "glibc-setxid.json")
     libraryNames = try list("glibc-2.36-functions.txt")
     lookups = Lookups(process: process, internals: internals, swift: swift)
     var fingerprint = ContentHash()
@@ -373,10 +375,19 @@ public struct Knowledge: Sendable {
   }
 
   /// Why the call is safe in glibc when the process never left the "C" locale
-  /// (`LocaleSetting`), or nil: `strerror(errno)` returns the untranslated message.
+  /// (`AnalysisInput.leavesCLocale`), or nil: `strerror(errno)` returns the untranslated message.
   public func whySafeInCLocale(_ call: CallSite) -> String? {
     guard overrides.unsafe[call.callee] == nil, call.symbol != nil else { return nil }
     return cLocale.whySafe(call, name: canonicalName(call.callee))
+  }
+
+  /// Why a set*id call is one system call in a process that never started a thread (for
+  /// `inForkChild`: in the child of glibc's `fork()`), or nil for any other call.
+  public func whySetxidIsOneSystemCall(_ call: CallSite, inForkChild: Bool) -> String? {
+    guard overrides.unsafe[call.callee] == nil, call.symbol != nil,
+      setxid.functions.contains(canonicalName(call.callee))
+    else { return nil }
+    return inForkChild ? setxid.forkChild : setxid.singleThreaded
   }
 
   /// Library calls after which a process may have left the "C" locale.

@@ -36,8 +36,10 @@ public struct AnalysisInput: Sendable {
   public let threads: ThreadsAtFork
   /// Lock summaries, shared by the lock rules.
   public let locks: LockAnalysis
-  /// Which programs may leave the "C" locale.
-  public let locale: LocaleSetting
+  /// Which programs may leave the "C" locale (`Knowledge.localeSetters`).
+  public let leavesCLocale: ProgramReach
+  /// Which programs may start a thread at some point of their run.
+  public let startsThreads: ProgramReach
 
   /// `phase` is called after each analysis with its name, for `--timings`.
   public init(
@@ -52,7 +54,23 @@ public struct AnalysisInput: Sendable {
     phase("threads at forks")
     self.locks = LockAnalysis(program: program, process: process, knowledge: knowledge)
     phase("lock summaries (\(locks.flowRuns) flows)")
-    self.locale = LocaleSetting(program: program, setters: knowledge.localeSetters)
+    let setters = knowledge.localeSetters
+    self.leavesCLocale = ProgramReach(program: program) { function in
+      // By name, wherever it resolves (bash's lib/intl defines its own `textdomain`), and
+      // by spelling where a run without config.h took the call away.
+      !function.spelledLocaleSetters.isEmpty
+        || function.calls.contains { $0.symbol != nil && setters.contains($0.callee) }
+    }
+    let starts = program.registrations.filter { $0.kind == .threadStart }
+    // By symbol and file: every program's `main` registers under the same symbol.
+    let threadStarters = Set(starts.compactMap { start in start.registeringSymbol.map { [$0, start.location.file] } })
+    // A start registered outside any function (Swift top-level code) runs from an entry.
+    let startsAtTopLevel = starts.contains { $0.registeringSymbol == nil }
+    self.startsThreads = ProgramReach(program: program) { function in
+      threadStarters.contains([SymbolSpelling.linked(function.symbol), function.location.file])
+        || (startsAtTopLevel && SymbolSpelling.isProgramEntry(function.symbol, name: function.name))
+        || function.calls.contains { $0.symbol != nil && knowledge.startsThread($0.callee) }
+    }
   }
 
   /// Whether the rules judge this fork's child as the child of a multithreaded process,

@@ -23,9 +23,13 @@ struct AsyncSignalSafetyReport {
   ///   several contexts reach is reported once, counting the others.
   /// - Parameter heapIsConsistent: the context is the child of a fork that took malloc's
   ///   locks around itself (glibc's `fork()`): calls whose only hazard is the heap are
-  ///   unsafe only by the letter there.
+  ///   unsafe only by the letter there, and so are the set*id calls, whose lock that fork
+  ///   resets in the child.
+  /// - Parameter singleThreadedUnlessStarted: the context runs in its program's own process
+  ///   (a signal handler): if no path from the program's `main` starts a thread, the
+  ///   set*id calls are one system call there.
   func report(
-    from start: Start, context: String, heapIsConsistent: Bool = false,
+    from start: Start, context: String, heapIsConsistent: Bool = false, singleThreadedUnlessStarted: Bool = false,
     contextNotes: [DiagnosticNote], input: AnalysisInput, report: (Diagnostic) -> Void
   ) {
     // Unknown calls are searched for, then kept when reportable: a Swift call nobody
@@ -40,21 +44,32 @@ struct AsyncSignalSafetyReport {
       return Self.isSwiftCall(call) || input.options.reportUnverifiable
     }
     // The context's process is its program's: whether that program may have left the C
-    // locale decides the message look-ups (asked once, and only if one is found).
+    // locale decides the message look-ups, whether it may have started a thread the set*id
+    // calls (each asked once, and only if such a call is found).
+    let processFile = contextNotes.first?.location.file
     var leftCLocale: Bool?
-    func safeInCLocale(_ call: CallSite) -> String? {
-      guard let why = input.knowledge.whySafeInCLocale(call) else { return nil }
-      if leftCLocale == nil {
-        leftCLocale = contextNotes.first.map { input.locale.mayHaveLeftCLocale(inProcessOf: $0.location.file) } ?? true
+    var startedThread: Bool?
+    /// Why the call is safe in this context's process after all, when it is.
+    func safeInThisProcess(_ call: CallSite) -> String? {
+      if let why = input.knowledge.whySafeInCLocale(call) {
+        if leftCLocale == nil { leftCLocale = processFile.map(input.leavesCLocale.mayHaveReached) ?? true }
+        return leftCLocale == true ? nil : "\(Self.cLocaleNote), and there \(why)"
       }
-      return leftCLocale == true ? nil : why
+      if heapIsConsistent, let why = input.knowledge.whySetxidIsOneSystemCall(call, inForkChild: true) {
+        return "unsafe only by the letter here: \(why)"
+      }
+      if singleThreadedUnlessStarted, let why = input.knowledge.whySetxidIsOneSystemCall(call, inForkChild: false) {
+        if startedThread == nil { startedThread = processFile.map(input.startsThreads.mayHaveReached) ?? true }
+        return startedThread == true ? nil : "unsafe only by the letter here: \(why)"
+      }
+      return nil
     }
     // What glibc documents AS-Safe, what runs only once an assertion has failed, and a
     // message look-up in a program that stays in the C locale stay visible at note
     // severity, without failing CI.
     func isNote(_ call: CallSite) -> Bool {
       input.knowledge.isSafeOnlyByGlibc(call) || heapOnly(call) || input.knowledge.isAssertionFailure(call)
-        || safeInCLocale(call) != nil
+        || safeInThisProcess(call) != nil
     }
     let search = UnsafeCallSearch(
       accepts: { safety in
@@ -110,7 +125,7 @@ struct AsyncSignalSafetyReport {
         ? "\(verdict); \(Self.heapNote)"
         : assertion
           ? "\(verdict); \(Self.assertionNote)"
-          : safeInCLocale(finding.call).map { "\(verdict); \(Self.cLocaleNote), and there \($0)" }
+          : safeInThisProcess(finding.call).map { "\(verdict); \($0)" }
             ?? message(for: finding, knowledge: input.knowledge)
       report(
         Diagnostic(

@@ -33,8 +33,8 @@ public struct SignalHandlerUnsafeCall: Rule {
       let range = context.signals.flatMap { signals in signals.min().map { $0...signals.max()! } }
       let signalNumber: [Int: AbstractValue] = [0: .within(range ?? 1...Self.highestSignal)]
       wording.report(
-        from: .function(context.handler, parameterValues: signalNumber), context: "signal handler", contextNotes: notes,
-        input: input, report: report)
+        from: .function(context.handler, parameterValues: signalNumber), context: "signal handler",
+        singleThreadedUnlessStarted: true, contextNotes: notes, input: input, report: report)
     }
   }
 }
