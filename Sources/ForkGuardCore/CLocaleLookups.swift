@@ -16,10 +16,32 @@ public struct CLocaleLookups: Codable, Sendable {
   public var unsafeConversions: String
   /// What the time formatting functions do for a safe format.
   public var timeFormatting: String
+  /// Functions safe in the C locale only for an argument within a range (`strsignal` for a
+  /// signal glibc describes from its table; a real-time one is formatted into a buffer it
+  /// allocates), with what glibc does there.
+  public var argumentRanges: [String: ArgumentRange]
 
-  /// Why the call is safe in a process that stayed in the C locale, or nil.
-  public func whySafe(_ call: CallSite, name: String) -> String? {
+  public struct ArgumentRange: Codable, Sendable {
+    public var argument: Int
+    public var low: Int
+    public var high: Int
+    public var why: String
+  }
+
+  /// Whether the call's safety in the C locale depends on what its arguments hold.
+  public func dependsOnArguments(_ name: String) -> Bool { argumentRanges[name] != nil }
+
+  /// Why the call is safe in a process that stayed in the C locale, or nil. `arguments`:
+  /// what its arguments hold where it is made (`UnsafeCallSearch.Finding.arguments`).
+  public func whySafe(_ call: CallSite, name: String, arguments: [Int: AbstractValue]) -> String? {
     if let why = functions[name] { return why }
+    if let range = argumentRanges[name] {
+      switch arguments[range.argument] {
+      case .exactly(let value)? where (range.low...range.high).contains(value): return range.why
+      case .within(let known)? where known.lowerBound >= range.low && known.upperBound <= range.high: return range.why
+      default: return nil
+      }
+    }
     guard let index = timeFormats[name], case .string(let format)? = call.argumentValues[index],
       isSafeTimeFormat(format)
     else { return nil }

@@ -376,9 +376,15 @@ public struct Knowledge: Sendable {
 
   /// Why the call is safe in glibc when the process never left the "C" locale
   /// (`AnalysisInput.leavesCLocale`), or nil: `strerror(errno)` returns the untranslated message.
-  public func whySafeInCLocale(_ call: CallSite) -> String? {
+  /// `arguments`: what the call's arguments hold where it is made, when known.
+  public func whySafeInCLocale(_ call: CallSite, arguments: [Int: AbstractValue] = [:]) -> String? {
     guard overrides.unsafe[call.callee] == nil, call.symbol != nil else { return nil }
-    return cLocale.whySafe(call, name: canonicalName(call.callee))
+    return cLocale.whySafe(call, name: canonicalName(call.callee), arguments: arguments)
+  }
+
+  /// Whether the call may be safe in the C locale for some values of its arguments.
+  public func mayBeSafeInCLocale(_ call: CallSite) -> Bool {
+    call.symbol != nil && cLocale.dependsOnArguments(canonicalName(call.callee))
   }
 
   /// Why a set*id call is one system call in a process that never started a thread (for

@@ -23,6 +23,10 @@ public struct UnsafeCallSearch {
     /// Set when every path from the context to this call first makes `after`, an unsafe
     /// call in a function of the chain, and then calls into the function that leads here.
     public var after: CallSite? = nil
+    /// What the call's arguments hold on every way the search reached it (by index): a
+    /// constant, or a parameter the caller was entered with known (`strsignal(signo)` in a
+    /// handler registered for SIGTERM).
+    public var arguments: [Int: AbstractValue] = [:]
   }
 
   /// Which verdicts the caller wants reported.
@@ -207,10 +211,18 @@ public struct UnsafeCallSearch {
         }
         let safety = call.symbol == nil ? Safety.unknown : knowledge.safety(of: call)
         guard accepts(safety) else { continue }
-        let finding = Finding(call: call, safety: safety, caller: caller, chain: chain, after: visit.after)
+        var finding = Finding(call: call, safety: safety, caller: caller, chain: chain, after: visit.after)
+        finding.arguments = Self.knownArguments(of: call, given: values)
         if let index = reported[call.location] {
+          // Known only as far as every way here agrees: two numbers become the range
+          // between them (ssh_signal's strsignal, called with SIGALRM and with SIGTERM).
+          let arguments = findings[index].arguments.reduce(into: [Int: AbstractValue]()) {
+            known, pair in
+            if let joined = Self.join(pair.value, finding.arguments[pair.key]) { known[pair.key] = joined }
+          }
           // Found again without an unsafe call before it: that is the finding.
           if findings[index].after != nil, visit.after == nil { findings[index] = finding }
+          findings[index].arguments = arguments
         } else {
           reported[call.location] = findings.count
           findings.append(finding)
@@ -221,6 +233,35 @@ public struct UnsafeCallSearch {
   }
 
   static let valueSetsPerFunction = 4
+
+  /// A value that covers both, when one does: equal values, or the range two numbers span.
+  static func join(_ a: AbstractValue, _ b: AbstractValue?) -> AbstractValue? {
+    guard let b else { return nil }
+    if a == b { return a }
+    func range(_ value: AbstractValue) -> ClosedRange<Int>? {
+      switch value {
+      case .exactly(let number): return number...number
+      case .within(let known): return known
+      default: return nil
+      }
+    }
+    guard let x = range(a), let y = range(b) else { return nil }
+    return .within(min(x.lowerBound, y.lowerBound)...max(x.upperBound, y.upperBound))
+  }
+
+  /// The values a library call's arguments hold, given what its caller's parameters hold.
+  static func knownArguments(of call: CallSite, given values: [Int: AbstractValue]) -> [Int: AbstractValue] {
+    var known: [Int: AbstractValue] = [:]
+    for (index, argument) in call.argumentValues {
+      switch argument {
+      case .constant(let value): known[index] = .exactly(value)
+      case .within(let low, let high): known[index] = .within(low...high)
+      case .parameter(let outer): if let value = values[outer] { known[index] = value }
+      default: break
+      }
+    }
+    return known
+  }
 
   private struct Entry: Hashable {
     var symbol: SymbolID

@@ -49,9 +49,10 @@ struct AsyncSignalSafetyReport {
     let processFile = contextNotes.first?.location.file
     var leftCLocale: Bool?
     var startedThread: Bool?
-    /// Why the call is safe in this context's process after all, when it is.
-    func safeInThisProcess(_ call: CallSite) -> String? {
-      if let why = input.knowledge.whySafeInCLocale(call) {
+    /// Why the call is safe in this context's process after all, when it is (`arguments`:
+    /// what its arguments hold there).
+    func safeInThisProcess(_ call: CallSite, arguments: [Int: AbstractValue] = [:]) -> String? {
+      if let why = input.knowledge.whySafeInCLocale(call, arguments: arguments) {
         if leftCLocale == nil { leftCLocale = processFile.map(input.leavesCLocale.mayHaveReached) ?? true }
         return leftCLocale == true ? nil : "\(Self.cLocaleNote), and there \(why)"
       }
@@ -67,9 +68,9 @@ struct AsyncSignalSafetyReport {
     // What glibc documents AS-Safe, what runs only once an assertion has failed, and a
     // message look-up in a program that stays in the C locale stay visible at note
     // severity, without failing CI.
-    func isNote(_ call: CallSite) -> Bool {
+    func isNote(_ call: CallSite, arguments: [Int: AbstractValue] = [:]) -> Bool {
       input.knowledge.isSafeOnlyByGlibc(call) || heapOnly(call) || input.knowledge.isAssertionFailure(call)
-        || safeInThisProcess(call) != nil
+        || safeInThisProcess(call, arguments: arguments) != nil
     }
     let search = UnsafeCallSearch(
       accepts: { safety in
@@ -79,7 +80,11 @@ struct AsyncSignalSafetyReport {
         case .lock: return reportsLockFunctions
         }
       },
-      isReported: { call, safety in accepted(call, safety) && !isNote(call) }, process: input.process)
+      // A call whose severity its arguments decide (`strsignal`) marks no code as reached
+      // only after a reported call: it may end up a note.
+      isReported: { call, safety in
+        accepted(call, safety) && !isNote(call) && !input.knowledge.mayBeSafeInCLocale(call)
+      }, process: input.process)
     func accepted(_ finding: UnsafeCallSearch.Finding) -> Bool { accepted(finding.call, finding.safety) }
     let found: [UnsafeCallSearch.Finding]
     switch start {
@@ -118,14 +123,15 @@ struct AsyncSignalSafetyReport {
             message: "reached only after \(what) is not async-signal-safe either and is reported on its own")
         ]
       }
-      let severity: Severity = isNote(finding.call) || afterNotes != nil ? .note : .warning
+      let severity: Severity =
+        isNote(finding.call, arguments: finding.arguments) || afterNotes != nil ? .note : .warning
       let verdict = Self.verdict(finding.call.callee, Self.reasons(finding.safety))
       let text =
         heapOnly(finding.call)
         ? "\(verdict); \(Self.heapNote)"
         : assertion
           ? "\(verdict); \(Self.assertionNote)"
-          : safeInThisProcess(finding.call).map { "\(verdict); \($0)" }
+          : safeInThisProcess(finding.call, arguments: finding.arguments).map { "\(verdict); \($0)" }
             ?? message(for: finding, knowledge: input.knowledge)
       report(
         Diagnostic(
