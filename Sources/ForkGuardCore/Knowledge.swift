@@ -109,6 +109,7 @@ public struct Knowledge: Sendable {
   private let formatting: BufferFormatting
   private let cLocale: CLocaleLookups
   private let setxid: SetxidCalls
+  private let libraryResults: LibraryResults
   /// Every function the C library exports.
   private let libraryNames: Set<String>
   private let lookups: Lookups
@@ -287,6 +288,7 @@ public struct Knowledge: Sendable {
     formatting = try decode(BufferFormatting.self, "glibc-formatting.json")
     cLocale = try decode(CLocaleLookups.self, "glibc-c-locale.json")
     setxid = try decode(SetxidCalls.self, "glibc-setxid.json")
+    libraryResults = try decode(LibraryResults.self, "libc-results.json")
     libraryNames = try list("glibc-2.36-functions.txt")
     lookups = Lookups(process: process, internals: internals, swift: swift)
     var fingerprint = ContentHash()
@@ -394,6 +396,16 @@ public struct Knowledge: Sendable {
       setxid.functions.contains(canonicalName(call.callee))
     else { return nil }
     return inForkChild ? setxid.forkChild : setxid.singleThreaded
+  }
+
+  /// Whether a call to this library function may return what its arguments decide.
+  public func hasKnownResult(_ name: String) -> Bool { libraryResults.results[canonicalName(name)] != nil }
+
+  /// What a library call returns when the arguments decide it: `argument` gives what the
+  /// argument at an index holds where the call is made.
+  public func result(of call: CallSite, argument: (Int) -> AbstractValue?) -> Int? {
+    guard call.symbol != nil, overrides.unsafe[call.callee] == nil else { return nil }
+    return libraryResults.result(of: canonicalName(call.callee), argument: argument)
   }
 
   /// Library calls after which a process may have left the "C" locale.

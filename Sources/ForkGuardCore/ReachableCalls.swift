@@ -15,6 +15,9 @@ public struct ReachableCalls: FlowDomain {
   /// Calls that do not return (`_exit`, `abort`, a `noreturn` function): nothing after them
   /// on the path is reached.
   var endingCalls: Set<Int> = []
+  /// What a call returns, when its arguments decide it (`sigaction(SIGTERM, …)` returns 0),
+  /// given how to read a named value on the path.
+  var results: ((Int, (String) -> AbstractValue?) -> AbstractValue?)? = nil
   private(set) var reached = Set<Int>()
   /// Calls reached on some path that made none of `unsafeCalls` before them.
   private(set) var reachedClean = Set<Int>()
@@ -39,15 +42,20 @@ public struct ReachableCalls: FlowDomain {
   ///
   /// `variables` are what the function's tests of globals and `static`s can take as known
   /// (`ProgramGraph.testedVariableValues`); a parameter of the same name hides one.
+  ///
+  /// `results` says what a call returns when its arguments decide it (by index into
+  /// `function.calls`, with how to read a named value where it is made).
   public static func indices(
     of function: FunctionFacts, given parameterValues: [Int: AbstractValue], variables: [String: AbstractValue] = [:],
-    after unsafe: Set<Int>, ending: Set<Int> = []
+    after unsafe: Set<Int>, ending: Set<Int> = [],
+    results: ((Int, (String) -> AbstractValue?) -> AbstractValue?)? = nil
   ) -> (reached: [Int], onlyAfter: [Int: Int]) {
     var values = entryValues(of: function, given: parameterValues)
     values.merge(variables) { parameter, _ in parameter }
-    guard !unsafe.isEmpty || !values.isEmpty else { return (Array(function.calls.indices), [:]) }
+    guard !unsafe.isEmpty || !values.isEmpty || results != nil else { return (Array(function.calls.indices), [:]) }
     var domain = ReachableCalls()
     domain.unsafeCalls = unsafe
+    domain.results = results
     domain.endingCalls = values.isEmpty ? [] : ending
     var interpreter = FlowInterpreter(domain: domain)
     interpreter.runFunction(function.body, from: State(values: values), bodyEnd: function.bodyEnd)
@@ -164,7 +172,9 @@ public struct ReachableCalls: FlowDomain {
       if unsafeCalls.contains(index) { next.after = index }
     }
     guard let result else { return next }
-    return forgetting(result, next)
+    next = forgetting(result, next)
+    if let value = results?(index, { state.values[$0] }) { next.values[result] = value }
+    return next
   }
 
   public func write(_ write: MemoryWrite, _ state: State) -> State {

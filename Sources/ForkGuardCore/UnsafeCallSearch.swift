@@ -103,9 +103,10 @@ public struct UnsafeCallSearch {
       let effects = process.effects(of: function)
       ending = Set(effects.indices.filter { effects[$0] == .exitProcess })
     }
+    let results = Self.knownResults(of: function, program: program, knowledge: knowledge)
     guard after == nil, let isReported else {
       next.calls = ReachableCalls.indices(
-        of: function, given: values, variables: variables, after: [], ending: ending
+        of: function, given: values, variables: variables, after: [], ending: ending, results: results
       ).reached.map { function.calls[$0] }
       return next
     }
@@ -122,7 +123,7 @@ public struct UnsafeCallSearch {
           return accepts(safety) && isReported(call, safety)
         }) : []
     let (reachable, onlyAfter) = ReachableCalls.indices(
-      of: function, given: values, variables: variables, after: unsafe, ending: ending)
+      of: function, given: values, variables: variables, after: unsafe, ending: ending, results: results)
     next.calls = reachable.map { function.calls[$0] }
     for (position, index) in reachable.enumerated() where intoProject[index] {
       if let first = onlyAfter[index] { next.onlyAfter[position] = function.calls[first] }
@@ -233,6 +234,31 @@ public struct UnsafeCallSearch {
   }
 
   static let valueSetsPerFunction = 4
+
+  /// What `function`'s library calls return where their arguments decide it (the error
+  /// branch of `sigaction(SIGTERM, …)`), for its flow; nil when no call's can be known.
+  static func knownResults(of function: FunctionFacts, program: ProgramGraph, knowledge: Knowledge)
+    -> ((Int, (String) -> AbstractValue?) -> AbstractValue?)?
+  {
+    let deciding = Set(
+      function.calls.indices.filter { index in
+        knowledge.hasKnownResult(function.calls[index].callee) && program.definition(of: function.calls[index]) == nil
+      })
+    guard !deciding.isEmpty else { return nil }
+    return { index, lookup in
+      guard deciding.contains(index) else { return nil }
+      let call = function.calls[index]
+      let result = knowledge.result(of: call) { position in
+        switch call.argumentValues[position] {
+        case .constant(let value)?: return .exactly(value)
+        case .within(let low, let high)?: return .within(low...high)
+        case .parameter(let outer)? where outer < function.parameters.count: return lookup(function.parameters[outer])
+        default: return nil
+        }
+      }
+      return result.map { .exactly($0) }
+    }
+  }
 
   /// A value that covers both, when one does: equal values, or the range two numbers span.
   static func join(_ a: AbstractValue, _ b: AbstractValue?) -> AbstractValue? {
