@@ -1,5 +1,6 @@
 import CClang
 import ForkGuardCore
+import Synchronization
 
 /// Walks one translation unit and collects the facts of every function defined outside
 /// system headers.
@@ -83,12 +84,25 @@ final class CFactExtractor {
   /// Whether each file of the unit (by its handle, fixed for the unit's life) spells one of
   /// them anywhere.
   private var filesSpellingLocaleSetters: [Int: Bool] = [:]
+  /// The same for headers, by path, size and modification time, for the whole process:
+  /// glib's units each include a few megabytes of headers with inline functions, and
+  /// searching them again in every unit was a quarter of its parse.
+  private static let headersSpellingLocaleSetters = Mutex([String: Bool]())
 
   private func fileSpellsLocaleSetter(_ file: CXFile, _ bytes: UnsafeRawBufferPointer) -> Bool {
     let key = Int(bitPattern: file)
     if let known = filesSpellingLocaleSetters[key] { return known }
+    let path = clang_getFileName(file).consume()
+    // The unit's own file may be an editor's buffer: searched afresh.
+    let headerKey: String? =
+      path == mainFile ? nil : "\(path)\u{0}\(bytes.count)\u{0}\(clang_getFileTime(file))"
+    if let headerKey, let known = Self.headersSpellingLocaleSetters.withLock({ $0[headerKey] }) {
+      filesSpellingLocaleSetters[key] = known
+      return known
+    }
     let spells = !Cursor.identifiers(localeSetters, spelledIn: bytes[...]).isEmpty
     filesSpellingLocaleSetters[key] = spells
+    if let headerKey { Self.headersSpellingLocaleSetters.withLock { $0[headerKey] = spells } }
     return spells
   }
 
