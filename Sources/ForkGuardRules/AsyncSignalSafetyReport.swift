@@ -65,9 +65,10 @@ struct AsyncSignalSafetyReport {
       }
       return nil
     }
-    // What glibc documents AS-Safe, what runs only once an assertion has failed, and a
-    // message look-up in a program that stays in the C locale stay visible at note
-    // severity, without failing CI.
+    // What glibc documents AS-Safe, what runs only once an assertion has failed, and what
+    // this context's process makes safe (a message look-up in a program that stays in the
+    // C locale, a set*id call without threads) stay visible at note severity, without
+    // failing CI.
     func isNote(_ call: CallSite, arguments: [Int: AbstractValue] = [:]) -> Bool {
       input.knowledge.isSafeOnlyByGlibc(call) || heapOnly(call) || input.knowledge.isAssertionFailure(call)
         || safeInThisProcess(call, arguments: arguments) != nil
