@@ -261,16 +261,18 @@ public struct AnalysisDemand {
     }
   }
 
-  private mutating func markAncestors(_ symbol: SymbolID) {
-    guard ancestors.insert(symbol).inserted else { return }
-    if let name = Self.linkName(symbol), name != "main", !isLibraryFunction(name) { want(.mention(name)) }
-    for caller in Self.aliases(of: symbol).flatMap({ callers[$0] ?? [] }).sorted() { markAncestors(caller) }
-  }
+  private mutating func markAncestors(_ symbol: SymbolID) { wantCallers(of: symbol, marking: \.ancestors) }
 
-  private mutating func markLocaleLeaver(_ symbol: SymbolID) {
-    guard localeLeavers.insert(symbol).inserted else { return }
-    if let name = Self.linkName(symbol), name != "main" { want(.mention(name)) }
-    for caller in Self.aliases(of: symbol).flatMap({ callers[$0] ?? [] }).sorted() { markLocaleLeaver(caller) }
+  private mutating func markLocaleLeaver(_ symbol: SymbolID) { wantCallers(of: symbol, marking: \.localeLeavers) }
+
+  /// Marks the function and, to any depth, its callers in `marked`, wanting the files that
+  /// mention each (where callers not yet parsed are).
+  private mutating func wantCallers(of symbol: SymbolID, marking marked: WritableKeyPath<Self, Set<SymbolID>>) {
+    guard self[keyPath: marked].insert(symbol).inserted else { return }
+    if let name = Self.linkName(symbol), name != "main", !isLibraryFunction(name) { want(.mention(name)) }
+    for caller in Self.aliases(of: symbol).flatMap({ callers[$0] ?? [] }).sorted() {
+      wantCallers(of: caller, marking: marked)
+    }
   }
 
   private mutating func want(_ item: Want) {

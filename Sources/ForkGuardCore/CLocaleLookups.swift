@@ -36,11 +36,10 @@ public struct CLocaleLookups: Codable, Sendable {
   public func whySafe(_ call: CallSite, name: String, arguments: [Int: AbstractValue]) -> String? {
     if let why = functions[name] { return why }
     if let range = argumentRanges[name] {
-      switch arguments[range.argument] {
-      case .exactly(let value)? where (range.low...range.high).contains(value): return range.why
-      case .within(let known)? where known.lowerBound >= range.low && known.upperBound <= range.high: return range.why
-      default: return nil
-      }
+      guard let known = arguments[range.argument]?.numbers,
+        range.low <= known.lowerBound, known.upperBound <= range.high
+      else { return nil }
+      return range.why
     }
     guard let index = timeFormats[name], case .string(let format)? = call.argumentValues[index],
       isSafeTimeFormat(format)

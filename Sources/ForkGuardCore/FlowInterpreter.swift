@@ -164,6 +164,28 @@ public enum AbstractValue: Hashable, Sendable {
   /// gives: `fromEnd[k]` is the value of `p[length-k]` (`ArgumentValue.delimited`).
   case delimited(elements: [Int: Int], lengthParameter: Int, fromEnd: [Int: Int])
 
+  /// The numbers the value may be, when it is a number or a range of them.
+  public var numbers: ClosedRange<Int>? {
+    switch self {
+    case .exactly(let value): return value...value
+    case .within(let range): return range
+    case .positive, .bitsWithin, .elements, .delimited: return nil
+    }
+  }
+
+  /// What an argument holds where a call is made: a constant, a range, or what the caller's
+  /// parameter holds (`parameter` reads it by index).
+  public init?(argument: ArgumentValue?, parameter: (Int) -> AbstractValue?) {
+    switch argument {
+    case .constant(let value)?: self = .exactly(value)
+    case .within(let low, let high)?: self = .within(low...high)
+    case .parameter(let index)?:
+      guard let value = parameter(index) else { return nil }
+      self = value
+    default: return nil
+    }
+  }
+
   /// The value after `delta` is added (`length -= 2`); nil when nothing is known of it then.
   public func shifted(by delta: Int) -> AbstractValue? {
     switch self {

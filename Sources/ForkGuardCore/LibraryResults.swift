@@ -15,12 +15,7 @@ struct LibraryResults: Codable, Sendable {
   func result(of name: String, argument: (Int) -> AbstractValue?) -> Int? {
     guard let rule = results[name] else { return nil }
     guard let index = rule.argument else { return rule.result }
-    let known: ClosedRange<Int>
-    switch argument(index) {
-    case .exactly(let value)?: known = value...value
-    case .within(let range)?: known = range
-    default: return nil
-    }
+    guard let known = argument(index)?.numbers else { return nil }
     let fits = (rule.ranges ?? []).contains { pair in
       pair.count == 2 && pair[0] <= known.lowerBound && known.upperBound <= pair[1]
     }

@@ -205,12 +205,7 @@ public struct ReachableCalls: FlowDomain {
     var low = constant
     var high = constant
     for (name, factor) in terms {
-      let range: ClosedRange<Int>
-      switch state.values[name] {
-      case .exactly(let value)?: range = value...value
-      case .within(let known)?: range = known
-      default: return nil
-      }
+      guard let range = state.values[name]?.numbers else { return nil }
       let (a, o1) = range.lowerBound.multipliedReportingOverflow(by: factor)
       let (b, o2) = range.upperBound.multipliedReportingOverflow(by: factor)
       guard !o1, !o2 else { return nil }

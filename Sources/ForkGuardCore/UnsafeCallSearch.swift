@@ -249,11 +249,8 @@ public struct UnsafeCallSearch {
       guard deciding.contains(index) else { return nil }
       let call = function.calls[index]
       let result = knowledge.result(of: call) { position in
-        switch call.argumentValues[position] {
-        case .constant(let value)?: return .exactly(value)
-        case .within(let low, let high)?: return .within(low...high)
-        case .parameter(let outer)? where outer < function.parameters.count: return lookup(function.parameters[outer])
-        default: return nil
+        AbstractValue(argument: call.argumentValues[position]) { outer in
+          outer < function.parameters.count ? lookup(function.parameters[outer]) : nil
         }
       }
       return result.map { .exactly($0) }
@@ -264,29 +261,15 @@ public struct UnsafeCallSearch {
   static func join(_ a: AbstractValue, _ b: AbstractValue?) -> AbstractValue? {
     guard let b else { return nil }
     if a == b { return a }
-    func range(_ value: AbstractValue) -> ClosedRange<Int>? {
-      switch value {
-      case .exactly(let number): return number...number
-      case .within(let known): return known
-      default: return nil
-      }
-    }
-    guard let x = range(a), let y = range(b) else { return nil }
+    guard let x = a.numbers, let y = b.numbers else { return nil }
     return .within(min(x.lowerBound, y.lowerBound)...max(x.upperBound, y.upperBound))
   }
 
   /// The values a library call's arguments hold, given what its caller's parameters hold.
   static func knownArguments(of call: CallSite, given values: [Int: AbstractValue]) -> [Int: AbstractValue] {
-    var known: [Int: AbstractValue] = [:]
-    for (index, argument) in call.argumentValues {
-      switch argument {
-      case .constant(let value): known[index] = .exactly(value)
-      case .within(let low, let high): known[index] = .within(low...high)
-      case .parameter(let outer): if let value = values[outer] { known[index] = value }
-      default: break
-      }
+    call.argumentValues.keys.reduce(into: [:]) { known, index in
+      known[index] = AbstractValue(argument: call.argumentValues[index]) { values[$0] }
     }
-    return known
   }
 
   private struct Entry: Hashable {
