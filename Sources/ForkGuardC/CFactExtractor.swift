@@ -38,6 +38,39 @@ final class CFactExtractor {
     self.mainFile = mainFile
   }
 
+  /// What an extraction collected, to start another unit's from: a precompiled prefix
+  /// header's declarations are walked once, not in every unit that loads it.
+  struct Collected: Sendable {
+    var functions: [FunctionFacts]
+    var childRegions: [ChildRegion]
+    var registrations: [HandlerRegistration]
+    var pointerStores: [PointerStore]
+    var lockAttributes: [LockAttribute]
+    var comparedFunctions: Set<SymbolID>
+    var variableBits: [SymbolID: Int?]
+    var definedVariables: Set<SymbolID>
+  }
+
+  var collected: Collected {
+    Collected(
+      functions: functions, childRegions: childRegions, registrations: registrations, pointerStores: pointerStores,
+      lockAttributes: lockAttributes, comparedFunctions: comparedFunctions, variableBits: variableBits,
+      definedVariables: definedVariables)
+  }
+
+  /// Continues from `collected`, as if this unit's walk had already seen those declarations.
+  func start(from collected: Collected) {
+    functions = collected.functions
+    childRegions = collected.childRegions
+    registrations = collected.registrations
+    pointerStores = collected.pointerStores
+    seenPointerStores = Set(collected.pointerStores)
+    lockAttributes = collected.lockAttributes
+    comparedFunctions = collected.comparedFunctions
+    variableBits = collected.variableBits
+    definedVariables = collected.definedVariables
+  }
+
   func extract(from unit: Cursor) {
     for declaration in unit.children where !declaration.isInSystemHeader {
       switch declaration.kind {

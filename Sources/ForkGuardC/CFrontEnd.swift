@@ -13,13 +13,21 @@ public final class CFrontEnd {
 
   private let knowledge: Knowledge
   private let index: CXIndex
+  private let prefixHeaders: PrefixHeaders?
+  private var localIndex: CXIndex?
 
-  public init(knowledge: Knowledge) {
+  /// - Parameter prefixHeaders: the run's shared precompiled first headers, when files on
+  ///   disk are parsed (not editor buffers).
+  public init(knowledge: Knowledge, prefixHeaders: PrefixHeaders? = nil) {
     self.knowledge = knowledge
+    self.prefixHeaders = prefixHeaders
     index = clang_createIndex(0, 0)
   }
 
-  deinit { clang_disposeIndex(index) }
+  deinit {
+    clang_disposeIndex(index)
+    if let localIndex { clang_disposeIndex(localIndex) }
+  }
 
   /// libclang parses each file on a fresh 8 MiB thread of its own unless
   /// `LIBCLANG_NOTHREADS` is set, so the AST is built in one thread's allocator and freed
@@ -65,6 +73,12 @@ public final class CFrontEnd {
 
   /// - Parameter unsaved: editor buffers that differ from the files on disk, by path.
   public func facts(for file: String, arguments: [String], unsaved: [String: String] = [:]) throws -> FileFacts {
+    if unsaved.isEmpty, let prefixHeaders,
+      let prefix = prefixHeaders.prefix(for: file, arguments: arguments, index: index, knowledge: knowledge),
+      let facts = facts(for: file, arguments: arguments, prefix: prefix)
+    {
+      return facts
+    }
     var unit: CXTranslationUnit?
     let error = parse(file, arguments: arguments, unsaved: unsaved, into: &unit)
     guard error == CXError_Success, let unit else {
@@ -74,18 +88,48 @@ public final class CFrontEnd {
     return Self.facts(of: unit, file: file, arguments: arguments, knowledge: knowledge)
   }
 
+  /// The facts of `file` parsed on its precompiled first header; nil when clang refuses the
+  /// PCH (then the file is parsed whole).
+  private func facts(for file: String, arguments: [String], prefix: PrefixHeaders.Prefix) -> FileFacts? {
+    // An index that leaves the PCH's declarations out of the unit's walk: visiting them
+    // reads every one of them back from the PCH, which costs about what parsing them did.
+    if localIndex == nil { localIndex = clang_createIndex(1, 0) }
+    var unit: CXTranslationUnit?
+    let error = Self.parse(
+      file, arguments: arguments + ["-include-pch", prefix.precompiledHeader], unsaved: [:], index: localIndex!,
+      options: 0, into: &unit)
+    guard error == CXError_Success, let unit else { return nil }
+    defer { clang_disposeTranslationUnit(unit) }
+    for position in 0..<clang_getNumDiagnostics(unit) {
+      let diagnostic = clang_getDiagnostic(unit, position)
+      defer { clang_disposeDiagnostic(diagnostic) }
+      if clang_getDiagnosticSeverity(diagnostic) == CXDiagnostic_Fatal,
+        clang_getDiagnosticSpelling(diagnostic).consume().contains("precompiled header")
+      {
+        return nil
+      }
+    }
+    let inclusions = Set(Self.inclusions(of: unit)).union(prefix.inclusions).sorted()
+    return Self.facts(
+      of: unit, file: file, arguments: arguments, knowledge: knowledge, inclusions: inclusions,
+      prefix: prefix.collected)
+  }
+
   /// What a parsed translation unit says about `file`.
   /// - Parameter inclusions: the unit's included files when the caller knows them (an editor
   ///   unit re-parsed on the same preamble); libclang otherwise lists them by loading every
   ///   source location entry of the preamble, a tenth of a re-parse of sshd.c.
+  /// - Parameter prefix: what the walk of the unit's precompiled first header collected,
+  ///   when the unit's walk leaves its declarations out.
   static func facts(
     of unit: CXTranslationUnit, file: String, arguments: [String], knowledge: Knowledge,
-    inclusions known: [String]? = nil
+    inclusions known: [String]? = nil, prefix: CFactExtractor.Collected? = nil
   ) -> FileFacts {
     var facts = FileFacts(path: file)
     let names = FileNames()
     facts.parseProblem = Self.parseProblem(of: unit, names: names)
     let extractor = CFactExtractor(knowledge: knowledge, mainFile: file, names: names)
+    if let prefix { extractor.start(from: prefix) }
     MacroLines.during { extractor.extract(from: Cursor(clang_getTranslationUnitCursor(unit))) }
     facts.functions = extractor.functions
     facts.childRegions = extractor.childRegions
@@ -96,7 +140,9 @@ public final class CFrontEnd {
     facts.comparedFunctions = extractor.comparedFunctions.sorted()
     facts.variableBits = extractor.variableBits
     facts.definedVariables = extractor.definedVariables.sorted()
-    facts.dependencies = (known ?? Self.inclusions(of: unit)).filter { $0 != file }
+    // clang names a file by the path it was last looked up by (`compat/../x.h` or `x.h`,
+    // whichever include came last), which a precompiled header changes: one spelling.
+    facts.dependencies = Set((known ?? Self.inclusions(of: unit)).map(Self.plainPath)).subtracting([file]).sorted()
     // A header that was not found is not among them; the folders it was looked for in are,
     // so that it appearing there (a configure step writing config.h) makes the facts stale
     // for the facts cache and the run record.
@@ -137,12 +183,12 @@ public final class CFrontEnd {
   /// `options` beyond KeepGoing (CEditorUnits adds the precompiled preamble's).
   static func parse(
     _ file: String, arguments: [String], unsaved: [String: String], index: CXIndex, options: UInt32,
-    into unit: inout CXTranslationUnit?
+    into unit: inout CXTranslationUnit?, keepGoing: Bool = true
   ) -> CXErrorCode {
     // The resource directory holds clang's own headers (stddef.h); libclang finds it
     // relative to its own path, which Debian's symlinks can hide.
     let fullArguments = ["clang"] + Self.resourceDirectoryArguments + arguments + ["-ferror-limit=0", "-w"]
-    let options = CXTranslationUnit_KeepGoing.rawValue | options
+    let options = (keepGoing ? CXTranslationUnit_KeepGoing.rawValue : 0) | options
     return withUnsavedFiles(unsaved) { buffers in
       withCStrings(fullArguments) { argv in
         clang_parseTranslationUnit2FullArgv(
@@ -175,6 +221,11 @@ public final class CFrontEnd {
         "libclang rejected the command line (error \(error.rawValue)); check the flags: \(arguments.joined(separator: " "))"
     }
     return CommandLineFlags.rejection(of: culprits)
+  }
+
+  static func plainPath(_ path: String) -> String {
+    guard path.contains("/./") || path.contains("/../") else { return path }
+    return URL(fileURLWithPath: path).standardizedFileURL.path
   }
 
   /// Every file the translation unit included, directly or not.

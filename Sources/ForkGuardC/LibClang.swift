@@ -50,7 +50,9 @@ struct Cursor {
     var file: CXFile?
     clang_getSpellingLocation(clang_getCursorLocation(raw), &file, nil, nil, nil)
     guard let file else { return usr }
-    return "c:" + clang_getFileName(file).consume() + usr[at...]
+    // One spelling of the path, as `FileNames` gives locations: clang names a header by the
+    // path it was last looked up by (`refs/../cache.h` or `cache.h`).
+    return "c:" + CFrontEnd.plainPath(clang_getFileName(file).consume()) + usr[at...]
   }
   /// Declared never to return: `__attribute__((noreturn))` (and macros for it) is part of
   /// the function type; `_Noreturn` and `noreturn` from <stdnoreturn.h> are attributes

@@ -114,6 +114,8 @@ enum FactsParsing {
     let unsavedHeader = unsaved.keys.contains { !$0.hasSuffix(".c") && !$0.hasSuffix(".swift") }
     let workers = max(1, min(jobs, files.count))
     CFrontEnd.parseOnCallingThreads()
+    // FORKGUARD_NO_PREFIX_PCH=1 parses every file whole (for comparing the two).
+    let prefixHeaders = ProcessInfo.processInfo.environment["FORKGUARD_NO_PREFIX_PCH"] == nil ? PrefixHeaders() : nil
     let done = DispatchGroup()
     for _ in 0..<workers {
       done.enter()
@@ -121,7 +123,7 @@ enum FactsParsing {
       // in the lowering: give each worker a large stack rather than Dispatch's default.
       let thread = Thread {
         defer { done.leave() }
-        let frontEnd = CFrontEnd(knowledge: knowledge)
+        let frontEnd = CFrontEnd(knowledge: knowledge, prefixHeaders: prefixHeaders)
         let swiftFrontEnd = SwiftFrontEnd(knowledge: knowledge)
         while let index = queue.next() {
           let file = files[index]
@@ -166,6 +168,7 @@ enum FactsParsing {
       thread.start()
     }
     done.wait()
+    withExtendedLifetime(prefixHeaders) {}
     return results.values
   }
 }
