@@ -16,7 +16,7 @@ import random
 import re
 import sys
 
-PARSED = re.compile(r"parse \((\d+) of (\d+) files\)")
+PARSED = re.compile(r"parse \((\d+) of (\d+) files[,)]")
 RULE_ORDER = [
     "fork-child-unsafe-call", "vfork-child", "signal-handler-unsafe-call", "atfork-handler-unsafe-call",
     "lock-held-across-fork", "fork-child-lock", "atfork-lock-protocol",

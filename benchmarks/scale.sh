@@ -367,7 +367,7 @@ def phases(path):
             if counted:
                 name = counted.group(1)
                 if name == "parse":
-                    parsed = counted.group(2).replace(" files", "")
+                    parsed = counted.group(2).split(",")[0].replace(" files", "")
             found[name] = found.get(name, 0.0) + float(m.group(2))
     return found, parsed
 

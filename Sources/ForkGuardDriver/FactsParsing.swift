@@ -40,12 +40,16 @@ enum FactsParsing {
         files: files, arguments: arguments.callAsFunction, unsaved: options.unsavedFiles, knowledges: knowledges)
       clock.end("scan")
     }
+    let prefixHeaders = Self.prefixHeaders()
     let outcomes = parse(
       files, jobs: options.jobs, knowledge: configuration.parsingKnowledge, unsaved: options.unsavedFiles,
-      cache: cache, demand: demand, editorUnits: options.session?.editorUnits, progress: options.progress,
-      arguments: arguments.callAsFunction)
+      cache: cache, demand: demand, editorUnits: options.session?.editorUnits, prefixHeaders: prefixHeaders,
+      progress: options.progress, arguments: arguments.callAsFunction)
     cache?.prune(limit: 4 * files.count + 32)
-    clock.end("parse (\(outcomes.count) of \(files.count) files)")
+    let precompiled = prefixHeaders?.builtCount ?? 0
+    clock.end(
+      "parse (\(outcomes.count) of \(files.count) files"
+        + (precompiled > 0 ? ", \(precompiled) first header\(precompiled == 1 ? "" : "s") precompiled)" : ")"))
 
     var result = ParsedFacts(facts: [])
     result.cacheHits = cache?.hits ?? 0
@@ -95,12 +99,19 @@ enum FactsParsing {
         + configuration.parsingKnowledge.parsingFingerprint, memory: options.session?.facts)
   }
 
+  /// The run's shared precompiled first headers; FORKGUARD_NO_PREFIX_PCH=1 parses every
+  /// file whole (to compare the two).
+  static func prefixHeaders() -> PrefixHeaders? {
+    ProcessInfo.processInfo.environment["FORKGUARD_NO_PREFIX_PCH"] == nil ? PrefixHeaders() : nil
+  }
+
   /// Parses files on `jobs` threads, each with its own libclang index: every file, or those
   /// `demand` asks for as it learns what the rules can reach. Results come in file order,
   /// so output does not depend on scheduling.
   static func parse(
     _ files: [String], jobs: Int, knowledge: Knowledge, unsaved: [String: String] = [:], cache: FactsCache? = nil,
-    demand: ParseDemand? = nil, editorUnits: CEditorUnits? = nil, progress: (@Sendable (Int, Int) -> Void)?,
+    demand: ParseDemand? = nil, editorUnits: CEditorUnits? = nil, prefixHeaders: PrefixHeaders? = prefixHeaders(),
+    progress: (@Sendable (Int, Int) -> Void)?,
     arguments: @escaping @Sendable (String) -> [String]
   ) -> [(index: Int, result: Swift.Result<FileFacts, Error>)] {
     let results = FactsByFile()
@@ -114,8 +125,6 @@ enum FactsParsing {
     let unsavedHeader = unsaved.keys.contains { !$0.hasSuffix(".c") && !$0.hasSuffix(".swift") }
     let workers = max(1, min(jobs, files.count))
     CFrontEnd.parseOnCallingThreads()
-    // FORKGUARD_NO_PREFIX_PCH=1 parses every file whole (for comparing the two).
-    let prefixHeaders = ProcessInfo.processInfo.environment["FORKGUARD_NO_PREFIX_PCH"] == nil ? PrefixHeaders() : nil
     let done = DispatchGroup()
     for _ in 0..<workers {
       done.enter()
