@@ -3,30 +3,42 @@ import ForkGuardCore
 import Foundation
 import Synchronization
 
-/// Precompiled prefix headers shared by the files of one run.
+/// Precompiled prefixes shared by the files of one run.
 ///
-/// Most of a C file's parse is its headers, and in a project most files open with the same
-/// one (`#include "cache.h"` in git, `"postgres.h"` in PostgreSQL): clang reads the same
-/// few hundred kilobytes of declarations again for every file. A file whose very first
-/// line of code is `#include "H"` (nothing before it, so no macro it defines can change H)
-/// parses the same with H precompiled once and loaded with `-include-pch`: H's include
-/// guard makes the file's own `#include` a no-op. A PCH is made for H and a set of flags
-/// once a second file asks for it, and only from a header that parses without errors and
-/// is guarded; anything else parses as before.
+/// Most of a C file's parse is its headers, and the files of a folder mostly open the same
+/// way (`#include "cache.h"` in git, `#include <config.h>` then the project's header in
+/// dbus, the same few system headers in util-linux): clang reads the same declarations again
+/// for every file. A file's *leading directives* are the `#include`, `#define` and `#undef`
+/// lines before anything else (comments and blank lines aside). The longest run of them
+/// that another file of the same folder, parsed with the same flags, opens with too is
+/// precompiled once, from a header that repeats those lines (quoted includes by the path
+/// clang would find), and loaded with `-include-pch`: each header it includes directly
+/// must have an include guard, so the file's own `#include` lines are then no-ops, and its
+/// `#define`s repeat the same definitions. A PCH is made once a second file asks for it,
+/// only when its header parses without errors; it ends before the first header without a
+/// guard (`<assert.h>`). Anything else parses as before.
 public final class PrefixHeaders: Sendable {
-  /// What a file parses with instead of reading its first header.
+  /// What a file parses with instead of reading its leading headers.
   public struct Prefix: Sendable {
     public var precompiledHeader: String
-    /// The header and every file it includes: libclang does not list a PCH's files among a
-    /// unit's inclusions, and the facts' dependencies must name them.
+    /// Every file the prefix includes: libclang does not list a PCH's files among a unit's
+    /// inclusions, and the facts' dependencies must name them.
     public var inclusions: [String]
-    /// What walking the header's declarations collected.
+    /// What walking the prefix's declarations collected.
     var collected: CFactExtractor.Collected
   }
 
+  /// One leading directive, as written less comments and repeated white space.
+  enum Directive: Hashable {
+    case quoted(String)
+    case angled(String)
+    case definition(String)
+  }
+
   private struct Key: Hashable {
-    var header: String
+    var folder: String
     var arguments: [String]
+    var directives: [Directive]
   }
 
   private enum State {
@@ -36,17 +48,35 @@ public final class PrefixHeaders: Sendable {
     case unusable
   }
 
+  private struct Opening {
+    var arguments: [String]
+    var directives: [Directive]
+  }
+
   private struct Table {
     var states: [Key: State] = [:]
+    /// The leading directives of the run's C files, by folder, read when a file of the
+    /// folder first asks.
+    var openings: [String: [String: Opening]] = [:]
     var directory: String?
     var count = 0
   }
 
   private let table = Mutex(Table())
+  private let filesByFolder: [String: [String]]
+  private let arguments: @Sendable (String) -> [String]
 
-  public init() {}
+  /// - Parameters:
+  ///   - files: the run's files; a prefix is shared among those of one folder.
+  ///   - arguments: each file's flags.
+  public init(files: [String], arguments: @escaping @Sendable (String) -> [String]) {
+    filesByFolder = Dictionary(grouping: files.filter { $0.hasSuffix(".c") }) {
+      ($0 as NSString).deletingLastPathComponent
+    }
+    self.arguments = arguments
+  }
 
-  /// How many precompiled headers the run made (for `--timings` and tests).
+  /// How many precompiled prefixes the run made (for `--timings` and tests).
   public var builtCount: Int {
     table.withLock { table in
       table.states.values.filter {
@@ -65,12 +95,13 @@ public final class PrefixHeaders: Sendable {
   /// The prefix `file` may parse with, building it when this is the second file to want
   /// it; nil when the file parses on its own.
   func prefix(for file: String, arguments: [String], index: CXIndex, knowledge: Knowledge) -> Prefix? {
-    guard Self.acceptsPrefix(arguments),
-      let content = FileManager.default.contents(atPath: file),
-      let name = Self.leadingQuotedInclude(in: content),
-      let header = Self.resolve(name, includedFrom: file, arguments: arguments)
-    else { return nil }
-    let key = Key(header: header, arguments: arguments)
+    guard Self.acceptsPrefix(arguments) else { return nil }
+    let folder = (file as NSString).deletingLastPathComponent
+    let openings = openings(in: folder)
+    guard let own = openings[file], own.arguments == arguments else { return nil }
+    let length = Self.sharedLength(of: own, among: openings.filter { $0.key != file }.map(\.value))
+    guard length > 0 else { return nil }
+    let key = Key(folder: folder, arguments: arguments, directives: Array(own.directives.prefix(length)))
     let shouldBuild: Bool = table.withLock { table in
       switch table.states[key] {
       case nil:
@@ -84,7 +115,7 @@ public final class PrefixHeaders: Sendable {
       }
     }
     if shouldBuild {
-      let built = build(header: header, arguments: arguments, index: index, knowledge: knowledge)
+      let built = build(key.directives, includedFrom: file, arguments: arguments, index: index, knowledge: knowledge)
       table.withLock { $0.states[key] = built.map(State.built) ?? .unusable }
       return built
     }
@@ -94,31 +125,131 @@ public final class PrefixHeaders: Sendable {
     }
   }
 
-  private func build(header: String, arguments: [String], index: CXIndex, knowledge: Knowledge) -> Prefix? {
+  private func openings(in folder: String) -> [String: Opening] {
+    if let known = table.withLock({ $0.openings[folder] }) { return known }
+    var found: [String: Opening] = [:]
+    for file in filesByFolder[folder] ?? [] {
+      guard let content = FileManager.default.contents(atPath: file) else { continue }
+      let directives = Self.leadingDirectives(in: content)
+      if !directives.isEmpty { found[file] = Opening(arguments: arguments(file), directives: directives) }
+    }
+    table.withLock { $0.openings[folder] = found }
+    return found
+  }
+
+  /// How many of `own`'s leading directives to precompile: of the runs it shares with other
+  /// files of its folder parsed with the same flags, the one that saves the most reading,
+  /// counted as the headers it includes times the other files that open with it (a long
+  /// run shared by two files would be made, at the cost of a parse, for little).
+  private static func sharedLength(of own: Opening, among others: [Opening]) -> Int {
+    var sharing = Array(repeating: 0, count: own.directives.count + 1)
+    for other in others where other.arguments == own.arguments {
+      var length = 0
+      while length < own.directives.count, length < other.directives.count,
+        own.directives[length] == other.directives[length]
+      {
+        length += 1
+      }
+      sharing[length] += 1
+    }
+    // Files sharing at least `length` directives.
+    for length in stride(from: own.directives.count - 1, through: 0, by: -1) { sharing[length] += sharing[length + 1] }
+    var best = (length: 0, saved: 0)
+    var includes = 0
+    for length in 1...max(1, own.directives.count) where length <= own.directives.count {
+      if case .definition = own.directives[length - 1] {} else { includes += 1 }
+      let saved = includes * sharing[length]
+      if sharing[length] > 0, saved >= best.saved, saved > 0 { best = (length, saved) }
+    }
+    return best.length
+  }
+
+  /// Precompiles `directives`, or the part of them before the first header without an
+  /// include guard.
+  private func build(
+    _ directives: [Directive], includedFrom file: String, arguments: [String], index: CXIndex, knowledge: Knowledge
+  ) -> Prefix? {
+    var lines: [String] = []
+    for directive in directives {
+      switch directive {
+      case .quoted(let name):
+        guard let path = Self.resolve(name, includedFrom: file, arguments: arguments) else { return nil }
+        lines.append("#include \"\(path)\"")
+      case .angled(let name):
+        lines.append("#include <\(name)>")
+      case .definition(let text):
+        lines.append(text)
+      }
+    }
+    while !lines.isEmpty {
+      switch precompile(lines, arguments: arguments, index: index, knowledge: knowledge) {
+      case .built(let prefix): return prefix
+      case .unguarded(let line):
+        guard line < lines.count else { return nil }
+        lines = Array(lines.prefix(line))
+      case .failed: return nil
+      }
+    }
+    return nil
+  }
+
+  private enum Precompiled {
+    case built(Prefix)
+    /// The header included on this line (0-based) has no guard.
+    case unguarded(line: Int)
+    case failed
+  }
+
+  private func precompile(_ lines: [String], arguments: [String], index: CXIndex, knowledge: Knowledge) -> Precompiled {
+    guard let (pch, header) = nextPaths(),
+      (try? (lines.joined(separator: "\n") + "\n").write(toFile: header, atomically: false, encoding: .utf8)) != nil
+    else { return .failed }
     var unit: CXTranslationUnit?
     let options = CXTranslationUnit_Incomplete.rawValue | CXTranslationUnit_ForSerialization.rawValue
     let error = CFrontEnd.parse(
       header, arguments: arguments + ["-x", "c-header"], unsaved: [:], index: index, options: options,
       into: &unit, keepGoing: false)
-    guard error == CXError_Success, let unit else { return nil }
+    guard error == CXError_Success, let unit else { return .failed }
     defer { clang_disposeTranslationUnit(unit) }
     for position in 0..<clang_getNumDiagnostics(unit) {
       let diagnostic = clang_getDiagnostic(unit, position)
       defer { clang_disposeDiagnostic(diagnostic) }
       let severity = clang_getDiagnosticSeverity(diagnostic)
-      if severity == CXDiagnostic_Error || severity == CXDiagnostic_Fatal { return nil }
+      if severity == CXDiagnostic_Error || severity == CXDiagnostic_Fatal { return .failed }
     }
-    guard let file = clang_getFile(unit, header), clang_isFileMultipleIncludeGuarded(unit, file) != 0,
-      let path = nextPath()
-    else { return nil }
-    guard clang_saveTranslationUnit(unit, path, clang_defaultSaveOptions(unit)) == 0 else { return nil }
-    let inclusions = Set(CFrontEnd.inclusions(of: unit)).union([header]).sorted()
+    if let line = Self.firstUnguardedLine(of: unit, header: header) { return .unguarded(line: line) }
+    guard clang_saveTranslationUnit(unit, pch, clang_defaultSaveOptions(unit)) == 0 else { return .failed }
+    let inclusions = Set(CFrontEnd.inclusions(of: unit).map(CFrontEnd.plainPath)).subtracting([header]).sorted()
     let extractor = CFactExtractor(knowledge: knowledge, mainFile: header, names: FileNames())
     MacroLines.during { extractor.extract(from: Cursor(clang_getTranslationUnitCursor(unit))) }
-    return Prefix(precompiledHeader: path, inclusions: inclusions, collected: extractor.collected)
+    return .built(Prefix(precompiledHeader: pch, inclusions: inclusions, collected: extractor.collected))
   }
 
-  private func nextPath() -> String? {
+  /// The first line of the unit's main file whose header has no include guard (the file's
+  /// own `#include` of it would read it again), or nil. Headers `-include` adds are not
+  /// the main file's: the file's own parse reads them first as well.
+  private static func firstUnguardedLine(of unit: CXTranslationUnit, header: String) -> Int? {
+    final class Box {
+      var direct: [(file: CXFile, line: Int)] = []
+      var main: CXFile?
+    }
+    let box = Box()
+    box.main = clang_getFile(unit, header)
+    clang_getInclusions(
+      unit,
+      { file, stack, depth, context in
+        guard let file, depth == 1, let stack else { return }
+        let box = Unmanaged<Box>.fromOpaque(context!).takeUnretainedValue()
+        var includer: CXFile?
+        var line: UInt32 = 0
+        clang_getSpellingLocation(stack[0], &includer, &line, nil, nil)
+        guard let includer, let main = box.main, clang_File_isEqual(includer, main) != 0 else { return }
+        box.direct.append((file, Int(line) - 1))
+      }, Unmanaged.passUnretained(box).toOpaque())
+    return box.direct.filter { clang_isFileMultipleIncludeGuarded(unit, $0.file) == 0 }.map(\.line).min()
+  }
+
+  private func nextPaths() -> (pch: String, header: String)? {
     table.withLock { table in
       if table.directory == nil {
         let directory = NSTemporaryDirectory() + "forkguard-prefix-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -127,7 +258,7 @@ public final class PrefixHeaders: Sendable {
         table.directory = directory
       }
       table.count += 1
-      return table.directory! + "/\(table.count).pch"
+      return (table.directory! + "/\(table.count).pch", table.directory! + "/\(table.count).h")
     }
   }
 
@@ -144,22 +275,24 @@ public final class PrefixHeaders: Sendable {
     return true
   }
 
-  /// The name in `#include "name"` when that directive is the file's first code: only
-  /// white space and comments before it, and after it on its line.
-  static func leadingQuotedInclude(in content: Data) -> String? {
-    content.withUnsafeBytes { raw -> String? in
+  /// The `#include`, `#define` and `#undef` lines a file opens with, before any other line
+  /// but blank ones and comments. A directive continued onto the next line ends them.
+  static func leadingDirectives(in content: Data) -> [Directive] {
+    content.withUnsafeBytes { raw -> [Directive] in
       let bytes = raw.bindMemory(to: UInt8.self)
       var position = 0
-      func skipBlanksAndComments(stopAtNewline: Bool) -> Bool {
+      var directives: [Directive] = []
+      /// One logical line less its comments, or nil at a continued line or an unclosed
+      /// comment; `position` moves past its newline.
+      func line() -> [UInt8]? {
+        var text: [UInt8] = []
         while position < bytes.count {
           let byte = bytes[position]
           if byte == UInt8(ascii: "\n") {
-            if stopAtNewline { return true }
             position += 1
-          } else if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
-            || byte == 0x0C
-          {
-            position += 1
+            return text
+          } else if byte == UInt8(ascii: "\\") {
+            return nil
           } else if byte == UInt8(ascii: "/"), position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "*") {
             position += 2
             while position + 1 < bytes.count,
@@ -167,41 +300,42 @@ public final class PrefixHeaders: Sendable {
             {
               position += 1
             }
-            guard position + 1 < bytes.count else { return false }
+            guard position + 1 < bytes.count else { return nil }
             position += 2
+            text.append(UInt8(ascii: " "))
           } else if byte == UInt8(ascii: "/"), position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "/") {
             while position < bytes.count, bytes[position] != UInt8(ascii: "\n") { position += 1 }
-          } else if byte == UInt8(ascii: "\\") {
-            return false  // a line continuation: leave such files to clang
           } else {
-            return true
+            text.append(
+              byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") || byte == 0x0C ? UInt8(ascii: " ") : byte)
+            position += 1
           }
         }
-        return true
+        return text
       }
-      guard skipBlanksAndComments(stopAtNewline: false), position < bytes.count, bytes[position] == UInt8(ascii: "#")
-      else { return nil }
-      position += 1
-      guard skipBlanksAndComments(stopAtNewline: true) else { return nil }
-      let directive = Array("include".utf8)
-      guard position + directive.count <= bytes.count,
-        Array(bytes[position..<position + directive.count]) == directive
-      else { return nil }
-      position += directive.count
-      guard skipBlanksAndComments(stopAtNewline: true), position < bytes.count, bytes[position] == UInt8(ascii: "\"")
-      else { return nil }
-      let start = position + 1
-      position = start
-      while position < bytes.count, bytes[position] != UInt8(ascii: "\""), bytes[position] != UInt8(ascii: "\n") {
-        position += 1
+      while position < bytes.count, let text = line() {
+        let words = String(decoding: text, as: UTF8.self).split(separator: " ", omittingEmptySubsequences: true)
+        guard let first = words.first else { continue }
+        guard first.hasPrefix("#") else { break }
+        // `#include`, `# include`.
+        let name = first == "#" ? (words.count > 1 ? words[1] : "") : first.dropFirst()
+        let rest = words.dropFirst(first == "#" ? 2 : 1).joined(separator: " ")
+        if name == "include" {
+          if rest.count > 2, rest.hasPrefix("\""), rest.hasSuffix("\""), !rest.dropFirst().dropLast().contains("\"") {
+            directives.append(.quoted(String(rest.dropFirst().dropLast())))
+          } else if rest.count > 2, rest.hasPrefix("<"), rest.hasSuffix(">"), !rest.dropFirst().dropLast().contains(">")
+          {
+            directives.append(.angled(String(rest.dropFirst().dropLast())))
+          } else {
+            break
+          }
+        } else if name == "define" || name == "undef", !rest.isEmpty {
+          directives.append(.definition("#\(name) \(rest)"))
+        } else {
+          break
+        }
       }
-      guard position < bytes.count, bytes[position] == UInt8(ascii: "\""), position > start else { return nil }
-      let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-      position += 1
-      guard skipBlanksAndComments(stopAtNewline: true),
-        position == bytes.count || bytes[position] == UInt8(ascii: "\n")
-      else { return nil }
-      return name
+      return directives
     }
   }
 
@@ -229,7 +363,10 @@ public final class PrefixHeaders: Sendable {
     }
     folders += quote + angled
     for folder in folders {
-      let candidate = (folder.hasSuffix("/") ? folder : folder + "/") + name
+      var candidate = (folder.hasSuffix("/") ? folder : folder + "/") + name
+      // The prefix's header lives elsewhere: a relative `-I` (given after `--`) is the
+      // working directory's.
+      if !candidate.hasPrefix("/") { candidate = manager.currentDirectoryPath + "/" + candidate }
       var isDirectory: ObjCBool = false
       if manager.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue {
         return candidate

@@ -40,7 +40,7 @@ enum FactsParsing {
         files: files, arguments: arguments.callAsFunction, unsaved: options.unsavedFiles, knowledges: knowledges)
       clock.end("scan")
     }
-    let prefixHeaders = Self.prefixHeaders()
+    let prefixHeaders = Self.prefixHeaders(files: files, arguments: arguments.callAsFunction)
     let outcomes = parse(
       files, jobs: options.jobs, knowledge: configuration.parsingKnowledge, unsaved: options.unsavedFiles,
       cache: cache, demand: demand, editorUnits: options.session?.editorUnits, prefixHeaders: prefixHeaders,
@@ -49,7 +49,7 @@ enum FactsParsing {
     let precompiled = prefixHeaders?.builtCount ?? 0
     clock.end(
       "parse (\(outcomes.count) of \(files.count) files"
-        + (precompiled > 0 ? ", \(precompiled) first header\(precompiled == 1 ? "" : "s") precompiled)" : ")"))
+        + (precompiled > 0 ? ", \(precompiled) prefix\(precompiled == 1 ? "" : "es") precompiled)" : ")"))
 
     var result = ParsedFacts(facts: [])
     result.cacheHits = cache?.hits ?? 0
@@ -99,10 +99,11 @@ enum FactsParsing {
         + configuration.parsingKnowledge.parsingFingerprint, memory: options.session?.facts)
   }
 
-  /// The run's shared precompiled first headers; FORKGUARD_NO_PREFIX_PCH=1 parses every
+  /// The run's shared precompiled prefixes; FORKGUARD_NO_PREFIX_PCH=1 parses every
   /// file whole (to compare the two).
-  static func prefixHeaders() -> PrefixHeaders? {
-    ProcessInfo.processInfo.environment["FORKGUARD_NO_PREFIX_PCH"] == nil ? PrefixHeaders() : nil
+  static func prefixHeaders(files: [String], arguments: @escaping @Sendable (String) -> [String]) -> PrefixHeaders? {
+    ProcessInfo.processInfo.environment["FORKGUARD_NO_PREFIX_PCH"] == nil
+      ? PrefixHeaders(files: files, arguments: arguments) : nil
   }
 
   /// Parses files on `jobs` threads, each with its own libclang index: every file, or those
@@ -110,10 +111,11 @@ enum FactsParsing {
   /// so output does not depend on scheduling.
   static func parse(
     _ files: [String], jobs: Int, knowledge: Knowledge, unsaved: [String: String] = [:], cache: FactsCache? = nil,
-    demand: ParseDemand? = nil, editorUnits: CEditorUnits? = nil, prefixHeaders: PrefixHeaders? = prefixHeaders(),
+    demand: ParseDemand? = nil, editorUnits: CEditorUnits? = nil, prefixHeaders: PrefixHeaders?? = nil,
     progress: (@Sendable (Int, Int) -> Void)?,
     arguments: @escaping @Sendable (String) -> [String]
   ) -> [(index: Int, result: Swift.Result<FileFacts, Error>)] {
+    let prefixHeaders = prefixHeaders ?? Self.prefixHeaders(files: files, arguments: arguments)
     let results = FactsByFile()
     let queue = ParseQueue(
       initial: demand?.initial ?? Array(files.indices),

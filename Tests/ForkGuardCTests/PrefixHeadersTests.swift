@@ -7,22 +7,25 @@ import Testing
 
 @Suite("Precompiled prefix headers")
 struct PrefixHeadersTests {
-  func leading(_ text: String) -> String? {
-    PrefixHeaders.leadingQuotedInclude(in: Data(text.utf8))
+  func leading(_ text: String) -> [PrefixHeaders.Directive] {
+    PrefixHeaders.leadingDirectives(in: Data(text.utf8))
   }
 
-  @Test func onlyAFirstQuotedIncludeWithNothingBeforeItIsAPrefix() {
-    #expect(leading("#include \"cache.h\"\nint x;\n") == "cache.h")
-    #expect(leading("/* licence\n * text */\n// more\n\n  #  include \"a/b.h\" // why\nint x;") == "a/b.h")
-    #expect(leading("#include \"x.h\" /* c */\n") == "x.h")
-    // A macro defined first can change what the header declares.
-    #expect(leading("#define USE_THE_INDEX_VARIABLE\n#include \"builtin.h\"\n") == nil)
-    #expect(leading("#include <stdio.h>\n") == nil)
-    #expect(leading("#include \"x.h\" int y;\n") == nil)
-    #expect(leading("#if 1\n#include \"x.h\"\n#endif\n") == nil)
-    #expect(leading("#include MACRO\n") == nil)
-    #expect(leading("") == nil)
-    #expect(leading("/* never closed") == nil)
+  @Test func leadingDirectivesEndAtTheFirstOtherLine() {
+    #expect(leading("#include \"cache.h\"\nint x;\n#include \"late.h\"\n") == [.quoted("cache.h")])
+    #expect(
+      leading("/* licence\n * text */\n// more\n\n  #  include \"a/b.h\" // why\n#include <stdio.h>\nint x;")
+        == [.quoted("a/b.h"), .angled("stdio.h")])
+    #expect(
+      leading("#define USE_THE_INDEX_VARIABLE\n#include \"builtin.h\"\n#undef  X /* c */\n")
+        == [.definition("#define USE_THE_INDEX_VARIABLE"), .quoted("builtin.h"), .definition("#undef X")])
+    #expect(leading("#if 1\n#include \"x.h\"\n#endif\n") == [])
+    #expect(leading("#include \"x.h\" int y;\n") == [])
+    #expect(leading("#include MACRO\n") == [])
+    // A continued line could hide anything; an unclosed comment too.
+    #expect(leading("#include <a.h>\n#define LONG \\\n 1\n#include <b.h>\n") == [.angled("a.h")])
+    #expect(leading("#include <a.h>\n/* never closed") == [.angled("a.h")])
+    #expect(leading("") == [])
   }
 
   @Test func otherLanguagesAndAnotherPCHAreLeftAlone() {
@@ -67,45 +70,54 @@ struct PrefixHeadersTests {
       try write("a.c", "/* a */\n#include \"common.h\"\nvoid on_signal(int s) { flags |= 1; free(checked(2)); }\n"),
       try write("b.c", "#include \"common.h\"\nint main(void) { install(); spawn(); return flags; }\n"),
       try write("sub/c.c", "#include \"../common.h\"\nvoid c(void) { spawn(); }\n"),
-      try write("d.c", "#define EXTRA 1\n#include \"common.h\"\nvoid d(void) { spawn(); }\n"),
+      try write("d.c", "#include \"common.h\"\n#define EXTRA 1\nvoid d(void) { spawn(); }\n"),
+      try write("e.c", "#define FLAG 2\n#include <stdio.h>\n#include \"common.h\"\nvoid e(void) { spawn(); }\n"),
+      try write("f.c", "#define FLAG 2\n#include <stdio.h>\n#include \"common.h\"\nint f(void) { return FLAG; }\n"),
     ]
     let knowledge = try Knowledge()
+    let arguments: @Sendable (String) -> [String] = { CFrontEnd.defaultArguments(for: $0, includeDirectories: []) }
     func encoded(_ prefixHeaders: PrefixHeaders?) throws -> [Data] {
       let frontEnd = CFrontEnd(knowledge: knowledge, prefixHeaders: prefixHeaders)
       return try files.map { file in
         FactsCoding.encode([
-          try frontEnd.facts(for: file, arguments: CFrontEnd.defaultArguments(for: file, includeDirectories: []))
+          try frontEnd.facts(for: file, arguments: arguments(file))
         ])
       }
     }
-    let prefixHeaders = PrefixHeaders()
+    let prefixHeaders = PrefixHeaders(files: files, arguments: arguments)
     let onPrefix = try encoded(prefixHeaders)
-    // a.c and b.c share one (same folder, same flags); sub/c.c's flags name its own folder,
-    // and d.c defines a macro first.
-    #expect(prefixHeaders.builtCount == 1)
+    // a.c, b.c and d.c open with `#include "common.h"` (d.c defines a macro after it), e.c
+    // and f.c with the same definition and two headers; sub/c.c is alone in its folder.
+    #expect(prefixHeaders.builtCount == 2)
     #expect(onPrefix == (try encoded(nil)))
   }
 
-  /// A header without a guard would be read twice (the PCH, then the file's own include).
-  @Test func anUnguardedHeaderIsNotPrecompiled() throws {
+  /// A header without a guard would be read twice (the PCH, then the file's own include):
+  /// the prefix ends before it.
+  @Test func aPrefixEndsBeforeAnUnguardedHeader() throws {
     let root = Scratch.root.appendingPathComponent("prefix-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: root) }
-    try "int counter;\n".write(to: root.appendingPathComponent("plain.h"), atomically: true, encoding: .utf8)
+    // Read twice, its struct would be defined twice: an error.
+    try "struct counter { int value; };\n".write(
+      to: root.appendingPathComponent("plain.h"), atomically: true, encoding: .utf8)
     let files = try ["x.c", "y.c", "z.c"].map { name in
       let path = root.appendingPathComponent(name).path
-      try "#include \"plain.h\"\nvoid \(name.dropLast(2))(void) { counter++; }\n".write(
-        toFile: path, atomically: true, encoding: .utf8)
+      try "#include <stdio.h>\n#include \"plain.h\"\nvoid \(name.dropLast(2))(struct counter *c) { c->value++; }\n"
+        .write(toFile: path, atomically: true, encoding: .utf8)
       return path
     }
-    let prefixHeaders = PrefixHeaders()
+    let arguments: @Sendable (String) -> [String] = { CFrontEnd.defaultArguments(for: $0, includeDirectories: []) }
+    let prefixHeaders = PrefixHeaders(files: files, arguments: arguments)
     let frontEnd = CFrontEnd(knowledge: try Knowledge(), prefixHeaders: prefixHeaders)
     for file in files {
-      let facts = try frontEnd.facts(
-        for: file, arguments: CFrontEnd.defaultArguments(for: file, includeDirectories: []))
+      let facts = try frontEnd.facts(for: file, arguments: arguments(file))
       #expect(facts.parseProblem == nil)
       #expect(facts.functions.count == 1)
+      #expect(facts.dependencies.contains { $0.hasSuffix("/plain.h") })
+      #expect(facts.dependencies.contains { $0.hasSuffix("/stdio.h") })
     }
-    #expect(prefixHeaders.builtCount == 0)
+    // `<stdio.h>` alone.
+    #expect(prefixHeaders.builtCount == 1)
   }
 }
