@@ -67,6 +67,7 @@ command -v clang-14 >/dev/null || extra+=(clang-14)
 command -v bear >/dev/null || extra+=(bear)
 command -v python3 >/dev/null || extra+=(python3)
 command -v make >/dev/null || extra+=(make)
+command -v rsync >/dev/null || extra+=(rsync)
 command -v autoreconf >/dev/null || extra+=(autoconf automake libtool autopoint gettext pkg-config)
 debian_sources_ready ${extra[@]+"${extra[@]}"}
 sudo_cmd=""

@@ -252,6 +252,7 @@ public final class PrefixHeaders: Sendable {
   private func nextPaths() -> (pch: String, header: String)? {
     table.withLock { table in
       if table.directory == nil {
+        Self.removeLeftovers()
         let directory = NSTemporaryDirectory() + "forkguard-prefix-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         guard (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil
         else { return nil }
@@ -259,6 +260,20 @@ public final class PrefixHeaders: Sendable {
       }
       table.count += 1
       return (table.directory! + "/\(table.count).pch", table.directory! + "/\(table.count).h")
+    }
+  }
+
+  /// The folders of runs that were killed before they could remove theirs (a PCH is
+  /// megabytes): named by their process, gone.
+  private static func removeLeftovers() {
+    let temporary = NSTemporaryDirectory()
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
+    where name.hasPrefix("forkguard-prefix-") {
+      let parts = name.split(separator: "-")
+      guard parts.count == 4, let process = Int32(parts[2]), process != getpid(),
+        kill(process, 0) == -1, errno == ESRCH
+      else { continue }
+      try? FileManager.default.removeItem(atPath: temporary + "/" + name)
     }
   }
 
