@@ -110,6 +110,7 @@ public struct Knowledge: Sendable {
   private let cLocale: CLocaleLookups
   private let setxid: SetxidCalls
   private let libraryResults: LibraryResults
+  private let argumentSafety: ArgumentSafety
   /// Every function the C library exports.
   private let libraryNames: Set<String>
   private let lookups: Lookups
@@ -289,6 +290,7 @@ public struct Knowledge: Sendable {
     cLocale = try decode(CLocaleLookups.self, "glibc-c-locale.json")
     setxid = try decode(SetxidCalls.self, "glibc-setxid.json")
     libraryResults = try decode(LibraryResults.self, "libc-results.json")
+    argumentSafety = try decode(ArgumentSafety.self, "glibc-argument-safety.json")
     libraryNames = try list("glibc-2.36-functions.txt")
     lookups = Lookups(process: process, internals: internals, swift: swift)
     var fingerprint = ContentHash()
@@ -384,9 +386,19 @@ public struct Knowledge: Sendable {
     return cLocale.whySafe(call, name: canonicalName(call.callee), arguments: arguments)
   }
 
-  /// Whether the call may be safe in the C locale for some values of its arguments.
-  public func mayBeSafeInCLocale(_ call: CallSite) -> Bool {
-    call.symbol != nil && cLocale.dependsOnArguments(canonicalName(call.callee))
+  /// Whether the call may be safe for some values of its arguments (in glibc, or in the C
+  /// locale): its severity is known only once the search has seen them.
+  public func severityDependsOnArguments(_ call: CallSite) -> Bool {
+    guard call.symbol != nil, overrides.unsafe[call.callee] == nil else { return false }
+    let name = canonicalName(call.callee)
+    return cLocale.dependsOnArguments(name) || argumentSafety.functions[name] != nil
+  }
+
+  /// Why glibc makes the call safe for the arguments it is made with
+  /// (`sysconf(_SC_OPEN_MAX)`), or nil. `arguments`: what they hold where it is made.
+  public func whySafeForArguments(_ call: CallSite, arguments: [Int: AbstractValue]) -> String? {
+    guard call.symbol != nil, overrides.unsafe[call.callee] == nil else { return nil }
+    return argumentSafety.whySafe(canonicalName(call.callee), arguments: arguments)
   }
 
   /// Why a set*id call is one system call in a process that never started a thread (for

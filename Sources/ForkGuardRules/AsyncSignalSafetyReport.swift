@@ -52,6 +52,9 @@ struct AsyncSignalSafetyReport {
     /// Why the call is safe in this context's process after all, when it is (`arguments`:
     /// what its arguments hold there).
     func safeInThisProcess(_ call: CallSite, arguments: [Int: AbstractValue] = [:]) -> String? {
+      if let why = input.knowledge.whySafeForArguments(call, arguments: arguments) {
+        return "unsafe only by the letter here: \(why)"
+      }
       if let why = input.knowledge.whySafeInCLocale(call, arguments: arguments) {
         if leftCLocale == nil { leftCLocale = processFile.map(input.leavesCLocale.mayHaveReached) ?? true }
         return leftCLocale == true ? nil : "\(Self.cLocaleNote), and there \(why)"
@@ -81,10 +84,10 @@ struct AsyncSignalSafetyReport {
         case .lock: return reportsLockFunctions
         }
       },
-      // A call whose severity its arguments decide (`strsignal`) marks no code as reached
-      // only after a reported call: it may end up a note.
+      // A call whose severity its arguments decide (`strsignal`, `sysconf`) marks no code as
+      // reached only after a reported call: it may end up a note.
       isReported: { call, safety in
-        accepted(call, safety) && !isNote(call) && !input.knowledge.mayBeSafeInCLocale(call)
+        accepted(call, safety) && !isNote(call) && !input.knowledge.severityDependsOnArguments(call)
       }, process: input.process)
     func accepted(_ finding: UnsafeCallSearch.Finding) -> Bool { accepted(finding.call, finding.safety) }
     let found: [UnsafeCallSearch.Finding]
