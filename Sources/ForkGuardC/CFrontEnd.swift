@@ -16,7 +16,7 @@ public final class CFrontEnd {
   private let prefixHeaders: PrefixHeaders?
   private var localIndex: CXIndex?
 
-  /// - Parameter prefixHeaders: the run's shared precompiled first headers, when files on
+  /// - Parameter prefixHeaders: the run's shared precompiled prefixes, when files on
   ///   disk are parsed (not editor buffers).
   public init(knowledge: Knowledge, prefixHeaders: PrefixHeaders? = nil) {
     self.knowledge = knowledge
@@ -88,7 +88,7 @@ public final class CFrontEnd {
     return Self.facts(of: unit, file: file, arguments: arguments, knowledge: knowledge)
   }
 
-  /// The facts of `file` parsed on its precompiled first header; nil when clang refuses the
+  /// The facts of `file` parsed on its precompiled prefix; nil when clang refuses the
   /// PCH (then the file is parsed whole).
   private func facts(for file: String, arguments: [String], prefix: PrefixHeaders.Prefix) -> FileFacts? {
     // An index that leaves the PCH's declarations out of the unit's walk: visiting them
@@ -119,7 +119,7 @@ public final class CFrontEnd {
   /// - Parameter inclusions: the unit's included files when the caller knows them (an editor
   ///   unit re-parsed on the same preamble); libclang otherwise lists them by loading every
   ///   source location entry of the preamble, a tenth of a re-parse of sshd.c.
-  /// - Parameter prefix: what the walk of the unit's precompiled first header collected,
+  /// - Parameter prefix: what the walk of the unit's precompiled prefix collected,
   ///   when the unit's walk leaves its declarations out.
   static func facts(
     of unit: CXTranslationUnit, file: String, arguments: [String], knowledge: Knowledge,

@@ -53,8 +53,16 @@ public final class PrefixHeaders: Sendable {
     var directives: [Directive]
   }
 
+  private struct Group: Hashable {
+    var folder: String
+    var arguments: [String]
+  }
+
   private struct Table {
     var states: [Key: State] = [:]
+    /// Directive runs whose header had an error (a missing `config.h`), by folder and
+    /// flags: a prefix that starts with one has it too, and is not made.
+    var failing: [Group: [[Directive]]] = [:]
     /// The leading directives of the run's C files, by folder, read when a file of the
     /// folder first asks.
     var openings: [String: [String: Opening]] = [:]
@@ -102,7 +110,9 @@ public final class PrefixHeaders: Sendable {
     let length = Self.sharedLength(of: own, among: openings.filter { $0.key != file }.map(\.value))
     guard length > 0 else { return nil }
     let key = Key(folder: folder, arguments: arguments, directives: Array(own.directives.prefix(length)))
+    let group = Group(folder: folder, arguments: arguments)
     let shouldBuild: Bool = table.withLock { table in
+      if table.failing[group, default: []].contains(where: { key.directives.starts(with: $0) }) { return false }
       switch table.states[key] {
       case nil:
         table.states[key] = .wanted
@@ -116,8 +126,18 @@ public final class PrefixHeaders: Sendable {
     }
     if shouldBuild {
       let built = build(key.directives, includedFrom: file, arguments: arguments, index: index, knowledge: knowledge)
-      table.withLock { $0.states[key] = built.map(State.built) ?? .unusable }
-      return built
+      table.withLock { table in
+        switch built {
+        case .success(let prefix):
+          table.states[key] = .built(prefix)
+        case .failure(let failure):
+          table.states[key] = .unusable
+          if let line = failure.line {
+            table.failing[group, default: []].append(Array(key.directives.prefix(line + 1)))
+          }
+        }
+      }
+      return try? built.get()
     }
     return table.withLock { table in
       if case .built(let prefix) = table.states[key] { return prefix }
@@ -164,16 +184,24 @@ public final class PrefixHeaders: Sendable {
     return best.length
   }
 
+  /// Why a prefix was not made: the directive (by line) under which its header's first
+  /// error is, when it had one.
+  private struct Failure: Error {
+    var line: Int?
+  }
+
   /// Precompiles `directives`, or the part of them before the first header without an
   /// include guard.
   private func build(
     _ directives: [Directive], includedFrom file: String, arguments: [String], index: CXIndex, knowledge: Knowledge
-  ) -> Prefix? {
+  ) -> Result<Prefix, Failure> {
     var lines: [String] = []
     for directive in directives {
       switch directive {
       case .quoted(let name):
-        guard let path = Self.resolve(name, includedFrom: file, arguments: arguments) else { return nil }
+        guard let path = Self.resolve(name, includedFrom: file, arguments: arguments) else {
+          return .failure(Failure(line: lines.count))
+        }
         lines.append("#include \"\(path)\"")
       case .angled(let name):
         lines.append("#include <\(name)>")
@@ -183,70 +211,88 @@ public final class PrefixHeaders: Sendable {
     }
     while !lines.isEmpty {
       switch precompile(lines, arguments: arguments, index: index, knowledge: knowledge) {
-      case .built(let prefix): return prefix
+      case .built(let prefix): return .success(prefix)
       case .unguarded(let line):
-        guard line < lines.count else { return nil }
+        guard line < lines.count else { return .failure(Failure(line: nil)) }
         lines = Array(lines.prefix(line))
-      case .failed: return nil
+      case .failed(let line): return .failure(Failure(line: line))
       }
     }
-    return nil
+    return .failure(Failure(line: nil))
   }
 
   private enum Precompiled {
     case built(Prefix)
     /// The header included on this line (0-based) has no guard.
     case unguarded(line: Int)
-    case failed
+    /// An error, under the directive on this line when it is known.
+    case failed(line: Int?)
   }
 
   private func precompile(_ lines: [String], arguments: [String], index: CXIndex, knowledge: Knowledge) -> Precompiled {
     guard let (pch, header) = nextPaths(),
       (try? (lines.joined(separator: "\n") + "\n").write(toFile: header, atomically: false, encoding: .utf8)) != nil
-    else { return .failed }
+    else { return .failed(line: nil) }
     var unit: CXTranslationUnit?
     let options = CXTranslationUnit_Incomplete.rawValue | CXTranslationUnit_ForSerialization.rawValue
     let error = CFrontEnd.parse(
       header, arguments: arguments + ["-x", "c-header"], unsaved: [:], index: index, options: options,
       into: &unit, keepGoing: false)
-    guard error == CXError_Success, let unit else { return .failed }
+    guard error == CXError_Success, let unit else { return .failed(line: nil) }
     defer { clang_disposeTranslationUnit(unit) }
+    let directLines = Self.directIncludeLines(of: unit, header: header)
     for position in 0..<clang_getNumDiagnostics(unit) {
       let diagnostic = clang_getDiagnostic(unit, position)
       defer { clang_disposeDiagnostic(diagnostic) }
       let severity = clang_getDiagnosticSeverity(diagnostic)
-      if severity == CXDiagnostic_Error || severity == CXDiagnostic_Fatal { return .failed }
+      guard severity == CXDiagnostic_Error || severity == CXDiagnostic_Fatal else { continue }
+      var file: CXFile?
+      var line: UInt32 = 0
+      clang_getSpellingLocation(clang_getDiagnosticLocation(diagnostic), &file, &line, nil, nil)
+      guard let file else { return .failed(line: nil) }
+      let name = clang_getFileName(file).consume()
+      return .failed(line: name == header ? Int(line) - 1 : directLines.lines[name])
     }
-    if let line = Self.firstUnguardedLine(of: unit, header: header) { return .unguarded(line: line) }
-    guard clang_saveTranslationUnit(unit, pch, clang_defaultSaveOptions(unit)) == 0 else { return .failed }
+    if let line = directLines.unguarded.min() { return .unguarded(line: line) }
+    guard clang_saveTranslationUnit(unit, pch, clang_defaultSaveOptions(unit)) == 0 else {
+      return .failed(line: nil)
+    }
     let inclusions = Set(CFrontEnd.inclusions(of: unit).map(CFrontEnd.plainPath)).subtracting([header]).sorted()
     let extractor = CFactExtractor(knowledge: knowledge, mainFile: header, names: FileNames())
     MacroLines.during { extractor.extract(from: Cursor(clang_getTranslationUnitCursor(unit))) }
     return .built(Prefix(precompiledHeader: pch, inclusions: inclusions, collected: extractor.collected))
   }
 
-  /// The first line of the unit's main file whose header has no include guard (the file's
-  /// own `#include` of it would read it again), or nil. Headers `-include` adds are not
-  /// the main file's: the file's own parse reads them first as well.
-  private static func firstUnguardedLine(of unit: CXTranslationUnit, header: String) -> Int? {
+  /// For every file the unit includes, the line (0-based) of the main file's `#include`
+  /// under which it is read; and the lines whose header has no include guard (the file's
+  /// own `#include` of it would read it again). Headers `-include` adds are not the main
+  /// file's: the file's own parse reads them first as well.
+  private static func directIncludeLines(of unit: CXTranslationUnit, header: String)
+    -> (lines: [String: Int], unguarded: [Int])
+  {
     final class Box {
-      var direct: [(file: CXFile, line: Int)] = []
+      var lines: [String: Int] = [:]
+      var unguarded: [Int] = []
       var main: CXFile?
+      var unit: CXTranslationUnit?
     }
     let box = Box()
     box.main = clang_getFile(unit, header)
+    box.unit = unit
     clang_getInclusions(
       unit,
       { file, stack, depth, context in
-        guard let file, depth == 1, let stack else { return }
+        guard let file, depth >= 1, let stack else { return }
         let box = Unmanaged<Box>.fromOpaque(context!).takeUnretainedValue()
+        // The outermost `#include`: in the main file, or in what `-include` added.
         var includer: CXFile?
         var line: UInt32 = 0
-        clang_getSpellingLocation(stack[0], &includer, &line, nil, nil)
+        clang_getSpellingLocation(stack[Int(depth) - 1], &includer, &line, nil, nil)
         guard let includer, let main = box.main, clang_File_isEqual(includer, main) != 0 else { return }
-        box.direct.append((file, Int(line) - 1))
+        box.lines[clang_getFileName(file).consume()] = Int(line) - 1
+        if depth == 1, clang_isFileMultipleIncludeGuarded(box.unit, file) == 0 { box.unguarded.append(Int(line) - 1) }
       }, Unmanaged.passUnretained(box).toOpaque())
-    return box.direct.filter { clang_isFileMultipleIncludeGuarded(unit, $0.file) == 0 }.map(\.line).min()
+    return (box.lines, box.unguarded)
   }
 
   private func nextPaths() -> (pch: String, header: String)? {

@@ -120,4 +120,32 @@ struct PrefixHeadersTests {
     // `<stdio.h>` alone.
     #expect(prefixHeaders.builtCount == 1)
   }
+
+  /// A tree checked without configure: the shared first header is missing, so no prefix is
+  /// made, and every file is parsed whole, with its parse problem.
+  @Test func aMissingHeaderMakesNoPrefix() throws {
+    let root = Scratch.root.appendingPathComponent("prefix-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: root) }
+    try "#pragma once\nint shared(void);\n".write(
+      to: root.appendingPathComponent("shared.h"), atomically: true, encoding: .utf8)
+    let files = try ["p.c", "q.c", "r.c"].map { name in
+      let path = root.appendingPathComponent(name).path
+      try "#include \"config.h\"\n#include \"shared.h\"\nint \(name.dropLast(2))(void) { return shared(); }\n"
+        .write(toFile: path, atomically: true, encoding: .utf8)
+      return path
+    }
+    let arguments: @Sendable (String) -> [String] = { CFrontEnd.defaultArguments(for: $0, includeDirectories: []) }
+    let knowledge = try Knowledge()
+    let prefixHeaders = PrefixHeaders(files: files, arguments: arguments)
+    let onPrefix = CFrontEnd(knowledge: knowledge, prefixHeaders: prefixHeaders)
+    let whole = CFrontEnd(knowledge: knowledge)
+    for file in files {
+      let facts = try onPrefix.facts(for: file, arguments: arguments(file))
+      #expect(facts.parseProblem?.missingHeaders == ["config.h"])
+      #expect(
+        FactsCoding.encode([facts]) == FactsCoding.encode([try whole.facts(for: file, arguments: arguments(file))]))
+    }
+    #expect(prefixHeaders.builtCount == 0)
+  }
 }
