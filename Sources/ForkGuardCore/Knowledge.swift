@@ -217,6 +217,9 @@ public struct Knowledge: Sendable {
     /// Calls made only when an assertion, a stack canary or a fortify check has failed, as
     /// the program aborts (`__assert_fail`).
     public var assertionFailures: [String]
+    /// Signals no handler can be installed for (SIGKILL, SIGSTOP): a registration for one
+    /// never runs its handler.
+    public var uncatchableSignals: [Int]
   }
 
   public struct ThreadStart: Codable, Sendable {

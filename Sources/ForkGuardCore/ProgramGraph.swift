@@ -486,13 +486,21 @@ public struct HandlerContext: Sendable {
 
 extension ProgramGraph {
   /// One context per handler function and kind, however often it is registered; the
-  /// earliest registration in report order speaks for all.
-  public func handlerContexts(_ kinds: Set<HandlerRegistration.Kind>) -> [HandlerContext] {
+  /// earliest registration in report order speaks for all. A signal handler's registration
+  /// for one of `uncatchable` (SIGKILL, SIGSTOP) installs nothing and is left out.
+  public func handlerContexts(_ kinds: Set<HandlerRegistration.Kind>, uncatchable: Set<Int> = [])
+    -> [HandlerContext]
+  {
     var byHandler: [String: HandlerContext] = [:]
     let sorted = Set(registrations).sorted {
       ($0.location, $0.kind.rawValue, "\($0.signal as Any)") < ($1.location, $1.kind.rawValue, "\($1.signal as Any)")
     }
     for registration in sorted where kinds.contains(registration.kind) {
+      if registration.kind == .signalHandler, case .constant(let number)? = registration.signal,
+        uncatchable.contains(number)
+      {
+        continue
+      }
       for (symbol, _) in functions(for: registration.handler) {
         // A function a stored handler is compared against is a sentinel, not a handler.
         if case .function = registration.handler {} else if comparedFunctions.contains(symbol) { continue }

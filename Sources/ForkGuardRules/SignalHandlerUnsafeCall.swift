@@ -20,7 +20,9 @@ public struct SignalHandlerUnsafeCall: Rule {
       consequence: "a signal that interrupts a thread inside it can deadlock or corrupt state",
       defaultFix: "set a 'volatile sig_atomic_t' flag in the handler and act on it outside",
       reportsLockFunctions: true)
-    for context in input.program.handlerContexts([.signalHandler]) {
+    for context in input.program.handlerContexts(
+      [.signalHandler], uncatchable: Set(input.knowledge.process.uncatchableSignals))
+    {
       let notes = [
         DiagnosticNote(
           location: context.registration.location,
