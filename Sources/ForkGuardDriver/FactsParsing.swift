@@ -108,7 +108,8 @@ enum FactsParsing {
 
   /// Parses files on `jobs` threads, each with its own libclang index: every file, or those
   /// `demand` asks for as it learns what the rules can reach. Results come in file order,
-  /// so output does not depend on scheduling.
+  /// so output does not depend on scheduling. `prefixHeaders`: the caller's (nil inside:
+  /// none), or made here for `files` when not given.
   static func parse(
     _ files: [String], jobs: Int, knowledge: Knowledge, unsaved: [String: String] = [:], cache: FactsCache? = nil,
     demand: ParseDemand? = nil, editorUnits: CEditorUnits? = nil, prefixHeaders: PrefixHeaders?? = nil,
