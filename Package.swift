@@ -44,7 +44,7 @@ let package = Package(
       path: "docs",
       exclude: [
         "README.md", "editors-and-ci.md", "scale.md", "precision.md", "program-model.md", "reliability.md", "ci",
-        "problem-matchers",
+        "problem-matchers", "triage",
       ],
       resources: [.copy("rules")]
     ),
