@@ -390,7 +390,10 @@ public final class PrefixHeaders: Sendable {
           } else {
             break
           }
-        } else if name == "define" || name == "undef", !rest.isEmpty {
+        } else if name == "define" || name == "undef", !rest.isEmpty,
+          // A literal could hide `//` or `/*`, which the reading above took for a comment.
+          !rest.contains("\""), !rest.contains("'")
+        {
           directives.append(.definition("#\(name) \(rest)"))
         } else {
           break

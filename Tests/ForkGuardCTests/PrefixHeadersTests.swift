@@ -26,6 +26,8 @@ struct PrefixHeadersTests {
     #expect(leading("#include <a.h>\n#define LONG \\\n 1\n#include <b.h>\n") == [.angled("a.h")])
     #expect(leading("#include <a.h>\n/* never closed") == [.angled("a.h")])
     #expect(leading("") == [])
+    // A literal in a definition could hold what looks like a comment: the run ends there.
+    #expect(leading("#include <a.h>\n#define PATTERN \"/*\"\n#include <b.h>\n") == [.angled("a.h")])
   }
 
   @Test func otherLanguagesAndAnotherPCHAreLeftAlone() {
