@@ -14,10 +14,9 @@ struct ArgumentSafety: Codable, Sendable {
   /// Why a call to `name` is safe with these arguments, or nil: the deciding argument must
   /// hold only safe values on every way the analysis reached the call.
   func whySafe(_ name: String, arguments: [Int: AbstractValue]) -> String? {
-    guard let rule = functions[name], let known = arguments[rule.argument]?.numbers,
-      known.count <= 64
+    guard let rule = functions[name],
+      arguments[rule.argument]?.lies(within: rule.values.values.map { $0...$0 }) == true
     else { return nil }
-    let safe = Set(rule.values.values)
-    return known.allSatisfy(safe.contains) ? rule.why : nil
+    return rule.why
   }
 }

@@ -36,8 +36,7 @@ public struct CLocaleLookups: Codable, Sendable {
   public func whySafe(_ call: CallSite, name: String, arguments: [Int: AbstractValue]) -> String? {
     if let why = functions[name] { return why }
     if let range = argumentRanges[name] {
-      guard let known = arguments[range.argument]?.numbers,
-        range.low <= known.lowerBound, known.upperBound <= range.high
+      guard range.low <= range.high, arguments[range.argument]?.lies(within: [range.low...range.high]) == true
       else { return nil }
       return range.why
     }

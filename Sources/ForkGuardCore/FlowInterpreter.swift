@@ -173,6 +173,13 @@ public enum AbstractValue: Hashable, Sendable {
     }
   }
 
+  /// Whether every number the value may be lies within one of `ranges` (false when it is
+  /// not known as numbers): what the data's argument conditions ask of a call's argument.
+  public func lies(within ranges: [ClosedRange<Int>]) -> Bool {
+    guard let known = numbers else { return false }
+    return ranges.contains { $0.lowerBound <= known.lowerBound && known.upperBound <= $0.upperBound }
+  }
+
   /// What an argument holds where a call is made: a constant, a range, or what the caller's
   /// parameter holds (`parameter` reads it by index).
   public init?(argument: ArgumentValue?, parameter: (Int) -> AbstractValue?) {

@@ -15,10 +15,7 @@ struct LibraryResults: Codable, Sendable {
   func result(of name: String, argument: (Int) -> AbstractValue?) -> Int? {
     guard let rule = results[name] else { return nil }
     guard let index = rule.argument else { return rule.result }
-    guard let known = argument(index)?.numbers else { return nil }
-    let fits = (rule.ranges ?? []).contains { pair in
-      pair.count == 2 && pair[0] <= known.lowerBound && known.upperBound <= pair[1]
-    }
-    return fits ? rule.result : nil
+    let ranges = (rule.ranges ?? []).filter { $0.count == 2 && $0[0] <= $0[1] }.map { $0[0]...$0[1] }
+    return argument(index)?.lies(within: ranges) == true ? rule.result : nil
   }
 }
