@@ -100,14 +100,8 @@ public final class CFrontEnd {
       options: 0, into: &unit)
     guard error == CXError_Success, let unit else { return nil }
     defer { clang_disposeTranslationUnit(unit) }
-    for position in 0..<clang_getNumDiagnostics(unit) {
-      let diagnostic = clang_getDiagnostic(unit, position)
-      defer { clang_disposeDiagnostic(diagnostic) }
-      if clang_getDiagnosticSeverity(diagnostic) == CXDiagnostic_Fatal,
-        clang_getDiagnosticSpelling(diagnostic).consume().contains("precompiled header")
-      {
-        return nil
-      }
+    if Self.errors(of: unit).contains(where: { $0.fatal && $0.message.contains("precompiled header") }) {
+      return nil
     }
     let inclusions = Set(Self.inclusions(of: unit)).union(prefix.inclusions).sorted()
     return Self.facts(
@@ -241,23 +235,33 @@ public final class CFrontEnd {
     return box.paths.sorted()
   }
 
+  /// The unit's errors (fatal ones included), in clang's order; a location is valid while
+  /// the unit is.
+  static func errors(of unit: CXTranslationUnit) -> [(message: String, location: CXSourceLocation, fatal: Bool)] {
+    (0..<clang_getNumDiagnostics(unit)).compactMap { index in
+      let diagnostic = clang_getDiagnostic(unit, index)
+      defer { clang_disposeDiagnostic(diagnostic) }
+      let severity = clang_getDiagnosticSeverity(diagnostic)
+      guard severity == CXDiagnostic_Error || severity == CXDiagnostic_Fatal else { return nil }
+      return (
+        clang_getDiagnosticSpelling(diagnostic).consume(), clang_getDiagnosticLocation(diagnostic),
+        severity == CXDiagnostic_Fatal
+      )
+    }
+  }
+
   private static func parseProblem(of unit: CXTranslationUnit, names: FileNames) -> ParseProblem? {
     var first: ParseProblem?
     var errors = 0
     var missing: [String] = []
-    for index in 0..<clang_getNumDiagnostics(unit) {
-      let diagnostic = clang_getDiagnostic(unit, index)
-      defer { clang_disposeDiagnostic(diagnostic) }
-      let severity = clang_getDiagnosticSeverity(diagnostic)
-      guard severity == CXDiagnostic_Error || severity == CXDiagnostic_Fatal else { continue }
+    for error in Self.errors(of: unit) {
       errors += 1
-      let message = clang_getDiagnosticSpelling(diagnostic).consume()
       // "'config.h' file not found"
-      if message.hasSuffix("' file not found"), message.hasPrefix("'") {
-        missing.append(String(message.dropFirst().dropLast("' file not found".count)))
+      if error.message.hasSuffix("' file not found"), error.message.hasPrefix("'") {
+        missing.append(String(error.message.dropFirst().dropLast("' file not found".count)))
       }
-      if first == nil, let location = Cursor.location(clang_getDiagnosticLocation(diagnostic), in: names) {
-        first = ParseProblem(location: location, message: message, errorCount: 0)
+      if first == nil, let location = Cursor.location(error.location, in: names) {
+        first = ParseProblem(location: location, message: error.message, errorCount: 0)
       }
     }
     guard errors > 0 else { return nil }

@@ -241,14 +241,10 @@ public final class PrefixHeaders: Sendable {
     guard error == CXError_Success, let unit else { return .failed(line: nil) }
     defer { clang_disposeTranslationUnit(unit) }
     let directLines = Self.directIncludeLines(of: unit, header: header)
-    for position in 0..<clang_getNumDiagnostics(unit) {
-      let diagnostic = clang_getDiagnostic(unit, position)
-      defer { clang_disposeDiagnostic(diagnostic) }
-      let severity = clang_getDiagnosticSeverity(diagnostic)
-      guard severity == CXDiagnostic_Error || severity == CXDiagnostic_Fatal else { continue }
+    if let error = CFrontEnd.errors(of: unit).first {
       var file: CXFile?
       var line: UInt32 = 0
-      clang_getSpellingLocation(clang_getDiagnosticLocation(diagnostic), &file, &line, nil, nil)
+      clang_getSpellingLocation(error.location, &file, &line, nil, nil)
       guard let file else { return .failed(line: nil) }
       let name = clang_getFileName(file).consume()
       return .failed(line: name == header ? Int(line) - 1 : directLines.lines[name])

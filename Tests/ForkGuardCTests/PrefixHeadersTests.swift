@@ -7,6 +7,31 @@ import Testing
 
 @Suite("Precompiled prefix headers")
 struct PrefixHeadersTests {
+  /// A folder of C files in the scratch area, removed with `remove()`.
+  struct Project {
+    let root = Scratch.root.appendingPathComponent("prefix-\(UUID().uuidString)")
+
+    init(folders: [String] = []) throws {
+      for folder in [""] + folders {
+        try FileManager.default.createDirectory(
+          at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
+      }
+    }
+
+    @discardableResult
+    func write(_ name: String, _ text: String) throws -> String {
+      let path = root.appendingPathComponent(name).path
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+      return path
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: root) }
+  }
+
+  static let arguments: @Sendable (String) -> [String] = {
+    CFrontEnd.defaultArguments(for: $0, includeDirectories: [])
+  }
+
   func leading(_ text: String) -> [PrefixHeaders.Directive] {
     PrefixHeaders.leadingDirectives(in: Data(text.utf8))
   }
@@ -39,15 +64,10 @@ struct PrefixHeadersTests {
   /// A project whose files open with the same guarded header: parsed on one precompiled
   /// header, every file's facts are byte for byte those of a whole parse.
   @Test func factsOnAPrefixAreThoseOfAWholeParse() throws {
-    let root = Scratch.root.appendingPathComponent("prefix-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: root.appendingPathComponent("sub"), withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: root) }
-    func write(_ name: String, _ text: String) throws -> String {
-      let path = root.appendingPathComponent(name).path
-      try text.write(toFile: path, atomically: true, encoding: .utf8)
-      return path
-    }
-    _ = try write(
+    let project = try Project(folders: ["sub"])
+    defer { project.remove() }
+    let write = project.write
+    try write(
       "common.h",
       """
       #ifndef COMMON_H
@@ -61,7 +81,7 @@ struct PrefixHeadersTests {
       static inline void spawn(void) { if (fork() == 0) { free(checked(1)); _exit(0); } }
       #endif
       """)
-    _ = try write(
+    try write(
       "helpers.h",
       """
       #pragma once
@@ -77,7 +97,7 @@ struct PrefixHeadersTests {
       try write("f.c", "#define FLAG 2\n#include <stdio.h>\n#include \"common.h\"\nint f(void) { return FLAG; }\n"),
     ]
     let knowledge = try Knowledge()
-    let arguments: @Sendable (String) -> [String] = { CFrontEnd.defaultArguments(for: $0, includeDirectories: []) }
+    let arguments = Self.arguments
     func encoded(_ prefixHeaders: PrefixHeaders?) throws -> [Data] {
       let frontEnd = CFrontEnd(knowledge: knowledge, prefixHeaders: prefixHeaders)
       return try files.map { file in
@@ -97,19 +117,15 @@ struct PrefixHeadersTests {
   /// A header without a guard would be read twice (the PCH, then the file's own include):
   /// the prefix ends before it.
   @Test func aPrefixEndsBeforeAnUnguardedHeader() throws {
-    let root = Scratch.root.appendingPathComponent("prefix-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: root) }
+    let project = try Project()
+    defer { project.remove() }
     // Read twice, its struct would be defined twice: an error.
-    try "struct counter { int value; };\n".write(
-      to: root.appendingPathComponent("plain.h"), atomically: true, encoding: .utf8)
-    let files = try ["x.c", "y.c", "z.c"].map { name in
-      let path = root.appendingPathComponent(name).path
-      try "#include <stdio.h>\n#include \"plain.h\"\nvoid \(name.dropLast(2))(struct counter *c) { c->value++; }\n"
-        .write(toFile: path, atomically: true, encoding: .utf8)
-      return path
+    try project.write("plain.h", "struct counter { int value; };\n")
+    let files = try ["x", "y", "z"].map { name in
+      try project.write(
+        "\(name).c", "#include <stdio.h>\n#include \"plain.h\"\nvoid \(name)(struct counter *c) { c->value++; }\n")
     }
-    let arguments: @Sendable (String) -> [String] = { CFrontEnd.defaultArguments(for: $0, includeDirectories: []) }
+    let arguments = Self.arguments
     let prefixHeaders = PrefixHeaders(files: files, arguments: arguments)
     let frontEnd = CFrontEnd(knowledge: try Knowledge(), prefixHeaders: prefixHeaders)
     for file in files {
@@ -126,18 +142,14 @@ struct PrefixHeadersTests {
   /// A tree checked without configure: the shared first header is missing, so no prefix is
   /// made, and every file is parsed whole, with its parse problem.
   @Test func aMissingHeaderMakesNoPrefix() throws {
-    let root = Scratch.root.appendingPathComponent("prefix-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: root) }
-    try "#pragma once\nint shared(void);\n".write(
-      to: root.appendingPathComponent("shared.h"), atomically: true, encoding: .utf8)
-    let files = try ["p.c", "q.c", "r.c"].map { name in
-      let path = root.appendingPathComponent(name).path
-      try "#include \"config.h\"\n#include \"shared.h\"\nint \(name.dropLast(2))(void) { return shared(); }\n"
-        .write(toFile: path, atomically: true, encoding: .utf8)
-      return path
+    let project = try Project()
+    defer { project.remove() }
+    try project.write("shared.h", "#pragma once\nint shared(void);\n")
+    let files = try ["p", "q", "r"].map { name in
+      try project.write(
+        "\(name).c", "#include \"config.h\"\n#include \"shared.h\"\nint \(name)(void) { return shared(); }\n")
     }
-    let arguments: @Sendable (String) -> [String] = { CFrontEnd.defaultArguments(for: $0, includeDirectories: []) }
+    let arguments = Self.arguments
     let knowledge = try Knowledge()
     let prefixHeaders = PrefixHeaders(files: files, arguments: arguments)
     let onPrefix = CFrontEnd(knowledge: knowledge, prefixHeaders: prefixHeaders)
