@@ -576,6 +576,14 @@ final class CFunctionLowering {
     {
       return parameterIndex[declaration.usr].map { .parameter($0) }
     }
+    // The standard streams by name: whether the program ever gives stderr a buffer decides
+    // what a write to it costs in a handler (`Knowledge.whySafeOnUnbufferedStderr`).
+    if expression.kind == CXCursor_DeclRefExpr, let declaration = expression.referenced,
+      declaration.kind == CXCursor_VarDecl, Self.standardStreams.contains(declaration.spelling),
+      declaration.semanticParent.kind == CXCursor_TranslationUnit
+    {
+      return .variable(declaration.usr)
+    }
     if let elements = arrays.elements(of: argument) { return .elements(elements) }
     if let text = argument.stringLiteralValue {
       return text.utf8.count <= ArgumentValue.longestString ? .string(text) : nil
@@ -601,6 +609,8 @@ final class CFunctionLowering {
     let bits = Self.constantBits(expression)
     return bits == 0 ? nil : .bitsIncluding(bits)
   }
+
+  private static let standardStreams: Set<String> = ["stdin", "stdout", "stderr"]
 
   private static func constantBits(_ cursor: Cursor) -> Int {
     let expression = cursor.strippingParenthesesAndCasts

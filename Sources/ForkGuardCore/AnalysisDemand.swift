@@ -33,10 +33,12 @@ public struct AnalysisDemand {
   /// Functions on a path from a program's entry to a fork or a thread start: whether a
   /// thread can run at the fork depends on what comes first on those paths.
   private var ancestors = Set<SymbolID>()
-  /// Library calls that leave the C locale, and the functions that may make one: each
-  /// one's callers are wanted, up to the programs' entries (`AnalysisInput.leavesCLocale`).
-  private let localeSetters: Set<String>
-  private var localeLeavers = Set<SymbolID>()
+  /// Library calls whose making anywhere in a program changes how its contexts are judged
+  /// (leaving the C locale, `AnalysisInput.leavesCLocale`; giving stderr a buffer,
+  /// `AnalysisInput.buffersStderr`), and the functions that may make one: each one's callers
+  /// are wanted, up to the programs' entries.
+  private let programWideCalls: Set<String>
+  private var programWideCallers = Set<SymbolID>()
   /// Whether a library call starts a thread.
   private var startsThread: NameAnswers
   /// Registration wrappers (a parameter reaches a registration) and the arguments they
@@ -59,9 +61,9 @@ public struct AnalysisDemand {
     takesLock: @escaping (String) -> Bool, startsThread: @escaping (String) -> Bool = { _ in false },
     isUnsafe: @escaping (String) -> Bool = { _ in true },
     isLibraryFunction: @escaping (String) -> Bool = { _ in false },
-    threadsPossible: Bool = true, localeSetters: Set<String> = []
+    threadsPossible: Bool = true, programWideCalls: Set<String> = []
   ) {
-    self.localeSetters = localeSetters
+    self.programWideCalls = programWideCalls
     self.threadsPossible = threadsPossible
     self.takesLock = NameAnswers(takesLock)
     self.startsThread = NameAnswers(startsThread)
@@ -70,8 +72,9 @@ public struct AnalysisDemand {
     // The programs' entries: which code a `main` covers decides how its forks are judged.
     want(.definition("main"))
     // Whether a program may leave the C locale decides how its message look-ups are judged
-    // (`AnalysisInput.leavesCLocale`): the code that may, and the way to it from a `main`.
-    for name in localeSetters.sorted() { want(.mention(name)) }
+    // (`AnalysisInput.leavesCLocale`), and so on: the code that may, and the way to it from a
+    // `main`.
+    for name in programWideCalls.sorted() { want(.mention(name)) }
   }
 
   /// The wants found since the last call.
@@ -106,13 +109,13 @@ public struct AnalysisDemand {
         markUpward(function.symbol)
       }
       if function.calls.contains(where: { startsThread($0.callee) }) { threadStarters.insert(function.symbol) }
-      if !localeSetters.isEmpty,
+      if !programWideCalls.isEmpty,
         function.calls.contains(where: { call in
-          call.symbol.map { localeLeavers.contains($0) } ?? false
-            || (call.symbol != nil && localeSetters.contains(call.callee))
+          call.symbol.map { programWideCallers.contains($0) } ?? false
+            || (call.symbol != nil && programWideCalls.contains(call.callee))
         })
       {
-        markLocaleLeaver(function.symbol)
+        markProgramWideCaller(function.symbol)
       }
       if !ancestors.isEmpty,
         function.calls.contains(where: { call in call.symbol.map { ancestors.contains($0) } ?? false })
@@ -263,7 +266,9 @@ public struct AnalysisDemand {
 
   private mutating func markAncestors(_ symbol: SymbolID) { wantCallers(of: symbol, marking: \.ancestors) }
 
-  private mutating func markLocaleLeaver(_ symbol: SymbolID) { wantCallers(of: symbol, marking: \.localeLeavers) }
+  private mutating func markProgramWideCaller(_ symbol: SymbolID) {
+    wantCallers(of: symbol, marking: \.programWideCallers)
+  }
 
   /// Marks the function and, to any depth, its callers in `marked`, wanting the files that
   /// mention each (where callers not yet parsed are).

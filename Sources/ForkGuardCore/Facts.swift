@@ -54,8 +54,8 @@ public enum ArgumentValue: Codable, Hashable, Sendable {
   /// Not a constant, but an `|` of these constant bits with something else
   /// (`CLONE_VM | SIGCHLD | extra`): at least these bits are set.
   case bitsIncluding(Int)
-  /// The value of an integer variable with static storage (`ProgramGraph.variableBits` says
-  /// which bits it can ever hold).
+  /// A variable with static storage, passed whole: an integer (`ProgramGraph.variableBits`
+  /// says which bits it can ever hold), or a standard stream (`stderr`).
   case variable(SymbolID)
   /// A pointer to a local buffer whose first bytes are known, by offset (telnet's
   /// `tmp + 2` after `*cp++ = IAC; *cp++ = SB; *cp++ = TELOPT_NAWS`).

@@ -111,6 +111,7 @@ public struct Knowledge: Sendable {
   private let setxid: SetxidCalls
   private let libraryResults: LibraryResults
   private let argumentSafety: ArgumentSafety
+  private let unbufferedStderr: UnbufferedStderr
   /// Every function the C library exports.
   private let libraryNames: Set<String>
   private let lookups: Lookups
@@ -294,6 +295,7 @@ public struct Knowledge: Sendable {
     setxid = try decode(SetxidCalls.self, "glibc-setxid.json")
     libraryResults = try decode(LibraryResults.self, "libc-results.json")
     argumentSafety = try decode(ArgumentSafety.self, "glibc-argument-safety.json")
+    unbufferedStderr = try decode(UnbufferedStderr.self, "glibc-unbuffered-stderr.json")
     libraryNames = try list("glibc-2.36-functions.txt")
     lookups = Lookups(process: process, internals: internals, swift: swift)
     var fingerprint = ContentHash()
@@ -403,6 +405,21 @@ public struct Knowledge: Sendable {
     guard call.symbol != nil, overrides.unsafe[call.callee] == nil else { return nil }
     return argumentSafety.whySafe(canonicalName(call.callee), arguments: arguments)
   }
+
+  /// Why glibc makes the call safe while stderr stays unbuffered (`AnalysisInput.buffersStderr`),
+  /// or nil: `fprintf(stderr, "%d reaped\n", pid)` formats on the stack and writes once.
+  public func whySafeOnUnbufferedStderr(_ call: CallSite) -> String? {
+    guard call.symbol != nil, overrides.unsafe[call.callee] == nil,
+      unbufferedStderr.writesToStderr(call, formatting: formatting)
+    else { return nil }
+    return unbufferedStderr.why
+  }
+
+  /// Whether the library call may give stderr a buffer (`setvbuf`, `freopen`), or reopen it.
+  public func mayBufferStderr(_ call: CallSite) -> Bool { call.symbol != nil && unbufferedStderr.mayBuffer(call) }
+
+  /// Library functions that can give a stream a buffer.
+  public var streamBufferingFunctions: Set<String> { Set(unbufferedStderr.buffering.keys) }
 
   /// Why a set*id call is one system call in a process that never started a thread (for
   /// `inForkChild`: in the child of glibc's `fork()`), or nil for any other call.

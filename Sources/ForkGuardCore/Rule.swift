@@ -40,6 +40,8 @@ public struct AnalysisInput: Sendable {
   public let leavesCLocale: ProgramReach
   /// Which programs may start a thread at some point of their run.
   public let startsThreads: ProgramReach
+  /// Which programs may give stderr a buffer, or reopen it (`Knowledge.mayBufferStderr`).
+  public let buffersStderr: ProgramReach
 
   /// `phase` is called after each analysis with its name, for `--timings`.
   public init(
@@ -70,6 +72,10 @@ public struct AnalysisInput: Sendable {
       threadStarters.contains([SymbolSpelling.linked(function.symbol), function.location.file])
         || (startsAtTopLevel && SymbolSpelling.isProgramEntry(function.symbol, name: function.name))
         || function.calls.contains { $0.symbol != nil && knowledge.startsThread($0.callee) }
+    }
+    self.buffersStderr = ProgramReach(program: program) { function in
+      function.calls.contains { knowledge.mayBufferStderr($0) && program.definition(of: $0) == nil }
+        || function.nonLocalWrites.contains { $0.target == .global && $0.text == "stderr" }
     }
   }
 

@@ -136,7 +136,10 @@ final class ParseDemand: @unchecked Sendable {
         }
       },
       isLibraryFunction: { name in canonical.isLibraryFunction(name) }, threadsPossible: threadsPossible,
-      localeSetters: knowledges.reduce(into: Set<String>()) { $0.formUnion($1.localeSetters) })
+      programWideCalls: knowledges.reduce(into: Set<String>()) {
+        $0.formUnion($1.localeSetters)
+        $0.formUnion($1.streamBufferingFunctions)
+      })
   }
 
   /// Files to parse because of what `facts` shows.

@@ -49,6 +49,7 @@ struct AsyncSignalSafetyReport {
     let processFile = contextNotes.first?.location.file
     var leftCLocale: Bool?
     var startedThread: Bool?
+    var bufferedStderr: Bool?
     /// Why the call is safe in this context's process after all, when it is (`arguments`:
     /// what its arguments hold there).
     func safeInThisProcess(_ call: CallSite, arguments: [Int: AbstractValue] = [:]) -> String? {
@@ -58,6 +59,10 @@ struct AsyncSignalSafetyReport {
       if let why = input.knowledge.whySafeInCLocale(call, arguments: arguments) {
         if leftCLocale == nil { leftCLocale = processFile.map(input.leavesCLocale.mayHaveReached) ?? true }
         return leftCLocale == true ? nil : "\(Self.cLocaleNote), and there \(why)"
+      }
+      if let why = input.knowledge.whySafeOnUnbufferedStderr(call) {
+        if bufferedStderr == nil { bufferedStderr = processFile.map(input.buffersStderr.mayHaveReached) ?? true }
+        return bufferedStderr == true ? nil : "unsafe only by the letter here: \(why)"
       }
       if heapIsConsistent, let why = input.knowledge.whySetxidIsOneSystemCall(call, inForkChild: true) {
         return "unsafe only by the letter here: \(why)"

@@ -437,8 +437,8 @@ final class CLITests: XCTestCase {
       ], in: Self.root)
     XCTAssertEqual(report.status, 0, report.stderr)
     XCTAssert(report.stdout.contains("| demo | 1 | 1 | 1 | 1 | 0 | 0.5 | 20 |"), report.stdout)
-    XCTAssert(report.stdout.contains("## Sample for triage: 3 of 9 warnings, seed 12"), report.stdout)
-    XCTAssert(report.stdout.contains("the 3 findings at note severity"), report.stdout)
+    XCTAssert(report.stdout.contains("## Sample for triage: 3 of 8 warnings, seed 12"), report.stdout)
+    XCTAssert(report.stdout.contains("the 4 findings at note severity"), report.stdout)
     let everything = try Command.run(
       [
         "python3", Self.root.appendingPathComponent("benchmarks/precision-report.py").path, "--results", results.path,

@@ -15,7 +15,7 @@ static volatile sig_atomic_t stop_requested;
 
 static void log_line(const char *what) {
   char *copy = strdup(what); /* allocates: unsafe by the letter (glibc keeps its heap usable after fork) */
-  fprintf(stderr, "%s\n", copy);
+  fprintf(stderr, "%s\n", copy); /* by the letter too: stderr stays unbuffered here */
   free(copy);
 }
 

@@ -1,0 +1,38 @@
+/// glibc's writes to stderr while it keeps the unbuffered mode it starts in: formatted on
+/// the stack and handed to write(2) under a recursive lock, harmless in a signal handler or
+/// a fork child but for interleaved text (rules/data/glibc-unbuffered-stderr.json says why).
+/// A program that gives stderr a buffer (bash's `sh_setlinebuf (stderr)`) loses that.
+struct UnbufferedStderr: Codable, Sendable {
+  struct Writer: Codable, Sendable {
+    /// The index of the stream argument, and of the format for the printf family.
+    var stream: Int
+    var format: Int?
+  }
+  /// Writing functions by the name as spelled (`__fprintf_chk` has a flag before its format).
+  var writers: [String: Writer]
+  /// Functions that give a stream a buffer or reopen it, by the index of the stream argument.
+  var buffering: [String: Int]
+  var why: String
+
+  /// The symbol C gives the variable `stderr`.
+  static let stderrSymbol = "c:@stderr"
+
+  /// Whether the call writes to stderr itself, with no format or a literal `formatting`
+  /// formats on the stack without a lock.
+  func writesToStderr(_ call: CallSite, formatting: BufferFormatting) -> Bool {
+    guard let writer = writers[call.callee], case .variable(Self.stderrSymbol)? = call.argumentValues[writer.stream]
+    else { return false }
+    guard let format = writer.format else { return true }
+    guard case .string(let text)? = call.argumentValues[format] else { return false }
+    return formatting.isLockFree(text)
+  }
+
+  /// Whether a call may give stderr a buffer: a buffering function called on stderr, or on
+  /// a stream the analysis cannot name (`setvbuf (stream, …)` in a wrapper, a `FILE *` kept
+  /// elsewhere). On stdout or stdin by name it cannot.
+  func mayBuffer(_ call: CallSite) -> Bool {
+    guard let index = buffering[call.callee] else { return false }
+    if case .variable(let symbol)? = call.argumentValues[index] { return symbol == Self.stderrSymbol }
+    return true
+  }
+}
