@@ -38,6 +38,9 @@ public struct AnalysisDemand {
   /// `AnalysisInput.buffersStderr`), and the functions that may make one: each one's callers
   /// are wanted, up to the programs' entries.
   private let programWideCalls: Set<String>
+  /// Whether a call to one of them makes such a change (`setvbuf (stderr, …)` does,
+  /// `setvbuf (log_file, …)` does not).
+  private let makesProgramWideChange: (CallSite) -> Bool
   private var programWideCallers = Set<SymbolID>()
   /// Whether a library call starts a thread.
   private var startsThread: NameAnswers
@@ -61,9 +64,11 @@ public struct AnalysisDemand {
     takesLock: @escaping (String) -> Bool, startsThread: @escaping (String) -> Bool = { _ in false },
     isUnsafe: @escaping (String) -> Bool = { _ in true },
     isLibraryFunction: @escaping (String) -> Bool = { _ in false },
-    threadsPossible: Bool = true, programWideCalls: Set<String> = []
+    threadsPossible: Bool = true, programWideCalls: Set<String> = [],
+    makesProgramWideChange: @escaping (CallSite) -> Bool = { _ in true }
   ) {
     self.programWideCalls = programWideCalls
+    self.makesProgramWideChange = makesProgramWideChange
     self.threadsPossible = threadsPossible
     self.takesLock = NameAnswers(takesLock)
     self.startsThread = NameAnswers(startsThread)
@@ -112,7 +117,7 @@ public struct AnalysisDemand {
       if !programWideCalls.isEmpty,
         function.calls.contains(where: { call in
           call.symbol.map { programWideCallers.contains($0) } ?? false
-            || (call.symbol != nil && programWideCalls.contains(call.callee))
+            || (call.symbol != nil && programWideCalls.contains(call.callee) && makesProgramWideChange(call))
         })
       {
         markProgramWideCaller(function.symbol)

@@ -27,12 +27,16 @@ struct UnbufferedStderr: Codable, Sendable {
     return formatting.isLockFree(text)
   }
 
-  /// Whether a call may give stderr a buffer: a buffering function called on stderr, or on
-  /// a stream the analysis cannot name (`setvbuf (stream, …)` in a wrapper, a `FILE *` kept
-  /// elsewhere). On stdout or stdin by name it cannot.
+  /// Whether a call may give stderr a buffer: a buffering function called on stderr by name,
+  /// or on its caller's parameter (bash's `sh_setlinebuf (stream)`, which its callers may
+  /// pass stderr). A stream of the program's own (`setvbuf (log_file, …)` after `fopen`),
+  /// stdout or stdin is another stream.
   func mayBuffer(_ call: CallSite) -> Bool {
     guard let index = buffering[call.callee] else { return false }
-    if case .variable(let symbol)? = call.argumentValues[index] { return symbol == Self.stderrSymbol }
-    return true
+    switch call.argumentValues[index] {
+    case .variable(let symbol)?: return symbol == Self.stderrSymbol
+    case .parameter?: return true
+    default: return false
+    }
   }
 }

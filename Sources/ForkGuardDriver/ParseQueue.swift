@@ -139,6 +139,9 @@ final class ParseDemand: @unchecked Sendable {
       programWideCalls: knowledges.reduce(into: Set<String>()) {
         $0.formUnion($1.localeSetters)
         $0.formUnion($1.streamBufferingFunctions)
+      },
+      makesProgramWideChange: { call in
+        knowledges.contains { $0.localeSetters.contains(call.callee) || $0.mayBufferStderr(call) }
       })
   }
 
