@@ -25,11 +25,15 @@ struct AsyncSignalSafetyReport {
   ///   locks around itself (glibc's `fork()`): calls whose only hazard is the heap are
   ///   unsafe only by the letter there, and so are the set*id calls, whose lock that fork
   ///   resets in the child.
+  /// - Parameter stdioLocksMayBeHeld: the context is the child of a fork that does not make
+  ///   the streams' locks anew (`_Fork`, `clone`): another thread may have held stderr's
+  ///   at the fork, so a write to it can block forever even while it stays unbuffered.
   /// - Parameter singleThreadedUnlessStarted: the context runs in its program's own process
   ///   (a signal handler): if no path from the program's `main` starts a thread, the
   ///   set*id calls are one system call there.
   func report(
-    from start: Start, context: String, heapIsConsistent: Bool = false, singleThreadedUnlessStarted: Bool = false,
+    from start: Start, context: String, heapIsConsistent: Bool = false, stdioLocksMayBeHeld: Bool = false,
+    singleThreadedUnlessStarted: Bool = false,
     contextNotes: [DiagnosticNote], input: AnalysisInput, report: (Diagnostic) -> Void
   ) {
     // Unknown calls are searched for, then kept when reportable: a Swift call nobody
@@ -60,7 +64,7 @@ struct AsyncSignalSafetyReport {
         if leftCLocale == nil { leftCLocale = processFile.map(input.leavesCLocale.mayHaveReached) ?? true }
         return leftCLocale == true ? nil : "\(Self.cLocaleNote), and there \(why)"
       }
-      if let why = input.knowledge.whySafeOnUnbufferedStderr(call) {
+      if !stdioLocksMayBeHeld, let why = input.knowledge.whySafeOnUnbufferedStderr(call) {
         if bufferedStderr == nil { bufferedStderr = processFile.map(input.buffersStderr.mayHaveReached) ?? true }
         return bufferedStderr == true ? nil : "unsafe only by the letter here: \(why)"
       }

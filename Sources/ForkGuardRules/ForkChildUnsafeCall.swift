@@ -31,9 +31,11 @@ public struct ForkChildUnsafeCall: Rule {
               "the fork child returns from '\(region.functionName)' here without exec or _exit; the rest of the program runs in the child"
           ))
       }
+      // glibc's fork() makes malloc's and the streams' locks anew in the child; _Fork() does not.
+      let resetsLocks = input.knowledge.resetsHeapInChild(region.forkCallee)
       wording.report(
         from: .calls(region.calls, in: region.functionName, entered: []), context: "fork child",
-        heapIsConsistent: input.knowledge.resetsHeapInChild(region.forkCallee), contextNotes: notes, input: input,
+        heapIsConsistent: resetsLocks, stdioLocksMayBeHeld: !resetsLocks, contextNotes: notes, input: input,
         report: report)
     }
     for context in input.program.handlerContexts([.cloneForkChild]) {
@@ -46,8 +48,8 @@ public struct ForkChildUnsafeCall: Rule {
             message: "'\(context.handler.name)' started here by \(context.registration.via) as a fork child")
         ] + (why.map { [$0] } ?? [])
       wording.report(
-        from: .function(context.handler, parameterValues: [:]), context: "fork child", contextNotes: notes,
-        input: input, report: report)
+        from: .function(context.handler, parameterValues: [:]), context: "fork child", stdioLocksMayBeHeld: true,
+        contextNotes: notes, input: input, report: report)
     }
   }
 }
