@@ -163,13 +163,17 @@ public enum AbstractValue: Hashable, Sendable {
   /// `elements`, and the bytes before the end the function's parameter `lengthParameter`
   /// gives: `fromEnd[k]` is the value of `p[length-k]` (`ArgumentValue.delimited`).
   case delimited(elements: [Int: Int], lengthParameter: Int, fromEnd: [Int: Int])
+  /// A format string every caller passes as a literal glibc formats without a lock or an
+  /// allocation (`Knowledge.isLockFreeFormat`): git's `strbuf_addf (sb, "Lock-Token: <%s>",
+  /// …)` reaching `vsnprintf` through `strbuf_vaddf`'s `fmt`.
+  case lockFreeFormat
 
   /// The numbers the value may be, when it is a number or a range of them.
   public var numbers: ClosedRange<Int>? {
     switch self {
     case .exactly(let value): return value...value
     case .within(let range): return range
-    case .positive, .bitsWithin, .elements, .delimited: return nil
+    case .positive, .bitsWithin, .elements, .delimited, .lockFreeFormat: return nil
     }
   }
 
@@ -205,7 +209,7 @@ public enum AbstractValue: Hashable, Sendable {
       return lowOverflow || highOverflow ? nil : .within(low...high)
     case .positive:
       return AbstractValue.within(1...Int.max).shifted(by: delta)
-    case .bitsWithin, .elements, .delimited:
+    case .bitsWithin, .elements, .delimited, .lockFreeFormat:
       return nil
     }
   }
@@ -253,7 +257,7 @@ public enum AbstractValue: Hashable, Sendable {
       return Self.apply(op, value, constant)
     case .positive:
       return AbstractValue.within(1...Int.max).compare(op, constant)
-    case .elements, .delimited:
+    case .elements, .delimited, .lockFreeFormat:
       // The pointer itself: not null, nothing else known.
       return op == .notEqual && constant == 0 ? true : (op == .equal && constant == 0 ? false : nil)
     case .bitsWithin(let possible):

@@ -397,20 +397,36 @@ public struct Knowledge: Sendable {
     guard call.symbol != nil, overrides.unsafe[call.callee] == nil else { return false }
     let name = canonicalName(call.callee)
     return cLocale.dependsOnArguments(name) || argumentSafety.functions[name] != nil
+      || formatting.functions[call.callee].map { Self.isPassedOn(call.argumentValues[$0]) } == true
+      || unbufferedStderr.formatIsPassedOn(call)
+  }
+
+  private static func isPassedOn(_ argument: ArgumentValue?) -> Bool {
+    if case .parameter? = argument { return true }
+    return false
   }
 
   /// Why glibc makes the call safe for the arguments it is made with
-  /// (`sysconf(_SC_OPEN_MAX)`), or nil. `arguments`: what they hold where it is made.
+  /// (`sysconf(_SC_OPEN_MAX)`, `vsnprintf` of a format every caller passes as a lock-free
+  /// literal), or nil. `arguments`: what they hold where it is made.
   public func whySafeForArguments(_ call: CallSite, arguments: [Int: AbstractValue]) -> String? {
     guard call.symbol != nil, overrides.unsafe[call.callee] == nil else { return nil }
+    if let index = formatting.functions[call.callee], arguments[index] == .lockFreeFormat {
+      return
+        "every format it is given is a literal glibc formats into the caller's buffer without a lock or an allocation"
+    }
     return argumentSafety.whySafe(canonicalName(call.callee), arguments: arguments)
   }
 
+  /// Whether glibc formats `format` on the stack without a lock or an allocation
+  /// (rules/data/glibc-formatting.json).
+  public func isLockFreeFormat(_ format: String) -> Bool { formatting.isLockFree(format) }
+
   /// Why glibc makes the call safe while stderr stays unbuffered (`AnalysisInput.buffersStderr`),
   /// or nil: `fprintf(stderr, "%d reaped\n", pid)` formats on the stack and writes once.
-  public func whySafeOnUnbufferedStderr(_ call: CallSite) -> String? {
+  public func whySafeOnUnbufferedStderr(_ call: CallSite, arguments: [Int: AbstractValue] = [:]) -> String? {
     guard call.symbol != nil, overrides.unsafe[call.callee] == nil,
-      unbufferedStderr.writesToStderr(call, formatting: formatting)
+      unbufferedStderr.writesToStderr(call, arguments: arguments, formatting: formatting)
     else { return nil }
     return unbufferedStderr.why
   }

@@ -221,7 +221,7 @@ public struct ReachableCalls: FlowDomain {
   private static func isScalar(_ value: AbstractValue) -> Bool {
     switch value {
     case .exactly, .positive, .within, .bitsWithin: return true
-    case .elements, .delimited: return false
+    case .elements, .delimited, .lockFreeFormat: return false
     }
   }
 

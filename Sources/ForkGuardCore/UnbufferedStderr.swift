@@ -18,13 +18,23 @@ struct UnbufferedStderr: Codable, Sendable {
   static let stderrSymbol = "c:@stderr"
 
   /// Whether the call writes to stderr itself, with no format or a literal `formatting`
-  /// formats on the stack without a lock.
-  func writesToStderr(_ call: CallSite, formatting: BufferFormatting) -> Bool {
+  /// formats on the stack without a lock (passed as one, or by every caller: `arguments`).
+  func writesToStderr(_ call: CallSite, arguments: [Int: AbstractValue], formatting: BufferFormatting) -> Bool {
     guard let writer = writers[call.callee], case .variable(Self.stderrSymbol)? = call.argumentValues[writer.stream]
     else { return false }
     guard let format = writer.format else { return true }
+    if arguments[format] == .lockFreeFormat { return true }
     guard case .string(let text)? = call.argumentValues[format] else { return false }
     return formatting.isLockFree(text)
+  }
+
+  /// A write to stderr whose format is its caller's parameter: what the callers pass decides.
+  func formatIsPassedOn(_ call: CallSite) -> Bool {
+    guard let writer = writers[call.callee], let format = writer.format,
+      case .variable(Self.stderrSymbol)? = call.argumentValues[writer.stream],
+      case .parameter? = call.argumentValues[format]
+    else { return false }
+    return true
   }
 
   /// Whether a call may give stderr a buffer: a buffering function called on stderr by name,

@@ -178,10 +178,12 @@ public struct UnsafeCallSearch {
                 : .elements(elements)
             case .within(let low, let high)?: known[index] = .within(low...high)
             // A string literal matters where its bytes are tested; passed on, it would only
-            // multiply the value sets a function is entered with (every message of a `Msg(0, …)`).
+            // multiply the value sets a function is entered with (every message of a `Msg(0, …)`),
+            // so it goes on as what a format needs: whether glibc formats it without a lock.
             case .string(let text)? where use.tested.contains(index):
               known[index] = .elements(ArgumentValue.string(text).knownBytes ?? [:])
-            case .string?: break
+            case .string(let text)?:
+              if knowledge.isLockFreeFormat(text) { known[index] = .lockFreeFormat }
             case .variable(let symbol)?:
               if let bits = program.variableBits(symbol) { known[index] = .bitsWithin(bits) }
             case .bitsIncluding?, nil: break

@@ -64,7 +64,7 @@ struct AsyncSignalSafetyReport {
         if leftCLocale == nil { leftCLocale = processFile.map(input.leavesCLocale.mayHaveReached) ?? true }
         return leftCLocale == true ? nil : "\(Self.cLocaleNote), and there \(why)"
       }
-      if !stdioLocksMayBeHeld, let why = input.knowledge.whySafeOnUnbufferedStderr(call) {
+      if !stdioLocksMayBeHeld, let why = input.knowledge.whySafeOnUnbufferedStderr(call, arguments: arguments) {
         if bufferedStderr == nil { bufferedStderr = processFile.map(input.buffersStderr.mayHaveReached) ?? true }
         return bufferedStderr == true ? nil : "unsafe only by the letter here: \(why)"
       }
