@@ -77,7 +77,8 @@ public struct AnalysisDemand {
     // The programs' entries: which code a `main` covers decides how its forks are judged.
     want(.definition("main"))
     // Whether a program may leave the C locale decides how its message look-ups are judged
-    // (`AnalysisInput.leavesCLocale`), and so on: the code that may, and the way to it from a
+    // (`AnalysisInput.leavesCLocale`), whether it may give stderr a buffer how its writes to
+    // stderr are (`AnalysisInput.buffersStderr`): the code that may, and the way to it from a
     // `main`.
     for name in programWideCalls.sorted() { want(.mention(name)) }
   }
