@@ -84,6 +84,15 @@ public final class CSourceIndex: Sendable {
     return units.sorted()
   }
 
+  /// Units whose own text spells `name` (a header they read aside).
+  public func units(spelling name: String) -> [Int] {
+    var found = Set<Int>()
+    for file in mentionIndex[name] ?? [] {
+      for unit in readers[file] where units[unit].file == files[file] { found.insert(unit) }
+    }
+    return found.sorted()
+  }
+
   /// Units that may define a function called `name`.
   public func units(mayDefine name: String) -> [Int] {
     var files = (definitionIndex[name] ?? []) + definesAnyName

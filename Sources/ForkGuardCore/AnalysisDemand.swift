@@ -13,6 +13,10 @@ public struct AnalysisDemand {
     case definition(String)
     /// Every file that mentions the name: callers of a function, stores to a variable.
     case mention(String)
+    /// Every file whose own text spells the name, a header it reads aside: the callers of a
+    /// library function a project header wraps in a macro every file reads (openssh's
+    /// `#define setlinebuf(a) (setvbuf((a), NULL, _IOLBF, 0))` in bsd-misc.h).
+    case spelling(String)
   }
 
   /// Whether a call takes a lock (which makes a fork child's callers matter).
@@ -65,7 +69,7 @@ public struct AnalysisDemand {
     isUnsafe: @escaping (String) -> Bool = { _ in true },
     isLibraryFunction: @escaping (String) -> Bool = { _ in false },
     threadsPossible: Bool = true, programWideCalls: Set<String> = [],
-    makesProgramWideChange: @escaping (CallSite) -> Bool = { _ in true }
+    makesProgramWideChange: @escaping (CallSite) -> Bool = { _ in true }, spelledProgramWideCalls: Set<String> = []
   ) {
     self.programWideCalls = programWideCalls
     self.makesProgramWideChange = makesProgramWideChange
@@ -80,7 +84,11 @@ public struct AnalysisDemand {
     // (`AnalysisInput.leavesCLocale`), whether it may give stderr a buffer how its writes to
     // stderr are (`AnalysisInput.buffersStderr`): the code that may, and the way to it from a
     // `main`.
-    for name in programWideCalls.sorted() { want(.mention(name)) }
+    // Calls to the stream-buffering functions are looked for where a file spells them: a
+    // compat header's macro naming `setvbuf` does not make every file that reads it a caller.
+    for name in programWideCalls.sorted() {
+      want(spelledProgramWideCalls.contains(name) ? .spelling(name) : .mention(name))
+    }
   }
 
   /// The wants found since the last call.

@@ -142,7 +142,7 @@ final class ParseDemand: @unchecked Sendable {
       },
       makesProgramWideChange: { call in
         knowledges.contains { $0.localeSetters.contains(call.callee) || $0.mayBufferStderr(call) }
-      })
+      }, spelledProgramWideCalls: canonical.streamBufferingFunctions)
   }
 
   /// Files to parse because of what `facts` shows.
@@ -163,6 +163,7 @@ final class ParseDemand: @unchecked Sendable {
       switch want {
       case .definition(let name): result += index.units(mayDefine: name).map { unitFiles[$0] }
       case .mention(let name): result += index.units(mentioning: name).map { unitFiles[$0] }
+      case .spelling(let name): result += index.units(spelling: name).map { unitFiles[$0] }
       }
     }
     return result.sorted()

@@ -113,6 +113,23 @@ struct CSourceScanTests {
     #expect(index.unitsToParse.isEmpty)
   }
 
+  @Test func aUnitSpellsWhatItsOwnTextNamesNotWhatItsHeadersDo() throws {
+    // openssh's bsd-misc.h, read by every file: `#define setlinebuf(a) (setvbuf(...))`.
+    let root = try Self.project([
+      "compat.h": "#define setlinebuf(a) (setvbuf((a), NULL, _IOLBF, 0))\n",
+      "sftp.c": "#include \"compat.h\"\nvoid f(void) { setvbuf(stdout, 0, 1, 0); }\n",
+      "ssh.c": "#include \"compat.h\"\nvoid g(void) { }\n",
+      "log.c": "#include \"compat.h\"\nvoid h(void) { setlinebuf(stderr); }\n",
+    ])
+    let units = ["sftp.c", "ssh.c", "log.c"].map {
+      CSourceIndex.Unit(file: root.appendingPathComponent($0).path, arguments: [])
+    }
+    let index = CSourceIndex(units: units)
+    #expect(index.units(mentioning: "setvbuf") == [0, 1, 2])
+    #expect(index.units(spelling: "setvbuf") == [0])
+    #expect(index.units(spelling: "setlinebuf") == [2])
+  }
+
   @Test func definitionsMadeByMacrosAndHeadersAreFound() throws {
     let root = try Self.project([
       "defs.h": "#define GETTER(name) int get_ ## name(void) { return 0; }\n#define DECLARE(f) int f(void)\n",
