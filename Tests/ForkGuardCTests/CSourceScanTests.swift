@@ -95,18 +95,26 @@ struct CSourceScanTests {
     return directory
   }
 
+  /// The index over `units` (in that order) of a scratch project holding `files`; `include`
+  /// folders, relative to the project, are given as `-I`.
+  static func index(_ files: [String: String], units: [String], include: [String] = []) throws -> CSourceIndex {
+    let root = try project(files)
+    return CSourceIndex(
+      units: units.map {
+        CSourceIndex.Unit(
+          file: root.appendingPathComponent($0).path, arguments: include.map { "-I\(root.path)/\($0)" })
+      })
+  }
+
   @Test func aHeaderMacroMakesItsIncludersMentionWhatItExpandsTo() throws {
-    let root = try Self.project([
-      "include/spawn.h": "#define SPAWN() fork()\n",
-      "include/unused.h": "#define OTHER() vfork()\n",
-      "a.c": "#include <spawn.h>\nvoid a(void) { SPAWN(); }\n",
-      "b.c": "#include \"include/unused.h\"\nvoid b(void) { }\n",
-      "c.c": "void c(void) { }\n",
-    ])
-    let units = ["a.c", "b.c", "c.c"].map {
-      CSourceIndex.Unit(file: root.appendingPathComponent($0).path, arguments: ["-I\(root.path)/include"])
-    }
-    let index = CSourceIndex(units: units)
+    let index = try Self.index(
+      [
+        "include/spawn.h": "#define SPAWN() fork()\n",
+        "include/unused.h": "#define OTHER() vfork()\n",
+        "a.c": "#include <spawn.h>\nvoid a(void) { SPAWN(); }\n",
+        "b.c": "#include \"include/unused.h\"\nvoid b(void) { }\n",
+        "c.c": "void c(void) { }\n",
+      ], units: ["a.c", "b.c", "c.c"], include: ["include"])
     #expect(index.units(mentioning: "fork") == [0])
     #expect(index.units(mentioning: "vfork") == [1])
     #expect(index.units(mentioningAnyOf: ["fork"]) { $0 == "fork" } == [0])
@@ -115,34 +123,28 @@ struct CSourceScanTests {
 
   @Test func aUnitSpellsWhatItsOwnTextNamesNotWhatItsHeadersDo() throws {
     // openssh's bsd-misc.h, read by every file: `#define setlinebuf(a) (setvbuf(...))`.
-    let root = try Self.project([
-      "compat.h": "#define setlinebuf(a) (setvbuf((a), NULL, _IOLBF, 0))\n",
-      "sftp.c": "#include \"compat.h\"\nvoid f(void) { setvbuf(stdout, 0, 1, 0); }\n",
-      "ssh.c": "#include \"compat.h\"\nvoid g(void) { }\n",
-      "log.c": "#include \"compat.h\"\nvoid h(void) { setlinebuf(stderr); }\n",
-    ])
-    let units = ["sftp.c", "ssh.c", "log.c"].map {
-      CSourceIndex.Unit(file: root.appendingPathComponent($0).path, arguments: [])
-    }
-    let index = CSourceIndex(units: units)
+    let index = try Self.index(
+      [
+        "compat.h": "#define setlinebuf(a) (setvbuf((a), NULL, _IOLBF, 0))\n",
+        "sftp.c": "#include \"compat.h\"\nvoid f(void) { setvbuf(stdout, 0, 1, 0); }\n",
+        "ssh.c": "#include \"compat.h\"\nvoid g(void) { }\n",
+        "log.c": "#include \"compat.h\"\nvoid h(void) { setlinebuf(stderr); }\n",
+      ], units: ["sftp.c", "ssh.c", "log.c"])
     #expect(index.units(mentioning: "setvbuf") == [0, 1, 2])
     #expect(index.units(spelling: "setvbuf") == [0])
     #expect(index.units(spelling: "setlinebuf") == [2])
   }
 
   @Test func definitionsMadeByMacrosAndHeadersAreFound() throws {
-    let root = try Self.project([
-      "defs.h": "#define GETTER(name) int get_ ## name(void) { return 0; }\n#define DECLARE(f) int f(void)\n",
-      "getters.c": "#include \"defs.h\"\nGETTER(pid)\n",
-      "declares.c": "#include \"defs.h\"\nDECLARE(helper);\n",
-      "defines.c": "#include \"defs.h\"\nDECLARE(helper) { return 1; }\n",
-      "other.c": "int get_other(void);\nint helper(void);\n",
-      "computed.c": "#include HEADER\n",
-    ])
-    let units = ["getters.c", "declares.c", "defines.c", "other.c", "computed.c"].map {
-      CSourceIndex.Unit(file: root.appendingPathComponent($0).path, arguments: [])
-    }
-    let index = CSourceIndex(units: units)
+    let index = try Self.index(
+      [
+        "defs.h": "#define GETTER(name) int get_ ## name(void) { return 0; }\n#define DECLARE(f) int f(void)\n",
+        "getters.c": "#include \"defs.h\"\nGETTER(pid)\n",
+        "declares.c": "#include \"defs.h\"\nDECLARE(helper);\n",
+        "defines.c": "#include \"defs.h\"\nDECLARE(helper) { return 1; }\n",
+        "other.c": "int get_other(void);\nint helper(void);\n",
+        "computed.c": "#include HEADER\n",
+      ], units: ["getters.c", "declares.c", "defines.c", "other.c", "computed.c"])
     #expect(index.units(mayDefine: "get_pid") == [0])
     #expect(index.units(mayDefine: "helper") == [2])
     #expect(index.unitsToParse == [4])
